@@ -1,0 +1,19 @@
+"""The intake service: wiring of its routes, subscribers, tables and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.intake.adapters import tables
+from services.intake.entrypoints.consumers import build_consumers
+from services.intake.entrypoints.http import router
+from shared.platform.service import ServiceDefinition
+
+DEFINITION = ServiceDefinition(
+    name="intake",
+    schema=tables.SCHEMA,
+    migrations=Path(__file__).parent / "adapters" / "migrations",
+    outbox=tables.outbox,
+    routers=[router],
+    consumers=build_consumers,
+)

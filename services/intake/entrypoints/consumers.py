@@ -1,0 +1,38 @@
+"""Intake's subscribers: the status of each referral follows triage and caseload events."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.intake.service_layer import handlers
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from shared.platform.messaging.consumer import EventConsumer
+from shared.platform.service import ServiceContext
+
+
+def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    uow = partial(IntakeUnitOfWork, ctx.engine)
+
+    async def triage_decided(envelope, payload) -> None:
+        await handlers.on_triage_decided(uow, envelope, payload)
+
+    async def case_event(envelope, payload) -> None:
+        await handlers.on_case_event(uow, envelope, payload)
+
+    common = dict(producer=ctx.producer, settings=ctx.settings)
+    return [
+        EventConsumer(
+            group=handlers.CONSUMER_TRIAGE,
+            topic=ctx.topics.triage_decisions,
+            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_TRIAGE),
+            handlers={"triage.decided": triage_decided},
+            **common,
+        ),
+        EventConsumer(
+            group=handlers.CONSUMER_CASES,
+            topic=ctx.topics.cases,
+            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_CASES),
+            handlers={"case.assigned": case_event, "case.waitlisted": case_event, "case.closed": case_event},
+            **common,
+        ),
+    ]

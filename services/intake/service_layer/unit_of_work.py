@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.intake.adapters import tables
+from services.intake.adapters.repository import PartnerRepository, ReferralRepository
+from shared.platform.uow import UnitOfWork
+
+SOURCE = "/services/intake"
+
+
+class IntakeUnitOfWork(UnitOfWork):
+    referrals: ReferralRepository
+    partners: PartnerRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, outbox=tables.outbox, inbox=tables.inbox, source=SOURCE)
+
+    def _bind_repositories(self, conn: AsyncConnection) -> None:
+        self.referrals = ReferralRepository(conn)
+        self.partners = PartnerRepository(conn)

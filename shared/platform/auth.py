@@ -1,0 +1,67 @@
+"""Staff bearer tokens: signed (HS256) with the deployment's shared secret.
+
+Every service verifies them without a call to another service. Partner API keys
+are intake's business and live there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+ISSUER = "community-connector-referrals"
+STAFF_ROLES = frozenset({"admin", "coordinator", "connector", "volunteer", "analyst"})
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    subject: str
+    roles: frozenset[str]
+
+
+def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = timedelta(days=30)) -> str:
+    unknown = set(roles) - STAFF_ROLES
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    now = datetime.now(UTC)
+    claims = {"iss": ISSUER, "sub": subject, "roles": sorted(roles), "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
+    claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub"]})
+    return StaffPrincipal(subject=claims["sub"], roles=frozenset(claims.get("roles", [])))
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def require_staff(*roles: str):
+    """FastAPI dependency: a valid staff token holding at least one of `roles` (any role if none given)."""
+
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> StaffPrincipal:
+        if credentials is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail="a staff bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            principal = verify_staff_token(request.app.state.settings.auth_secret, credentials.credentials)
+        except jwt.PyJWTError as exc:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=f"invalid staff token: {exc}",
+                headers={"WWW-Authenticate": "Bearer"},
+            ) from None
+        if roles and not (principal.roles & set(roles)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"needs one of the roles: {', '.join(roles)}")
+        return principal
+
+    return dependency

@@ -1,0 +1,153 @@
+"""Event consumers: explicit group and ack policy, bounded retries with backoff, dead letters.
+
+A handler receives a validated envelope and payload and must be idempotent
+through the inbox (see `inbox.claim`). The offset is committed only after the
+handler's transaction committed, or after the record went to the dead-letter
+topic: nothing is acknowledged that was neither applied nor parked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from shared.platform.faults import fault_point
+from shared.platform.logging import get_logger
+from shared.platform.settings import PlatformSettings
+from shared.schemas.envelope import Envelope, EventPayload
+from shared.schemas.registry import UnknownEventType, parse_envelope
+
+from .dead_letter import FailedRecord, dead_letter
+
+log = get_logger(__name__)
+
+Handler = Callable[[Envelope, EventPayload], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for an event that can never succeed: dead-letter at once, no retry."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        group: str,
+        topic: str,
+        dead_letter_topic: str,
+        handlers: dict[str, Handler],
+        producer: AIOKafkaProducer,
+        settings: PlatformSettings,
+    ) -> None:
+        self.group = group
+        self.topic = topic
+        self.dead_letter_topic = dead_letter_topic
+        self.handlers = handlers
+        self._producer = producer
+        self._settings = settings
+        self.handled = 0
+        self.dead_lettered = 0
+
+    def register(self, broker: KafkaBroker) -> None:
+        s = self._settings
+        subscriber = broker.subscriber(
+            self.topic,
+            group_id=self.group,
+            # Commit after our own code returned; if even the dead-letter publish fails, the
+            # record is not committed (nack seeks back) and will be tried again.
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            session_timeout_ms=s.kafka_session_timeout_ms,
+            heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
+            rebalance_timeout_ms=s.kafka_rebalance_timeout_ms,
+            max_workers=1,
+        )
+        subscriber(self._on_record)
+
+    async def _on_record(self, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        record = FailedRecord(
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            key=raw.key,
+            value=raw.value or b"",
+            headers=tuple(raw.headers or ()),
+        )
+        await self.process(record)
+
+    async def process(self, record: FailedRecord) -> None:
+        structlog.contextvars.bind_contextvars(consumer=self.group, partition=record.partition, offset=record.offset)
+        try:
+            try:
+                envelope, payload = parse_envelope(record.value)
+            except (ValidationError, UnknownEventType, ValueError) as exc:
+                await self._park(record, reason=f"malformed event: {_describe(exc)}", error=exc, attempts=1)
+                return
+            structlog.contextvars.bind_contextvars(
+                correlation_id=str(envelope.correlationid), event_id=str(envelope.id), event_type=envelope.type
+            )
+            handler = self.handlers.get(envelope.type)
+            if handler is None:
+                # A topic carries every event type of its aggregate; this consumer needs only some.
+                return
+            await self._handle_with_retries(handler, envelope, payload, record)
+            fault_point(f"{self.group}.after-handle")
+        finally:
+            structlog.contextvars.unbind_contextvars(
+                "consumer", "partition", "offset", "correlation_id", "event_id", "event_type"
+            )
+
+    async def _handle_with_retries(
+        self, handler: Handler, envelope: Envelope, payload: EventPayload, record: FailedRecord
+    ) -> None:
+        s = self._settings
+        delay = s.consumer_backoff_initial_ms / 1000
+        for attempt in range(1, s.consumer_max_attempts + 1):
+            try:
+                await handler(envelope, payload)
+                self.handled += 1
+                return
+            except PermanentFailure as exc:
+                await self._park(record, reason=str(exc), error=exc, attempts=attempt)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if attempt == s.consumer_max_attempts:
+                    await self._park(record, reason=_describe(exc), error=exc, attempts=attempt)
+                    return
+                log.warning("event_handler_retrying", attempt=attempt, error_type=type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
+
+    async def _park(self, record: FailedRecord, *, reason: str, error: BaseException, attempts: int) -> None:
+        await dead_letter(
+            self._producer,
+            self.dead_letter_topic,
+            record,
+            consumer_group=self.group,
+            reason=reason,
+            error_type=type(error).__name__,
+            attempts=attempts,
+        )
+        self.dead_lettered += 1
+        log.error("event_dead_lettered", error_type=type(error).__name__, attempts=attempts)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        # Field locations and messages only: never echo the input values (personal data).
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors())
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def handled_types(handlers: dict[str, Handler]) -> Collection[str]:
+    return handlers.keys()

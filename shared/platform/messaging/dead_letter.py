@@ -1,0 +1,42 @@
+"""Dead letters: the original record, unchanged, plus headers saying what went wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+
+
+@dataclass(frozen=True)
+class FailedRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+
+async def dead_letter(
+    producer: AIOKafkaProducer,
+    dlt_topic: str,
+    record: FailedRecord,
+    *,
+    consumer_group: str,
+    reason: str,
+    error_type: str,
+    attempts: int,
+) -> None:
+    headers = [h for h in record.headers if not h[0].startswith("dlt.")]
+    headers += [
+        ("dlt.reason", reason[:4000].encode()),
+        ("dlt.error_type", error_type.encode()),
+        ("dlt.original_topic", record.topic.encode()),
+        ("dlt.original_partition", str(record.partition).encode()),
+        ("dlt.original_offset", str(record.offset).encode()),
+        ("dlt.consumer_group", consumer_group.encode()),
+        ("dlt.attempts", str(attempts).encode()),
+        ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
+    ]
+    await producer.send_and_wait(dlt_topic, record.value, key=record.key, headers=headers)

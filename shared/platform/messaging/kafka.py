@@ -1,0 +1,42 @@
+"""Kafka plumbing shared by relay, dead letters and the runtime: producer and topic admin."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.schemas import topics as topic_names
+from shared.schemas.topics import Topics
+
+
+def make_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+    # acks=all: an event only counts as published once the broker has it durably.
+    return AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Topics, consumer_groups: list[str]) -> list[str]:
+    """Create the event, dead-letter and epoch topics if missing (idempotent)."""
+    wanted = [NewTopic(name, topic_names.PARTITIONS, 1) for name in topics.all_event_topics()]
+    wanted += [NewTopic(topics.dead_letter(g), 1, 1) for g in consumer_groups]
+    wanted.append(NewTopic(topics.broker_epoch, 1, 1, topic_configs={"retention.ms": "-1"}))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another replica won the race
+        # Metadata reaches clients a moment after creation.
+        for _ in range(50):
+            if {t.name for t in wanted} <= set(await admin.list_topics()):
+                break
+            await asyncio.sleep(0.1)
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

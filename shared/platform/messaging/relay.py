@@ -1,0 +1,158 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, keyed by aggregate id.
+
+One relay per service is active at a time (a PostgreSQL advisory lock), so the
+events of one aggregate are published in the order they were written. A row is
+marked published only after the broker acknowledged it; a crash in between
+publishes it again, which consumers' inboxes absorb (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.platform.logging import get_logger
+from shared.schemas.topics import Topics
+
+from .epoch import resolve_epoch
+
+log = get_logger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        outbox: sa.Table,
+        producer: AIOKafkaProducer,
+        topics: Topics,
+        bootstrap_servers: str,
+        poll_interval_s: float = 0.1,
+        batch_size: int = 200,
+        epoch_check_interval_s: float = 15.0,
+    ) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._producer = producer
+        self._topics = topics
+        self._bootstrap = bootstrap_servers
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._epoch_check_interval_s = epoch_check_interval_s
+        self._epoch: str | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.published = 0
+
+    @property
+    def epoch(self) -> str | None:
+        return self._epoch
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._outbox.schema}")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, then stop."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        lock_key = zlib.crc32(f"outbox-relay:{self._outbox.schema}".encode())
+        while not self._stopping.is_set():
+            try:
+                async with self._engine.connect() as lock_conn:
+                    got = (await lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key})).scalar()
+                    await lock_conn.commit()
+                    if not got:
+                        await self._sleep(1.0)
+                        continue
+                    try:
+                        await self._lead()
+                    finally:
+                        await lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
+                        await lock_conn.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox_relay_failed", schema=self._outbox.schema)
+                await self._sleep(1.0)
+
+    async def _lead(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_epoch_check = 0.0
+        while not self._stopping.is_set():
+            if loop.time() >= next_epoch_check:
+                await self._check_epoch()
+                next_epoch_check = loop.time() + self._epoch_check_interval_s
+            sent = await self.publish_batch()
+            if sent < self._batch_size:
+                await self._sleep(self._poll_interval_s)
+
+    async def _check_epoch(self) -> None:
+        epoch = await resolve_epoch(self._bootstrap, self._topics.broker_epoch, self._producer)
+        if epoch == self._epoch:
+            return
+        async with self._engine.begin() as conn:
+            # Rows published to another broker incarnation may never have been consumed.
+            result = await conn.execute(
+                sa.update(self._outbox)
+                .where(self._outbox.c.published_epoch.is_not(None), self._outbox.c.published_epoch != epoch)
+                .values(published_at=None, published_epoch=None)
+            )
+        if result.rowcount:
+            log.warning("outbox_republishing_after_broker_epoch_change", schema=self._outbox.schema, rows=result.rowcount)
+        self._epoch = epoch
+
+    async def publish_batch(self) -> int:
+        o = self._outbox
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(o.c.position, o.c.topic, o.c.message_key, o.c.envelope, o.c.event_type)
+                    .where(o.c.published_at.is_(None))
+                    .order_by(o.c.position)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            futures = []
+            for row in rows:
+                envelope = row.envelope
+                headers = [
+                    ("ce_id", envelope["id"].encode()),
+                    ("ce_type", row.event_type.encode()),
+                    ("ce_specversion", b"1.0"),
+                    ("correlation_id", envelope["correlationid"].encode()),
+                    ("content-type", b"application/cloudevents+json"),
+                ]
+                futures.append(
+                    await self._producer.send(
+                        self._topics.name(row.topic),
+                        json.dumps(envelope, separators=(",", ":")).encode(),
+                        key=row.message_key.encode(),
+                        headers=headers,
+                    )
+                )
+            await asyncio.gather(*futures)
+            await conn.execute(
+                sa.update(o)
+                .where(o.c.position.in_([r.position for r in rows]))
+                .values(published_at=sa.func.now(), published_epoch=self._epoch)
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass

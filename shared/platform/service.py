@@ -1,0 +1,165 @@
+"""One service process: FastAPI for HTTP, FastStream for events, the outbox relay, migrations.
+
+Start order: migrations, topics, producer, relay, subscribers. Stop order is the
+reverse: subscribers first (in-flight handlers finish and commit their offsets
+within the graceful timeout), then the relay finishes its batch, then the
+producer flushes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.platform.db import make_engine
+from shared.platform.http import install_http_plumbing
+from shared.platform.logging import configure_logging, get_logger
+from shared.platform.messaging.consumer import EventConsumer
+from shared.platform.messaging.kafka import ensure_topics, make_producer
+from shared.platform.messaging.relay import OutboxRelay
+from shared.platform.migrations import upgrade_to_head
+from shared.platform.settings import PlatformSettings
+from shared.schemas.topics import CONSUMER_GROUPS, Topics
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What a running service hands to its consumers and routes."""
+
+    name: str
+    settings: PlatformSettings
+    engine: AsyncEngine
+    producer: AIOKafkaProducer
+    topics: Topics
+    consumers: list[EventConsumer] = field(default_factory=list)
+    relay: OutboxRelay | None = None
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    schema: str
+    migrations: Path
+    outbox: sa.Table
+    routers: list[APIRouter]
+    consumers: Callable[[ServiceContext], list[EventConsumer]]
+    background: Callable[[ServiceContext], list[Callable[[], Awaitable[None]]]] | None = None
+
+
+def create_app(definition: ServiceDefinition, settings: PlatformSettings | None = None) -> FastAPI:
+    settings = settings or PlatformSettings()
+    configure_logging(definition.name, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await upgrade_to_head(definition.migrations, settings.database_url, definition.schema)
+        topics = Topics(settings.topic_prefix)
+        await ensure_topics(settings.kafka_bootstrap_servers, topics, list(CONSUMER_GROUPS))
+        engine = make_engine(settings.database_url)
+        producer = make_producer(settings.kafka_bootstrap_servers)
+        await producer.start()
+        ctx = ServiceContext(definition.name, settings, engine, producer, topics)
+        app.state.ctx = ctx
+        ctx.relay = OutboxRelay(
+            engine=engine,
+            outbox=definition.outbox,
+            producer=producer,
+            topics=topics,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            poll_interval_s=settings.relay_poll_interval_ms / 1000,
+            batch_size=settings.relay_batch_size,
+        )
+        ctx.relay.start()
+        broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            graceful_timeout=settings.graceful_timeout_s,
+            logger=None,
+        )
+        ctx.consumers = definition.consumers(ctx)
+        for consumer in ctx.consumers:
+            consumer.register(broker)
+        await broker.start()
+        tasks = [asyncio.create_task(job()) for job in (definition.background(ctx) if definition.background else [])]
+        log.info("service_started", port=settings.http_port, consumers=[c.group for c in ctx.consumers])
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            log.info("service_stopping")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await broker.stop()
+            await ctx.relay.stop()
+            await producer.stop()
+            await engine.dispose()
+            log.info("service_stopped")
+
+    app = FastAPI(title=f"Community connector referrals: {definition.name}", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.ready = False
+    install_http_plumbing(app)
+    app.include_router(_health_router(definition))
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def _health_router(definition: ServiceDefinition) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live")
+    async def live() -> dict:
+        return {"status": "live", "service": definition.name}
+
+    @router.get("/health/ready")
+    async def ready(request: Request, response: Response) -> dict:
+        """Ready only when started and both the database and the broker answer."""
+        checks: dict[str, str] = {}
+        ctx: ServiceContext | None = getattr(request.app.state, "ctx", None)
+        if not request.app.state.ready or ctx is None:
+            response.status_code = 503
+            return {"status": "starting", "service": definition.name}
+        try:
+            async with ctx.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"failing: {type(exc).__name__}"
+        try:
+            await asyncio.wait_for(ctx.producer.partitions_for(ctx.topics.referrals), timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"failing: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        if not ok:
+            response.status_code = 503
+        return {"status": "ready" if ok else "not ready", "service": definition.name, "checks": checks}
+
+    return router
+
+
+def run(definition: ServiceDefinition) -> None:
+    settings = PlatformSettings()
+    app = create_app(definition, settings)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+    )

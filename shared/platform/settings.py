@@ -1,0 +1,50 @@
+"""Settings every service reads from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept the usual PostgreSQL URL spellings and return the SQLAlchemy asyncpg one."""
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+class PlatformSettings(BaseSettings):
+    """What every service process needs: where the database and broker are, and how to behave."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str = Field(validation_alias="DATABASE_URL")
+    kafka_bootstrap_servers: str = Field(validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    # Prefix on every topic name, so test runs (and tenants sharing a cluster) never collide.
+    topic_prefix: str = Field(default="", validation_alias="TOPIC_PREFIX")
+    http_host: str = Field(default="127.0.0.1", validation_alias="HTTP_HOST")
+    http_port: int = Field(default=8000, validation_alias="HTTP_PORT")
+    # Shared secret that signs staff bearer tokens; every service verifies with it.
+    auth_secret: str = Field(validation_alias="AUTH_SECRET", min_length=16)
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    # Consumer behaviour: bounded retries with exponential backoff, then dead letter.
+    consumer_max_attempts: int = Field(default=5, validation_alias="CONSUMER_MAX_ATTEMPTS", ge=1)
+    consumer_backoff_initial_ms: int = Field(default=200, validation_alias="CONSUMER_BACKOFF_INITIAL_MS")
+    consumer_backoff_max_ms: int = Field(default=5000, validation_alias="CONSUMER_BACKOFF_MAX_MS")
+    kafka_session_timeout_ms: int = Field(default=10000, validation_alias="KAFKA_SESSION_TIMEOUT_MS")
+    kafka_heartbeat_interval_ms: int = Field(default=1000, validation_alias="KAFKA_HEARTBEAT_INTERVAL_MS")
+    kafka_rebalance_timeout_ms: int = Field(default=5000, validation_alias="KAFKA_REBALANCE_TIMEOUT_MS")
+
+    # Outbox relay.
+    relay_poll_interval_ms: int = Field(default=100, validation_alias="RELAY_POLL_INTERVAL_MS")
+    relay_batch_size: int = Field(default=200, validation_alias="RELAY_BATCH_SIZE")
+
+    # Seconds allowed for in-flight work to finish on shutdown.
+    graceful_timeout_s: float = Field(default=15.0, validation_alias="GRACEFUL_TIMEOUT_S")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        return asyncpg_url(value)

@@ -1,0 +1,64 @@
+"""The common envelope: CloudEvents attributes plus correlation, causation and version."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventPayload(BaseModel):
+    """Base of every event payload. Subclasses pin their CloudEvents type and version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int]
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 attributes (structured mode) and our tracing attributes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID
+    type: str = Field(description="Event type, past tense, e.g. 'referral.received'")
+    source: str = Field(description="URI-reference of the producing service, e.g. '/services/intake'")
+    subject: str = Field(description="Id of the aggregate the event is about; also the Kafka key")
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    schemaversion: int = Field(ge=1)
+    correlationid: uuid.UUID = Field(description="Shared by every event and log line of one referral journey")
+    causationid: uuid.UUID | None = Field(default=None, description="Id of the event or request that caused this")
+    data: dict[str, Any]
+
+    def payload(self) -> EventPayload:
+        from .registry import model_for
+
+        return model_for(self.type, self.schemaversion).model_validate(self.data)
+
+
+def new_envelope(
+    payload: EventPayload,
+    *,
+    source: str,
+    subject: str,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    time: datetime | None = None,
+) -> Envelope:
+    return Envelope(
+        id=event_id or uuid.uuid4(),
+        type=payload.event_type,
+        source=source,
+        subject=subject,
+        time=time or datetime.now(UTC),
+        schemaversion=payload.schema_version,
+        correlationid=correlation_id,
+        causationid=causation_id,
+        data=payload.model_dump(mode="json"),
+    )

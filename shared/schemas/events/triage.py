@@ -1,0 +1,59 @@
+"""Events about triage decisions (produced by triage, topic triage.decisions)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from ..envelope import EventPayload
+from .common import Value
+
+
+class Decision(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REDIRECTED = "redirected"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Complexity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Pathway(StrEnum):
+    SIGNPOST_ONLY = "signpost_only"
+    VOLUNTEER = "volunteer"
+    CONNECTOR = "connector"
+    CONNECTOR_WITH_VOLUNTEER = "connector_with_volunteer"
+
+
+class RuleOutcome(Value):
+    """One rule that was evaluated, and why it came out as it did, in plain words."""
+
+    rule_id: str
+    passed: bool
+    explanation: str
+
+
+class TriageDecided(EventPayload):
+    event_type: ClassVar[str] = "triage.decided"
+    schema_version: ClassVar[int] = 1
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID
+    programme_id: str
+    decision: Decision
+    reason_code: str | None = None
+    rules: list[RuleOutcome]
+    ruleset_version: str
+    complexity: Complexity | None = None
+    pathway: Pathway | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    expected_weekly_hours: float | None = Field(default=None, ge=0)
+    decided_at: datetime

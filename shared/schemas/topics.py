@@ -1,0 +1,70 @@
+"""Every topic name, in one place.
+
+A topic carries the events of one aggregate kind; events are keyed by the
+aggregate id so one referral's (or case's) events stay in order on one partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REFERRALS = "intake.referrals"
+TRIAGE_DECISIONS = "triage.decisions"
+CASES = "caseload.cases"
+# One record at offset 0 names the broker's epoch (see shared.platform.messaging.epoch).
+BROKER_EPOCH = "platform.broker-epoch"
+
+EVENT_TOPICS = (REFERRALS, TRIAGE_DECISIONS, CASES)
+PARTITIONS = 6
+
+
+def consumer_group(service: str, topic: str) -> str:
+    """One consumer group per (service, topic), e.g. 'triage.intake.referrals'."""
+    return f"{service}.{topic}"
+
+
+# Every subscription in the system; the runtime creates a dead-letter topic for each.
+CONSUMER_GROUPS = (
+    consumer_group("triage", REFERRALS),
+    consumer_group("caseload", TRIAGE_DECISIONS),
+    consumer_group("intake", TRIAGE_DECISIONS),
+    consumer_group("intake", CASES),
+    consumer_group("outcomes", CASES),
+)
+
+
+def dead_letter_topic(consumer_group: str) -> str:
+    """Each consumer group dead-letters to its own topic, so a DLT names who failed."""
+    return f"{consumer_group}.dead-letter"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names with the deployment's prefix applied."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def referrals(self) -> str:
+        return self.name(REFERRALS)
+
+    @property
+    def triage_decisions(self) -> str:
+        return self.name(TRIAGE_DECISIONS)
+
+    @property
+    def cases(self) -> str:
+        return self.name(CASES)
+
+    @property
+    def broker_epoch(self) -> str:
+        return self.name(BROKER_EPOCH)
+
+    def dead_letter(self, consumer_group: str) -> str:
+        return self.name(dead_letter_topic(consumer_group))
+
+    def all_event_topics(self) -> list[str]:
+        return [self.name(t) for t in EVENT_TOPICS]
