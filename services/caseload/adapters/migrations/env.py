@@ -1,0 +1,6 @@
+from alembic import context
+
+from services.caseload.adapters.tables import metadata
+from shared.platform.migrations import run_env
+
+run_env(context, metadata)

@@ -1,0 +1,28 @@
+"""Caseload's subscriber: accepted triage decisions become cases."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.caseload.service_layer import handlers
+from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.messaging.consumer import EventConsumer
+from shared.platform.service import ServiceContext
+
+
+def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    uow = partial(CaseloadUnitOfWork, ctx.engine)
+
+    async def triage_decided(envelope, payload) -> None:
+        await handlers.open_case(uow, envelope, payload)
+
+    return [
+        EventConsumer(
+            group=handlers.CONSUMER_DECISIONS,
+            topic=ctx.topics.triage_decisions,
+            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_DECISIONS),
+            handlers={"triage.decided": triage_decided},
+            producer=ctx.producer,
+            settings=ctx.settings,
+        )
+    ]

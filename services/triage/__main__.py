@@ -1,0 +1,4 @@
+from services.triage.app import DEFINITION
+from shared.platform.service import run
+
+run(DEFINITION)

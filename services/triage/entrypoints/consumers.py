@@ -1,0 +1,33 @@
+"""Triage's subscriber: every referral received is decided."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from services.triage.domain.ruleset import load_rulesets
+from services.triage.service_layer import handlers
+from services.triage.service_layer.unit_of_work import TriageUnitOfWork
+from shared.platform.messaging.consumer import EventConsumer
+from shared.platform.service import ServiceContext
+
+RULESETS_DIR = Path(__file__).resolve().parent.parent / "rulesets"
+
+
+def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    uow = partial(TriageUnitOfWork, ctx.engine)
+    rulebook = handlers.RuleBook(load_rulesets(RULESETS_DIR))
+
+    async def referral_received(envelope, payload) -> None:
+        await handlers.triage_referral(uow, rulebook, envelope, payload)
+
+    return [
+        EventConsumer(
+            group=handlers.CONSUMER_REFERRALS,
+            topic=ctx.topics.referrals,
+            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_REFERRALS),
+            handlers={"referral.received": referral_received},
+            producer=ctx.producer,
+            settings=ctx.settings,
+        )
+    ]

@@ -1,0 +1,208 @@
+"""`referrals`: run the whole system, issue tokens, manage event contracts.
+
+    referrals up [--demo] [--data-dir DIR]   start everything (embedded PostgreSQL + broker
+                                             unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
+    referrals token --subject S --role R     print a staff bearer token
+    referrals schemas [--write]              check (or record) the JSON Schema of every event
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+
+from shared.platform.messaging.kafka import ensure_topics
+from shared.runtime import demo
+from shared.runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
+from shared.runtime.launcher import SERVICES, start_services
+from shared.schemas.topics import CONSUMER_GROUPS, Topics
+
+DATABASE_NAME = "referrals"
+
+
+def _data_dir(arg: str | None) -> Path:
+    path = Path(arg or os.environ.get("REFERRALS_DATA_DIR") or ".referrals").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _auth_secret(data_dir: Path) -> str:
+    if os.environ.get("AUTH_SECRET"):
+        return os.environ["AUTH_SECRET"]
+    path = data_dir / "auth_secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _ports(base: int) -> dict[str, int]:
+    ports = {}
+    for offset, name in enumerate(SERVICES):
+        wanted = base + offset
+        ports[name] = wanted if port_is_free(wanted) else free_port()
+    return ports
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args.data_dir)
+    stack: list = []  # things to stop, in reverse order
+
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    try:
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            pg = EmbeddedPostgres(data_dir / "postgres" / "data", free_port())
+            say(f"starting embedded PostgreSQL (data in {pg.data_dir}) ...")
+            pg.start()
+            stack.append(pg.stop)
+            pg.create_database(DATABASE_NAME)
+            database_url = pg.url_for(DATABASE_NAME)
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        embedded_broker = not bootstrap
+        if embedded_broker:
+            port = 9092 if port_is_free(9092) else free_port()
+            kafka = EmbeddedKafka(port, log_path=data_dir / "logs" / "broker.log")
+            (data_dir / "logs").mkdir(exist_ok=True)
+            say("starting embedded Kafka-protocol broker (Tansu, memory storage) ...")
+            kafka.start()
+            stack.append(kafka.stop)
+            bootstrap = kafka.bootstrap_servers
+        topic_prefix = os.environ.get("TOPIC_PREFIX", "")
+        asyncio.run(ensure_topics(bootstrap, Topics(topic_prefix), list(CONSUMER_GROUPS)))
+
+        env = {
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "AUTH_SECRET": _auth_secret(data_dir),
+            "TOPIC_PREFIX": topic_prefix,
+        }
+        if embedded_broker:
+            # Tansu joins consumer groups faster with short timeouts; harmless for a local run.
+            env.setdefault("KAFKA_SESSION_TIMEOUT_MS", "6000")
+            env.setdefault("KAFKA_REBALANCE_TIMEOUT_MS", "1000")
+        say("starting services (migrations run as each starts) ...")
+        processes = start_services(env, _ports(args.port_base), data_dir / "logs")
+        stack.append(lambda: [p.stop() for p in reversed(processes)])
+        urls = {p.name: p.url for p in processes}
+
+        summary: dict = {
+            "services": urls,
+            "kafka_bootstrap_servers": bootstrap,
+            "database": "embedded PostgreSQL" if "DATABASE_URL" not in os.environ else "DATABASE_URL",
+            "data_dir": str(data_dir),
+            "logs": str(data_dir / "logs"),
+        }
+        if args.demo:
+            summary.update(demo.seed(urls, env["AUTH_SECRET"], data_dir / "demo.json"))
+            (data_dir / "demo.json").write_text(json.dumps(summary, indent=2))
+        _print_summary(summary, data_dir, args.demo)
+
+        stopping = False
+
+        def _stop(signum, frame) -> None:  # noqa: ARG001
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        while not stopping:
+            dead = [p for p in processes if not p.alive()]
+            if dead:
+                say(f"{', '.join(p.name for p in dead)} stopped unexpectedly; see {data_dir / 'logs'}. Stopping.")
+                return 1
+            time.sleep(0.5)
+        say("stopping ...")
+        return 0
+    finally:
+        for stop in reversed(stack):
+            try:
+                stop()
+            except Exception as exc:  # noqa: BLE001 - keep stopping the rest
+                print(f"while stopping: {exc}", file=sys.stderr)
+        print("stopped", flush=True)
+
+
+def _print_summary(summary: dict, data_dir: Path, with_demo: bool) -> None:
+    print("\nCommunity connector referrals is running.\n")
+    for name, url in summary["services"].items():
+        print(f"  {name:<9} {url}   (API docs: {url}/docs)")
+    print(f"  kafka     {summary['kafka_bootstrap_servers']}")
+    print(f"  logs      {summary['logs']}")
+    if with_demo:
+        creds = summary["credentials"]
+        print("\nDemo credentials (also in " + str(data_dir / "demo.json") + "):")
+        print(f"  programme            {summary['programme_id']}")
+        print(f"  partner API key      {creds['partner_api_key']}")
+        for role, token in creds["staff_tokens"].items():
+            print(f"  staff token ({role}) {token}")
+        print("\nTry:")
+        print(
+            f"  curl -s -X POST {summary['services']['intake']}/v1/referrals "
+            f"-H 'X-API-Key: {creds['partner_api_key']}' -H 'Content-Type: application/json' \\\n"
+            "    -d '{\"programme_id\": \"demo\", \"person\": {\"given_name\": \"Ada\", \"family_name\": \"Example\","
+            " \"age_years\": 72, \"postcode\": \"E8 1DY\"}, \"consent\": {\"to_referral\": true}}'"
+        )
+    print("\nCtrl-C stops everything.\n", flush=True)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from shared.platform.auth import issue_staff_token
+
+    secret = os.environ.get("AUTH_SECRET") or _auth_secret(_data_dir(args.data_dir))
+    print(issue_staff_token(secret, args.subject, args.role))
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from shared.schemas import jsonschema
+
+    if args.write:
+        refused = jsonschema.write_snapshots()
+        for line in refused:
+            print(f"refused (incompatible, needs a new schema version): {line}")
+        return 1 if refused else 0
+    snapshots = jsonschema.load_snapshots()
+    problems = []
+    for name, schema in jsonschema.generate().items():
+        if name not in snapshots:
+            problems.append(f"{name}: no recorded snapshot")
+        elif schema != snapshots[name]:
+            issues = jsonschema.incompatibilities(snapshots[name], schema)
+            problems.append(f"{name}: " + ("; ".join(issues) if issues else "changed compatibly; record it"))
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="referrals", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole system")
+    up.add_argument("--demo", action="store_true", help="seed a demo programme, partner, workers and credentials")
+    up.add_argument("--data-dir", help="where data and logs live (default ./.referrals or $REFERRALS_DATA_DIR)")
+    up.add_argument("--port-base", type=int, default=8001, help="first HTTP port (intake; others follow)")
+    up.set_defaults(func=cmd_up)
+    token = sub.add_parser("token", help="print a staff bearer token")
+    token.add_argument("--subject", required=True)
+    token.add_argument("--role", action="append", required=True)
+    token.add_argument("--data-dir")
+    token.set_defaults(func=cmd_token)
+    schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")
+    schemas.add_argument("--write", action="store_true")
+    schemas.set_defaults(func=cmd_schemas)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The demo seed: a programme's partner, workers and credentials, created through the public APIs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from shared.platform.auth import issue_staff_token
+
+DEMO_PROGRAMME = "demo"
+DEMO_PARTNER = "demo-gp-practice"
+DEMO_WORKERS = (
+    {"name": "Demo Connector One", "role": "connector", "programme_id": DEMO_PROGRAMME, "capacity_hours": "21"},
+    {"name": "Demo Connector Two", "role": "connector", "programme_id": DEMO_PROGRAMME, "capacity_hours": "21"},
+    {"name": "Demo Volunteer", "role": "volunteer", "programme_id": DEMO_PROGRAMME, "capacity_hours": "2"},
+)
+
+
+def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
+    tokens = {
+        role: issue_staff_token(secret, f"demo-{role}", [role]) for role in ("admin", "coordinator", "connector")
+    }
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    previous = json.loads(demo_file.read_text()) if demo_file.exists() else {}
+    with httpx.Client(timeout=10) as client:
+        created = client.post(
+            f"{urls['intake']}/v1/partners",
+            headers=admin,
+            json={"id": DEMO_PARTNER, "name": "Demo GP practice", "allowed_programmes": [DEMO_PROGRAMME]},
+        )
+        if created.status_code not in (201, 409):
+            created.raise_for_status()
+        api_key = previous.get("credentials", {}).get("partner_api_key")
+        if not api_key or not _key_works(client, urls["intake"], api_key):
+            issued = client.post(f"{urls['intake']}/v1/partners/{DEMO_PARTNER}/api-keys", headers=admin)
+            issued.raise_for_status()
+            api_key = issued.json()["api_key"]
+        workers = client.get(
+            f"{urls['caseload']}/v1/workers", params={"programme_id": DEMO_PROGRAMME}, headers=admin
+        ).raise_for_status().json()
+        if not workers:
+            for worker in DEMO_WORKERS:
+                client.post(f"{urls['caseload']}/v1/workers", headers=admin, json=worker).raise_for_status()
+    return {
+        "programme_id": DEMO_PROGRAMME,
+        "credentials": {
+            "partner_id": DEMO_PARTNER,
+            "partner_api_key": api_key,
+            "staff_tokens": tokens,
+        },
+    }
+
+
+def _key_works(client: httpx.Client, intake_url: str, api_key: str) -> bool:
+    probe = client.get(
+        f"{intake_url}/v1/referrals/00000000-0000-0000-0000-000000000000", headers={"X-API-Key": api_key}
+    )
+    return probe.status_code == 404
