@@ -40,7 +40,6 @@ def upgrade() -> None:
         sa.Column("expected_weekly_hours", sa.Numeric(6, 2), nullable=False),
         sa.Column("priority", sa.Integer, nullable=False),
         sa.Column("lead_role", sa.Text, nullable=False),
-    sa.Column("lead_role", sa.Text, nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True)),
         sa.Column("closed_at", sa.DateTime(timezone=True)),
