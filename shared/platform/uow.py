@@ -12,9 +12,12 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.platform.logging import get_logger
 from shared.platform.messaging.inbox import claim
 from shared.platform.messaging.outbox import add_to_outbox
 from shared.schemas.envelope import Envelope, EventPayload, new_envelope
+
+log = get_logger(__name__)
 
 
 class UnitOfWork:
@@ -46,7 +49,10 @@ class UnitOfWork:
         await self.conn.commit()
 
     async def first_delivery(self, consumer: str, envelope: Envelope) -> bool:
-        return await claim(self.conn, self._inbox, consumer, envelope)
+        first = await claim(self.conn, self._inbox, consumer, envelope)
+        if not first:
+            log.info("event_already_handled", inbox_consumer=consumer)
+        return first
 
     async def emit(
         self,

@@ -9,6 +9,7 @@ topic: nothing is acknowledged that was neither applied nor parked.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Collection
 
 import structlog
@@ -111,9 +112,11 @@ class EventConsumer:
         s = self._settings
         delay = s.consumer_backoff_initial_ms / 1000
         for attempt in range(1, s.consumer_max_attempts + 1):
+            started = time.perf_counter()
             try:
                 await handler(envelope, payload)
                 self.handled += 1
+                log.info("event_handled", attempt=attempt, duration_ms=round((time.perf_counter() - started) * 1000, 1))
                 return
             except PermanentFailure as exc:
                 await self._park(record, reason=str(exc), error=exc, attempts=attempt)

@@ -1,0 +1,126 @@
+"""One referral travels the whole way: intake -> triage -> caseload -> closure -> outcomes,
+through the real broker and database, each service its own process."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PERSON = {"given_name": "Winifred", "family_name": "Marchbanks", "age_years": 78, "postcode": "e8 1dy"}
+
+
+async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(system):
+    system.start()
+    api_key = await system.setup_partner()
+    worker_id = await system.add_worker("connector", "21")
+    await system.add_worker("volunteer", "2")
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        posted = await http.post(
+            f"{system.url('intake')}/v1/referrals",
+            headers={"X-API-Key": api_key},
+            json={
+                "partner_referral_id": "GP-0001",
+                "programme_id": "demo",
+                "person": PERSON,
+                "consent": {"to_referral": True, "to_data_sharing": True, "to_contact": True},
+                "source": {"category": "statutory", "subcategory": "nhs_gp"},
+                "needs": ["loneliness"],
+            },
+        )
+        assert posted.status_code == 201, posted.text
+        referral_id = uuid.UUID(posted.json()["referral_id"])
+        correlation_id = posted.json()["correlation_id"]
+
+        # Intake stored it, normalised, and its raw submission.
+        [referral] = await system.sql("SELECT * FROM intake.referrals WHERE id = $1", referral_id)
+        assert json.loads(referral["person"])["postcode"] == "E8 1DY"
+        [submission] = await system.sql("SELECT * FROM intake.submissions WHERE referral_id = $1", referral_id)
+        assert submission["outcome"] == "accepted" and b"GP-0001" in submission["body"]
+
+        # Triage decided, with the rules and the rule-set version recorded.
+        [decision] = await system.wait_for("SELECT * FROM triage.decisions WHERE referral_id = $1", referral_id)
+        assert decision["decision"] == "accepted"
+        assert decision["ruleset_version"] == "1"
+        assert {r["rule_id"] for r in json.loads(decision["rules"])} >= {"eligibility.age", "eligibility.consent"}
+
+        # Caseload assigned a connector (the connector pathway), within capacity.
+        [case] = await system.wait_for(
+            "SELECT * FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'", referral_id
+        )
+        assert str(case["worker_id"]) == worker_id
+        [worker] = await system.sql("SELECT * FROM caseload.workers WHERE id = $1", case["worker_id"])
+        assert worker["load_hours"] == case["expected_weekly_hours"] > 0
+
+        # The referrer sees the status move, without any case detail.
+        await system.wait_for(
+            "SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'assigned'", referral_id
+        )
+        status = (await http.get(f"{system.url('intake')}/v1/referrals/{referral_id}",
+                                 headers={"X-API-Key": api_key})).json()
+        assert [s["status"] for s in status["timeline"]] == ["received", "accepted", "assigned"]
+        assert "worker_id" not in json.dumps(status)
+
+        # The connector records a contact and closes the case with start and end UCLA-3 scores.
+        connector = system.staff_headers("connector", subject="connector-1")
+        case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
+        contact = await http.post(f"{case_url}/contacts", headers=connector, json={"kind": "home_visit", "minutes": 75})
+        assert contact.status_code == 201, contact.text
+        closed = await http.post(
+            f"{case_url}/close",
+            headers=connector,
+            json={
+                "reason": "planned_end",
+                "measures": [
+                    {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]},
+                    {"instrument": "ucla3", "timepoint": "end", "items": [2, 1, 1]},
+                ],
+            },
+        )
+        assert closed.status_code == 200, closed.text
+
+        [outcome] = await system.wait_for("SELECT * FROM outcomes.case_outcomes WHERE case_id = $1", case["id"])
+        assert (outcome["ucla_start"], outcome["ucla_end"]) == (3 + 3 + 2, 2 + 1 + 1)
+        assert outcome["ucla_change"] == -4 and outcome["ucla_direction"] == "improved"
+        assert outcome["worker_role"] == "connector" and outcome["contact_count"] == 1
+        [worker] = await system.sql("SELECT * FROM caseload.workers WHERE id = $1", case["worker_id"])
+        assert worker["load_hours"] == 0
+
+        await system.wait_for("SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'closed'", referral_id)
+        report = (await http.get(f"{system.url('outcomes')}/v1/reports/loneliness",
+                                 headers=system.staff_headers("analyst"))).json()
+        assert (report["paired"], report["improved"], report["mean_change"]) == (1, 1, -4.0)
+
+    # The events on the wire: one of each, keyed by aggregate id, one correlation id throughout,
+    # each caused by the one before.
+    referral_events = await system.events_on(system.topics.referrals, min_records=1)
+    decisions = await system.events_on(system.topics.triage_decisions, min_records=1)
+    case_events = await system.events_on(system.topics.cases, min_records=2)
+    assert [e["type"] for e in referral_events] == ["referral.received"]
+    assert [e["type"] for e in decisions] == ["triage.decided"]
+    assert sorted(e["type"] for e in case_events) == ["case.assigned", "case.closed"]
+    received, decided = referral_events[0], decisions[0]
+    assigned = next(e for e in case_events if e["type"] == "case.assigned")
+    assert received["_key"] == received["subject"] == str(referral_id)
+    assert decided["_key"] == str(referral_id)
+    assert all(e["_key"] == str(case["id"]) for e in case_events)
+    assert {e["correlationid"] for e in [received, decided, *case_events]} == {correlation_id}
+    assert decided["causationid"] == received["id"] and assigned["causationid"] == decided["id"]
+    assert all(e["specversion"] == "1.0" and e["schemaversion"] == 1 for e in [received, decided, *case_events])
+
+    # Logs: JSON on every line, the correlation id on the handling lines, and no personal data.
+    for service in ("intake", "triage", "caseload", "outcomes"):
+        lines = system.log_lines(service)
+        structured = [json.loads(line) for line in lines if line.startswith("{")]
+        assert structured, f"{service} wrote no structured logs"
+        if service != "intake":
+            handled = [r for r in structured if r.get("message") == "event_handled"]
+            assert handled and all(r["correlation_id"] == correlation_id for r in handled), service
+        for line in lines:
+            for personal in ("Winifred", "Marchbanks", "E8 1DY"):
+                assert personal not in line, f"{service} logged personal data"
