@@ -152,10 +152,18 @@ def _health_router(definition: ServiceDefinition) -> APIRouter:
     return router
 
 
+class _Server(uvicorn.Server):
+    """Exit with status 0 after a requested, graceful stop (uvicorn re-raises the signal otherwise)."""
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
 def run(definition: ServiceDefinition) -> None:
     settings = PlatformSettings()
     app = create_app(definition, settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
@@ -163,3 +171,4 @@ def run(definition: ServiceDefinition) -> None:
         access_log=False,
         timeout_graceful_shutdown=int(settings.graceful_timeout_s),
     )
+    _Server(config).run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from .envelope import Envelope, EventPayload
 from .events.case import CaseAssigned, CaseClosed, CaseWaitlisted
 from .events.referral import ReferralReceived
@@ -24,7 +26,24 @@ def model_for(event_type: str, version: int) -> type[EventPayload]:
         raise UnknownEventType(f"no contract for event type {event_type!r} version {version}") from None
 
 
+class InvalidEventData(ValueError):
+    """The envelope is fine but its data does not match the contract it names."""
+
+    def __init__(self, event_type: str, version: int, problems: list[str]) -> None:
+        super().__init__(f"{event_type} v{version}: " + "; ".join(problems))
+        self.problems = problems
+
+
 def parse_envelope(raw: bytes | str) -> tuple[Envelope, EventPayload]:
-    """Validate the envelope and its payload; raises pydantic.ValidationError or UnknownEventType."""
+    """Validate the envelope and its payload.
+
+    Raises pydantic.ValidationError (bad envelope), UnknownEventType or InvalidEventData.
+    Error texts name fields and rules, never the submitted values.
+    """
     envelope = Envelope.model_validate_json(raw)
-    return envelope, envelope.payload()
+    model = model_for(envelope.type, envelope.schemaversion)
+    try:
+        return envelope, model.model_validate(envelope.data)
+    except ValidationError as exc:
+        problems = [f"data.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
+        raise InvalidEventData(envelope.type, envelope.schemaversion, problems) from None

@@ -148,7 +148,9 @@ class EventConsumer:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         # Field locations and messages only: never echo the input values (personal data).
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors())
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
