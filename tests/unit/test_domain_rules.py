@@ -1,0 +1,140 @@
+"""Domain rules of the walking skeleton, without I/O."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from services.caseload.domain.model import CaseStatus, ClosureNotAllowed, check_closure, lead_role
+from services.intake.domain import api_keys
+from services.intake.domain.submission import ReferralSubmission, age_on
+from services.outcomes.domain import ucla3
+from services.triage.domain.decide import ReferralFacts, decide
+from services.triage.domain.ruleset import RuleSet, load_rulesets
+from shared.schemas.events.case import ClosureReason, WorkerRole
+from shared.schemas.events.triage import Complexity, Decision, Pathway
+
+RULESETS = Path(__file__).resolve().parents[2] / "services" / "triage" / "rulesets"
+
+
+@pytest.fixture(scope="module")
+def demo() -> RuleSet:
+    return load_rulesets(RULESETS)["demo"][-1]
+
+
+@pytest.mark.parametrize(
+    ("age", "consent", "flags", "decision", "reason"),
+    [
+        (70, True, set(), Decision.ACCEPTED, None),
+        (18, True, set(), Decision.ACCEPTED, None),
+        (17, True, set(), Decision.DECLINED, "age_out_of_range"),
+        (None, True, set(), Decision.NEEDS_REVIEW, "age_missing"),
+        (70, False, set(), Decision.DECLINED, "no_consent"),
+        (70, True, {"crisis"}, Decision.REDIRECTED, "redirect_crisis"),
+        (17, False, {"safeguarding"}, Decision.REDIRECTED, "redirect_safeguarding"),
+        (70, True, {"lone_working"}, Decision.ACCEPTED, None),
+    ],
+)
+def test_demo_programme_decisions(demo, age, consent, flags, decision, reason):
+    outcome = decide(ReferralFacts("demo", age, consent, frozenset(flags)), demo)
+    assert (outcome.decision, outcome.reason_code, outcome.ruleset_version) == (decision, reason, "1")
+    assert outcome.rules and all(rule.explanation for rule in outcome.rules)
+    if decision == Decision.ACCEPTED:
+        assert outcome.complexity == Complexity.MEDIUM and outcome.pathway == Pathway.CONNECTOR
+        assert outcome.expected_weekly_hours == 1.5  # the rule set's hours for a medium case
+
+
+def test_a_declined_decision_explains_itself_in_words(demo):
+    outcome = decide(ReferralFacts("demo", 16, True), demo)
+    [age_rule] = [r for r in outcome.rules if r.rule_id == "eligibility.age"]
+    assert not age_rule.passed and age_rule.explanation == "Age 16 is outside the programme's range 18+."
+
+
+def test_rule_sets_are_validated_on_load(demo):
+    data = demo.model_dump(mode="json")
+    with pytest.raises(ValidationError, match="expected_weekly_hours lacks bands"):
+        RuleSet.model_validate({**data, "expected_weekly_hours": {"low": 1}})
+    with pytest.raises(ValidationError, match="min_age is above max_age"):
+        RuleSet.model_validate({**data, "eligibility": {"min_age": 60, "max_age": 50}})
+
+
+@pytest.mark.parametrize(
+    ("status", "contacts", "reason", "allowed"),
+    [
+        (CaseStatus.ASSIGNED, 2, ClosureReason.PLANNED_END, True),
+        (CaseStatus.ASSIGNED, 0, ClosureReason.CONTACT_FAILED, True),
+        (CaseStatus.ASSIGNED, 0, ClosureReason.PLANNED_END, False),
+        (CaseStatus.CLOSED, 3, ClosureReason.PLANNED_END, False),
+        (CaseStatus.WAITING, 0, ClosureReason.SERVICE_USER_CHOICE, False),
+    ],
+)
+def test_closure_rules(status, contacts, reason, allowed):
+    if allowed:
+        check_closure(status, contacts, reason)
+    else:
+        with pytest.raises(ClosureNotAllowed):
+            check_closure(status, contacts, reason)
+
+
+def test_the_volunteer_pathway_is_led_by_a_volunteer_and_the_rest_by_a_connector():
+    assert lead_role(Pathway.VOLUNTEER) == WorkerRole.VOLUNTEER
+    assert {lead_role(p) for p in Pathway if p != Pathway.VOLUNTEER} == {WorkerRole.CONNECTOR}
+
+
+@pytest.mark.parametrize(("items", "total", "lonely"), [([1, 1, 1], 3, False), ([2, 2, 1], 5, False),
+                                                        ([2, 2, 2], 6, True), ([3, 3, 3], 9, True)])
+def test_ucla3_scoring(items, total, lonely):
+    assert ucla3.score(items) == total and ucla3.is_lonely(total) is lonely
+
+
+@pytest.mark.parametrize(("items", "item"), [([1, 1], "items"), ([1, 2, 4], "isolated"), ([0, 1, 1], "lack_companionship"),
+                                              (None, "items"), ([1, True, 1], "left_out")])
+def test_ucla3_rejects_invalid_responses_naming_the_item(items, item):
+    with pytest.raises(ucla3.InvalidResponse) as rejected:
+        ucla3.score(items)
+    assert rejected.value.item == item
+
+
+def test_ucla3_change_direction_lower_is_better():
+    assert ucla3.Change(8, 5).direction == ucla3.Direction.IMPROVED
+    assert ucla3.Change(5, 5).direction == ucla3.Direction.SAME
+    assert ucla3.Change(4, 7).direction == ucla3.Direction.WORSE
+
+
+def submission(**person) -> dict:
+    return {"programme_id": "demo", "person": {"given_name": "A", "family_name": "B", **person},
+            "consent": {"to_referral": True}}
+
+
+@pytest.mark.parametrize(("given", "normalised"), [("e81dy", "E8 1DY"), (" sw1a 1aa ", "SW1A 1AA"), ("LE4 6AB", "LE4 6AB")])
+def test_postcodes_are_normalised(given, normalised):
+    assert ReferralSubmission.model_validate(submission(postcode=given)).person.postcode == normalised
+
+
+def test_submission_rejections_name_the_field():
+    with pytest.raises(ValidationError) as bad:
+        ReferralSubmission.model_validate(submission(postcode="NOT A CODE", email="nope"))
+    assert {e["loc"] for e in bad.value.errors()} == {("person", "postcode"), ("person", "email")}
+    with pytest.raises(ValidationError, match="consent.to_referral must be true"):
+        ReferralSubmission.model_validate({**submission(), "consent": {"to_referral": False}})
+    future = (date.today() + timedelta(days=1)).isoformat()
+    with pytest.raises(ValidationError, match="in the future"):
+        ReferralSubmission.model_validate(submission(date_of_birth=future))
+
+
+def test_age_is_derived_from_date_of_birth_on_the_day():
+    assert age_on(date(2026, 11, 22), date(1950, 11, 22), None) == 76
+    assert age_on(date(2026, 11, 21), date(1950, 11, 22), None) == 75
+    assert age_on(date(2026, 11, 21), None, 64) == 64
+
+
+def test_api_keys_are_stored_as_hashes_and_checked():
+    issued = api_keys.issue_key()
+    key_id, secret = api_keys.split_key(issued.plaintext)
+    assert key_id == issued.key_id and secret not in issued.secret_hash
+    assert api_keys.secret_matches(secret, issued.secret_hash)
+    assert not api_keys.secret_matches(secret + "x", issued.secret_hash)
+    assert api_keys.split_key("Bearer abc") is None

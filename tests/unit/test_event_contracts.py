@@ -1,0 +1,112 @@
+"""Event contracts: recorded JSON Schemas, and the check that stops incompatible changes."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from shared.schemas import jsonschema
+from shared.schemas.envelope import new_envelope
+from shared.schemas.events.triage import Decision, TriageDecided
+from shared.schemas.registry import EVENT_MODELS, InvalidEventData, UnknownEventType, parse_envelope
+
+
+def test_every_event_has_a_recorded_schema_and_the_models_still_match_it():
+    recorded = jsonschema.load_snapshots()
+    current = jsonschema.generate()
+    assert set(current) == set(recorded), "run `referrals schemas --write` to record new event versions"
+    for name, schema in current.items():
+        problems = jsonschema.incompatibilities(recorded[name], schema)
+        assert not problems, f"{name} changed incompatibly; publish a new schema version instead: {problems}"
+        assert schema == recorded[name], f"{name} changed compatibly; record it with `referrals schemas --write`"
+
+
+def test_every_registered_event_is_past_tense_and_versioned():
+    for (event_type, version), model in EVENT_MODELS.items():
+        assert version >= 1 and model.schema_version == version
+        assert event_type.split(".")[-1].endswith("ed"), event_type
+
+
+@pytest.fixture
+def schema():
+    return copy.deepcopy(jsonschema.generate()["triage.decided.v1.schema.json"])
+
+
+def test_removing_a_field_is_incompatible(schema):
+    changed = copy.deepcopy(schema)
+    del changed["properties"]["reason_code"]
+    assert jsonschema.incompatibilities(schema, changed) == ["$.reason_code: removed"]
+
+
+def test_retyping_a_field_is_incompatible(schema):
+    changed = copy.deepcopy(schema)
+    changed["properties"]["ruleset_version"] = {"type": "integer"}
+    assert jsonschema.incompatibilities(schema, changed) == [
+        "$.ruleset_version: type changed from string to integer"
+    ]
+
+
+def test_a_new_required_field_is_incompatible_but_a_new_optional_one_is_not(schema):
+    optional = copy.deepcopy(schema)
+    optional["properties"]["site"] = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    assert jsonschema.incompatibilities(schema, optional) == []
+    required = copy.deepcopy(optional)
+    required["required"].append("site")
+    assert jsonschema.incompatibilities(schema, required) == ["$.site: now required"]
+
+
+def test_changing_allowed_values_is_incompatible(schema):
+    changed = copy.deepcopy(schema)
+    changed["$defs"]["Decision"]["enum"].append("parked")
+    [problem] = jsonschema.incompatibilities(schema, changed)
+    assert problem.startswith("$.decision: type changed")
+
+
+def test_nested_changes_are_found(schema):
+    changed = copy.deepcopy(schema)
+    del changed["$defs"]["RuleOutcome"]["properties"]["explanation"]
+    assert jsonschema.incompatibilities(schema, changed) == ["$.rules[].explanation: removed"]
+
+
+def test_write_refuses_to_overwrite_a_snapshot_with_an_incompatible_schema(tmp_path, schema):
+    name = "triage.decided.v1.schema.json"
+    weaker = copy.deepcopy(schema)
+    weaker["properties"]["extra"] = {"type": "string"}  # the recorded one has a field the model lacks
+    (tmp_path / name).write_text(__import__("json").dumps(weaker))
+    refused = jsonschema.write_snapshots(tmp_path)
+    assert refused == [f"{name}: $.extra: removed"]
+    assert "extra" in (tmp_path / name).read_text()
+
+
+def envelope_for(payload):
+    return new_envelope(payload, source="/tests", subject="s", correlation_id=uuid.uuid4())
+
+
+def decided() -> TriageDecided:
+    return TriageDecided(referral_id=uuid.uuid4(), person_id=uuid.uuid4(), programme_id="demo",
+                         decision=Decision.ACCEPTED, rules=[], ruleset_version="1", decided_at=datetime.now(UTC))
+
+
+def test_envelope_round_trips_through_json():
+    payload = decided()
+    envelope = envelope_for(payload)
+    parsed_envelope, parsed_payload = parse_envelope(envelope.model_dump_json())
+    assert parsed_envelope == envelope and parsed_payload == payload
+    assert (envelope.type, envelope.schemaversion, envelope.specversion) == ("triage.decided", 1, "1.0")
+
+
+def test_parsing_names_what_is_wrong_without_echoing_values():
+    envelope = envelope_for(decided()).model_dump(mode="json")
+    envelope["data"]["programme_id"] = 12345
+    with pytest.raises(InvalidEventData) as bad_data:
+        parse_envelope(__import__("json").dumps(envelope))
+    assert bad_data.value.problems == ["data.programme_id: Input should be a valid string"]
+    envelope["schemaversion"] = 7
+    with pytest.raises(UnknownEventType):
+        parse_envelope(__import__("json").dumps(envelope))
+    with pytest.raises(ValidationError):
+        parse_envelope(b'{"id": "not a uuid"}')
