@@ -46,6 +46,17 @@ class ServiceContext:
     consumers: list[EventConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
 
+    def consumer(self, group: str, topic: str, handlers: dict) -> EventConsumer:
+        """A subscriber of this service: its own group, its own dead-letter topic."""
+        return EventConsumer(
+            group=group,
+            topic=topic,
+            dead_letter_topic=self.topics.dead_letter(group),
+            handlers=handlers,
+            producer=self.producer,
+            settings=self.settings,
+        )
+
 
 @dataclass(frozen=True)
 class ServiceDefinition:

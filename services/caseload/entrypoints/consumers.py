@@ -16,13 +16,4 @@ def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
     async def triage_decided(envelope, payload) -> None:
         await handlers.open_case(uow, envelope, payload)
 
-    return [
-        EventConsumer(
-            group=handlers.CONSUMER_DECISIONS,
-            topic=ctx.topics.triage_decisions,
-            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_DECISIONS),
-            handlers={"triage.decided": triage_decided},
-            producer=ctx.producer,
-            settings=ctx.settings,
-        )
-    ]
+    return [ctx.consumer(handlers.CONSUMER_DECISIONS, ctx.topics.triage_decisions, {"triage.decided": triage_decided})]

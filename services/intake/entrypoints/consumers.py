@@ -19,20 +19,11 @@ def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
     async def case_event(envelope, payload) -> None:
         await handlers.on_case_event(uow, envelope, payload)
 
-    common = dict(producer=ctx.producer, settings=ctx.settings)
     return [
-        EventConsumer(
-            group=handlers.CONSUMER_TRIAGE,
-            topic=ctx.topics.triage_decisions,
-            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_TRIAGE),
-            handlers={"triage.decided": triage_decided},
-            **common,
-        ),
-        EventConsumer(
-            group=handlers.CONSUMER_CASES,
-            topic=ctx.topics.cases,
-            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_CASES),
-            handlers={"case.assigned": case_event, "case.waitlisted": case_event, "case.closed": case_event},
-            **common,
+        ctx.consumer(handlers.CONSUMER_TRIAGE, ctx.topics.triage_decisions, {"triage.decided": triage_decided}),
+        ctx.consumer(
+            handlers.CONSUMER_CASES,
+            ctx.topics.cases,
+            {"case.assigned": case_event, "case.waitlisted": case_event, "case.closed": case_event},
         ),
     ]

@@ -16,13 +16,4 @@ def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
     async def case_closed(envelope, payload) -> None:
         await handlers.record_closed_case(uow, envelope, payload)
 
-    return [
-        EventConsumer(
-            group=handlers.CONSUMER_CASES,
-            topic=ctx.topics.cases,
-            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_CASES),
-            handlers={"case.closed": case_closed},
-            producer=ctx.producer,
-            settings=ctx.settings,
-        )
-    ]
+    return [ctx.consumer(handlers.CONSUMER_CASES, ctx.topics.cases, {"case.closed": case_closed})]

@@ -21,13 +21,4 @@ def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
     async def referral_received(envelope, payload) -> None:
         await handlers.triage_referral(uow, rulebook, envelope, payload)
 
-    return [
-        EventConsumer(
-            group=handlers.CONSUMER_REFERRALS,
-            topic=ctx.topics.referrals,
-            dead_letter_topic=ctx.topics.dead_letter(handlers.CONSUMER_REFERRALS),
-            handlers={"referral.received": referral_received},
-            producer=ctx.producer,
-            settings=ctx.settings,
-        )
-    ]
+    return [ctx.consumer(handlers.CONSUMER_REFERRALS, ctx.topics.referrals, {"referral.received": referral_received})]
