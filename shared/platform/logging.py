@@ -1,7 +1,9 @@
 """structlog JSON logging with the correlation id on every line.
 
-Log events name what happened and carry ids only: never names, addresses,
-dates of birth or free text from a referral (personal data stays out of logs).
+Library loggers (uvicorn, aiokafka, FastStream, SQLAlchemy) go through the same
+JSON renderer, so every line a service writes is one JSON object. Log events
+name what happened and carry ids only: never names, addresses, dates of birth
+or free text from a referral (personal data stays out of logs).
 """
 
 from __future__ import annotations
@@ -13,28 +15,50 @@ import structlog
 
 _configured = False
 
+_SHARED = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     global _configured
     if _configured:
         return
     _configured = True
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    numeric_level = logging.getLevelName(level.upper())
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.EventRenamer("message"),
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric_level)
     # Quieten chatty libraries; their warnings still come through.
-    for noisy in ("aiokafka", "faststream", "uvicorn.access", "sqlalchemy.engine"):
+    for noisy in ("aiokafka", "faststream", "uvicorn.access", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *_SHARED,
             structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            structlog.processors.EventRenamer("message"),
-            structlog.processors.JSONRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)

@@ -141,3 +141,30 @@ async def test_a_stopped_service_picks_up_where_it_left_off(system):
     assert sorted(r["referral_id"] for r in decisions) == sorted(referral_ids)
     events = await system.events_on(system.topics.triage_decisions, min_records=3)
     assert len(events) == 3 and len({e["id"] for e in events}) == 3
+
+
+async def test_graceful_stop_finishes_in_flight_work_and_commits_it(system):
+    system.start("intake", "triage")
+    # Hold each decision in caseload's hands for a few seconds, so the stop lands mid-flight.
+    system.start("caseload", extra_env={"REFERRALS_DELAYS": f"{CASELOAD_GROUP}.before-handle=4"})
+    api_key = await system.setup_partner()
+    await system.add_worker("connector", "21")
+
+    referral_id = await post_referral(system, api_key, "STOP-1")
+    await system.wait_for(
+        "SELECT 1", predicate=lambda _: any('"event_received"' in line for line in system.log_lines("caseload"))
+    )
+    assert await system.sql("SELECT * FROM caseload.cases") == []  # still in flight
+    assert system.processes["caseload"].stop() == 0
+
+    # The in-flight event was applied before the process exited...
+    [case] = await system.sql("SELECT * FROM caseload.cases WHERE referral_id = $1", referral_id)
+    assert case["status"] == "assigned"
+    # ...and its offset committed: a restarted caseload is not handed it again.
+    lines_before = len(system.log_lines("caseload"))
+    system.start("caseload")
+    second = await post_referral(system, api_key, "STOP-2")
+    await system.wait_for("SELECT 1 FROM caseload.cases WHERE referral_id = $1", second)
+    after_restart = system.log_lines("caseload")[lines_before:]
+    assert not any('"event_already_handled"' in line for line in after_restart)
+    assert sum('"event_handled"' in line for line in after_restart) == 1

@@ -116,8 +116,9 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
     # Logs: JSON on every line, the correlation id on the handling lines, and no personal data.
     for service in ("intake", "triage", "caseload", "outcomes"):
         lines = system.log_lines(service)
-        structured = [json.loads(line) for line in lines if line.startswith("{")]
-        assert structured, f"{service} wrote no structured logs"
+        structured = [json.loads(line) for line in lines]  # every line is one JSON object
+        assert structured, f"{service} wrote no logs"
+        assert all(r["service"] == service and "timestamp" in r and "level" in r for r in structured)
         if service != "intake":
             handled = [r for r in structured if r.get("message") == "event_handled"]
             assert handled and all(r["correlation_id"] == correlation_id for r in handled), service

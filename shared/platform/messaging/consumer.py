@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from shared.platform.faults import fault_point
+from shared.platform.faults import delay_point, fault_point
 from shared.platform.logging import get_logger
 from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope, EventPayload
@@ -99,6 +99,8 @@ class EventConsumer:
             if handler is None:
                 # A topic carries every event type of its aggregate; this consumer needs only some.
                 return
+            log.info("event_received")
+            await delay_point(f"{self.group}.before-handle")
             await self._handle_with_retries(handler, envelope, payload, record)
             fault_point(f"{self.group}.after-handle")
         finally:
