@@ -1,19 +1,45 @@
-"""The intake service: wiring of its routes, subscribers, tables and migrations."""
+"""The intake service: wiring of its routes, subscribers, background work, tables and migrations."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from services.intake.adapters import tables
 from services.intake.entrypoints.consumers import build_consumers
 from services.intake.entrypoints.http import router
-from shared.platform.service import ServiceDefinition
+from services.intake.service_layer.webhooks import WebhookDispatcher
+from shared.platform.messaging.kafka import ensure_topic
+from shared.platform.service import ServiceContext, ServiceDefinition
+
+
+async def partner_status_topics(ctx: ServiceContext) -> None:
+    """Every partner's status topic exists before the relay publishes to it (e.g. on a fresh broker)."""
+    async with ctx.engine.connect() as conn:
+        partner_ids = (await conn.execute(sa.select(tables.partners.c.id))).scalars().all()
+    for partner_id in partner_ids:
+        await ensure_topic(ctx.settings.kafka_bootstrap_servers, ctx.topics.referral_status(partner_id))
+
+
+def background(ctx: ServiceContext):
+    return [WebhookDispatcher(ctx.engine).run]
+
+
+def routers():
+    from services.intake.entrypoints.fhir import router as fhir_router
+    from services.intake.entrypoints.web import router as web_router
+
+    return [router, fhir_router, web_router]
+
 
 DEFINITION = ServiceDefinition(
     name="intake",
     schema=tables.SCHEMA,
     migrations=Path(__file__).parent / "adapters" / "migrations",
     outbox=tables.outbox,
-    routers=[router],
+    routers=routers(),
     consumers=build_consumers,
+    background=background,
+    startup=partner_status_topics,
 )

@@ -67,6 +67,8 @@ class ServiceDefinition:
     routers: list[APIRouter]
     consumers: Callable[[ServiceContext], list[EventConsumer]]
     background: Callable[[ServiceContext], list[Callable[[], Awaitable[None]]]] | None = None
+    # Runs once before the relay and subscribers start (e.g. topics the service publishes to).
+    startup: Callable[[ServiceContext], Awaitable[None]] | None = None
 
 
 def create_app(definition: ServiceDefinition, settings: PlatformSettings | None = None) -> FastAPI:
@@ -83,6 +85,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         await producer.start()
         ctx = ServiceContext(definition.name, settings, engine, producer, topics)
         app.state.ctx = ctx
+        if definition.startup is not None:
+            await definition.startup(ctx)
         ctx.relay = OutboxRelay(
             engine=engine,
             outbox=definition.outbox,

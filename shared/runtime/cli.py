@@ -145,6 +145,7 @@ def _print_summary(summary: dict, data_dir: Path, with_demo: bool) -> None:
         print(f"  partner API key      {creds['partner_api_key']}")
         for role, token in creds["staff_tokens"].items():
             print(f"  staff token ({role}) {token}")
+        print(f"  self-referral form   {summary['self_referral_form']}")
         print("\nTry:")
         print(
             f"  curl -s -X POST {summary['services']['intake']}/v1/referrals "

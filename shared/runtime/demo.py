@@ -25,6 +25,10 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     previous = json.loads(demo_file.read_text()) if demo_file.exists() else {}
     with httpx.Client(timeout=10) as client:
+        client.put(
+            f"{urls['intake']}/v1/programmes/{DEMO_PROGRAMME}", headers=admin,
+            json={"name": "Demo community connector scheme", "self_referral_open": True},
+        ).raise_for_status()
         created = client.post(
             f"{urls['intake']}/v1/partners",
             headers=admin,
@@ -45,6 +49,7 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
                 client.post(f"{urls['caseload']}/v1/workers", headers=admin, json=worker).raise_for_status()
     return {
         "programme_id": DEMO_PROGRAMME,
+        "self_referral_form": f"{urls['intake']}/self-referral/{DEMO_PROGRAMME}",
         "credentials": {
             "partner_id": DEMO_PARTNER,
             "partner_api_key": api_key,

@@ -5,13 +5,21 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from .envelope import Envelope, EventPayload
-from .events.case import CaseAssigned, CaseClosed, CaseWaitlisted
-from .events.referral import ReferralReceived
+from .events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
+from .events.referral import ReferralReceived, ReferralStatusChanged
 from .events.triage import TriageDecided
 
 EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
     (m.event_type, m.schema_version): m
-    for m in (ReferralReceived, TriageDecided, CaseAssigned, CaseWaitlisted, CaseClosed)
+    for m in (
+        ReferralReceived,
+        ReferralStatusChanged,
+        TriageDecided,
+        CaseAssigned,
+        CaseWaitlisted,
+        CaseFirstContactMade,
+        CaseClosed,
+    )
 }
 
 

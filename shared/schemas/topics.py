@@ -9,12 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 REFERRALS = "intake.referrals"
+# Partners that prefer the broker publish canonical referrals here (authenticated per message).
+PARTNER_SUBMISSIONS = "intake.partner-submissions"
+# Each partner's referral status events go to a topic of its own, so broker ACLs can keep
+# one referrer from reading another's: intake.referral-status.<partner id>.
+REFERRAL_STATUS = "intake.referral-status"
 TRIAGE_DECISIONS = "triage.decisions"
 CASES = "caseload.cases"
 # One record at offset 0 names the broker's epoch (see shared.platform.messaging.epoch).
 BROKER_EPOCH = "platform.broker-epoch"
 
-EVENT_TOPICS = (REFERRALS, TRIAGE_DECISIONS, CASES)
+EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES)
 PARTITIONS = 6
 
 
@@ -25,12 +30,17 @@ def consumer_group(service: str, topic: str) -> str:
 
 # Every subscription in the system; the runtime creates a dead-letter topic for each.
 CONSUMER_GROUPS = (
+    consumer_group("intake", PARTNER_SUBMISSIONS),
     consumer_group("triage", REFERRALS),
     consumer_group("caseload", TRIAGE_DECISIONS),
     consumer_group("intake", TRIAGE_DECISIONS),
     consumer_group("intake", CASES),
     consumer_group("outcomes", CASES),
 )
+
+
+def referral_status_topic(partner_id: str) -> str:
+    return f"{REFERRAL_STATUS}.{partner_id}"
 
 
 def dead_letter_topic(consumer_group: str) -> str:
@@ -50,6 +60,13 @@ class Topics:
     @property
     def referrals(self) -> str:
         return self.name(REFERRALS)
+
+    @property
+    def partner_submissions(self) -> str:
+        return self.name(PARTNER_SUBMISSIONS)
+
+    def referral_status(self, partner_id: str) -> str:
+        return self.name(referral_status_topic(partner_id))
 
     @property
     def triage_decisions(self) -> str:

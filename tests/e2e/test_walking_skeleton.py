@@ -29,7 +29,7 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
                 "programme_id": "demo",
                 "person": PERSON,
                 "consent": {"to_referral": True, "to_data_sharing": True, "to_contact": True},
-                "source": {"category": "statutory", "subcategory": "nhs_gp"},
+                "referrer": {"source_category": "statutory", "source_subcategory": "nhs_gp", "organisation": "Test GP"},
                 "needs": ["loneliness"],
             },
         )

@@ -82,6 +82,8 @@ class System:
     async def setup_partner(self, programmes=("demo",), partner_id: str = "test-gp") -> str:
         admin = self.staff_headers("admin")
         async with httpx.AsyncClient(base_url=self.url("intake"), timeout=10) as client:
+            for programme in programmes:
+                await client.put(f"/v1/programmes/{programme}", headers=admin, json={"name": f"Programme {programme}"})
             created = await client.post(
                 "/v1/partners", headers=admin,
                 json={"id": partner_id, "name": "Test GP", "allowed_programmes": list(programmes)},

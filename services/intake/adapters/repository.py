@@ -8,7 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.intake.domain.matching import MatchResult, PersonKey
 
 from . import tables as t
 
@@ -30,6 +33,10 @@ class StoredReferral:
     status: str
     received_at: datetime
     correlation_id: uuid.UUID
+    channel: str = "partner_api"
+    duplicate_of: uuid.UUID | None = None
+    previous_referral_id: uuid.UUID | None = None
+    self_reference: str | None = None
 
 
 class PartnerRepository:
@@ -109,9 +116,18 @@ class ReferralRepository:
         row = (await self.conn.execute(query)).first()
         return _referral(row) if row else None
 
-    async def add(self, referral: StoredReferral, person: dict[str, Any]) -> None:
+    async def add(
+        self, referral: StoredReferral, person: dict[str, Any], match_method: str | None = None,
+        match_confidence: float | None = None,
+    ) -> None:
         await self.conn.execute(
             sa.insert(t.referrals).values(
+                channel=referral.channel,
+                duplicate_of=referral.duplicate_of,
+                previous_referral_id=referral.previous_referral_id,
+                self_reference=referral.self_reference,
+                match_method=match_method,
+                match_confidence=match_confidence,
                 id=referral.id,
                 person_id=referral.person_id,
                 partner_id=referral.partner_id,
@@ -122,6 +138,30 @@ class ReferralRepository:
                 received_at=referral.received_at,
                 correlation_id=referral.correlation_id,
             )
+        )
+
+    async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[StoredReferral]:
+        """The person's referrals to a programme, oldest first."""
+        rows = await self.conn.execute(
+            sa.select(t.referrals)
+            .where(t.referrals.c.person_id == person_id, t.referrals.c.programme_id == programme_id)
+            .order_by(t.referrals.c.received_at)
+        )
+        return [_referral(r) for r in rows]
+
+    async def linked_duplicates(self, referral_id: uuid.UUID) -> list[StoredReferral]:
+        rows = await self.conn.execute(
+            sa.select(t.referrals).where(t.referrals.c.duplicate_of == referral_id).with_for_update()
+        )
+        return [_referral(r) for r in rows]
+
+    async def by_self_reference(self, reference: str) -> tuple[StoredReferral, dict[str, Any]] | None:
+        row = (await self.conn.execute(sa.select(t.referrals).where(t.referrals.c.self_reference == reference))).first()
+        return (_referral(row), row.person) if row else None
+
+    async def link_outreach(self, outreach_id: uuid.UUID, referral_id: uuid.UUID) -> None:
+        await self.conn.execute(
+            sa.update(t.outreach_contacts).where(t.outreach_contacts.c.id == outreach_id).values(referral_id=referral_id)
         )
 
     async def set_status(self, referral_id: uuid.UUID, status: str) -> None:
@@ -162,4 +202,106 @@ def _referral(row) -> StoredReferral:
         status=row.status,
         received_at=row.received_at,
         correlation_id=row.correlation_id,
+        channel=row.channel,
+        duplicate_of=row.duplicate_of,
+        previous_referral_id=row.previous_referral_id,
+        self_reference=row.self_reference,
     )
+
+
+class PersonRepository:
+    """People as intake knows them, for matching. Personal data stays in intake."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
+        p = t.persons
+        conditions = [p.c.family_name_key == key.family_key]
+        if key.nhs_number:
+            conditions.append(p.c.nhs_number == key.nhs_number)
+        if key.date_of_birth:
+            conditions.append(p.c.date_of_birth == key.date_of_birth)
+        if key.postcode:
+            conditions.append(p.c.postcode == key.postcode)
+        rows = await self.conn.execute(sa.select(p).where(sa.or_(*conditions)).limit(limit))
+        return [
+            PersonKey(r.given_name_key, r.family_name_key, r.date_of_birth, r.postcode, r.nhs_number, r.id)
+            for r in rows
+        ]
+
+    async def add(self, person_id: uuid.UUID, key: PersonKey) -> None:
+        await self.conn.execute(
+            sa.insert(t.persons).values(
+                id=person_id, nhs_number=key.nhs_number, given_name_key=key.given_key,
+                family_name_key=key.family_key, date_of_birth=key.date_of_birth, postcode=key.postcode,
+            )
+        )
+
+    async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
+        """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept."""
+        p = t.persons
+        await self.conn.execute(
+            sa.update(p).where(p.c.id == person_id).values(
+                nhs_number=sa.func.coalesce(p.c.nhs_number, key.nhs_number),
+                date_of_birth=sa.func.coalesce(p.c.date_of_birth, key.date_of_birth),
+                postcode=key.postcode or p.c.postcode,
+            )
+        )
+
+    async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None:
+        await self.conn.execute(
+            sa.insert(t.match_reviews).values(
+                id=uuid.uuid4(), referral_id=referral_id, person_id=person_id,
+                candidate_person_id=result.person_id, confidence=result.confidence, reasons=result.reasons,
+            )
+        )
+
+    async def reviews(self, status: str = "open") -> list[dict[str, Any]]:
+        rows = await self.conn.execute(
+            sa.select(t.match_reviews).where(t.match_reviews.c.status == status).order_by(t.match_reviews.c.created_at)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def review(self, review_id: uuid.UUID) -> dict[str, Any] | None:
+        row = (
+            await self.conn.execute(sa.select(t.match_reviews).where(t.match_reviews.c.id == review_id).with_for_update())
+        ).first()
+        return dict(row._mapping) if row else None
+
+    async def decide_review(self, review_id: uuid.UUID, decision: str, decided_by: str) -> None:
+        await self.conn.execute(
+            sa.update(t.match_reviews).where(t.match_reviews.c.id == review_id).values(
+                status="decided", decision=decision, decided_by=decided_by, decided_at=sa.func.now()
+            )
+        )
+
+    async def merge(self, duplicate_person_id: uuid.UUID, into_person_id: uuid.UUID) -> None:
+        await self.conn.execute(
+            sa.update(t.referrals).where(t.referrals.c.person_id == duplicate_person_id).values(person_id=into_person_id)
+        )
+
+
+class WebhookRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def configure(self, partner_id: str, url: str, secret: str) -> None:
+        statement = insert(t.webhooks).values(partner_id=partner_id, url=url, secret=secret)
+        await self.conn.execute(
+            statement.on_conflict_do_update(index_elements=["partner_id"], set_={"url": url, "secret": secret})
+        )
+
+    async def config(self, partner_id: str) -> tuple[str, str] | None:
+        row = (await self.conn.execute(sa.select(t.webhooks).where(t.webhooks.c.partner_id == partner_id))).first()
+        return (row.url, row.secret) if row else None
+
+    async def enqueue(self, partner_id: str, envelope) -> None:
+        """A delivery row in the same transaction as the status change: no change goes untold."""
+        if await self.config(partner_id) is None:
+            return
+        await self.conn.execute(
+            sa.insert(t.webhook_deliveries).values(
+                partner_id=partner_id, event_id=envelope.id, body=envelope.model_dump(mode="json")
+            )
+        )

@@ -56,6 +56,12 @@ referrals = sa.Table(
     sa.Column("person", JSONB, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("correlation_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("channel", sa.Text, nullable=False, server_default="partner_api"),
+    sa.Column("previous_referral_id", UUID(as_uuid=True)),
+    sa.Column("duplicate_of", UUID(as_uuid=True)),
+    sa.Column("match_method", sa.Text),
+    sa.Column("match_confidence", sa.Numeric(4, 3)),
+    sa.Column("self_reference", sa.Text, unique=True, comment="short reference a self-referrer can quote"),
     sa.UniqueConstraint("partner_id", "partner_referral_id", name="uq_referrals_partner_ref"),
 )
 
@@ -72,3 +78,97 @@ referral_timeline = sa.Table(
 
 outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
+
+# --- added in migration intake_0002 ---------------------------------------------------
+
+programmes = sa.Table(
+    "programmes",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("self_referral_open", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+# Intake is the one place personal data lives; other services know only person ids.
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("nhs_number", sa.Text, unique=True),
+    sa.Column("given_name_key", sa.Text, nullable=False),
+    sa.Column("family_name_key", sa.Text, nullable=False),
+    sa.Column("date_of_birth", sa.Date),
+    sa.Column("postcode", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+match_reviews = sa.Table(
+    "match_reviews",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("referral_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("person_id", UUID(as_uuid=True), nullable=False, comment="the person the referral was filed under"),
+    sa.Column("candidate_person_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("confidence", sa.Numeric(4, 3), nullable=False),
+    sa.Column("reasons", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("decision", sa.Text),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+outreach_contacts = sa.Table(
+    "outreach_contacts",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("met_at", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("logged_by", sa.Text, nullable=False),
+    sa.Column("details", JSONB, nullable=False, comment="whatever the person chose to share; may be nothing"),
+    sa.Column("referral_id", UUID(as_uuid=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+csv_mappings = sa.Table(
+    "csv_mappings",
+    metadata,
+    sa.Column("partner_id", sa.Text, primary_key=True),
+    sa.Column("mapping", JSONB, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("partner_id", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("report", JSONB),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("partner_id", sa.Text, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False, comment="HMAC key the partner verifies signatures with"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("partner_id", sa.Text, nullable=False),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column("failed_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+)

@@ -13,7 +13,9 @@ class ReferralStatus(StrEnum):
     IN_REVIEW = "in_review"
     WAITING = "waiting"
     ASSIGNED = "assigned"
+    FIRST_CONTACT = "first_contact"
     CLOSED = "closed"
+    DUPLICATE = "duplicate"
 
 
 TRIAGE_STATUS = {
@@ -21,4 +23,24 @@ TRIAGE_STATUS = {
     "declined": ReferralStatus.DECLINED,
     "redirected": ReferralStatus.REDIRECTED,
     "needs_review": ReferralStatus.IN_REVIEW,
+}
+
+# A referral in one of these is still being dealt with: a new one for the same person links to it.
+OPEN_STATUSES = frozenset({
+    ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED, ReferralStatus.IN_REVIEW, ReferralStatus.WAITING,
+    ReferralStatus.ASSIGNED, ReferralStatus.FIRST_CONTACT,
+})
+
+# What a self-referrer reads on the status page, in plain words.
+PLAIN_WORDS = {
+    ReferralStatus.RECEIVED: "We have your referral and will look at it soon.",
+    ReferralStatus.ACCEPTED: "Your referral has been accepted. We are finding someone to support you.",
+    ReferralStatus.IN_REVIEW: "A member of our team is looking at your referral.",
+    ReferralStatus.WAITING: "Your referral has been accepted and you are on our waiting list.",
+    ReferralStatus.ASSIGNED: "Someone has been chosen to support you and will contact you soon.",
+    ReferralStatus.FIRST_CONTACT: "You are being supported.",
+    ReferralStatus.DECLINED: "We cannot offer you this service. We will suggest other help.",
+    ReferralStatus.REDIRECTED: "We have passed your referral to a service that can help more urgently.",
+    ReferralStatus.CLOSED: "Your support has ended.",
+    ReferralStatus.DUPLICATE: "We already have a referral for you, and have joined the two together.",
 }

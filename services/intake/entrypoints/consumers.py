@@ -1,29 +1,84 @@
-"""Intake's subscribers: the status of each referral follows triage and caseload events."""
+"""Intake's subscribers: partners' submissions over Kafka, and status from triage and caseload."""
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
-from services.intake.service_layer import handlers
+from services.intake.service_layer import partners, referrals, status
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
-from shared.platform.messaging.consumer import EventConsumer
+from shared.platform.messaging.consumer import EventConsumer, RecordConsumer, Rejected
+from shared.platform.messaging.dead_letter import FailedRecord
 from shared.platform.service import ServiceContext
+from shared.schemas import topics
+
+CONSUMER_PARTNER_SUBMISSIONS = topics.consumer_group("intake", topics.PARTNER_SUBMISSIONS)
 
 
-def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+class PartnerSubmissionConsumer(RecordConsumer):
+    """A partner publishes the canonical referral JSON with headers `partner-id` and `api-key`.
+
+    A record that fails authentication or validation is stored as a rejected
+    submission and dead-lettered with the reason; it is never silently dropped.
+    """
+
+    def __init__(self, uow_factory, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._uow = uow_factory
+
+    async def handle(self, record: FailedRecord) -> bool:
+        headers = {k.lower(): v.decode(errors="replace") for k, v in record.headers}
+        correlation_id = _uuid_or_new(headers.get("correlation-id"))
+        partner = await partners.authenticate_partner(self._uow, headers.get("api-key", ""))
+        if partner is None or partner.id != headers.get("partner-id"):
+            await referrals.store_rejected(
+                self._uow, partner_id=None, channel="partner_kafka", body=record.value,
+                errors=[{"field": "headers", "problem": "partner-id and api-key do not authenticate"}],
+                correlation_id=correlation_id,
+            )
+            raise Rejected("authentication failed: the partner-id and api-key headers do not match a partner key")
+        # Redelivery must stay idempotent: the partner's own id, or the message key, names the referral.
+        key = record.key.decode(errors="replace") if record.key else None
+        try:
+            await referrals.submit(
+                self._uow, partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
+                channel="partner_kafka", body=record.value, reference=key, correlation_id=correlation_id,
+            )
+        except referrals.SubmissionRejected as rejected:
+            raise Rejected("invalid referral: " + "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors))
+        return True
+
+
+def _uuid_or_new(value: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(value) if value else uuid.uuid4()
+    except ValueError:
+        return uuid.uuid4()
+
+
+def build_consumers(ctx: ServiceContext) -> list[RecordConsumer]:
     uow = partial(IntakeUnitOfWork, ctx.engine)
 
     async def triage_decided(envelope, payload) -> None:
-        await handlers.on_triage_decided(uow, envelope, payload)
+        await status.on_triage_decided(uow, envelope, payload)
 
     async def case_event(envelope, payload) -> None:
-        await handlers.on_case_event(uow, envelope, payload)
+        await status.on_case_event(uow, envelope, payload)
 
-    return [
-        ctx.consumer(handlers.CONSUMER_TRIAGE, ctx.topics.triage_decisions, {"triage.decided": triage_decided}),
-        ctx.consumer(
-            handlers.CONSUMER_CASES,
-            ctx.topics.cases,
-            {"case.assigned": case_event, "case.waitlisted": case_event, "case.closed": case_event},
+    case_events = ("case.assigned", "case.waitlisted", "case.first_contact_made", "case.closed")
+    consumers: list[RecordConsumer] = [
+        ctx.consumer(status.CONSUMER_TRIAGE, ctx.topics.triage_decisions, {"triage.decided": triage_decided}),
+        ctx.consumer(status.CONSUMER_CASES, ctx.topics.cases, dict.fromkeys(case_events, case_event)),
+        PartnerSubmissionConsumer(
+            uow,
+            group=CONSUMER_PARTNER_SUBMISSIONS,
+            topic=ctx.topics.partner_submissions,
+            dead_letter_topic=ctx.topics.dead_letter(CONSUMER_PARTNER_SUBMISSIONS),
+            producer=ctx.producer,
+            settings=ctx.settings,
         ),
     ]
+    return consumers
+
+
+__all__ = ["EventConsumer", "build_consumers"]

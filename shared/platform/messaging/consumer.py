@@ -1,16 +1,17 @@
-"""Event consumers: explicit group and ack policy, bounded retries with backoff, dead letters.
+"""Consumers: explicit group and ack policy, bounded retries with backoff, dead letters.
 
-A handler receives a validated envelope and payload and must be idempotent
-through the inbox (see `inbox.claim`). The offset is committed only after the
-handler's transaction committed, or after the record went to the dead-letter
-topic: nothing is acknowledged that was neither applied nor parked.
+`RecordConsumer` handles raw records (e.g. partners' submissions); `EventConsumer`
+handles our own events, validated against their contracts. Handlers must be
+idempotent through the inbox (see `inbox.claim`). The offset is committed only
+after the handler's transaction committed, or after the record went to the
+dead-letter topic: nothing is acknowledged that was neither applied nor parked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -32,25 +33,26 @@ log = get_logger(__name__)
 Handler = Callable[[Envelope, EventPayload], Awaitable[None]]
 
 
-class PermanentFailure(Exception):
-    """Raised by a handler for an event that can never succeed: dead-letter at once, no retry."""
+class Rejected(Exception):
+    """A record that can never succeed: dead-letter it at once with this reason, no retry."""
 
 
-class EventConsumer:
+PermanentFailure = Rejected  # the name handlers of events use
+
+
+class RecordConsumer:
     def __init__(
         self,
         *,
         group: str,
         topic: str,
         dead_letter_topic: str,
-        handlers: dict[str, Handler],
         producer: AIOKafkaProducer,
         settings: PlatformSettings,
     ) -> None:
         self.group = group
         self.topic = topic
         self.dead_letter_topic = dead_letter_topic
-        self.handlers = handlers
         self._producer = producer
         self._settings = settings
         self.handled = 0
@@ -74,53 +76,44 @@ class EventConsumer:
 
     async def _on_record(self, message: KafkaMessage) -> None:
         raw = message.raw_message
-        record = FailedRecord(
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
-            key=raw.key,
-            value=raw.value or b"",
-            headers=tuple(raw.headers or ()),
+        await self.process(
+            FailedRecord(
+                topic=raw.topic,
+                partition=raw.partition,
+                offset=raw.offset,
+                key=raw.key,
+                value=raw.value or b"",
+                headers=tuple(raw.headers or ()),
+            )
         )
-        await self.process(record)
+
+    async def handle(self, record: FailedRecord) -> bool:
+        """Apply the record; return False if it was not for this consumer. Raise Rejected to park it."""
+        raise NotImplementedError
 
     async def process(self, record: FailedRecord) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.group, partition=record.partition, offset=record.offset)
         try:
-            try:
-                envelope, payload = parse_envelope(record.value)
-            except (ValidationError, UnknownEventType, ValueError) as exc:
-                await self._park(record, reason=f"malformed event: {_describe(exc)}", error=exc, attempts=1)
-                return
-            structlog.contextvars.bind_contextvars(
-                correlation_id=str(envelope.correlationid), event_id=str(envelope.id), event_type=envelope.type
-            )
-            handler = self.handlers.get(envelope.type)
-            if handler is None:
-                # A topic carries every event type of its aggregate; this consumer needs only some.
-                return
-            log.info("event_received")
-            await delay_point(f"{self.group}.before-handle")
-            await self._handle_with_retries(handler, envelope, payload, record)
+            await self._handle_with_retries(record)
             fault_point(f"{self.group}.after-handle")
         finally:
             structlog.contextvars.unbind_contextvars(
                 "consumer", "partition", "offset", "correlation_id", "event_id", "event_type"
             )
 
-    async def _handle_with_retries(
-        self, handler: Handler, envelope: Envelope, payload: EventPayload, record: FailedRecord
-    ) -> None:
+    async def _handle_with_retries(self, record: FailedRecord) -> None:
         s = self._settings
         delay = s.consumer_backoff_initial_ms / 1000
         for attempt in range(1, s.consumer_max_attempts + 1):
             started = time.perf_counter()
             try:
-                await handler(envelope, payload)
-                self.handled += 1
-                log.info("event_handled", attempt=attempt, duration_ms=round((time.perf_counter() - started) * 1000, 1))
+                if await self.handle(record):
+                    self.handled += 1
+                    log.info(
+                        "event_handled", attempt=attempt, duration_ms=round((time.perf_counter() - started) * 1000, 1)
+                    )
                 return
-            except PermanentFailure as exc:
+            except Rejected as exc:
                 await self._park(record, reason=str(exc), error=exc, attempts=attempt)
                 return
             except asyncio.CancelledError:
@@ -140,11 +133,36 @@ class EventConsumer:
             record,
             consumer_group=self.group,
             reason=reason,
-            error_type=type(error).__name__,
+            error_type=type(error.__cause__ or error).__name__,
             attempts=attempts,
         )
         self.dead_lettered += 1
         log.error("event_dead_lettered", error_type=type(error).__name__, attempts=attempts)
+
+
+class EventConsumer(RecordConsumer):
+    """Consumes our own events: envelope and payload validated against their contracts."""
+
+    def __init__(self, *, handlers: dict[str, Handler], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.handlers = handlers
+
+    async def handle(self, record: FailedRecord) -> bool:
+        try:
+            envelope, payload = parse_envelope(record.value)
+        except (ValidationError, UnknownEventType, ValueError) as exc:
+            raise Rejected(f"malformed event: {_describe(exc)}") from exc
+        structlog.contextvars.bind_contextvars(
+            correlation_id=str(envelope.correlationid), event_id=str(envelope.id), event_type=envelope.type
+        )
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            # A topic carries every event type of its aggregate; this consumer needs only some.
+            return False
+        log.info("event_received")
+        await delay_point(f"{self.group}.before-handle")
+        await handler(envelope, payload)
+        return True
 
 
 def _describe(exc: BaseException) -> str:
@@ -154,7 +172,3 @@ def _describe(exc: BaseException) -> str:
             f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors(include_input=False)
         )
     return f"{type(exc).__name__}: {exc}"[:2000]
-
-
-def handled_types(handlers: dict[str, Handler]) -> Collection[str]:
-    return handlers.keys()

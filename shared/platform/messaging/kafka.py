@@ -40,3 +40,17 @@ async def ensure_topics(bootstrap_servers: str, topics: Topics, consumer_groups:
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def ensure_topic(bootstrap_servers: str, name: str, partitions: int = topic_names.PARTITIONS) -> None:
+    """Create one topic if it does not exist yet (e.g. a partner's own status topic)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        if name not in set(await admin.list_topics()):
+            try:
+                await admin.create_topics([NewTopic(name, partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()

@@ -56,6 +56,20 @@ class CaseWaitlisted(EventPayload):
     priority: int = Field(ge=1, le=5)
     expected_weekly_hours: float = Field(ge=0)
     waitlisted_at: datetime
+    estimated_wait_days: int | None = Field(default=None, ge=0)
+
+
+class CaseFirstContactMade(EventPayload):
+    event_type: ClassVar[str] = "case.first_contact_made"
+    schema_version: ClassVar[int] = 1
+
+    case_id: uuid.UUID
+    referral_id: uuid.UUID
+    person_id: uuid.UUID
+    programme_id: str
+    worker_id: uuid.UUID
+    contact_kind: str
+    contacted_at: datetime
 
 
 class CaseClosed(EventPayload):

@@ -1,0 +1,70 @@
+"""Normalisers for what people type: UK postcodes, phone numbers, names, NHS numbers.
+
+Each returns the normal form or raises ValueError with a message fit to show the
+person who typed it (never echoing other people's data).
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
+
+
+def postcode(value: str) -> str:
+    """'e81dy' -> 'E8 1DY'."""
+    match = _POSTCODE.match(re.sub(r"\s+", "", value.upper()))
+    if not match:
+        raise ValueError("not a UK postcode (expected e.g. 'E8 1DY')")
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def postcode_district(normalised_postcode: str) -> str:
+    """'E8 1DY' -> 'E8' (the outward code)."""
+    return normalised_postcode.split(" ")[0]
+
+
+def postcode_sector(normalised_postcode: str) -> str:
+    """'E8 1DY' -> 'E8 1'."""
+    outward, inward = normalised_postcode.split(" ")
+    return f"{outward} {inward[0]}"
+
+
+def phone(value: str, region: str = "GB") -> str:
+    """A UK (or international, with +) phone number in E.164: '020 7946 0018' -> '+442079460018'."""
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def name(value: str) -> str:
+    """Collapse whitespace; title-case a name typed all in one case, leave mixed case alone."""
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise ValueError("must not be blank")
+    if cleaned.isupper() or cleaned.islower():
+        # Capitalise each word and each part of a double-barrelled word ('MARY-JANE SMITH' -> 'Mary-Jane Smith').
+        cleaned = " ".join(
+            "-".join(part.capitalize() for part in word.split("-")) for word in cleaned.title().split(" ")
+        )
+    return cleaned
+
+
+def nhs_number(value: str) -> str:
+    """Ten digits with a valid modulus-11 check digit; spaces and dashes are ignored."""
+    digits = re.sub(r"[\s-]", "", value)
+    if not re.fullmatch(r"[0-9]{10}", digits):  # ASCII only: r"\d" also matches e.g. Arabic-Indic digits
+        raise ValueError("an NHS number has 10 digits")
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    if check == 10 or check != int(digits[9]):
+        raise ValueError("not a valid NHS number (check digit does not match)")
+    return digits

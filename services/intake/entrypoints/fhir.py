@@ -1,0 +1,80 @@
+"""FHIR R4 for GP and NHS systems: referrals in, progress out as a Task.
+
+A rejection is an OperationOutcome naming each problem by its FHIRPath.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from services.intake.adapters import fhir
+from services.intake.adapters.repository import Partner
+from services.intake.entrypoints.http import require_partner, uow_factory
+from services.intake.service_layer import partners, referrals
+from shared.platform.http import correlation_id_of
+
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+FHIR_JSON = "application/fhir+json"
+
+
+def _outcome(status: int, issues: list[fhir.FhirIssue]) -> JSONResponse:
+    return JSONResponse(status_code=status, media_type=FHIR_JSON, content=fhir.operation_outcome(issues))
+
+
+async def _receive(request: Request, partner: Partner) -> JSONResponse:
+    body = await request.body()
+    correlation_id = correlation_id_of(request)
+    default_programme = partner.allowed_programmes[0] if len(partner.allowed_programmes) == 1 else None
+    ufw = uow_factory(request)
+    try:
+        data, _ = fhir.referral_from_fhir(body, default_programme_id=default_programme)
+    except fhir.FhirReferralError as error:
+        await referrals.store_rejected(
+            ufw, partner_id=partner.id, channel="fhir", body=body, correlation_id=correlation_id,
+            errors=[{"field": i.expression or "", "problem": i.diagnostics} for i in error.issues],
+        )
+        return _outcome(422, error.issues)
+    try:
+        outcome = await referrals.submit(
+            ufw, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="fhir",
+            body=body, data=data, correlation_id=correlation_id,
+        )
+    except referrals.SubmissionRejected as rejected:
+        issues = [fhir.FhirIssue("error", "forbidden" if rejected.status == 403 else "invalid", e["field"],
+                                 e["problem"]) for e in rejected.errors]
+        return _outcome(403 if rejected.status == 403 else 422, issues)
+    view = await partners.referral_for_partner(ufw, partner, outcome.referral.id)
+    task = fhir.task_for(_task_referral(view), view["timeline"])
+    return JSONResponse(
+        status_code=201 if outcome.created else 200, media_type=FHIR_JSON,
+        headers={"Location": f"/fhir/Task/{outcome.referral.id}"}, content=json.loads(json.dumps(task, default=str)),
+    )
+
+
+def _task_referral(view: dict) -> dict:
+    return {k: view[k] for k in ("referral_id", "partner_referral_id", "status", "received_at")}
+
+
+@router.post("/Bundle")
+async def post_bundle(request: Request, partner: Partner = Depends(require_partner)) -> JSONResponse:
+    """A referral as a FHIR Bundle (message or transaction) holding a ServiceRequest and its Patient."""
+    return await _receive(request, partner)
+
+
+@router.post("/ServiceRequest")
+async def post_service_request(request: Request, partner: Partner = Depends(require_partner)) -> JSONResponse:
+    """A referral as a single ServiceRequest with its Patient (and Consent) contained."""
+    return await _receive(request, partner)
+
+
+@router.get("/Task/{referral_id}")
+async def get_task(referral_id: uuid.UUID, request: Request, partner: Partner = Depends(require_partner)):
+    view = await partners.referral_for_partner(uow_factory(request), partner, referral_id)
+    if view is None:
+        return _outcome(404, [fhir.FhirIssue("error", "not-found", "Task.id", "no such referral for this partner")])
+    task = fhir.task_for(_task_referral(view), view["timeline"])
+    return JSONResponse(media_type=FHIR_JSON, content=json.loads(json.dumps(task, default=str)))

@@ -1,0 +1,100 @@
+"""Council batch files: every row accepted or rejected on its own, the file kept, a per-row report."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from services.intake.adapters import tables as t
+from services.intake.adapters.repository import Partner
+from services.intake.domain.csv_rows import CsvMapping, RowError, column_for, row_to_submission
+from services.intake.service_layer import referrals
+
+
+class BatchRejected(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+async def process_batch(
+    uow_factory, *, partner: Partner, mapping: dict[str, Any] | None, filename: str | None, content: bytes,
+    correlation_id: uuid.UUID,
+) -> dict[str, Any]:
+    batch_id = uuid.uuid4()
+    sha = hashlib.sha256(content).hexdigest()
+    async with uow_factory() as uow:  # the file is kept before anything is read from it
+        await uow.conn.execute(sa.insert(t.batches).values(
+            id=batch_id, partner_id=partner.id, filename=filename, sha256=sha, content=content))
+        await uow.commit()
+
+    report: dict[str, Any] = {"batch_id": str(batch_id), "sha256": sha, "filename": filename, "rows": []}
+    try:
+        if mapping is None:
+            raise BatchRejected("no CSV column mapping is configured for this partner")
+        csv_mapping = CsvMapping.model_validate(mapping)
+        text = _decode(content)
+        reader = csv.DictReader(io.StringIO(text))
+        missing = sorted(csv_mapping.headers() - set(reader.fieldnames or []))
+        if missing:
+            raise BatchRejected(f"the file lacks the mapped columns: {', '.join(missing)}")
+        for line_number, row in enumerate(reader, start=2):
+            report["rows"].append(
+                await _row(uow_factory, partner, csv_mapping, row, line_number, sha, correlation_id)
+            )
+    except BatchRejected as rejected:
+        report["error"] = rejected.problem
+    except (csv.Error, ValidationError) as exc:
+        report["error"] = f"the file could not be read: {exc}"
+    rows = report["rows"]
+    report["summary"] = {
+        outcome: sum(1 for r in rows if r["outcome"] == outcome)
+        for outcome in ("accepted", "duplicate", "already_received", "rejected")
+    }
+    async with uow_factory() as uow:
+        await uow.conn.execute(sa.update(t.batches).where(t.batches.c.id == batch_id).values(report=report))
+        await uow.commit()
+    if "error" in report:
+        raise BatchRejected(report["error"])
+    return report
+
+
+async def _row(uow_factory, partner, mapping, row, line_number, sha, correlation_id) -> dict[str, Any]:
+    body = json.dumps(row, ensure_ascii=False).encode()
+    entry: dict[str, Any] = {"line": line_number}
+    try:
+        data = row_to_submission(row, mapping)
+    except RowError as error:
+        await referrals.store_rejected(uow_factory, partner_id=partner.id, channel="csv_batch", body=body,
+                                       errors=[{"field": error.column, "problem": error.problem}],
+                                       correlation_id=correlation_id)
+        return entry | {"outcome": "rejected", "errors": [{"column": error.column, "problem": error.problem}]}
+    try:
+        outcome = await referrals.submit(
+            uow_factory, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="csv_batch",
+            body=body, data=data, reference=f"batch:{sha[:16]}:{line_number}", correlation_id=correlation_id,
+        )
+    except referrals.SubmissionRejected as rejected:
+        errors = [{"column": _column(e["field"], mapping), "problem": e["problem"]} for e in rejected.errors]
+        return entry | {"outcome": "rejected", "errors": errors}
+    kind = "duplicate" if outcome.duplicate_of else ("accepted" if outcome.created else "already_received")
+    return entry | {"outcome": kind, "referral_id": str(outcome.referral.id),
+                    **({"linked_to_referral_id": str(outcome.duplicate_of)} if outcome.duplicate_of else {})}
+
+
+def _column(field: str, mapping: CsvMapping) -> str:
+    return column_for(tuple(field.split(".")), mapping)
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")  # spreadsheets exported on Windows
