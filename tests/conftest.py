@@ -20,3 +20,15 @@ async def system(infrastructure, tmp_path):
     yield system
     for process in system.processes.values():
         process.stop(15)
+
+
+@pytest.fixture(scope="module")
+async def shared_system(infrastructure, tmp_path_factory):
+    """All four services, shared by the tests of one module (each test uses its own partners and people)."""
+    system = await new_system(infrastructure, tmp_path_factory.mktemp("system") / "logs")
+    system.start()
+    for _ in range(3):
+        await system.add_worker("connector", "21")
+    yield system
+    for process in system.processes.values():
+        process.stop(15)

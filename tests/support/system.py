@@ -134,11 +134,11 @@ class System:
         return [json.loads(r.value) | {"_key": r.key.decode() if r.key else None}
                 for r in await self.read_topic(topic, **kwargs)]
 
-    async def produce_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+    async def produce_raw(self, topic: str, value: bytes, key: bytes | None = None, headers=None) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=self.infra.bootstrap_servers)
         await producer.start()
         try:
-            await producer.send_and_wait(topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
         finally:
             await producer.stop()
 

@@ -26,6 +26,16 @@ class ClosureNotAllowed(Exception):
     pass
 
 
+class ContactNotAllowed(Exception):
+    pass
+
+
+def check_contact(status: CaseStatus) -> None:
+    """Contacts are recorded against a case someone holds."""
+    if status != CaseStatus.ASSIGNED:
+        raise ContactNotAllowed(f"a {status} case has no worker to record contacts for")
+
+
 def check_closure(status: CaseStatus, contact_count: int, reason: ClosureReason) -> None:
     """A case closes once, and never without any contact unless contact itself failed."""
     if status == CaseStatus.CLOSED:

@@ -10,7 +10,7 @@ from functools import partial
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from services.caseload.domain.model import ClosureNotAllowed, ContactKind
+from services.caseload.domain.model import ClosureNotAllowed, ContactKind, ContactNotAllowed
 from services.caseload.service_layer import handlers
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.auth import StaffPrincipal, require_staff
@@ -91,6 +91,8 @@ async def add_contact(
         )
     except handlers.CaseNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case") from None
+    except ContactNotAllowed as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     return {"case_id": str(case_id), "contact_count": count}
 
 

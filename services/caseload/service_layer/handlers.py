@@ -7,11 +7,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.caseload.domain.model import CaseStatus, check_closure, lead_role
+from services.caseload.domain.model import CaseStatus, check_closure, check_contact, lead_role
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope
-from shared.schemas.events.case import CaseAssigned, CaseClosed, CaseWaitlisted, ClosureReason, WorkerRole
+from shared.schemas.events.case import (
+    CaseAssigned,
+    CaseClosed,
+    CaseFirstContactMade,
+    CaseWaitlisted,
+    ClosureReason,
+    WorkerRole,
+)
 from shared.schemas.events.common import MeasureResponse
 from shared.schemas.events.triage import Decision, Pathway, TriageDecided
 
@@ -104,11 +111,27 @@ async def record_contact(
         case = await uow.cases.get(case_id, for_update=True)
         if case is None:
             raise CaseNotFound(case_id)
+        check_contact(CaseStatus(case["status"]))
         await uow.cases.add_contact(
             id=uuid.uuid4(), case_id=case_id, kind=kind, minutes=minutes, occurred_at=occurred_at,
             recorded_by=recorded_by,
         )
         count = await uow.cases.contact_count(case_id)
+        if count == 1:
+            await uow.emit(
+                CaseFirstContactMade(
+                    case_id=case_id,
+                    referral_id=case["referral_id"],
+                    person_id=case["person_id"],
+                    programme_id=case["programme_id"],
+                    worker_id=case["worker_id"],
+                    contact_kind=kind,
+                    contacted_at=occurred_at,
+                ),
+                topic=topics.CASES,
+                subject=str(case_id),
+                correlation_id=case["correlation_id"],
+            )
         await uow.commit()
         return count
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +87,9 @@ class ReferralRepository:
         referral_id: uuid.UUID | None,
         correlation_id: uuid.UUID,
     ) -> None:
+        if errors is not None:
+            # PostgreSQL's jsonb cannot hold NUL characters, which hostile input can put in field names.
+            errors = json.loads(json.dumps(errors).replace("\\u0000", "\\ufffd"))
         await self.conn.execute(
             sa.insert(t.submissions).values(
                 id=submission_id,

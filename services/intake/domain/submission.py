@@ -18,6 +18,16 @@ from .referral_sources import check_source
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value):
+        # NUL and other control characters are never meant, and PostgreSQL's jsonb cannot hold NUL.
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str) and any(ord(c) < 32 and c not in "\n\r\t" for c in text):
+                raise ValueError("contains control characters")
+        return value
+
 
 class ContactMethod(StrEnum):
     PHONE = "phone"
