@@ -64,6 +64,7 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
         status = (await http.get(f"{system.url('intake')}/v1/referrals/{referral_id}",
                                  headers={"X-API-Key": api_key})).json()
         assert [s["status"] for s in status["timeline"]] == ["received", "accepted", "assigned"]
+        assert status["channel"] == "partner_api"
         assert "worker_id" not in json.dumps(status)
 
         # The connector records a contact and closes the case with start and end UCLA-3 scores.
@@ -100,10 +101,10 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
     # each caused by the one before.
     referral_events = await system.events_on(system.topics.referrals, min_records=1)
     decisions = await system.events_on(system.topics.triage_decisions, min_records=1)
-    case_events = await system.events_on(system.topics.cases, min_records=2)
+    case_events = await system.events_on(system.topics.cases, min_records=3)
     assert [e["type"] for e in referral_events] == ["referral.received"]
     assert [e["type"] for e in decisions] == ["triage.decided"]
-    assert sorted(e["type"] for e in case_events) == ["case.assigned", "case.closed"]
+    assert sorted(e["type"] for e in case_events) == ["case.assigned", "case.closed", "case.first_contact_made"]
     received, decided = referral_events[0], decisions[0]
     assigned = next(e for e in case_events if e["type"] == "case.assigned")
     assert received["_key"] == received["subject"] == str(referral_id)
