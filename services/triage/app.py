@@ -1,4 +1,4 @@
-"""The triage service: wiring of its routes, subscribers, tables and migrations."""
+"""The triage service: wiring of its routes, subscribers, rule sets, tables and migrations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 from services.triage.adapters import tables
 from services.triage.entrypoints.consumers import build_consumers
 from services.triage.entrypoints.http import router
-from shared.platform.service import ServiceDefinition
+from services.triage.service_layer.rulebook import load_shipped
+from shared.platform.service import ServiceContext, ServiceDefinition
+
+
+async def load_rulesets(ctx: ServiceContext) -> None:
+    async with ctx.engine.begin() as conn:
+        await load_shipped(conn)
+
 
 DEFINITION = ServiceDefinition(
     name="triage",
@@ -16,4 +23,5 @@ DEFINITION = ServiceDefinition(
     outbox=tables.outbox,
     routers=[router],
     consumers=build_consumers,
+    startup=load_rulesets,
 )

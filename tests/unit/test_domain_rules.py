@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -12,53 +11,9 @@ from services.caseload.domain.model import CaseStatus, ClosureNotAllowed, check_
 from services.intake.domain import api_keys
 from services.intake.domain.submission import ReferralSubmission, age_on
 from services.outcomes.domain import ucla3
-from services.triage.domain.decide import ReferralFacts, decide
-from services.triage.domain.ruleset import RuleSet, load_rulesets
 from shared.schemas.events.case import ClosureReason, WorkerRole
-from shared.schemas.events.triage import Complexity, Decision, Pathway
+from shared.schemas.events.triage import Pathway
 
-RULESETS = Path(__file__).resolve().parents[2] / "services" / "triage" / "rulesets"
-
-
-@pytest.fixture(scope="module")
-def demo() -> RuleSet:
-    return load_rulesets(RULESETS)["demo"][-1]
-
-
-@pytest.mark.parametrize(
-    ("age", "consent", "flags", "decision", "reason"),
-    [
-        (70, True, set(), Decision.ACCEPTED, None),
-        (18, True, set(), Decision.ACCEPTED, None),
-        (17, True, set(), Decision.DECLINED, "age_out_of_range"),
-        (None, True, set(), Decision.NEEDS_REVIEW, "age_missing"),
-        (70, False, set(), Decision.DECLINED, "no_consent"),
-        (70, True, {"crisis"}, Decision.REDIRECTED, "redirect_crisis"),
-        (17, False, {"safeguarding"}, Decision.REDIRECTED, "redirect_safeguarding"),
-        (70, True, {"lone_working"}, Decision.ACCEPTED, None),
-    ],
-)
-def test_demo_programme_decisions(demo, age, consent, flags, decision, reason):
-    outcome = decide(ReferralFacts("demo", age, consent, frozenset(flags)), demo)
-    assert (outcome.decision, outcome.reason_code, outcome.ruleset_version) == (decision, reason, "1")
-    assert outcome.rules and all(rule.explanation for rule in outcome.rules)
-    if decision == Decision.ACCEPTED:
-        assert outcome.complexity == Complexity.MEDIUM and outcome.pathway == Pathway.CONNECTOR
-        assert outcome.expected_weekly_hours == 1.5  # the rule set's hours for a medium case
-
-
-def test_a_declined_decision_explains_itself_in_words(demo):
-    outcome = decide(ReferralFacts("demo", 16, True), demo)
-    [age_rule] = [r for r in outcome.rules if r.rule_id == "eligibility.age"]
-    assert not age_rule.passed and age_rule.explanation == "Age 16 is outside the programme's range 18+."
-
-
-def test_rule_sets_are_validated_on_load(demo):
-    data = demo.model_dump(mode="json")
-    with pytest.raises(ValidationError, match="expected_weekly_hours lacks bands"):
-        RuleSet.model_validate({**data, "expected_weekly_hours": {"low": 1}})
-    with pytest.raises(ValidationError, match="min_age is above max_age"):
-        RuleSet.model_validate({**data, "eligibility": {"min_age": 60, "max_age": 50}})
 
 
 @pytest.mark.parametrize(

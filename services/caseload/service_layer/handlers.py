@@ -36,6 +36,10 @@ async def open_case(uow_factory, envelope: Envelope, decision: TriageDecided) ->
     async with uow_factory() as uow:
         if not await uow.first_delivery(CONSUMER_DECISIONS, envelope):
             return
+        if await uow.cases.find(referral_id=decision.referral_id):
+            # A later decision for the same referral (a person's override) does not open a second case.
+            await uow.commit()
+            return
         now = datetime.now(UTC)
         case = {
             "id": uuid.uuid4(),

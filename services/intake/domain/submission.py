@@ -92,6 +92,8 @@ class Address(_Model):
     line2: str | None = Field(default=None, max_length=200)
     town: str | None = Field(default=None, max_length=100)
     postcode: str | None = Field(default=None, max_length=12)
+    ward: str | None = Field(default=None, max_length=100, description="electoral ward, where the referrer knows it")
+    local_authority: str | None = Field(default=None, max_length=100)
 
     @field_validator("postcode")
     @classmethod
@@ -166,6 +168,8 @@ class Person(_Model):
 
 class ContactPreferences(_Model):
     preferred: ContactMethod | None = None
+    worker_gender: str | None = Field(default=None, pattern="^(female|male|no_preference)$",
+                                      description="the gender of worker the person would prefer")
     do_not_contact_by: list[ContactMethod] = Field(default_factory=list)
     safe_contact_instructions: str | None = Field(default=None, max_length=1000)
     best_times: str | None = Field(default=None, max_length=200)

@@ -246,4 +246,7 @@ def _profile(submission: ReferralSubmission) -> ReferralProfile:
                         for g in submission.trigger_groups.groups],
         preferred_contact=prefs.preferred.value if prefs.preferred else None,
         do_not_contact_by=[m.value for m in prefs.do_not_contact_by],
+        worker_gender_preference=prefs.worker_gender,
+        ward=p.address.ward if p.address else None,
+        local_authority=p.address.local_authority if p.address else None,
     )

@@ -28,7 +28,57 @@ decisions = sa.Table(
     sa.Column("expected_weekly_hours", sa.Numeric(6, 2)),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("correlation_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True)),
+    sa.Column("signposting", sa.Text),
+    sa.Column("review_reasons", JSONB),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("event", JSONB, comment="the triage.decided payload last emitted"),
 )
 
 outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
+
+# --- added in migration triage_0002 ---------------------------------------------------
+
+rulesets = sa.Table(
+    "rulesets",
+    metadata,
+    sa.Column("programme_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("effective_from", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.Text, nullable=False, comment="draft | published"),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+decision_history = sa.Table(
+    "decision_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("referral_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("reason_code", sa.Text),
+    sa.Column("ruleset_version", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("referral_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("reasons", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_by", sa.Text),
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.Text),
+    sa.Column("note", sa.Text),
+)

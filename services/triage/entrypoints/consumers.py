@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
-from services.triage.domain.ruleset import load_rulesets
 from services.triage.service_layer import handlers
+from services.triage.service_layer.rulebook import RuleBook
 from services.triage.service_layer.unit_of_work import TriageUnitOfWork
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.service import ServiceContext
 
-RULESETS_DIR = Path(__file__).resolve().parent.parent / "rulesets"
+RULEBOOK = RuleBook()
 
 
 def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
     uow = partial(TriageUnitOfWork, ctx.engine)
-    rulebook = handlers.RuleBook(load_rulesets(RULESETS_DIR))
 
     async def referral_received(envelope, payload) -> None:
-        await handlers.triage_referral(uow, rulebook, envelope, payload)
+        await handlers.triage_referral(uow, RULEBOOK, envelope, payload)
 
     return [ctx.consumer(handlers.CONSUMER_REFERRALS, ctx.topics.referrals, {"referral.received": referral_received})]

@@ -16,9 +16,6 @@ class DecisionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, **values: Any) -> None:
-        await self.conn.execute(sa.insert(tables.decisions).values(**values))
-
     async def get(self, referral_id: uuid.UUID) -> dict[str, Any] | None:
         row = (
             await self.conn.execute(sa.select(tables.decisions).where(tables.decisions.c.referral_id == referral_id))

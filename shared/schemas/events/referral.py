@@ -22,6 +22,8 @@ class Address(Value):
     line2: str | None = None
     town: str | None = None
     postcode: str | None = None
+    ward: str | None = None
+    local_authority: str | None = None
 
 
 class PersonDetails(Value):
@@ -68,9 +70,14 @@ class ReferralProfile(Value):
     trigger_groups: list[TriggerGroupEntry] = Field(default_factory=list)
     preferred_contact: str | None = None
     do_not_contact_by: list[str] = Field(default_factory=list)
+    worker_gender_preference: str | None = None
+    ward: str | None = None
+    local_authority: str | None = None
 
 
 class Referrer(Value):
+    source_category: str | None = None
+    source_subcategory: str | None = None
     organisation: str | None = None
     organisation_code: str | None = None
     person_name: str | None = None

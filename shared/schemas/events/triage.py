@@ -57,3 +57,17 @@ class TriageDecided(EventPayload):
     priority: int | None = Field(default=None, ge=1, le=5)
     expected_weekly_hours: float | None = Field(default=None, ge=0)
     decided_at: datetime
+    # What caseload needs to size and match the case (no identifying data).
+    signposting: str | None = Field(default=None, description="where to turn instead, for a decline")
+    language: str | None = None
+    interpreter_needed: bool = False
+    worker_gender_preference: str | None = None
+    home_visit_needed: bool = False
+    postcode_district: str | None = None
+    postcode_sector: str | None = None
+    ward: str | None = None
+    trigger_groups: list[str] = Field(default_factory=list)
+    needs: list[str] = Field(default_factory=list)
+    review_reasons: list[str] = Field(default_factory=list)
+    decided_by: str | None = Field(default=None, description="the reviewer, for a decision made by a person")
+    previous_referral_id: uuid.UUID | None = None
