@@ -20,6 +20,7 @@ SAME = 0.92
 REVIEW = 0.75
 WEIGHTS = {"name": 0.45, "date_of_birth": 0.35, "postcode": 0.20}
 NAME_ONLY_CAP = 0.80  # a name alone is never enough to file two referrals under one person
+NAME_FLOOR = 0.80  # below this the names differ: no agreement of address or birthday makes them one person
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ def score(a: PersonKey, b: PersonKey) -> tuple[float, list[str]]:
     if a.nhs_number and b.nhs_number and a.nhs_number != b.nhs_number:
         return 0.0, ["different NHS numbers"]
     name = 0.4 * _given_similarity(a.given_key, b.given_key) + 0.6 * JaroWinkler.similarity(a.family_key, b.family_key)
+    if name < NAME_FLOOR:
+        return round(name * 0.5, 3), [f"names differ (similarity {name:.2f})"]
     parts = {"name": name}
     reasons = [f"name similarity {name:.2f}"]
     if a.date_of_birth and b.date_of_birth:
