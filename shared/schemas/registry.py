@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from .envelope import Envelope, EventPayload
+from .events import case as case_events
 from .events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
 from .events.referral import ReferralReceived, ReferralStatusChanged
 from .events.triage import TriageDecided
@@ -19,6 +20,15 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
         CaseWaitlisted,
         CaseFirstContactMade,
         CaseClosed,
+        *(
+            getattr(case_events, name)
+            for name in (
+                "CaseOpened", "CaseOffered", "CaseOfferDeclined", "CaseOfferExpired", "CaseContactRecorded",
+                "CaseFirstContactDeadlineMissed", "CaseGoalSet", "CaseGoalProgressed", "CaseSignposted",
+                "CaseSignpostTakeUpRecorded", "CaseUnmetNeedRecorded", "CaseReviewed", "CaseExtended",
+                "CasePutOnHold", "CaseResumed", "CaseTransferred", "CaseMeasureRecorded", "CaseFollowUpRequested",
+            )
+        ),
     )
 }
 

@@ -16,10 +16,12 @@ PARTNER_SUBMISSIONS = "intake.partner-submissions"
 REFERRAL_STATUS = "intake.referral-status"
 TRIAGE_DECISIONS = "triage.decisions"
 CASES = "caseload.cases"
+# Offers to workers, keyed by worker id: each worker (or their app) follows their own key.
+OFFERS = "caseload.offers"
 # One record at offset 0 names the broker's epoch (see shared.platform.messaging.epoch).
 BROKER_EPOCH = "platform.broker-epoch"
 
-EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES)
+EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS)
 PARTITIONS = 6
 
 
@@ -75,6 +77,10 @@ class Topics:
     @property
     def cases(self) -> str:
         return self.name(CASES)
+
+    @property
+    def offers(self) -> str:
+        return self.name(OFFERS)
 
     @property
     def broker_epoch(self) -> str:

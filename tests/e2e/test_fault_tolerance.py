@@ -20,11 +20,19 @@ CASELOAD_GROUP = "caseload.triage.decisions"
 TRIAGE_GROUP = "triage.intake.referrals"
 
 
+SURNAMES = ["Abbott", "Blackwood", "Carrington", "Dempsey", "Ellsworth", "Fairweather", "Gallagher", "Hargreaves",
+            "Ibbotson", "Jarrow", "Kilbride", "Lockwood", "Merriweather", "Northcott", "Oakley", "Pemberton"]
+GIVEN = ["Agnes", "Bernard", "Cecily", "Douglas", "Edith", "Frank", "Gwen", "Harold"]
+
+
 def referral_body(reference: str, age: int = 70) -> dict:
+    # Distinct people: intake would (rightly) ask a person whether near-identical names are one person.
+    n = sum(map(ord, reference))
     return {
         "partner_referral_id": reference,
         "programme_id": "demo",
-        "person": {"given_name": "Test", "family_name": f"Person {reference}", "age_years": age},
+        "person": {"given_name": GIVEN[n % len(GIVEN)], "family_name": SURNAMES[n % len(SURNAMES)],
+                   "age_years": age, "date_of_birth": f"19{40 + n % 30}-0{1 + n % 9}-1{n % 9}"},
         "consent": {"to_referral": True},
     }
 

@@ -101,17 +101,19 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
     # each caused by the one before.
     referral_events = await system.events_on(system.topics.referrals, min_records=1)
     decisions = await system.events_on(system.topics.triage_decisions, min_records=1)
-    case_events = await system.events_on(system.topics.cases, min_records=3)
+    case_events = await system.events_on(system.topics.cases, min_records=8)
     assert [e["type"] for e in referral_events] == ["referral.received"]
     assert [e["type"] for e in decisions] == ["triage.decided"]
-    assert sorted(e["type"] for e in case_events) == ["case.assigned", "case.closed", "case.first_contact_made"]
+    assert [e["type"] for e in case_events] == [
+        "case.opened", "case.offered", "case.assigned", "case.contact_recorded", "case.first_contact_made",
+        "case.measure_recorded", "case.measure_recorded", "case.closed"]
     received, decided = referral_events[0], decisions[0]
-    assigned = next(e for e in case_events if e["type"] == "case.assigned")
+    opened = next(e for e in case_events if e["type"] == "case.opened")
     assert received["_key"] == received["subject"] == str(referral_id)
     assert decided["_key"] == str(referral_id)
     assert all(e["_key"] == str(case["id"]) for e in case_events)
     assert {e["correlationid"] for e in [received, decided, *case_events]} == {correlation_id}
-    assert decided["causationid"] == received["id"] and assigned["causationid"] == decided["id"]
+    assert decided["causationid"] == received["id"] and opened["causationid"] == decided["id"]
     assert all(e["specversion"] == "1.0" and e["schemaversion"] == 1 for e in [received, decided, *case_events])
 
     # Logs: JSON on every line, the correlation id on the handling lines, and no personal data.

@@ -41,15 +41,17 @@ class System:
     def staff_headers(self, *roles: str, subject: str = "test-staff") -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_staff_token(self.secret, subject, list(roles))}"}
 
-    def start(self, *names: str, extra_env: dict[str, str] | None = None) -> None:
+    def start(self, *names: str, extra_env: dict[str, str] | None = None, replica: int | None = None) -> None:
+        """Start services; `replica=n` starts another instance of each, known as '<name>-<n>'."""
         names = names or SERVICES
         started = []
         for name in names:
+            key = f"{name}-{replica}" if replica else name
             process = ServiceProcess(
-                name, free_port(), {**self.env, **(extra_env or {})}, self.log_dir / f"{name}.log"
+                name, free_port(), {**self.env, **(extra_env or {})}, self.log_dir / f"{key}.log"
             )
             process.start()
-            self.processes[name] = process
+            self.processes[key] = process
             started.append(process)
         for process in started:
             process.wait_ready()
@@ -93,12 +95,14 @@ class System:
             assert key.status_code == 201, key.text
             return key.json()["api_key"]
 
-    async def add_worker(self, role: str = "connector", capacity: str = "21", programme: str = "demo") -> str:
+    async def add_worker(self, role: str = "connector", capacity: str = "21", programme: str = "demo",
+                         auto_accept: bool = True, **profile) -> str:
+        """A worker; by default one who takes offers at once (tests of offers turn that off)."""
         async with httpx.AsyncClient(base_url=self.url("caseload"), timeout=10) as client:
             response = await client.post(
                 "/v1/workers", headers=self.staff_headers("coordinator"),
                 json={"name": f"{role} {uuid.uuid4().hex[:4]}", "role": role, "programme_id": programme,
-                      "capacity_hours": capacity},
+                      "capacity_hours": capacity, "auto_accept_offers": auto_accept, **profile},
             )
             assert response.status_code == 201, response.text
             return response.json()["id"]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.caseload.domain.model import CaseStatus, ClosureNotAllowed, check_closure, lead_role
+from services.caseload.domain.model import CaseState, CaseStatus, ClosureNotAllowed, check_closure, lead_role
 from services.intake.domain import api_keys
 from services.intake.domain.submission import ReferralSubmission, age_on
 from services.outcomes.domain import ucla3
@@ -27,11 +27,12 @@ from shared.schemas.events.triage import Pathway
     ],
 )
 def test_closure_rules(status, contacts, reason, allowed):
+    state = CaseState(status=status, contacts=contacts)
     if allowed:
-        check_closure(status, contacts, reason)
+        check_closure(state, reason)
     else:
         with pytest.raises(ClosureNotAllowed):
-            check_closure(status, contacts, reason)
+            check_closure(state, reason)
 
 
 def test_the_volunteer_pathway_is_led_by_a_volunteer_and_the_rest_by_a_connector():

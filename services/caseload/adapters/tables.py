@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
 
@@ -20,8 +20,19 @@ workers = sa.Table(
     sa.Column("capacity_hours", sa.Numeric(6, 2), nullable=False),
     sa.Column("load_hours", sa.Numeric(6, 2), nullable=False, server_default="0"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("site", sa.Text),
+    sa.Column("languages", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("gender", sa.Text),
+    sa.Column("interests", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("home_visits", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("travel_districts", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("availability", sa.Text),
+    sa.Column("max_open_cases", sa.Integer, nullable=False, server_default="25"),
+    sa.Column("open_cases", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("auto_accept_offers", sa.Boolean, nullable=False, server_default=sa.false()),
     # Capacity is enforced here, in the database, whatever number of replicas assign at once.
     sa.CheckConstraint("load_hours >= 0 AND load_hours <= capacity_hours", name="ck_workers_within_capacity"),
+    sa.CheckConstraint("open_cases >= 0 AND open_cases <= max_open_cases", name="ck_workers_open_cases"),
 )
 
 cases = sa.Table(
@@ -42,6 +53,16 @@ cases = sa.Table(
     sa.Column("closure_reason", sa.Text),
     sa.Column("measures", JSONB),
     sa.Column("correlation_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("pathway", sa.Text),
+    sa.Column("needs", JSONB, comment="what matching uses: language, gender preference, home visits, area"),
+    sa.Column("previous_referral_id", UUID(as_uuid=True)),
+    sa.Column("waiting_since", sa.DateTime(timezone=True)),
+    sa.Column("first_contact_due_at", sa.DateTime(timezone=True)),
+    sa.Column("first_contact_at", sa.DateTime(timezone=True)),
+    sa.Column("review_due_at", sa.DateTime(timezone=True)),
+    sa.Column("budget_ends_at", sa.DateTime(timezone=True)),
+    sa.Column("follow_up_due_at", sa.DateTime(timezone=True)),
+    sa.Column("follow_up_requested_at", sa.DateTime(timezone=True)),
 )
 
 contacts = sa.Table(
@@ -53,6 +74,48 @@ contacts = sa.Table(
     sa.Column("minutes", sa.Integer, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("recorded_by", sa.Text, nullable=False),
+)
+
+# The case's history: its status and state are folded from these, never set directly.
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("case_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("data", JSONB, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("case_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("worker_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False, comment="open | accepted | declined | expired"),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("score", sa.Numeric(8, 3), nullable=False),
+    sa.Column("reasons", JSONB, nullable=False),
+    sa.Column("hours", sa.Numeric(6, 2), nullable=False),
+    sa.Column("offered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("responded_at", sa.DateTime(timezone=True)),
+    sa.Column("response_reason", sa.Text),
+)
+
+programme_settings = sa.Table(
+    "programme_settings",
+    metadata,
+    sa.Column("programme_id", sa.Text, primary_key=True),
+    sa.Column("first_contact_working_days", sa.Integer, nullable=False, server_default="5"),
+    sa.Column("offer_timeout_minutes", sa.Float, nullable=False, server_default="2880"),
+    sa.Column("review_weeks", sa.Integer, nullable=False, server_default="6"),
+    sa.Column("budget_weeks", sa.Integer, nullable=False, server_default="12"),
+    sa.Column("budget_sessions", sa.Integer, nullable=False, server_default="12"),
+    sa.Column("follow_up_months", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("ageing_days", sa.Float, nullable=False, server_default="14"),
 )
 
 outbox = outbox_table(metadata, SCHEMA)

@@ -87,3 +87,153 @@ class CaseClosed(EventPayload):
     measures: list[MeasureResponse] = Field(default_factory=list)
     opened_at: datetime
     closed_at: datetime
+
+
+# --- the case lifecycle: every change is an event (topic caseload.cases, keyed by case id) ----------
+
+
+class _CaseEvent(EventPayload):
+    case_id: uuid.UUID
+    referral_id: uuid.UUID
+    programme_id: str
+    at: datetime
+    actor: str | None = Field(default=None, description="the staff member who made the change, if a person did")
+
+
+class CaseOpened(_CaseEvent):
+    event_type: ClassVar[str] = "case.opened"
+    schema_version: ClassVar[int] = 1
+    person_id: uuid.UUID
+    priority: int = Field(ge=1, le=5)
+    expected_weekly_hours: float = Field(ge=0)
+    pathway: str
+
+
+class CaseOffered(_CaseEvent):
+    """Also published on caseload.offers keyed by the worker id, so each worker can follow their offers."""
+
+    event_type: ClassVar[str] = "case.offered"
+    schema_version: ClassVar[int] = 1
+    offer_id: uuid.UUID
+    worker_id: uuid.UUID
+    expires_at: datetime
+    rank: int = Field(ge=1)
+    match_score: float
+    match_reasons: list[str] = Field(default_factory=list)
+
+
+class CaseOfferDeclined(_CaseEvent):
+    event_type: ClassVar[str] = "case.offer_declined"
+    schema_version: ClassVar[int] = 1
+    offer_id: uuid.UUID
+    worker_id: uuid.UUID
+    reason: str
+
+
+class CaseOfferExpired(_CaseEvent):
+    event_type: ClassVar[str] = "case.offer_expired"
+    schema_version: ClassVar[int] = 1
+    offer_id: uuid.UUID
+    worker_id: uuid.UUID
+
+
+class CaseContactRecorded(_CaseEvent):
+    event_type: ClassVar[str] = "case.contact_recorded"
+    schema_version: ClassVar[int] = 1
+    contact_id: uuid.UUID
+    kind: str
+    successful: bool = Field(description="false for an attempt that did not reach the person")
+    minutes: int = Field(ge=0)
+    travel_minutes: int = Field(default=0, ge=0)
+    worker_id: uuid.UUID
+
+
+class CaseFirstContactDeadlineMissed(_CaseEvent):
+    event_type: ClassVar[str] = "case.first_contact_deadline_missed"
+    schema_version: ClassVar[int] = 1
+    worker_id: uuid.UUID | None = None
+    due_at: datetime
+
+
+class CaseGoalSet(_CaseEvent):
+    event_type: ClassVar[str] = "case.goal_set"
+    schema_version: ClassVar[int] = 1
+    goal_id: uuid.UUID
+    description: str
+
+
+class CaseGoalProgressed(_CaseEvent):
+    event_type: ClassVar[str] = "case.goal_progressed"
+    schema_version: ClassVar[int] = 1
+    goal_id: uuid.UUID
+    progress: str = Field(description="not_started | some_progress | achieved | dropped")
+
+
+class CaseSignposted(_CaseEvent):
+    event_type: ClassVar[str] = "case.signposted"
+    schema_version: ClassVar[int] = 1
+    signpost_id: uuid.UUID
+    destination: str
+    category: str | None = None
+
+
+class CaseSignpostTakeUpRecorded(_CaseEvent):
+    event_type: ClassVar[str] = "case.signpost_take_up_recorded"
+    schema_version: ClassVar[int] = 1
+    signpost_id: uuid.UUID
+    taken_up: bool
+
+
+class CaseUnmetNeedRecorded(_CaseEvent):
+    event_type: ClassVar[str] = "case.unmet_need_recorded"
+    schema_version: ClassVar[int] = 1
+    need: str
+    postcode_district: str | None = None
+
+
+class CaseReviewed(_CaseEvent):
+    event_type: ClassVar[str] = "case.reviewed"
+    schema_version: ClassVar[int] = 1
+    outcome: str = Field(description="continue | extend | close_soon")
+
+
+class CaseExtended(_CaseEvent):
+    event_type: ClassVar[str] = "case.extended"
+    schema_version: ClassVar[int] = 1
+    extra_weeks: int = Field(ge=1, le=26)
+    extra_sessions: int = Field(ge=0, le=26)
+    reason: str
+
+
+class CasePutOnHold(_CaseEvent):
+    event_type: ClassVar[str] = "case.put_on_hold"
+    schema_version: ClassVar[int] = 1
+    reason: str
+
+
+class CaseResumed(_CaseEvent):
+    event_type: ClassVar[str] = "case.resumed"
+    schema_version: ClassVar[int] = 1
+
+
+class CaseTransferred(_CaseEvent):
+    event_type: ClassVar[str] = "case.transferred"
+    schema_version: ClassVar[int] = 1
+    from_worker_id: uuid.UUID
+    to_worker_id: uuid.UUID
+    reason: str
+
+
+class CaseMeasureRecorded(_CaseEvent):
+    event_type: ClassVar[str] = "case.measure_recorded"
+    schema_version: ClassVar[int] = 1
+    person_id: uuid.UUID
+    worker_id: uuid.UUID | None = None
+    worker_role: WorkerRole | None = None
+    measure: MeasureResponse
+
+
+class CaseFollowUpRequested(_CaseEvent):
+    event_type: ClassVar[str] = "case.follow_up_requested"
+    schema_version: ClassVar[int] = 1
+    due_at: datetime
