@@ -78,8 +78,20 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await upgrade_to_head(definition.migrations, settings.database_url, definition.schema)
+        log.info("migrations_applied", schema=definition.schema)
         topics = Topics(settings.topic_prefix)
-        await ensure_topics(settings.kafka_bootstrap_servers, topics, list(CONSUMER_GROUPS))
+        for attempt in range(1, 6):
+            try:
+                # A broker busy rebalancing can leave an admin request unanswered: ask again.
+                await asyncio.wait_for(
+                    ensure_topics(settings.kafka_bootstrap_servers, topics, list(CONSUMER_GROUPS)), timeout=15
+                )
+                break
+            except TimeoutError:
+                log.warning("topics_not_ready_retrying", attempt=attempt)
+        else:
+            raise RuntimeError("the broker did not answer topic requests")
+        log.info("topics_ready")
         engine = make_engine(settings.database_url)
         producer = make_producer(settings.kafka_bootstrap_servers)
         await producer.start()
@@ -105,6 +117,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         ctx.consumers = definition.consumers(ctx)
         for consumer in ctx.consumers:
             consumer.register(broker)
+        log.info("subscribers_starting")
         await broker.start()
         tasks = [asyncio.create_task(job()) for job in (definition.background(ctx) if definition.background else [])]
         log.info("service_started", port=settings.http_port, consumers=[c.group for c in ctx.consumers])
