@@ -12,12 +12,13 @@ from shared.platform.auth import issue_staff_token
 DEMO_PROGRAMME = "demo"
 DEMO_PARTNER = "demo-gp-practice"
 DEMO_WORKERS = (
-    # Connector One takes offers at once, so a first referral is assigned straight away;
-    # Connector Two answers offers over the API (GET /v1/workers/{id}/offers, then accept or decline).
+    # Demo workers take offers at once, so a referral is assigned straight away. To try offers,
+    # PATCH a worker with {"auto_accept_offers": false}: their offers then wait at
+    # GET /v1/workers/{id}/offers for POST /v1/offers/{offer}/accept or /decline.
     {"name": "Demo Connector One", "role": "connector", "programme_id": DEMO_PROGRAMME, "capacity_hours": "21",
      "auto_accept_offers": True, "languages": ["en"], "travel_districts": ["E5", "E8", "E9"]},
     {"name": "Demo Connector Two", "role": "connector", "programme_id": DEMO_PROGRAMME, "capacity_hours": "21",
-     "languages": ["en", "gu"], "travel_districts": ["E8", "N16"]},
+     "auto_accept_offers": True, "languages": ["en", "gu"], "travel_districts": ["E8", "N16"]},
     {"name": "Demo Volunteer", "role": "volunteer", "programme_id": DEMO_PROGRAMME, "capacity_hours": "2",
      "auto_accept_offers": True},
 )
