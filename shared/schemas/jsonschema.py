@@ -1,9 +1,10 @@
 """JSON Schema for every event, generated from the models, and a compatibility check.
 
 Snapshots live in `json/` (one file per event type and version). A contract may
-change compatibly (a new optional field); anything a consumer built on the old
-schema could trip over (a field removed or retyped, a new required field, a
-changed set of allowed values) needs a new schema version instead.
+change compatibly: a new optional field, or a new allowed value (consumers are
+deployed before the producers that send it). Anything that breaks data or code
+built on the old schema (a field removed or retyped, a new required field, an
+allowed value taken away) needs a new schema version instead.
 """
 
 from __future__ import annotations
@@ -66,6 +67,22 @@ def _shape(schema: dict[str, Any], root: dict[str, Any]) -> str:
     return "|".join(sorted(parts))
 
 
+def _enum_widened(old_variants: list[dict], new_variants: list[dict]) -> bool:
+    """Only allowed values were added (none removed), everything else alike."""
+    if len(old_variants) != len(new_variants):
+        return False
+    widened = False
+    for old_v, new_v in zip(old_variants, new_variants, strict=True):
+        if "enum" in old_v and "enum" in new_v:
+            if not set(old_v["enum"]) <= set(new_v["enum"]):
+                return False
+            widened = widened or set(old_v["enum"]) != set(new_v["enum"])
+        elif {k: v for k, v in old_v.items() if k not in ("title", "description")} != {
+                k: v for k, v in new_v.items() if k not in ("title", "description")}:
+            return False
+    return widened
+
+
 def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[str]:
     """What in `new` would break a consumer or producer built against `old`."""
     return _compare(old, old, new, new, path or "$")
@@ -75,8 +92,11 @@ def _compare(old: dict, old_root: dict, new: dict, new_root: dict, path: str) ->
     problems: list[str] = []
     old_variants = _variants(old, old_root)
     new_variants = _variants(new, new_root)
-    if _shape(old, old_root) != _shape(new, new_root):
-        return [f"{path}: type changed from {_shape(old, old_root)} to {_shape(new, new_root)}"]
+    old_shape, new_shape = _shape(old, old_root), _shape(new, new_root)
+    if old_shape != new_shape:
+        if _enum_widened(old_variants, new_variants):
+            return []
+        return [f"{path}: type changed from {old_shape} to {new_shape}"]
     for old_v, new_v in zip(old_variants, new_variants, strict=True):
         if old_v.get("type") == "array":
             problems += _compare(old_v.get("items", {}), old_root, new_v.get("items", {}), new_root, path + "[]")

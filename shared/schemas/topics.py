@@ -38,6 +38,8 @@ CONSUMER_GROUPS = (
     consumer_group("intake", TRIAGE_DECISIONS),
     consumer_group("intake", CASES),
     consumer_group("outcomes", CASES),
+    consumer_group("outcomes", REFERRALS),
+    consumer_group("outcomes", TRIAGE_DECISIONS),
 )
 
 

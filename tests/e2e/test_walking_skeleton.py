@@ -85,10 +85,14 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
         )
         assert closed.status_code == 200, closed.text
 
-        [outcome] = await system.wait_for("SELECT * FROM outcomes.case_outcomes WHERE case_id = $1", case["id"])
-        assert (outcome["ucla_start"], outcome["ucla_end"]) == (3 + 3 + 2, 2 + 1 + 1)
-        assert outcome["ucla_change"] == -4 and outcome["ucla_direction"] == "improved"
-        assert outcome["worker_role"] == "connector" and outcome["contact_count"] == 1
+        await system.wait_for("SELECT 1 FROM outcomes.case_facts WHERE case_id = $1 AND closed_at IS NOT NULL",
+                              case["id"])
+        scores = await system.wait_for("SELECT timepoint, score, category FROM outcomes.measures WHERE case_id = $1 "
+                                       "ORDER BY timepoint", case["id"], predicate=lambda r: len(r) == 2)
+        assert [(s["timepoint"], s["score"], s["category"]) for s in scores] == [
+            ("baseline", 3 + 3 + 2, "most_lonely"), ("end", 2 + 1 + 1, "not_lonely")]
+        [facts] = await system.sql("SELECT worker_role, contacts FROM outcomes.case_facts WHERE case_id = $1", case["id"])
+        assert (facts["worker_role"], facts["contacts"]) == ("connector", 1)
         [worker] = await system.sql("SELECT * FROM caseload.workers WHERE id = $1", case["worker_id"])
         assert worker["load_hours"] == 0
 

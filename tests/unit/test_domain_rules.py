@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from services.caseload.domain.model import CaseState, CaseStatus, ClosureNotAllowed, check_closure, lead_role
 from services.intake.domain import api_keys
 from services.intake.domain.submission import ReferralSubmission, age_on
-from services.outcomes.domain import ucla3
 from shared.schemas.events.case import ClosureReason, WorkerRole
 from shared.schemas.events.triage import Pathway
 
@@ -38,26 +37,6 @@ def test_closure_rules(status, contacts, reason, allowed):
 def test_the_volunteer_pathway_is_led_by_a_volunteer_and_the_rest_by_a_connector():
     assert lead_role(Pathway.VOLUNTEER) == WorkerRole.VOLUNTEER
     assert {lead_role(p) for p in Pathway if p != Pathway.VOLUNTEER} == {WorkerRole.CONNECTOR}
-
-
-@pytest.mark.parametrize(("items", "total", "lonely"), [([1, 1, 1], 3, False), ([2, 2, 1], 5, False),
-                                                        ([2, 2, 2], 6, True), ([3, 3, 3], 9, True)])
-def test_ucla3_scoring(items, total, lonely):
-    assert ucla3.score(items) == total and ucla3.is_lonely(total) is lonely
-
-
-@pytest.mark.parametrize(("items", "item"), [([1, 1], "items"), ([1, 2, 4], "isolated"), ([0, 1, 1], "lack_companionship"),
-                                              (None, "items"), ([1, True, 1], "left_out")])
-def test_ucla3_rejects_invalid_responses_naming_the_item(items, item):
-    with pytest.raises(ucla3.InvalidResponse) as rejected:
-        ucla3.score(items)
-    assert rejected.value.item == item
-
-
-def test_ucla3_change_direction_lower_is_better():
-    assert ucla3.Change(8, 5).direction == ucla3.Direction.IMPROVED
-    assert ucla3.Change(5, 5).direction == ucla3.Direction.SAME
-    assert ucla3.Change(4, 7).direction == ucla3.Direction.WORSE
 
 
 def submission(**person) -> dict:

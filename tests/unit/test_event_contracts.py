@@ -61,10 +61,13 @@ def test_a_new_required_field_is_incompatible_but_a_new_optional_one_is_not(sche
     assert jsonschema.incompatibilities(schema, required) == ["$.site: now required"]
 
 
-def test_changing_allowed_values_is_incompatible(schema):
-    changed = copy.deepcopy(schema)
-    changed["$defs"]["Decision"]["enum"].append("parked")
-    [problem] = jsonschema.incompatibilities(schema, changed)
+def test_taking_an_allowed_value_away_is_incompatible_but_adding_one_is_not(schema):
+    added = copy.deepcopy(schema)
+    added["$defs"]["Decision"]["enum"].append("parked")
+    assert jsonschema.incompatibilities(schema, added) == []
+    removed = copy.deepcopy(schema)
+    removed["$defs"]["Decision"]["enum"].remove("redirected")
+    [problem] = jsonschema.incompatibilities(schema, removed)
     assert problem.startswith("$.decision: type changed")
 
 

@@ -3,40 +3,91 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
 
 SCHEMA = "outcomes"
 metadata = sa.MetaData(schema=SCHEMA)
 
-measure_scores = sa.Table(
-    "measure_scores",
+outbox = outbox_table(metadata, SCHEMA)
+inbox = inbox_table(metadata, SCHEMA)
+
+# --- added in migration outcomes_0002: facts for reports (no names or contact details) --------
+
+referral_facts = sa.Table(
+    "referral_facts",
+    metadata,
+    sa.Column("referral_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("person_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("partner_id", sa.Text, nullable=False),
+    sa.Column("source_category", sa.Text),
+    sa.Column("source_subcategory", sa.Text),
+    sa.Column("age_band", sa.Text),
+    sa.Column("gender", sa.Text),
+    sa.Column("trigger_groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("postcode_district", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decision", sa.Text),
+    sa.Column("decision_reason", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+)
+
+case_facts = sa.Table(
+    "case_facts",
+    metadata,
+    sa.Column("case_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("referral_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("worker_id", UUID(as_uuid=True)),
+    sa.Column("worker_role", sa.Text),
+    sa.Column("opened_at", sa.DateTime(timezone=True)),
+    sa.Column("assigned_at", sa.DateTime(timezone=True)),
+    sa.Column("first_contact_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("closure_reason", sa.Text),
+    sa.Column("contacts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("contact_minutes", sa.Integer, nullable=False, server_default="0"),
+)
+
+measures = sa.Table(
+    "measures",
     metadata,
     sa.Column("case_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("instrument", sa.Text, primary_key=True),
     sa.Column("timepoint", sa.Text, primary_key=True),
-    sa.Column("score", sa.Integer),
-    sa.Column("not_scored_reason", sa.Text, comment="not collected, or rejected as invalid, and why"),
-)
-
-case_outcomes = sa.Table(
-    "case_outcomes",
-    metadata,
-    sa.Column("case_id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("referral_id", UUID(as_uuid=True), nullable=False),
-    sa.Column("person_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("instrument_version", sa.Text, nullable=False),
     sa.Column("programme_id", sa.Text, nullable=False),
-    sa.Column("worker_role", sa.Text, nullable=False),
-    sa.Column("closure_reason", sa.Text, nullable=False),
-    sa.Column("contact_count", sa.Integer, nullable=False),
-    sa.Column("ucla_start", sa.Integer),
-    sa.Column("ucla_end", sa.Integer),
-    sa.Column("ucla_change", sa.Integer),
-    sa.Column("ucla_direction", sa.Text),
-    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("worker_id", UUID(as_uuid=True)),
+    sa.Column("items", JSONB),
+    sa.Column("concerns", JSONB),
+    sa.Column("score", sa.Numeric(8, 3)),
+    sa.Column("category", sa.Text),
+    sa.Column("subscores", JSONB),
+    sa.Column("not_collected_reason", sa.Text),
+    sa.Column("invalid_reason", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-outbox = outbox_table(metadata, SCHEMA)
-inbox = inbox_table(metadata, SCHEMA)
+signposts = sa.Table(
+    "signposts",
+    metadata,
+    sa.Column("signpost_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("case_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("category", sa.Text),
+    sa.Column("taken_up", sa.Boolean),
+)
+
+unmet_needs = sa.Table(
+    "unmet_needs",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("case_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("need", sa.Text, nullable=False),
+    sa.Column("postcode_district", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)

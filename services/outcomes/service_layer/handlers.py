@@ -1,53 +1,130 @@
-"""Outcomes use cases: score the measures a closed case carries, and report them."""
+"""Outcomes use cases: keep the facts reports count from (referrals, decisions, cases, measures,
+signposts, unmet needs), scoring every measure as it arrives."""
 
 from __future__ import annotations
 
-from services.outcomes.domain import ucla3
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from services.outcomes.adapters import tables as t
+from services.outcomes.domain.instruments import INSTRUMENTS, InvalidResponse
 from services.outcomes.service_layer.unit_of_work import OutcomesUnitOfWork
 from shared.schemas import topics
-from shared.schemas.envelope import Envelope
-from shared.schemas.events.case import CaseClosed
-from shared.schemas.events.common import Instrument, Timepoint
+from shared.schemas.envelope import Envelope, EventPayload
+from shared.schemas.events import case as ev
+from shared.schemas.events.referral import ReferralReceived
+from shared.schemas.events.triage import TriageDecided
 
 CONSUMER_CASES = topics.consumer_group("outcomes", topics.CASES)
+CONSUMER_REFERRALS = topics.consumer_group("outcomes", topics.REFERRALS)
+CONSUMER_DECISIONS = topics.consumer_group("outcomes", topics.TRIAGE_DECISIONS)
 
 
-async def record_closed_case(uow_factory, envelope: Envelope, closed: CaseClosed) -> None:
+def age_band(age: int | None) -> str | None:
+    if age is None:
+        return None
+    for upper, band in ((25, "18-24"), (35, "25-34"), (50, "35-49"), (65, "50-64"), (75, "65-74"), (85, "75-84")):
+        if age < upper:
+            return band if age >= 18 else "under 18"
+    return "85+"
+
+
+async def on_referral(uow_factory, envelope: Envelope, referral: ReferralReceived) -> None:
     async with uow_factory() as uow:
-        uow: OutcomesUnitOfWork
+        if not await uow.first_delivery(CONSUMER_REFERRALS, envelope):
+            return
+        profile = referral.profile
+        await uow.conn.execute(insert(t.referral_facts).values(
+            referral_id=referral.referral_id, person_id=referral.person_id, programme_id=referral.programme_id,
+            partner_id=referral.partner_id, source_category=referral.source.category,
+            source_subcategory=referral.source.subcategory, age_band=age_band(referral.person.age_years),
+            gender=profile.gender if profile else None,
+            trigger_groups=[g.group for g in profile.trigger_groups] if profile else [],
+            postcode_district=profile.postcode_district if profile else None, received_at=referral.received_at,
+        ).on_conflict_do_nothing())
+        await uow.commit()
+
+
+async def on_decision(uow_factory, envelope: Envelope, decision: TriageDecided) -> None:
+    async with uow_factory() as uow:
+        if not await uow.first_delivery(CONSUMER_DECISIONS, envelope):
+            return
+        await uow.conn.execute(sa.update(t.referral_facts).where(
+            t.referral_facts.c.referral_id == decision.referral_id).values(
+            decision=decision.decision.value, decision_reason=decision.reason_code, decided_at=decision.decided_at))
+        await uow.commit()
+
+
+async def on_case_event(uow_factory, envelope: Envelope, event: EventPayload) -> None:
+    async with uow_factory() as uow:
         if not await uow.first_delivery(CONSUMER_CASES, envelope):
             return
-        ucla: dict[Timepoint, int] = {}
-        for measure in closed.measures:
-            score, reason = None, measure.not_collected_reason
-            if measure.instrument == Instrument.UCLA3 and reason is None:
-                try:
-                    score = ucla3.score(measure.items)
-                    ucla[measure.timepoint] = score
-                except ucla3.InvalidResponse as exc:
-                    reason = f"invalid response: {exc}"
-            await uow.outcomes.add_score(
-                case_id=closed.case_id,
-                instrument=measure.instrument.value,
-                timepoint=measure.timepoint.value,
-                score=score,
-                not_scored_reason=reason,
-            )
-        start, end = ucla.get(Timepoint.BASELINE), ucla.get(Timepoint.END)
-        change = ucla3.Change(start, end) if start is not None and end is not None else None
-        await uow.outcomes.add_case_outcome(
-            case_id=closed.case_id,
-            referral_id=closed.referral_id,
-            person_id=closed.person_id,
-            programme_id=closed.programme_id,
-            worker_role=closed.worker_role.value,
-            closure_reason=closed.reason.value,
-            contact_count=closed.contact_count,
-            ucla_start=start,
-            ucla_end=end,
-            ucla_change=change.difference if change else None,
-            ucla_direction=change.direction.value if change else None,
-            opened_at=closed.opened_at,
-            closed_at=closed.closed_at,
-        )
+        await _apply(uow, event)
         await uow.commit()
+
+
+async def _apply(uow: OutcomesUnitOfWork, e: EventPayload) -> None:
+    c = t.case_facts
+    if isinstance(e, ev.CaseOpened):
+        await uow.conn.execute(insert(c).values(case_id=e.case_id, referral_id=e.referral_id,
+                                                programme_id=e.programme_id, opened_at=e.at).on_conflict_do_nothing())
+    elif isinstance(e, ev.CaseAssigned):
+        await _upsert_case(uow, e, worker_id=e.worker_id, worker_role=e.worker_role.value, assigned_at=e.assigned_at)
+    elif isinstance(e, ev.CaseTransferred):
+        await _upsert_case(uow, e, worker_id=e.to_worker_id)
+    elif isinstance(e, ev.CaseContactRecorded) and e.successful:
+        await _upsert_case(uow, e, contacts=c.c.contacts + 1, contact_minutes=c.c.contact_minutes + e.minutes,
+                           first_contact_at=sa.func.coalesce(c.c.first_contact_at, e.at))
+    elif isinstance(e, ev.CaseClosed):
+        await _upsert_case(uow, e, closed_at=e.closed_at, closure_reason=e.reason.value, worker_id=e.worker_id,
+                           worker_role=e.worker_role.value)
+    elif isinstance(e, ev.CaseMeasureRecorded):
+        await record_measure(uow, e.case_id, e.programme_id, e.worker_id, e.measure.model_dump(mode="json"), e.at)
+    elif isinstance(e, ev.CaseSignposted):
+        await uow.conn.execute(insert(t.signposts).values(
+            signpost_id=e.signpost_id, case_id=e.case_id, programme_id=e.programme_id, destination=e.destination,
+            category=e.category).on_conflict_do_nothing())
+    elif isinstance(e, ev.CaseSignpostTakeUpRecorded):
+        await uow.conn.execute(sa.update(t.signposts).where(t.signposts.c.signpost_id == e.signpost_id)
+                               .values(taken_up=e.taken_up))
+    elif isinstance(e, ev.CaseUnmetNeedRecorded):
+        await uow.conn.execute(sa.insert(t.unmet_needs).values(case_id=e.case_id, programme_id=e.programme_id,
+                                                               need=e.need, postcode_district=e.postcode_district,
+                                                               recorded_at=e.at))
+
+
+async def _upsert_case(uow, e, **values) -> None:
+    c = t.case_facts
+    statement = insert(c).values(case_id=e.case_id, referral_id=e.referral_id, programme_id=e.programme_id,
+                                 **{k: v for k, v in values.items() if not isinstance(v, sa.sql.ClauseElement)})
+    await uow.conn.execute(statement.on_conflict_do_update(index_elements=["case_id"], set_=values))
+
+
+async def record_measure(uow: OutcomesUnitOfWork, case_id, programme_id, worker_id, measure: dict[str, Any],
+                         at: datetime) -> None:
+    """Score it now; an invalid response is kept, unscored, with the item and the reason."""
+    instrument = INSTRUMENTS[measure["instrument"]]
+    score = category = subscores = invalid = None
+    if measure.get("not_collected_reason") is None:
+        baseline = None
+        if instrument.id == "mycaw" and measure["timepoint"] != "baseline":
+            row = (await uow.conn.execute(sa.select(t.measures.c.concerns).where(
+                t.measures.c.case_id == case_id, t.measures.c.instrument == "mycaw",
+                t.measures.c.timepoint == "baseline"))).first()
+            baseline = row.concerns if row else None
+        try:
+            scored = instrument.score(measure.get("items"), measure.get("concerns"), baseline)
+            score, category, subscores = scored.score, scored.category, scored.subscores
+        except InvalidResponse as exc:
+            invalid = str(exc)
+    values = dict(instrument_version=instrument.version, programme_id=programme_id, worker_id=worker_id,
+                  items=measure.get("items"), concerns=measure.get("concerns"), score=score, category=category,
+                  subscores=subscores, not_collected_reason=measure.get("not_collected_reason"),
+                  invalid_reason=invalid, recorded_at=at)
+    statement = insert(t.measures).values(case_id=case_id, instrument=instrument.id, timepoint=measure["timepoint"],
+                                          **values)
+    await uow.conn.execute(statement.on_conflict_do_update(index_elements=["case_id", "instrument", "timepoint"],
+                                                           set_=values))

@@ -19,7 +19,12 @@ class ReferralSource(Value):
 
 
 class Instrument(StrEnum):
-    UCLA3 = "ucla3"
+    UCLA3 = "ucla3"  # UCLA 3-item loneliness scale
+    ONS_LONELINESS = "ons_loneliness"  # ONS direct question: how often do you feel lonely?
+    SWEMWBS = "swemwbs"  # Short Warwick-Edinburgh Mental Wellbeing Scale
+    ONS4 = "ons4"  # ONS personal wellbeing: satisfied, worthwhile, happy, anxious
+    DJG6 = "djg6"  # De Jong Gierveld 6-item loneliness scale
+    MYCAW = "mycaw"  # Measure Yourself Concerns and Wellbeing
 
 
 class Timepoint(StrEnum):
@@ -35,3 +40,4 @@ class MeasureResponse(Value):
     timepoint: Timepoint
     items: list[int] | None = None
     not_collected_reason: str | None = None
+    concerns: list[str] | None = Field(default=None, description="MYCaW: the concerns, in the person's words")
