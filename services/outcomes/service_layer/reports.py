@@ -118,9 +118,10 @@ def _summarise(r: dict[str, Any], spec) -> dict[str, Any]:
         half = t95(n - 1) * sd / math.sqrt(n)
         ci = [round(mean - half, 3), round(mean + half, 3)]
     pct = (lambda k: round(100 * r[k] / n, 1) if n else None)
+    shares = _shares_adding_to_100([r["improved"], r["same"], r["worse"]])
     summary = {
         "group": r["grp"], "paired": n, "improved": r["improved"], "same": r["same"], "worse": r["worse"],
-        "improved_pct": pct("improved"), "same_pct": pct("same"), "worse_pct": pct("worse"),
+        "improved_pct": shares[0], "same_pct": shares[1], "worse_pct": shares[2],
         "mean_start": _round(r["mean_start"]), "mean_end": _round(r["mean_end"]),
         "mean_change": _round(mean), "sd_change": _round(sd), "ci95_mean_change": ci,
         "with_follow_up": r["with_follow_up"],
@@ -140,6 +141,18 @@ def _summarise(r: dict[str, Any], spec) -> dict[str, Any]:
         summary["uk_mean"] = spec.uk_mean
         summary["end_minus_uk_mean"] = _round(float(r["mean_end"]) - spec.uk_mean) if r["mean_end"] is not None else None
     return summary
+
+
+def _shares_adding_to_100(counts: list[int]) -> list[float | None]:
+    """Percentages to one decimal that add up to exactly 100 (largest remainder), as evaluations publish them."""
+    total = sum(counts)
+    if not total:
+        return [None] * len(counts)
+    tenths = [1000 * c / total for c in counts]
+    floors = [int(x) for x in tenths]
+    for i in sorted(range(len(counts)), key=lambda i: tenths[i] - floors[i], reverse=True)[: 1000 - sum(floors)]:
+        floors[i] += 1
+    return [f / 10 for f in floors]
 
 
 def _round(value, digits: int = 3):
