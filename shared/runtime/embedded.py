@@ -98,11 +98,13 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         run_as = self._run_as()
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
+            done = subprocess.run(
                 [self._bin("initdb"), "-D", str(self.data_dir), "--auth=trust", "-U", "postgres",
                  "--encoding=UTF8", "--no-sync"],
-                check=True, capture_output=True, **run_as,
+                capture_output=True, text=True, **run_as,
             )
+            if done.returncode != 0:
+                raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
         log = open(self.data_dir.parent / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
             [self._bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1", "-k", "",
