@@ -4,6 +4,7 @@
                                              unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
     referrals token --subject S --role R     print a staff bearer token
     referrals schemas [--write]              check (or record) the JSON Schema of every event
+    referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
 """
 
 from __future__ import annotations
@@ -185,6 +186,12 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from shared.runtime import benchmark
+
+    return benchmark.main(args.cases)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="referrals", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")
     schemas.add_argument("--write", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
+    bench = sub.add_parser("benchmark", help="load a large history and print report latencies")
+    bench.add_argument("what", choices=["outcomes"])
+    bench.add_argument("--cases", type=int, default=1_000_000)
+    bench.set_defaults(func=cmd_benchmark)
     args = parser.parse_args(argv)
     return args.func(args)
 
