@@ -76,7 +76,9 @@ async def on_case_event(
     if isinstance(event, CaseAssigned):
         status, reason, at = ReferralStatus.ASSIGNED, None, event.assigned_at
     elif isinstance(event, CaseWaitlisted):
-        status, reason, at, wait = ReferralStatus.WAITING, None, event.waitlisted_at, event.estimated_wait_days
+        wait = event.estimated_wait_days
+        reason = f"estimated wait about {wait} days" if wait is not None else None
+        status, at = ReferralStatus.WAITING, event.waitlisted_at
     elif isinstance(event, CaseFirstContactMade):
         status, reason, at = ReferralStatus.FIRST_CONTACT, None, event.contacted_at
     else:

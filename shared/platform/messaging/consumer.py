@@ -62,7 +62,8 @@ class RecordConsumer:
         s = self._settings
         subscriber = broker.subscriber(
             self.topic,
-            group_id=self.group,
+            # Groups are scoped like topics: deployments (and test runs) sharing a cluster never share a group.
+            group_id=f"{s.topic_prefix}{self.group}",
             # Commit after our own code returned; if even the dead-letter publish fails, the
             # record is not committed (nack seeks back) and will be tried again.
             ack_policy=AckPolicy.NACK_ON_ERROR,
