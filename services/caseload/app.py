@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from services.caseload.adapters import tables
+from services.caseload.adapters import gauges, tables
 from services.caseload.entrypoints.consumers import build_consumers
 from services.caseload.entrypoints.http import router
 from services.caseload.service_layer.scheduler import run_forever
@@ -24,5 +24,6 @@ DEFINITION = ServiceDefinition(
     outbox=tables.outbox,
     routers=[router],
     consumers=build_consumers,
+    domain_gauges=gauges.refresh,
     background=background,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.triage.adapters import tables
+from services.triage.adapters import gauges, tables
 from services.triage.entrypoints.consumers import build_consumers
 from services.triage.entrypoints.http import router
 from services.triage.service_layer.rulebook import load_shipped
@@ -23,5 +23,6 @@ DEFINITION = ServiceDefinition(
     outbox=tables.outbox,
     routers=[router],
     consumers=build_consumers,
+    domain_gauges=gauges.refresh,
     startup=load_rulesets,
 )

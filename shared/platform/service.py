@@ -19,8 +19,9 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.platform import metrics
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
@@ -69,6 +70,8 @@ class ServiceDefinition:
     background: Callable[[ServiceContext], list[Callable[[], Awaitable[None]]]] | None = None
     # Runs once before the relay and subscribers start (e.g. topics the service publishes to).
     startup: Callable[[ServiceContext], Awaitable[None]] | None = None
+    # Refreshes the service's own queue gauges from its database when Prometheus scrapes.
+    domain_gauges: Callable[[AsyncConnection], Awaitable[None]] | None = None
 
 
 def create_app(definition: ServiceDefinition, settings: PlatformSettings | None = None) -> FastAPI:
@@ -141,9 +144,59 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     app.state.ready = False
     install_http_plumbing(app)
     app.include_router(_health_router(definition))
+    app.include_router(_metrics_router(definition))
     for router in definition.routers:
         app.include_router(router)
     return app
+
+
+def _metrics_router(definition: ServiceDefinition) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus(request: Request) -> Response:
+        ctx: ServiceContext | None = getattr(request.app.state, "ctx", None)
+        if ctx is not None:
+            try:
+                async with ctx.engine.connect() as conn:
+                    await metrics.refresh_outbox(conn, definition.name, definition.outbox)
+                    if definition.domain_gauges is not None:
+                        await definition.domain_gauges(conn)
+                await asyncio.wait_for(_refresh_lag(ctx), timeout=3)
+            except Exception:  # noqa: BLE001 - a scrape shows what it can; the failure is logged
+                log.warning("metrics_refresh_failed", exc_info=True)
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return router
+
+
+async def _refresh_lag(ctx: ServiceContext) -> None:
+    """Per group and partition: the end of the partition minus the group's committed offset.
+
+    A consumer that names the group but never subscribes reads the committed offsets
+    without joining the group (so scraping never triggers a rebalance).
+    """
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+
+    for consumer in ctx.consumers:
+        probe = AIOKafkaConsumer(bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
+                                 group_id=f"{ctx.settings.topic_prefix}{consumer.group}", enable_auto_commit=False)
+        await probe.start()
+        try:
+            parts = probe.partitions_for_topic(consumer.topic)
+            if not parts:
+                await probe._client.force_metadata_update()  # noqa: SLF001 - metadata for a topic we do not read
+                parts = probe.partitions_for_topic(consumer.topic) or set()
+            partitions = [TopicPartition(consumer.topic, p) for p in sorted(parts)]
+            if not partitions:
+                continue
+            ends = await probe.end_offsets(partitions)
+            for tp in partitions:
+                committed = await probe.committed(tp)
+                metrics.CONSUMER_LAG.labels(consumer.group, str(tp.partition)).set(max(ends[tp] - (committed or 0), 0))
+        finally:
+            await probe.stop()
 
 
 def _health_router(definition: ServiceDefinition) -> APIRouter:

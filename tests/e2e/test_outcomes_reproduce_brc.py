@@ -98,6 +98,10 @@ async def test_report_reproduces_the_published_british_red_cross_figures(shared_
                               "AND closed_at IS NOT NULL", PROGRAMME,
                               predicate=lambda rows: rows[0]["n"] == 820, timeout_s=300)
 
+        # Outcomes hears of decisions on their own topic; wait until it has all of them too.
+        await system.wait_for("SELECT count(*) AS n FROM outcomes.referral_facts WHERE programme_id = $1 "
+                              "AND decision = 'accepted'", PROGRAMME,
+                              predicate=lambda rows: rows[0]["n"] == 820, timeout_s=300)
         analyst = system.staff_headers("analyst")
         report = (await http.get(f"{system.url('outcomes')}/v1/reports/outcomes",
                                  params={"programme_id": PROGRAMME}, headers=analyst)).json()

@@ -20,6 +20,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
+from shared.platform import metrics
 from shared.platform.faults import delay_point, fault_point
 from shared.platform.logging import get_logger
 from shared.platform.settings import PlatformSettings
@@ -110,9 +111,12 @@ class RecordConsumer:
             try:
                 if await self.handle(record):
                     self.handled += 1
-                    log.info(
-                        "event_handled", attempt=attempt, duration_ms=round((time.perf_counter() - started) * 1000, 1)
-                    )
+                    elapsed = time.perf_counter() - started
+                    metrics.HANDLER_SECONDS.labels(self.group).observe(elapsed)
+                    metrics.EVENTS_CONSUMED.labels(self.group, _type_of(record), "handled").inc()
+                    log.info("event_handled", attempt=attempt, duration_ms=round(elapsed * 1000, 1))
+                else:
+                    metrics.EVENTS_CONSUMED.labels(self.group, _type_of(record), "not_for_this_consumer").inc()
                 return
             except Rejected as exc:
                 await self._park(record, reason=str(exc), error=exc, attempts=attempt)
@@ -123,6 +127,7 @@ class RecordConsumer:
                 if attempt == s.consumer_max_attempts:
                     await self._park(record, reason=_describe(exc), error=exc, attempts=attempt)
                     return
+                metrics.RETRIES.labels(self.group).inc()
                 log.warning("event_handler_retrying", attempt=attempt, error_type=type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
@@ -138,6 +143,8 @@ class RecordConsumer:
             attempts=attempts,
         )
         self.dead_lettered += 1
+        metrics.DEAD_LETTERED.labels(self.group, type(error.__cause__ or error).__name__).inc()
+        metrics.EVENTS_CONSUMED.labels(self.group, _type_of(record), "dead_lettered").inc()
         log.error("event_dead_lettered", error_type=type(error).__name__, attempts=attempts)
 
 
@@ -164,6 +171,14 @@ class EventConsumer(RecordConsumer):
         await delay_point(f"{self.group}.before-handle")
         await handler(envelope, payload)
         return True
+
+
+def _type_of(record: FailedRecord) -> str:
+    """The CloudEvents type from the record's headers, without parsing the body."""
+    for key, value in record.headers:
+        if key == "ce_type":
+            return value.decode(errors="replace")[:100]
+    return "unknown"
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.platform import metrics
 from shared.platform.logging import get_logger
 from shared.schemas.topics import Topics
 
@@ -149,6 +150,8 @@ class OutboxRelay:
                 .values(published_at=sa.func.now(), published_epoch=self._epoch)
             )
         self.published += len(rows)
+        for row in rows:
+            metrics.EVENTS_PUBLISHED.labels(self._outbox.schema, row.event_type).inc()
         return len(rows)
 
     async def _sleep(self, seconds: float) -> None:

@@ -1,0 +1,52 @@
+"""Caseload's queue gauges for Prometheus, read from its tables at scrape time."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from prometheus_client import Gauge
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.platform.metrics import REGISTRY, zero
+
+WAITING = Gauge("referrals_waiting_list_depth", "People waiting for a worker", ["programme"], registry=REGISTRY)
+OLDEST_WAIT = Gauge("referrals_waiting_list_oldest_wait_seconds", "Longest current wait", ["programme"],
+                    registry=REGISTRY)
+OPEN_OFFERS = Gauge("referrals_offers_open", "Offers waiting for an answer", ["programme"], registry=REGISTRY)
+EXPIRED_OFFERS = Gauge("referrals_offers_expired", "Offers that lapsed unanswered (all time)", ["programme"],
+                       registry=REGISTRY)
+BREACHES = Gauge("referrals_first_contact_breaches_open", "Assigned cases past their first-contact deadline "
+                 "with no contact yet", ["programme"], registry=REGISTRY)
+HOURS_USED = Gauge("referrals_capacity_hours_used", "Weekly hours booked on open cases", ["programme", "site"],
+                   registry=REGISTRY)
+HOURS_CONTRACTED = Gauge("referrals_capacity_hours_contracted", "Weekly casework hours of active workers",
+                         ["programme", "site"], registry=REGISTRY)
+
+
+async def refresh(conn: AsyncConnection) -> None:
+    zero(WAITING, OLDEST_WAIT, OPEN_OFFERS, EXPIRED_OFFERS, BREACHES, HOURS_USED, HOURS_CONTRACTED)
+    rows = await conn.execute(sa.text("""
+        SELECT programme_id, count(*) AS waiting,
+               coalesce(extract(epoch FROM now() - min(waiting_since)), 0) AS oldest
+        FROM caseload.cases WHERE status = 'waiting' GROUP BY 1"""))
+    for r in rows:
+        WAITING.labels(r.programme_id).set(r.waiting)
+        OLDEST_WAIT.labels(r.programme_id).set(float(r.oldest))
+    rows = await conn.execute(sa.text("""
+        SELECT c.programme_id, count(*) FILTER (WHERE o.status = 'open') AS open,
+               count(*) FILTER (WHERE o.status = 'expired') AS expired
+        FROM caseload.offers o JOIN caseload.cases c ON c.id = o.case_id GROUP BY 1"""))
+    for r in rows:
+        OPEN_OFFERS.labels(r.programme_id).set(r.open)
+        EXPIRED_OFFERS.labels(r.programme_id).set(r.expired)
+    rows = await conn.execute(sa.text("""
+        SELECT programme_id, count(*) AS n FROM caseload.cases
+        WHERE status = 'assigned' AND first_contact_at IS NULL AND first_contact_due_at < now() GROUP BY 1"""))
+    for r in rows:
+        BREACHES.labels(r.programme_id).set(r.n)
+    rows = await conn.execute(sa.text("""
+        SELECT programme_id, coalesce(site, 'unspecified') AS site, sum(load_hours) AS used,
+               sum(capacity_hours) AS contracted
+        FROM caseload.workers WHERE active GROUP BY 1, 2"""))
+    for r in rows:
+        HOURS_USED.labels(r.programme_id, r.site).set(float(r.used))
+        HOURS_CONTRACTED.labels(r.programme_id, r.site).set(float(r.contracted))

@@ -1,0 +1,59 @@
+"""Every service exposes Prometheus metrics, with the pipeline's and the queues' figures."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def value(text: str, name: str, **labels: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_metrics_show_events_queues_and_lag(shared_system):
+    system = shared_system
+    programme = "brc-community-connectors"  # its low-complexity cases go to volunteers, 0.5 hours each
+    key = await system.setup_partner(programmes=(programme,), partner_id="metrics-partner")
+    await system.add_worker("volunteer", "0.5", programme=programme, site="Dalston")
+    async with httpx.AsyncClient(timeout=20) as http:
+        for i in range(3):  # enough for the worker's room to run out: someone waits
+            sent = await http.post(f"{system.url('intake')}/v1/referrals", headers={"X-API-Key": key}, json={
+                "partner_referral_id": f"M-{i}", "programme_id": programme, "consent": {"to_referral": True},
+                "person": {"given_name": ["Ann", "Bob", "Cy"][i], "family_name": ["Xu", "Yates", "Zola"][i],
+                           "age_years": 60 + i}})
+            assert sent.status_code == 201
+        await system.wait_for("SELECT 1 FROM intake.referrals WHERE partner_id = 'metrics-partner' "
+                              "AND status IN ('assigned', 'waiting')", predicate=lambda r: len(r) == 3)
+        await asyncio.sleep(1)  # let the relays and consumers settle
+        scraped = {}
+        for service in ("intake", "triage", "caseload", "outcomes"):
+            response = await http.get(f"{system.url(service)}/metrics")
+            assert response.status_code == 200
+            scraped[service] = response.text
+    triage = scraped["triage"]
+    handled = value(triage, "referrals_events_consumed_total", consumer="triage.intake.referrals",
+                    event_type="referral.received", outcome="handled")
+    assert handled is not None and handled >= 3
+    assert value(triage, "referrals_event_handler_seconds_count", consumer="triage.intake.referrals") >= 3
+    assert value(scraped["intake"], "referrals_events_published_total", service="intake",
+                 event_type="referral.received") >= 3
+    for service in ("intake", "triage", "caseload"):
+        assert value(scraped[service], "referrals_outbox_backlog", service=service) == 0
+    caseload = scraped["caseload"]
+    assert value(caseload, "referrals_waiting_list_depth", programme=programme) == 2
+    assert value(caseload, "referrals_waiting_list_oldest_wait_seconds", programme=programme) > 0
+    assert value(caseload, "referrals_capacity_hours_contracted", programme=programme, site="Dalston") == 0.5
+    assert value(caseload, "referrals_capacity_hours_used", programme=programme, site="Dalston") == 0.5
+    lags = [float(line.rsplit(" ", 1)[1]) for line in caseload.splitlines()
+            if line.startswith('referrals_consumer_lag{consumer="caseload.triage.decisions"')]
+    assert len(lags) == 6 and sum(lags) == 0  # six partitions, all caught up
+    assert re.search(r"^# TYPE referrals_review_queue_depth gauge", triage, re.M)
