@@ -37,14 +37,17 @@ async def on_referral(uow_factory, envelope: Envelope, referral: ReferralReceive
         if not await uow.first_delivery(CONSUMER_REFERRALS, envelope):
             return
         profile = referral.profile
-        await uow.conn.execute(insert(t.referral_facts).values(
-            referral_id=referral.referral_id, person_id=referral.person_id, programme_id=referral.programme_id,
+        facts = dict(
+            person_id=referral.person_id, programme_id=referral.programme_id,
             partner_id=referral.partner_id, source_category=referral.source.category,
             source_subcategory=referral.source.subcategory, age_band=age_band(referral.person.age_years),
             gender=profile.gender if profile else None,
             trigger_groups=[g.group for g in profile.trigger_groups] if profile else [],
             postcode_district=profile.postcode_district if profile else None, received_at=referral.received_at,
-        ).on_conflict_do_nothing())
+        )
+        # The decision may have arrived first (another topic): fill in the referral, keep the decision.
+        await uow.conn.execute(insert(t.referral_facts).values(referral_id=referral.referral_id, **facts)
+                               .on_conflict_do_update(index_elements=["referral_id"], set_=facts))
         await uow.commit()
 
 
@@ -52,9 +55,14 @@ async def on_decision(uow_factory, envelope: Envelope, decision: TriageDecided) 
     async with uow_factory() as uow:
         if not await uow.first_delivery(CONSUMER_DECISIONS, envelope):
             return
-        await uow.conn.execute(sa.update(t.referral_facts).where(
-            t.referral_facts.c.referral_id == decision.referral_id).values(
-            decision=decision.decision.value, decision_reason=decision.reason_code, decided_at=decision.decided_at))
+        outcome = dict(decision=decision.decision.value, decision_reason=decision.reason_code,
+                       decided_at=decision.decided_at)
+        # Decisions and referrals travel on different topics: a decision may come first. Then a
+        # placeholder row holds it until the referral's own facts arrive and fill the rest in.
+        await uow.conn.execute(insert(t.referral_facts).values(
+            referral_id=decision.referral_id, person_id=decision.person_id, programme_id=decision.programme_id,
+            partner_id="", received_at=decision.decided_at, **outcome)
+            .on_conflict_do_update(index_elements=["referral_id"], set_=outcome))
         await uow.commit()
 
 
