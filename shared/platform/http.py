@@ -1,15 +1,22 @@
-"""HTTP plumbing shared by the services: correlation ids and problem-details errors."""
+"""HTTP plumbing shared by the services: correlation ids, trace spans and problem-details errors."""
 
 from __future__ import annotations
 
 import uuid
 
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from shared.platform import tracing
+from shared.platform.tracing import TRACEPARENT, TRACESTATE
+
 CORRELATION_HEADER = "X-Correlation-Id"
+# Scrapes and probes would drown the traces that matter.
+UNTRACED_PATHS = frozenset({"/metrics"})
 
 
 def correlation_id_of(request: Request) -> uuid.UUID:
@@ -26,12 +33,43 @@ def install_http_plumbing(app: FastAPI) -> None:
             correlation_id = uuid.uuid4()
         request.state.correlation_id = correlation_id
         structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
+        trace.get_current_span().set_attribute("referrals.correlation_id", str(correlation_id))
         try:
             response = await call_next(request)
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id")
         response.headers[CORRELATION_HEADER] = str(correlation_id)
         return response
+
+    @app.middleware("http")
+    async def tracing_span(request: Request, call_next):
+        # Added last, so outermost: every log line of the request carries its trace id.
+        if request.url.path in UNTRACED_PATHS or request.url.path.startswith("/health/"):
+            return await call_next(request)
+        with tracing.tracer().start_as_current_span(
+            f"{request.method}",
+            context=tracing.context_from({k: request.headers.get(k) for k in (TRACEPARENT, TRACESTATE)}),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "url.path": request.url.path},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                response = await call_next(request)
+            except BaseException as exc:
+                tracing.mark_failed(span, exc)
+                raise
+            route = request.scope.get("route")
+            if route is not None and getattr(route, "path", None):
+                span.update_name(f"{request.method} {route.path}")
+                span.set_attribute("http.route", route.path)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            # W3C Trace Context level 2: tells the caller which trace its request joined.
+            ctx = span.get_span_context()
+            response.headers["traceresponse"] = f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
+            return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:

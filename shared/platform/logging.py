@@ -1,4 +1,4 @@
-"""structlog JSON logging with the correlation id on every line.
+"""structlog JSON logging with the correlation id (and, inside a span, the trace id) on every line.
 
 Library loggers (uvicorn, aiokafka, FastStream, SQLAlchemy) go through the same
 JSON renderer, so every line a service writes is one JSON object. Log events
@@ -13,10 +13,21 @@ import sys
 
 import structlog
 
+from shared.platform.tracing import ids_of_current_span
+
 _configured = False
+
+
+def _add_trace_ids(logger, method_name, event_dict):
+    """The active span's trace and span ids, so a log line leads to its trace (and back)."""
+    for key, value in ids_of_current_span().items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
 
 _SHARED = [
     structlog.contextvars.merge_contextvars,
+    _add_trace_ids,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]

@@ -9,6 +9,7 @@ producer flushes.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.relay import OutboxRelay
 from shared.platform.migrations import upgrade_to_head
 from shared.platform.settings import PlatformSettings
+from shared.platform.tracing import configure_tracing, shutdown_tracing
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 log = get_logger(__name__)
@@ -77,6 +79,8 @@ class ServiceDefinition:
 def create_app(definition: ServiceDefinition, settings: PlatformSettings | None = None) -> FastAPI:
     settings = settings or PlatformSettings()
     configure_logging(definition.name, settings.log_level)
+    configure_tracing(definition.name, otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+                      trace_file=settings.trace_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -137,9 +141,11 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             await ctx.relay.stop()
             await producer.stop()
             await engine.dispose()
+            shutdown_tracing()
             log.info("service_stopped")
 
-    app = FastAPI(title=f"Community connector referrals: {definition.name}", lifespan=lifespan)
+    app = FastAPI(title=f"Community connector referrals: {definition.name}", lifespan=lifespan,
+                  **_without_native_telemetry())
     app.state.settings = settings
     app.state.ready = False
     install_http_plumbing(app)
@@ -148,6 +154,14 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     for router in definition.routers:
         app.include_router(router)
     return app
+
+
+def _without_native_telemetry() -> dict:
+    """Newer FastAPI traces requests itself; ours (shared.platform.http) does it on every version,
+    and FastAPI's own telemetry logs exception messages, which can quote personal data."""
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
+        return {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    return {}
 
 
 def _metrics_router(definition: ServiceDefinition) -> APIRouter:
@@ -208,7 +222,7 @@ def _health_router(definition: ServiceDefinition) -> APIRouter:
 
     @router.get("/health/ready")
     async def ready(request: Request, response: Response) -> dict:
-        """Ready only when started and both the database and the broker answer."""
+        """Ready only when started, the database and the broker answer, and every consumer is in its group."""
         checks: dict[str, str] = {}
         ctx: ServiceContext | None = getattr(request.app.state, "ctx", None)
         if not request.app.state.ready or ctx is None:
@@ -225,6 +239,10 @@ def _health_router(definition: ServiceDefinition) -> APIRouter:
             checks["broker"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["broker"] = f"failing: {type(exc).__name__}"
+        for consumer in ctx.consumers:
+            # Events are only handled by consumers that joined their group: until then, not ready.
+            problem = consumer.membership()
+            checks[f"consumer {consumer.group}"] = "ok" if problem is None else f"failing: {problem}"
         ok = all(v == "ok" for v in checks.values())
         if not ok:
             response.status_code = 503

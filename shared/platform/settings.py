@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,12 @@ class PlatformSettings(BaseSettings):
     # Outbox relay.
     relay_poll_interval_ms: int = Field(default=100, validation_alias="RELAY_POLL_INTERVAL_MS")
     relay_batch_size: int = Field(default=200, validation_alias="RELAY_BATCH_SIZE")
+
+    # Tracing: spans go to an OTLP collector and/or a JSON-lines file ("{service}" is replaced).
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    trace_file: str | None = Field(default=None, validation_alias="REFERRALS_TRACE_FILE")
 
     # Seconds allowed for in-flight work to finish on shutdown.
     graceful_timeout_s: float = Field(default=15.0, validation_alias="GRACEFUL_TIMEOUT_S")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.platform.logging import get_logger
 from shared.platform.messaging.inbox import claim
 from shared.platform.messaging.outbox import add_to_outbox
+from shared.platform.tracing import current_trace_context
 from shared.schemas.envelope import Envelope, EventPayload, new_envelope
 
 log = get_logger(__name__)
@@ -64,7 +65,8 @@ class UnitOfWork:
         causation_id: uuid.UUID | None = None,
     ) -> Envelope:
         envelope = new_envelope(
-            payload, source=self._source, subject=subject, correlation_id=correlation_id, causation_id=causation_id
+            payload, source=self._source, subject=subject, correlation_id=correlation_id, causation_id=causation_id,
+            trace_context=current_trace_context(),
         )
         await add_to_outbox(self.conn, self._outbox, envelope, topic)
         self.emitted.append(envelope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +34,11 @@ class Envelope(BaseModel):
     schemaversion: int = Field(ge=1)
     correlationid: uuid.UUID = Field(description="Shared by every event and log line of one referral journey")
     causationid: uuid.UUID | None = Field(default=None, description="Id of the event or request that caused this")
+    # CloudEvents distributed-tracing extension: the W3C trace context the event was written in.
+    traceparent: str | None = Field(
+        default=None, max_length=55, description="W3C traceparent of the span that wrote the event"
+    )
+    tracestate: str | None = Field(default=None, max_length=512, description="W3C tracestate, if any")
     data: dict[str, Any]
 
     def payload(self) -> EventPayload:
@@ -50,6 +56,7 @@ def new_envelope(
     causation_id: uuid.UUID | None = None,
     event_id: uuid.UUID | None = None,
     time: datetime | None = None,
+    trace_context: Mapping[str, str] | None = None,
 ) -> Envelope:
     return Envelope(
         id=event_id or uuid.uuid4(),
@@ -60,5 +67,7 @@ def new_envelope(
         schemaversion=payload.schema_version,
         correlationid=correlation_id,
         causationid=causation_id,
+        traceparent=(trace_context or {}).get("traceparent"),
+        tracestate=(trace_context or {}).get("tracestate"),
         data=payload.model_dump(mode="json"),
     )

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from pydantic import AliasChoices
 
 from shared.platform.settings import PlatformSettings
 
@@ -25,9 +26,16 @@ DOCKERFILE = ROOT / "Dockerfile"
 
 APP_SERVICES = ("intake", "triage", "caseload", "outcomes")
 INFRA_SERVICES = ("kafka", "postgres")
+# Optional for the services: they run (and keep their traces to themselves) without it.
+OBSERVABILITY_SERVICES = ("jaeger",)
 
-SETTINGS_NAMES = {field.validation_alias for field in PlatformSettings.model_fields.values()}
-REQUIRED_SETTINGS = {field.validation_alias for field in PlatformSettings.model_fields.values() if field.is_required()}
+def _env_names(field) -> set[str]:
+    alias = field.validation_alias
+    return set(alias.choices) if isinstance(alias, AliasChoices) else {alias}
+
+
+SETTINGS_NAMES = set().union(*(_env_names(f) for f in PlatformSettings.model_fields.values()))
+REQUIRED_SETTINGS = set().union(*(_env_names(f) for f in PlatformSettings.model_fields.values() if f.is_required()))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -130,7 +138,15 @@ def services(compose) -> dict:
 
 
 def test_compose_has_exactly_the_expected_services(services):
-    assert set(services) == set(APP_SERVICES) | set(INFRA_SERVICES)
+    assert set(services) == set(APP_SERVICES) | set(INFRA_SERVICES) | set(OBSERVABILITY_SERVICES)
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_traces_go_to_the_jaeger_service_over_otlp_http(services, name):
+    endpoint = urlsplit(interpolate(services[name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+    assert (endpoint.scheme, endpoint.hostname, endpoint.port) == ("http", "jaeger", 4318)
+    assert services["jaeger"]["image"].startswith("jaegertracing/")
+    assert "16686:16686" in services["jaeger"]["ports"]  # its UI, on the host
 
 
 def test_kafka_is_the_official_image_in_kraft_mode(services):

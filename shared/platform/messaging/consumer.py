@@ -14,13 +14,14 @@ import time
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from shared.platform import metrics
+from shared.platform import metrics, tracing
 from shared.platform.faults import delay_point, fault_point
 from shared.platform.logging import get_logger
 from shared.platform.settings import PlatformSettings
@@ -58,6 +59,8 @@ class RecordConsumer:
         self._settings = settings
         self.handled = 0
         self.dead_lettered = 0
+        self.assignment = _Assignment()
+        self._subscriber = None
 
     def register(self, broker: KafkaBroker) -> None:
         s = self._settings
@@ -73,8 +76,20 @@ class RecordConsumer:
             heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
             rebalance_timeout_ms=s.kafka_rebalance_timeout_ms,
             max_workers=1,
+            listener=self.assignment,
         )
         subscriber(self._on_record)
+        self._subscriber = subscriber
+
+    def membership(self) -> str | None:
+        """None when this consumer is in its group and reading; otherwise what is wrong (for readiness)."""
+        if self._subscriber is None or getattr(self._subscriber, "consumer", None) is None:
+            return "not started"
+        if any(task.done() for task in getattr(self._subscriber, "tasks", ())):
+            return "consume loop stopped"
+        if not self.assignment.joined:
+            return "not yet assigned partitions"
+        return None
 
     async def _on_record(self, message: KafkaMessage) -> None:
         raw = message.raw_message
@@ -96,7 +111,9 @@ class RecordConsumer:
     async def process(self, record: FailedRecord) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.group, partition=record.partition, offset=record.offset)
         try:
-            await self._handle_with_retries(record)
+            with tracing.consuming(record.topic, group=self.group, partition=record.partition, offset=record.offset,
+                                   headers=record.headers, event_type=_type_of(record)):
+                await self._handle_with_retries(record)
             fault_point(f"{self.group}.after-handle")
         finally:
             structlog.contextvars.unbind_contextvars(
@@ -143,9 +160,27 @@ class RecordConsumer:
             attempts=attempts,
         )
         self.dead_lettered += 1
+        tracing.mark_failed(trace.get_current_span(), error)
         metrics.DEAD_LETTERED.labels(self.group, type(error.__cause__ or error).__name__).inc()
         metrics.EVENTS_CONSUMED.labels(self.group, _type_of(record), "dead_lettered").inc()
         log.error("event_dead_lettered", error_type=type(error).__name__, attempts=attempts)
+
+
+class _Assignment(ConsumerRebalanceListener):
+    """Remembers the partitions the group gave this member (an empty set is a valid assignment:
+    more replicas than partitions). Joined once is what readiness asks; a rebalance later is routine."""
+
+    def __init__(self) -> None:
+        self.joined = False
+        self.partitions: frozenset[int] = frozenset()
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        self.partitions = frozenset()
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self.joined = True
+        self.partitions = frozenset(tp.partition for tp in assigned)
+        log.info("partitions_assigned", partitions=sorted(self.partitions))
 
 
 class EventConsumer(RecordConsumer):
@@ -163,6 +198,10 @@ class EventConsumer(RecordConsumer):
         structlog.contextvars.bind_contextvars(
             correlation_id=str(envelope.correlationid), event_id=str(envelope.id), event_type=envelope.type
         )
+        span = trace.get_current_span()
+        span.set_attribute("referrals.correlation_id", str(envelope.correlationid))
+        span.set_attribute("cloudevents.event_id", str(envelope.id))
+        span.set_attribute("cloudevents.event_subject", envelope.subject)
         handler = self.handlers.get(envelope.type)
         if handler is None:
             # A topic carries every event type of its aggregate; this consumer needs only some.

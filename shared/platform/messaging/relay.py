@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.platform import metrics
+from shared.platform import metrics, tracing
 from shared.platform.logging import get_logger
 from shared.schemas.topics import Topics
 
@@ -125,25 +125,40 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            futures = []
+            futures, spans = [], []
             for row in rows:
                 envelope = row.envelope
+                topic = self._topics.name(row.topic)
+                # Child of the span the event was written in; the consumer's span will be its child.
+                span = tracing.start_publish_span(
+                    topic, event_id=envelope["id"], event_type=row.event_type, envelope=envelope
+                )
+                spans.append(span)
                 headers = [
                     ("ce_id", envelope["id"].encode()),
                     ("ce_type", row.event_type.encode()),
                     ("ce_specversion", b"1.0"),
                     ("correlation_id", envelope["correlationid"].encode()),
                     ("content-type", b"application/cloudevents+json"),
+                    *tracing.headers_for(span),
                 ]
                 futures.append(
                     await self._producer.send(
-                        self._topics.name(row.topic),
+                        topic,
                         json.dumps(envelope, separators=(",", ":")).encode(),
                         key=row.message_key.encode(),
                         headers=headers,
                     )
                 )
-            await asyncio.gather(*futures)
+            try:
+                await asyncio.gather(*futures)
+            except Exception as exc:
+                for span in spans:
+                    tracing.mark_failed(span, exc)
+                raise
+            finally:
+                for span in spans:
+                    span.end()
             await conn.execute(
                 sa.update(o)
                 .where(o.c.position.in_([r.position for r in rows]))
