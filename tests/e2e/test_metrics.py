@@ -23,13 +23,13 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
     system = shared_system
     programme = "brc-community-connectors"  # its low-complexity cases go to volunteers, 0.5 hours each
     key = await system.setup_partner(programmes=(programme,), partner_id="metrics-partner")
-    await system.add_worker("volunteer", "0.5", programme=programme, site="Dalston")
+    await system.add_worker("volunteer", "0.5", programme=programme, site="Dalston", travel_districts=["E8"])
     async with httpx.AsyncClient(timeout=20) as http:
         for i in range(3):  # enough for the worker's room to run out: someone waits
             sent = await http.post(f"{system.url('intake')}/v1/referrals", headers={"X-API-Key": key}, json={
                 "partner_referral_id": f"M-{i}", "programme_id": programme, "consent": {"to_referral": True},
                 "person": {"given_name": ["Ann", "Bob", "Cy"][i], "family_name": ["Xu", "Yates", "Zola"][i],
-                           "age_years": 60 + i}})
+                           "age_years": 60 + i, "postcode": "E8 1DY"}})
             assert sent.status_code == 201
         await system.wait_for("SELECT 1 FROM intake.referrals WHERE partner_id = 'metrics-partner' "
                               "AND status IN ('assigned', 'waiting')", predicate=lambda r: len(r) == 3)
@@ -49,7 +49,8 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
     for service in ("intake", "triage", "caseload"):
         assert value(scraped[service], "referrals_outbox_backlog", service=service) == 0
     caseload = scraped["caseload"]
-    assert value(caseload, "referrals_waiting_list_depth", programme=programme) == 2
+    # Waiting for the site whose workers cover their postcode district.
+    assert value(caseload, "referrals_waiting_list_depth", programme=programme, site="Dalston") == 2
     assert value(caseload, "referrals_waiting_list_oldest_wait_seconds", programme=programme) > 0
     assert value(caseload, "referrals_capacity_hours_contracted", programme=programme, site="Dalston") == 0.5
     assert value(caseload, "referrals_capacity_hours_used", programme=programme, site="Dalston") == 0.5
@@ -57,3 +58,25 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
             if line.startswith('referrals_consumer_lag{consumer="caseload.triage.decisions"')]
     assert len(lags) == 6 and sum(lags) == 0  # six partitions, all caught up
     assert re.search(r"^# TYPE referrals_review_queue_depth gauge", triage, re.M)
+
+    # Intake's queues: nothing waits for triage once every referral is decided.
+    intake = scraped["intake"]
+    assert value(intake, "referrals_awaiting_triage", programme=programme) in (None, 0)
+    assert value(intake, "referrals_match_reviews_open") == 0
+
+    # The volunteer closes their case: their half hour frees up, the longest waiter is assigned,
+    # and the waiting-list gauge falls from 2 to 1.
+    [case] = await system.sql("SELECT id FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'",
+                              programme)
+    volunteer = system.staff_headers("volunteer", subject="metrics-volunteer")
+    async with httpx.AsyncClient(timeout=20) as http:
+        case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
+        contact = await http.post(f"{case_url}/contacts", headers=volunteer, json={"kind": "phone", "minutes": 30})
+        assert contact.status_code == 201, contact.text
+        closed = await http.post(f"{case_url}/close", headers=volunteer, json={"reason": "planned_end"})
+        assert closed.status_code == 200, closed.text
+        await system.wait_for("SELECT 1 FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'",
+                              programme, predicate=lambda rows: len(rows) == 1)
+        caseload = (await http.get(f"{system.url('caseload')}/metrics")).text
+    assert value(caseload, "referrals_waiting_list_depth", programme=programme, site="Dalston") == 1
+    assert value(caseload, "referrals_capacity_hours_used", programme=programme, site="Dalston") == 0.5

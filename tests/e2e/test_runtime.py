@@ -67,7 +67,13 @@ def wait_until(fetch, predicate, timeout_s: float = 60):
 def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
     up = ReferralsUp(tmp_path / "data", free_port())
     demo = up.start()
+    running = tmp_path / "data" / "running.json"  # how `referrals status` finds the services
     try:
+        assert json.loads(running.read_text()) == {"services": demo["services"]}
+        assert set(demo["services"]) == {"intake", "triage", "caseload", "outcomes"}
+        watched = subprocess.run([sys.executable, "-m", "shared.runtime.cli", "status", "--once", "--data-dir",
+                                  str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+        assert watched.returncode == 0 and "4 services, all up" in watched.stdout, watched.stdout + watched.stderr
         urls, creds = demo["services"], demo["credentials"]
         partner = {"X-API-Key": creds["partner_api_key"]}
         staff = {"Authorization": f"Bearer {creds['staff_tokens']['coordinator']}"}
@@ -81,6 +87,7 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
         workers_before = httpx.get(f"{urls['caseload']}/v1/workers", headers=staff, timeout=10).json()
     finally:
         assert up.stop() == 0
+    assert not running.exists()
 
     demo = up.start()  # same data directory: same database, a brand-new (empty) broker
     try:

@@ -7,14 +7,45 @@ import json
 import re
 from pathlib import Path
 
+import promql_parser
+import pytest
 import yaml
 
 import services.caseload.adapters.gauges  # noqa: F401 - registers caseload's gauges
+import services.intake.adapters.gauges  # noqa: F401 - registers intake's gauges
 import services.triage.adapters.gauges  # noqa: F401 - registers triage's gauges
 from shared.platform.metrics import REGISTRY
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-METRIC = re.compile(r"\breferrals_[a-z_]+")
+
+
+def metrics_in(expr: str) -> set[str]:
+    """Parse a PromQL expression (a syntax error fails the test) and return the metric names it selects."""
+    names: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names.add(node.name)
+        elif isinstance(node, promql_parser.MatrixSelector):
+            walk(node.vector_selector)
+        elif isinstance(node, promql_parser.Call):
+            for arg in node.args:
+                walk(arg)
+        elif isinstance(node, promql_parser.BinaryExpr):
+            walk(node.lhs)
+            walk(node.rhs)
+        elif isinstance(node, (promql_parser.AggregateExpr, promql_parser.ParenExpr, promql_parser.UnaryExpr,
+                               promql_parser.SubqueryExpr)):
+            walk(node.expr)
+
+    walk(promql_parser.parse(expr))
+    return names
+
+
+def test_the_promql_check_finds_metrics_and_rejects_nonsense():
+    assert metrics_in("sum by (c) (rate(a_total[5m])) / on(c) b > 2 * 3") == {"a_total", "b"}
+    with pytest.raises(ValueError):
+        metrics_in("sum by (consumer (referrals_consumer_lag")
 
 
 def exposed() -> set[str]:
@@ -31,17 +62,17 @@ def exposed() -> set[str]:
 
 def test_alert_rules_use_only_exposed_metrics():
     rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
-    used = {m for group in rules["groups"] for rule in group["rules"] for m in METRIC.findall(rule["expr"])}
+    used = {m for group in rules["groups"] for rule in group["rules"] for m in metrics_in(str(rule["expr"]))}
     assert used and used <= exposed(), used - exposed()
     names = [r["alert"] for g in rules["groups"] for r in g["rules"]]
     for wanted in ("ConsumerLagGrowing", "EventsDeadLettered", "ReviewsOverdue", "WaitingListLong",
-                   "FirstContactBreaches"):
+                   "FirstContactBreaches", "ReferralsAwaitingTriage", "WebhookDeliveriesFailing"):
         assert wanted in names
 
 
 def test_dashboard_panels_use_only_exposed_metrics():
     dashboard = json.loads((DEPLOY / "grafana" / "referrals-dashboard.json").read_text())
-    used = {m for p in dashboard["panels"] for t in p["targets"] for m in METRIC.findall(t["expr"])}
+    used = {m for p in dashboard["panels"] for t in p["targets"] for m in metrics_in(t["expr"])}
     assert used and used <= exposed(), used - exposed()
 
 
@@ -55,3 +86,28 @@ def test_prometheus_scrapes_each_compose_service_on_its_port():
         port = env["HTTP_PORT"] if isinstance(env, dict) else dict(e.split("=", 1) for e in env)["HTTP_PORT"]
         expected.add(f"{name}:{port}")
     assert targets == expected
+
+
+def labels_of(metric: str) -> set[str]:
+    base = re.sub(r"_(total|bucket|count|sum|created)$", "", metric)
+    for collector, names in REGISTRY._collector_to_names.items():  # noqa: SLF001
+        if metric in names or base in names:
+            return set(getattr(collector, "_labelnames", ()))
+    return set()
+
+
+def test_alert_rules_are_well_formed_like_promtool_checks():
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    seen = set()
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
+            assert rule["alert"] not in seen
+            seen.add(rule["alert"])
+            assert re.fullmatch(r"\d+[smhdw]", str(rule.get("for", "0s"))), rule["alert"]
+            assert rule["labels"]["severity"] in {"info", "warning", "critical"}
+            available = set().union(*(labels_of(m) for m in metrics_in(str(rule["expr"]))))
+            for text in rule["annotations"].values():
+                assert text.count("{{") == text.count("}}"), rule["alert"]
+                # An annotation may only name labels the alerting series can have.
+                assert set(re.findall(r"\$labels\.(\w+)", text)) <= available, (rule["alert"], available)

@@ -8,8 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.platform.metrics import REGISTRY, zero
 
-WAITING = Gauge("referrals_waiting_list_depth", "People waiting for a worker", ["programme"], registry=REGISTRY)
-OLDEST_WAIT = Gauge("referrals_waiting_list_oldest_wait_seconds", "Longest current wait", ["programme"],
+# A waiting case's site is the one whose workers cover the person's postcode district; "unspecified"
+# when no site, or more than one, does (the case then waits for whichever frees up first).
+WAITING = Gauge("referrals_waiting_list_depth", "People waiting for a worker", ["programme", "site"],
+                registry=REGISTRY)
+OLDEST_WAIT = Gauge("referrals_waiting_list_oldest_wait_seconds", "Longest current wait", ["programme", "site"],
                     registry=REGISTRY)
 OPEN_OFFERS = Gauge("referrals_offers_open", "Offers waiting for an answer", ["programme"], registry=REGISTRY)
 EXPIRED_OFFERS = Gauge("referrals_offers_expired", "Offers that lapsed unanswered (all time)", ["programme"],
@@ -25,12 +28,18 @@ HOURS_CONTRACTED = Gauge("referrals_capacity_hours_contracted", "Weekly casework
 async def refresh(conn: AsyncConnection) -> None:
     zero(WAITING, OLDEST_WAIT, OPEN_OFFERS, EXPIRED_OFFERS, BREACHES, HOURS_USED, HOURS_CONTRACTED)
     rows = await conn.execute(sa.text("""
-        SELECT programme_id, count(*) AS waiting,
-               coalesce(extract(epoch FROM now() - min(waiting_since)), 0) AS oldest
-        FROM caseload.cases WHERE status = 'waiting' GROUP BY 1"""))
+        SELECT c.programme_id, coalesce(covering.site, 'unspecified') AS site, count(*) AS waiting,
+               coalesce(extract(epoch FROM now() - min(c.waiting_since)), 0) AS oldest
+        FROM caseload.cases c
+        LEFT JOIN LATERAL (
+            SELECT min(w.site) AS site FROM caseload.workers w
+            WHERE w.active AND w.programme_id = c.programme_id AND w.site IS NOT NULL
+              AND c.needs->>'postcode_district' = ANY(w.travel_districts)
+            HAVING count(DISTINCT w.site) = 1) covering ON true
+        WHERE c.status = 'waiting' GROUP BY 1, 2"""))
     for r in rows:
-        WAITING.labels(r.programme_id).set(r.waiting)
-        OLDEST_WAIT.labels(r.programme_id).set(float(r.oldest))
+        WAITING.labels(r.programme_id, r.site).set(r.waiting)
+        OLDEST_WAIT.labels(r.programme_id, r.site).set(float(r.oldest))
     rows = await conn.execute(sa.text("""
         SELECT c.programme_id, count(*) FILTER (WHERE o.status = 'open') AS open,
                count(*) FILTER (WHERE o.status = 'expired') AS expired
