@@ -10,7 +10,32 @@ from services.caseload.entrypoints.consumers import build_consumers
 from services.caseload.entrypoints.http import router
 from services.caseload.service_layer.scheduler import run_forever
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.asyncapi import Publication, ServiceApi
 from shared.platform.service import ServiceContext, ServiceDefinition
+from shared.schemas import topics
+
+API = ServiceApi(
+    summary="Caseload: accepted referrals become cases, offered to the best-fitting worker with room, or waiting.",
+    description=(
+        "Workers have hours and case slots reserved in the database, so nobody is booked past capacity. A case's "
+        "life (offers, contacts, goals, signposts, unmet needs, reviews, extensions, holds, transfers, measures, "
+        "closure, follow-up) is a sequence of `case.*` events."
+    ),
+    publishes=(
+        Publication(
+            topics.CASES,
+            ("case.opened", "case.offered", "case.offer_declined", "case.offer_expired", "case.assigned",
+             "case.waitlisted", "case.contact_recorded", "case.first_contact_made",
+             "case.first_contact_deadline_missed", "case.goal_set", "case.goal_progressed", "case.signposted",
+             "case.signpost_take_up_recorded", "case.unmet_need_recorded", "case.reviewed", "case.extended",
+             "case.put_on_hold", "case.resumed", "case.transferred", "case.measure_recorded", "case.closed",
+             "case.follow_up_requested"),
+            description="Every event of every case, in order per case: keyed by case id.",
+        ),
+        Publication(topics.OFFERS, ("case.offered",),
+                    description="Offers to workers, keyed by worker id (each worker follows their own key)."),
+    ),
+)
 
 
 def background(ctx: ServiceContext):
@@ -26,4 +51,5 @@ DEFINITION = ServiceDefinition(
     consumers=build_consumers,
     domain_gauges=gauges.refresh,
     background=background,
+    api=API,
 )

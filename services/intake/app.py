@@ -6,12 +6,34 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from services.intake.adapters import tables
+from services.intake.adapters import gauges, tables
 from services.intake.entrypoints.consumers import build_consumers
 from services.intake.entrypoints.http import router
 from services.intake.service_layer.webhooks import WebhookDispatcher
+from shared.platform.asyncapi import Publication, ServiceApi
 from shared.platform.messaging.kafka import ensure_topic
 from shared.platform.service import ServiceContext, ServiceDefinition
+from shared.schemas import topics
+
+API = ServiceApi(
+    summary="Intake: referrals in from every channel, stored as sent, validated, matched to a person and published.",
+    description=(
+        "Partners post referrals over the JSON API (`X-API-Key`, idempotent), FHIR R4, CSV batches or Kafka; "
+        "people refer themselves with the form; staff take referrals by phone and from outreach. Every accepted "
+        "referral becomes `referral.received`. Referrers follow their referrals by `GET /v1/referrals/{id}`, "
+        "signed webhook, or their own status topic."
+    ),
+    publishes=(
+        Publication(topics.REFERRALS, ("referral.received",),
+                    description="Every accepted referral, keyed by referral id."),
+        Publication(
+            topics.referral_status_topic("{partner_id}"), ("referral.status_changed",),
+            description="A partner's own topic: the status of each of its referrals as it changes, keyed by "
+            "referral id (one topic per partner, so broker ACLs keep partners apart).",
+            parameters=(("partner_id", "The referring partner's id"),),
+        ),
+    ),
+)
 
 
 async def partner_status_topics(ctx: ServiceContext) -> None:
@@ -42,4 +64,6 @@ DEFINITION = ServiceDefinition(
     consumers=build_consumers,
     background=background,
     startup=partner_status_topics,
+    domain_gauges=gauges.refresh,
+    api=API,
 )

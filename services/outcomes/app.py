@@ -7,7 +7,17 @@ from pathlib import Path
 from services.outcomes.adapters import tables
 from services.outcomes.entrypoints.consumers import build_consumers
 from services.outcomes.entrypoints.http import router
+from shared.platform.asyncapi import ServiceApi
 from shared.platform.service import ServiceDefinition
+
+API = ServiceApi(
+    summary="Outcomes: measures scored as they arrive (UCLA-3, ONS, SWEMWBS, ONS-4, De Jong Gierveld, MYCaW) "
+    "and reports on change in loneliness, the referral funnel and measure completeness.",
+    description=(
+        "Outcomes publishes no events: it consumes referrals, triage decisions and case events and answers "
+        "reports over HTTP (JSON, CSV or SVG)."
+    ),
+)
 
 DEFINITION = ServiceDefinition(
     name="outcomes",
@@ -16,4 +26,5 @@ DEFINITION = ServiceDefinition(
     outbox=tables.outbox,
     routers=[router],
     consumers=build_consumers,
+    api=API,
 )

@@ -8,7 +8,22 @@ from services.triage.adapters import gauges, tables
 from services.triage.entrypoints.consumers import build_consumers
 from services.triage.entrypoints.http import router
 from services.triage.service_layer.rulebook import load_shipped
+from shared.platform.asyncapi import Publication, ServiceApi
 from shared.platform.service import ServiceContext, ServiceDefinition
+from shared.schemas import topics
+
+API = ServiceApi(
+    summary="Triage: every referral received is decided by its programme's versioned rule set, with reasons.",
+    description=(
+        "Decisions are accepted (complexity band, pathway, priority, expected weekly hours), declined (coded "
+        "reason, signposting), redirected (crisis, safeguarding, statutory care) or needs review. Staff work the "
+        "review queue, override decisions, publish rule set versions and try drafts against past referrals."
+    ),
+    publishes=(
+        Publication(topics.TRIAGE_DECISIONS, ("triage.decided",),
+                    description="Every decision (and every later override), keyed by referral id."),
+    ),
+)
 
 
 async def load_rulesets(ctx: ServiceContext) -> None:
@@ -25,4 +40,5 @@ DEFINITION = ServiceDefinition(
     consumers=build_consumers,
     domain_gauges=gauges.refresh,
     startup=load_rulesets,
+    api=API,
 )

@@ -23,6 +23,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.platform import metrics
+from shared.platform.asyncapi import ServiceApi, api_info, docs_router
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
@@ -74,6 +75,8 @@ class ServiceDefinition:
     startup: Callable[[ServiceContext], Awaitable[None]] | None = None
     # Refreshes the service's own queue gauges from its database when Prometheus scrapes.
     domain_gauges: Callable[[AsyncConnection], Awaitable[None]] | None = None
+    # What the service is for and what it publishes: its OpenAPI info and AsyncAPI document.
+    api: ServiceApi | None = None
 
 
 def create_app(definition: ServiceDefinition, settings: PlatformSettings | None = None) -> FastAPI:
@@ -144,13 +147,13 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             shutdown_tracing()
             log.info("service_stopped")
 
-    app = FastAPI(title=f"Community connector referrals: {definition.name}", lifespan=lifespan,
-                  **_without_native_telemetry())
+    app = FastAPI(**api_info(definition), lifespan=lifespan, **_without_native_telemetry())
     app.state.settings = settings
     app.state.ready = False
     install_http_plumbing(app)
     app.include_router(_health_router(definition))
     app.include_router(_metrics_router(definition))
+    app.include_router(docs_router(definition))
     for router in definition.routers:
         app.include_router(router)
     return app

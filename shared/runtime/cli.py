@@ -4,7 +4,10 @@
                                              unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
     referrals token --subject S --role R     print a staff bearer token
     referrals schemas [--write]              check (or record) the JSON Schema of every event
+    referrals docs [--write]                 check (or write) docs/api/<service>/{openapi,asyncapi}.json
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
+    referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
+                     [--interval S] [--service NAME=URL]
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         processes = start_services(env, _ports(args.port_base), data_dir / "logs")
         stack.append(lambda: [p.stop() for p in reversed(processes)])
         urls = {p.name: p.url for p in processes}
+        running = data_dir / "running.json"  # how `referrals status` finds the services
+        running.write_text(json.dumps({"services": urls}, indent=2))
+        stack.append(lambda: running.unlink(missing_ok=True))
 
         summary: dict = {
             "services": urls,
@@ -186,10 +192,31 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from shared.platform import asyncapi
+
+    if args.write:
+        for relative in asyncapi.write(SERVICES):
+            print(f"wrote docs/api/{relative}")
+        return 0
+    problems = asyncapi.check(SERVICES)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"the API docs are out of date: {asyncapi.REGENERATE}")
+    return 1 if problems else 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from shared.runtime import benchmark
 
     return benchmark.main(args.cases)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from shared.runtime import status
+
+    return status.command(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,10 +235,18 @@ def main(argv: list[str] | None = None) -> int:
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")
     schemas.add_argument("--write", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
+    docs = sub.add_parser("docs", help="check or write each service's OpenAPI and AsyncAPI documents (docs/api/)")
+    docs.add_argument("--write", action="store_true")
+    docs.set_defaults(func=cmd_docs)
     bench = sub.add_parser("benchmark", help="load a large history and print report latencies")
     bench.add_argument("what", choices=["outcomes"])
     bench.add_argument("--cases", type=int, default=1_000_000)
     bench.set_defaults(func=cmd_benchmark)
+    from shared.runtime import status
+
+    watch = sub.add_parser("status", help="watch the operational queues (scrapes each service's /metrics)")
+    status.add_arguments(watch)
+    watch.set_defaults(func=cmd_status)
     args = parser.parse_args(argv)
     return args.func(args)
 

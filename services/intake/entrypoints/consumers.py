@@ -7,6 +7,8 @@ from functools import partial
 
 from services.intake.service_layer import partners, referrals, status
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from services.intake.domain.submission import ReferralSubmission
+from shared.platform.asyncapi import RecordMessage
 from shared.platform.messaging.consumer import EventConsumer, RecordConsumer, Rejected
 from shared.platform.messaging.dead_letter import FailedRecord
 from shared.platform.service import ServiceContext
@@ -21,6 +23,19 @@ class PartnerSubmissionConsumer(RecordConsumer):
     A record that fails authentication or validation is stored as a rejected
     submission and dead-lettered with the reason; it is never silently dropped.
     """
+
+    record_message = RecordMessage(
+        name="partner-submission",
+        title="A partner's referral",
+        summary="The canonical referral JSON, as for POST /v1/referrals, authenticated by its headers",
+        payload=ReferralSubmission,
+        headers=(
+            ("partner-id", "The partner's id", True),
+            ("api-key", "One of the partner's API keys", True),
+            ("correlation-id", "A UUID to follow the referral by (one is made up if absent or not a UUID)", False),
+        ),
+        key="The partner's own id for the referral (used when the body has no partner_referral_id)",
+    )
 
     def __init__(self, uow_factory, **kwargs) -> None:
         super().__init__(**kwargs)
