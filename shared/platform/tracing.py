@@ -147,6 +147,22 @@ def headers_for(span: Span) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in carrier.items()]
 
 
+def link_to_origin(traceparent: str | None, reason: str) -> None:
+    """Link the active span to the trace an aggregate began in, when this work runs in another one
+    (a worker accepting an offer, a timer, a closure freeing room for someone waiting): from any
+    later step one can reach the referral's own trace."""
+    if not traceparent:
+        return
+    origin = trace.get_current_span(context_from({TRACEPARENT: traceparent})).get_span_context()
+    span = trace.get_current_span()
+    here = span.get_span_context()
+    if not (origin.is_valid and here.is_valid) or origin.trace_id == here.trace_id:
+        return
+    if any(link.context.trace_id == origin.trace_id for link in getattr(span, "links", ())):
+        return
+    span.add_link(origin, {"referrals.link": reason})
+
+
 def mark_failed(span: Span, error: BaseException) -> None:
     # The exception type only: messages can quote input, and input can be personal data.
     span.set_status(Status(StatusCode.ERROR, type(error).__name__))

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+
+from tests.support.promql import metrics_in
 
 pytestmark = pytest.mark.e2e
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def alerting_and_dashboard_metrics() -> set[str]:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    exprs = [str(rule["expr"]) for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((DEPLOY / "grafana" / "referrals-dashboard.json").read_text())
+    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    names = set().union(*(metrics_in(e) for e in exprs))
+    assert len(names) > 10
+    return names
 
 
 def value(text: str, name: str, **labels: str) -> float | None:
@@ -58,6 +74,11 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
             if line.startswith('referrals_consumer_lag{consumer="caseload.triage.decisions"')]
     assert len(lags) == 6 and sum(lags) == 0  # six partitions, all caught up
     assert re.search(r"^# TYPE referrals_review_queue_depth gauge", triage, re.M)
+
+    # Every metric an alert rule or dashboard panel names is one these running services expose.
+    families = {m for text in scraped.values() for m in re.findall(r"^# TYPE (\S+) ", text, re.M)}
+    for used in alerting_and_dashboard_metrics():
+        assert re.sub(r"_(bucket|count|sum)$", "", used) in families, f"{used} is not exposed by any service"
 
     # Intake's queues: nothing waits for triage once every referral is decided.
     intake = scraped["intake"]

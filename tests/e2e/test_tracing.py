@@ -140,3 +140,40 @@ async def test_a_request_without_trace_context_starts_a_trace_of_its_own(system,
         "consumer intake.triage.decisions": "ok", "consumer intake.caseload.cases": "ok"}
     # Probes and scrapes are not traced (they would drown the traces that matter).
     assert not [s for s in spans_in(trace_dir) if "/health" in s["name"] or "/metrics" in s["name"]]
+
+
+async def test_an_offer_accepted_later_is_its_own_trace_linked_to_the_referrals(system, tmp_path):
+    trace_dir = tmp_path / "traces"
+    system.start("intake", "triage", "caseload",
+                 extra_env={"REFERRALS_TRACE_FILE": str(trace_dir / "spans-{service}.jsonl")})
+    api_key = await system.setup_partner(partner_id="linked-gp")
+    worker_id = await system.add_worker("connector", "21", auto_accept=False)
+    async with httpx.AsyncClient(timeout=10) as http:
+        posted = await http.post(
+            f"{system.url('intake')}/v1/referrals", headers={"X-API-Key": api_key},
+            json={"partner_referral_id": "LINK-1", "programme_id": "demo", "consent": {"to_referral": True},
+                  "person": {"given_name": "Len", "family_name": "Linker", "age_years": 77}})
+        assert posted.status_code == 201, posted.text
+        referral_trace = posted.headers["traceresponse"].split("-")[1]
+        [offer] = await system.wait_for(
+            "SELECT o.id FROM caseload.offers o JOIN caseload.cases c ON c.id = o.case_id "
+            "WHERE c.referral_id = $1 AND o.status = 'open'", uuid.UUID(posted.json()["referral_id"]))
+        # The worker accepts hours later, from their phone: a request of its own, in a trace of its own.
+        accepted = await http.post(f"{system.url('caseload')}/v1/offers/{offer['id']}/accept",
+                                   headers=system.staff_headers("connector", subject=worker_id))
+        assert accepted.status_code == 200, accepted.text
+        accept_trace = accepted.headers["traceresponse"].split("-")[1]
+    assert accept_trace != referral_trace
+
+    spans = await spans_of_trace(trace_dir, accept_trace, lambda s: any(
+        x["kind"] == "PRODUCER" and x["attributes"].get("cloudevents.event_type") == "case.assigned" for x in s))
+    accept = one(spans, kind="SERVER", service="referrals-caseload")
+    assert accept["name"] == "POST /v1/offers/{offer_id}/accept"
+    # ...linked to the trace the referral began in, so the journey can be followed from either end.
+    assert [link["trace_id"] for link in accept["links"]] == [referral_trace]
+    assigned = one(spans, kind="PRODUCER", **{"cloudevents.event_type": "case.assigned"})
+    assert assigned["parent_span_id"] == accept["span_id"]
+    # The offer itself was made in the referral's trace.
+    earlier = await spans_of_trace(trace_dir, referral_trace, lambda s: any(
+        x["attributes"].get("cloudevents.event_type") == "case.offered" for x in s))
+    assert [s for s in earlier if s["kind"] == "PRODUCER" and s["attributes"]["cloudevents.event_type"] == "case.offered"]

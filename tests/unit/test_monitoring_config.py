@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import promql_parser
 import pytest
 import yaml
 
@@ -15,31 +14,9 @@ import services.caseload.adapters.gauges  # noqa: F401 - registers caseload's ga
 import services.intake.adapters.gauges  # noqa: F401 - registers intake's gauges
 import services.triage.adapters.gauges  # noqa: F401 - registers triage's gauges
 from shared.platform.metrics import REGISTRY
+from tests.support.promql import metrics_in
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-
-
-def metrics_in(expr: str) -> set[str]:
-    """Parse a PromQL expression (a syntax error fails the test) and return the metric names it selects."""
-    names: set[str] = set()
-
-    def walk(node) -> None:
-        if isinstance(node, promql_parser.VectorSelector):
-            names.add(node.name)
-        elif isinstance(node, promql_parser.MatrixSelector):
-            walk(node.vector_selector)
-        elif isinstance(node, promql_parser.Call):
-            for arg in node.args:
-                walk(arg)
-        elif isinstance(node, promql_parser.BinaryExpr):
-            walk(node.lhs)
-            walk(node.rhs)
-        elif isinstance(node, (promql_parser.AggregateExpr, promql_parser.ParenExpr, promql_parser.UnaryExpr,
-                               promql_parser.SubqueryExpr)):
-            walk(node.expr)
-
-    walk(promql_parser.parse(expr))
-    return names
 
 
 def test_the_promql_check_finds_metrics_and_rejects_nonsense():

@@ -63,6 +63,7 @@ cases = sa.Table(
     sa.Column("budget_ends_at", sa.DateTime(timezone=True)),
     sa.Column("follow_up_due_at", sa.DateTime(timezone=True)),
     sa.Column("follow_up_requested_at", sa.DateTime(timezone=True)),
+    sa.Column("traceparent", sa.Text, comment="W3C trace context the case was opened in (its referral's trace)"),
 )
 
 contacts = sa.Table(

@@ -16,6 +16,7 @@ from services.caseload.domain import model
 from services.caseload.domain.matching import CaseNeeds, rank
 from services.caseload.domain.model import CaseState, CaseStatus, lead_role, require
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.tracing import current_trace_context, link_to_origin
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope, EventPayload
 from shared.schemas.events import case as ev
@@ -40,6 +41,7 @@ class OfferNotFound(Exception):
 async def record(uow: CaseloadUnitOfWork, case: dict[str, Any], payload: EventPayload,
                  actor: str | None = None, causation_id: uuid.UUID | None = None) -> CaseState:
     """Append the event, publish it, and bring the case's projection in line with its history."""
+    link_to_origin(case.get("traceparent"), "case opened")
     data = payload.model_dump(mode="json")
     at = getattr(payload, "at", None) or datetime.now(UTC)
     await uow.cases.append_event(case["id"], payload.event_type, data, at, actor)
@@ -97,6 +99,7 @@ async def open_case(uow_factory, envelope: Envelope, decision: TriageDecided) ->
             "priority": decision.priority or 3, "lead_role": lead_role(decision.pathway).value,
             "pathway": decision.pathway.value if decision.pathway else None, "opened_at": now,
             "waiting_since": now, "correlation_id": envelope.correlationid,
+            "traceparent": current_trace_context().get("traceparent"),
             "previous_referral_id": decision.previous_referral_id,
             "needs": {"language": decision.language, "interpreter_needed": decision.interpreter_needed,
                       "gender_preference": decision.worker_gender_preference,
