@@ -96,6 +96,11 @@ async def test_referrer_follows_a_referral_from_submission_to_closure(system):
     for headers, body, _ in receiver.calls:
         assert verify(SECRET, body, headers["X-Referrals-Signature"])
         assert not verify("another-secret-entirely-000000", body, headers["X-Referrals-Signature"])
+        # Each delivery carries the trace context of the status change, so the partner can join the trace.
+        sent_in = json.loads(body)["traceparent"].split("-")[1]
+        assert headers["traceparent"].split("-")[1] == sent_in
+    first = next(json.loads(b) for _, b, s in receiver.calls if s == 204 and json.loads(b)["data"]["status"] == "received")
+    assert first["traceparent"].split("-")[1] == created.headers["traceresponse"].split("-")[1]
     retried = [h for h, _, s in receiver.calls if s == 204 and h["X-Referrals-Delivery-Attempt"] != "1"]
     assert retried, "a delivery that failed was tried again"
     [stats] = await system.sql(

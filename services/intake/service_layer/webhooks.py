@@ -18,11 +18,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import Field
 from pydantic_settings import BaseSettings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import tables as t
+from shared.platform import tracing
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -97,9 +99,23 @@ class WebhookDispatcher:
         return len(rows)
 
     async def _deliver(self, conn, client: httpx.AsyncClient, row) -> None:
+        attempts = row.attempts + 1
+        # A client span in the referral's own trace (its context travels in the envelope), passed on
+        # to the partner in `traceparent`, so their side of the story can join the same trace.
+        with tracing.tracer().start_as_current_span(
+            "POST status webhook",
+            context=tracing.context_from({k: row.body.get(k) for k in (tracing.TRACEPARENT, tracing.TRACESTATE)}),
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": "POST", "referrals.partner_id": row.partner_id,
+                        "cloudevents.event_id": str(row.event_id), "referrals.delivery_attempt": attempts},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            await self._post(conn, client, row, attempts, span)
+
+    async def _post(self, conn, client: httpx.AsyncClient, row, attempts: int, span) -> None:
         d = t.webhook_deliveries
         body = json.dumps(row.body, separators=(",", ":")).encode()
-        attempts = row.attempts + 1
         error = None
         try:
             response = await client.post(
@@ -109,8 +125,10 @@ class WebhookDispatcher:
                     "X-Referrals-Signature": sign(row.secret, body, int(time.time())),
                     "X-Referrals-Event-Id": str(row.event_id),
                     "X-Referrals-Delivery-Attempt": str(attempts),
+                    **tracing.current_trace_context(),
                 },
             )
+            span.set_attribute("http.response.status_code", response.status_code)
             if 200 <= response.status_code < 300:
                 await conn.execute(sa.update(d).where(d.c.id == row.id).values(
                     attempts=attempts, delivered_at=sa.func.now(), last_error=None))
@@ -119,6 +137,7 @@ class WebhookDispatcher:
             error = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        span.set_status(Status(StatusCode.ERROR, error))
         s = self._settings
         if attempts >= s.max_attempts:
             await conn.execute(sa.update(d).where(d.c.id == row.id).values(
