@@ -539,3 +539,14 @@ def test_service_routes_to_the_deployment(manifests, name):
     http_port = int(deployment_env(manifests, container)["HTTP_PORT"])
     for port in services[name]["spec"]["ports"]:
         assert resolve_port(container, port.get("targetPort", port["port"])) == http_port
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_pods_invite_prometheus_to_scrape_metrics_on_the_http_port(manifests, name):
+    deployment = next(m for m in manifests if m["kind"] == "Deployment" and m["metadata"]["name"] == name)
+    template = deployment["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    [container] = template["spec"]["containers"]
+    http_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "http")
+    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": str(http_port),
+                           "prometheus.io/path": "/metrics"}

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import Gauge
 
 import services.caseload.adapters.gauges  # noqa: F401 - registers caseload's gauges
 import services.intake.adapters.gauges  # noqa: F401 - registers intake's gauges
 import services.triage.adapters.gauges  # noqa: F401 - registers triage's gauges
 from shared.platform.metrics import REGISTRY
-from tests.support.promql import metrics_in
+from tests.support.promql import instant_gauge_reads, metrics_in
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -88,3 +89,38 @@ def test_alert_rules_are_well_formed_like_promtool_checks():
                 assert text.count("{{") == text.count("}}"), rule["alert"]
                 # An annotation may only name labels the alerting series can have.
                 assert set(re.findall(r"\$labels\.(\w+)", text)) <= available, (rule["alert"], available)
+
+
+def database_gauges() -> set[str]:
+    """Gauges every replica of a service reads from the same database (or broker): the same figure."""
+    import services.caseload.adapters.gauges as caseload
+    import services.intake.adapters.gauges as intake
+    import services.triage.adapters.gauges as triage
+    from shared.platform import metrics
+
+    names = set()
+    for module in (caseload, intake, triage):
+        names |= {g._name for g in vars(module).values() if isinstance(g, Gauge)}  # noqa: SLF001
+    names |= {metrics.OUTBOX_BACKLOG._name, metrics.OUTBOX_OLDEST._name, metrics.CONSUMER_LAG._name}  # noqa: SLF001
+    return names
+
+
+def test_replicas_reporting_the_same_database_figure_are_not_added_up():
+    """With several replicas each service reports its queues once per replica: queries take one (max), never the sum."""
+    gauges = database_gauges()
+    assert {"referrals_waiting_list_depth", "referrals_consumer_lag", "referrals_awaiting_triage"} <= gauges
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    dashboard = json.loads((DEPLOY / "grafana" / "referrals-dashboard.json").read_text())
+    exprs = [str(r["expr"]) for g in rules["groups"] for r in g["rules"]]
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    reads = [(expr, read) for expr in exprs for read in instant_gauge_reads(expr, gauges)]
+    assert len(reads) > 15
+    for expr, (metric, operator, dropped) in reads:
+        assert operator == "max" and {"instance", "pod"} <= set(dropped), f"{metric} in {expr!r}"
+
+
+def test_the_replica_check_sees_a_sum_across_replicas():
+    [(metric, operator, dropped)] = instant_gauge_reads("sum by (programme) (referrals_waiting_list_depth) > 3",
+                                                        {"referrals_waiting_list_depth"})
+    assert (metric, operator, dropped) == ("referrals_waiting_list_depth", "sum", [])
+    assert instant_gauge_reads("delta(referrals_consumer_lag[10m])", {"referrals_consumer_lag"}) == []
