@@ -43,21 +43,20 @@ def t95(df: int) -> float:
     return _T95.get(df) or _T95[min(k for k in _T95 if k >= df)]
 
 
+def _conditions(**given: tuple[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Report filters: `name=(sql using :name, value)`; those given a value are ANDed together.
+
+    Returns ("TRUE AND ..." , parameters), ready for a WHERE clause.
+    """
+    used = {name: (sql, value) for name, (sql, value) in given.items() if value}
+    return " AND ".join(["TRUE", *(sql for sql, _ in used.values())]), {n: v for n, (_, v) in used.items()}
+
+
 def _filters(programme_id, worker_id, closed_from, closed_to) -> tuple[str, dict[str, Any]]:
-    clauses, params = [], {}
-    if programme_id:
-        clauses.append("c.programme_id = :programme_id")
-        params["programme_id"] = programme_id
-    if worker_id:
-        clauses.append("c.worker_id = :worker_id")
-        params["worker_id"] = worker_id
-    if closed_from:
-        clauses.append("c.closed_at >= :closed_from")
-        params["closed_from"] = closed_from
-    if closed_to:
-        clauses.append("c.closed_at < :closed_to")
-        params["closed_to"] = closed_to
-    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+    return _conditions(programme_id=("c.programme_id = :programme_id", programme_id),
+                       worker_id=("c.worker_id = :worker_id", worker_id),
+                       closed_from=("c.closed_at >= :closed_from", closed_from),
+                       closed_to=("c.closed_at < :closed_to", closed_to))
 
 
 async def change_report(conn: AsyncConnection, *, instrument: str = "ucla3", programme_id: str | None = None,
@@ -96,7 +95,7 @@ async def change_report(conn: AsyncConnection, *, instrument: str = "ucla3", pro
              AND f.timepoint = 'follow_up' AND f.score IS NOT NULL
         {lateral}
         WHERE b.instrument = :instrument AND b.timepoint = 'baseline' AND b.score IS NOT NULL
-              AND e.score IS NOT NULL {where}
+              AND e.score IS NOT NULL AND {where}
         GROUP BY 1 ORDER BY 1
     """
     params |= {"sign": better_sign, "meaningful": spec.meaningful_change or 1}
@@ -208,17 +207,9 @@ def _esc(text: str) -> str:
 
 async def funnel(conn: AsyncConnection, programme_id: str | None, received_from: datetime | None,
                  received_to: datetime | None) -> dict[str, Any]:
-    clauses, params = ["TRUE"], {}
-    if programme_id:
-        clauses.append("r.programme_id = :programme_id")
-        params["programme_id"] = programme_id
-    if received_from:
-        clauses.append("r.received_at >= :received_from")
-        params["received_from"] = received_from
-    if received_to:
-        clauses.append("r.received_at < :received_to")
-        params["received_to"] = received_to
-    where = " AND ".join(clauses)
+    where, params = _conditions(programme_id=("r.programme_id = :programme_id", programme_id),
+                                received_from=("r.received_at >= :received_from", received_from),
+                                received_to=("r.received_at < :received_to", received_to))
     s = t.SCHEMA
     head = (await conn.execute(sa.text(f"""
         SELECT count(*) AS referrals, count(DISTINCT r.person_id) AS people,
