@@ -95,6 +95,13 @@ class FirstContactBreaches:
 
 
 @dataclass
+class AwaitingFirstContact:
+    programme: str
+    count: int
+    oldest_age_seconds: float
+
+
+@dataclass
 class Capacity:
     programme: str
     site: str | None
@@ -135,6 +142,7 @@ class ServiceView:
     waiting_list: list[WaitingList] | None = None
     offers: list[Offers] | None = None
     first_contact_breaches: list[FirstContactBreaches] | None = None
+    awaiting_first_contact: list[AwaitingFirstContact] | None = None
     capacity: list[Capacity] | None = None
     outbox: list[Outbox] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
@@ -185,6 +193,11 @@ def build_view(name: str, url: str, exposition: Exposition) -> ServiceView:
         expired = _series(s, "referrals_offers_expired", "programme")
         return [Offers(k[0], _int(open_.get(k, 0)), _int(expired.get(k, 0))) for k in open_.keys() | expired.keys()]
 
+    def awaiting_contact():
+        count = _series(s, "referrals_awaiting_first_contact", "programme")
+        oldest = _series(s, "referrals_awaiting_first_contact_oldest_age_seconds", "programme")
+        return [AwaitingFirstContact(k[0], _int(v), oldest.get(k, 0.0)) for k, v in count.items()]
+
     def breaches():
         return [FirstContactBreaches(k[0], _int(v))
                 for k, v in _series(s, "referrals_first_contact_breaches_open", "programme").items()]
@@ -209,6 +222,7 @@ def build_view(name: str, url: str, exposition: Exposition) -> ServiceView:
         waiting_list=_queue(exposition, "referrals_waiting_list_depth", waiting),
         offers=_queue(exposition, "referrals_offers_open", offers),
         first_contact_breaches=_queue(exposition, "referrals_first_contact_breaches_open", breaches),
+        awaiting_first_contact=_queue(exposition, "referrals_awaiting_first_contact", awaiting_contact),
         capacity=_queue(exposition, "referrals_capacity_hours_used", capacity),
         outbox=[Outbox(k[0], _int(v), oldest.get(k, 0.0)) for k, v in sorted(backlog.items())],
         consumers=_consumers(s),
@@ -310,6 +324,8 @@ def render_service(view: ServiceView) -> list[str]:
         "nobody waiting")
     lines += _section("offers", _optional(view.offers, lambda r: (
         r.programme, f"open {r.open}  expired {r.expired}")), "none made yet")
+    lines += _section("awaiting first contact", _optional(view.awaiting_first_contact, lambda r: (
+        r.programme, f"{r.count}  longest since assignment {human_age(r.oldest_age_seconds)}")), "none")
     lines += _section("first-contact breaches", _optional(view.first_contact_breaches, lambda r: (
         r.programme, f"{r.open}")), "none")
     lines += _section("capacity (weekly hours)", _optional(view.capacity, lambda r: (

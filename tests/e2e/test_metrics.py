@@ -80,6 +80,10 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
     for used in alerting_and_dashboard_metrics():
         assert re.sub(r"_(bucket|count|sum)$", "", used) in families, f"{used} is not exposed by any service"
 
+    # The one assigned case has had no first contact yet.
+    assert value(caseload, "referrals_awaiting_first_contact", programme=programme) == 1
+    assert value(caseload, "referrals_awaiting_first_contact_oldest_age_seconds", programme=programme) > 0
+
     # Intake's queues: nothing waits for triage once every referral is decided.
     intake = scraped["intake"]
     assert value(intake, "referrals_awaiting_triage", programme=programme) in (None, 0)
@@ -99,5 +103,15 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
         await system.wait_for("SELECT 1 FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'",
                               programme, predicate=lambda rows: len(rows) == 1)
         caseload = (await http.get(f"{system.url('caseload')}/metrics")).text
-    assert value(caseload, "referrals_waiting_list_depth", programme=programme, site="Dalston") == 1
+        assert value(caseload, "referrals_waiting_list_depth", programme=programme, site="Dalston") == 1
+        # The newly assigned person is contacted: nobody is left awaiting a first contact.
+        [next_case] = await system.sql(
+            "SELECT id FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'", programme)
+        assert next_case["id"] != case["id"]
+        assert value(caseload, "referrals_awaiting_first_contact", programme=programme) == 1
+        contact = await http.post(f"{system.url('caseload')}/v1/cases/{next_case['id']}/contacts", headers=volunteer,
+                                  json={"kind": "phone", "minutes": 10})
+        assert contact.status_code == 201, contact.text
+        caseload = (await http.get(f"{system.url('caseload')}/metrics")).text
+    assert value(caseload, "referrals_awaiting_first_contact", programme=programme) == 0
     assert value(caseload, "referrals_capacity_hours_used", programme=programme, site="Dalston") == 0.5

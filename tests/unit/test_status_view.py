@@ -219,3 +219,14 @@ def test_intakes_queues_show_referrals_awaiting_triage_match_reviews_and_webhook
     assert any(line.split() == ["hackney-gp", "pending", "1", "failed", "4"] for line in lines)
     # Caseload's queues are not intake's: not shown at all, rather than shown empty.
     assert "waiting list" not in text and "review queue" not in text
+
+
+def test_cases_awaiting_first_contact_show_how_long_since_assignment():
+    exposition = parse("""\
+# TYPE referrals_awaiting_first_contact gauge
+referrals_awaiting_first_contact{programme="demo"} 4.0
+# TYPE referrals_awaiting_first_contact_oldest_age_seconds gauge
+referrals_awaiting_first_contact_oldest_age_seconds{programme="demo"} 97200.0
+""")
+    lines = render_service(build_view("caseload", "http://c", exposition))
+    assert any(line.split() == ["demo", "4", "longest", "since", "assignment", "1d", "3h"] for line in lines)

@@ -17,6 +17,11 @@ OLDEST_WAIT = Gauge("referrals_waiting_list_oldest_wait_seconds", "Longest curre
 OPEN_OFFERS = Gauge("referrals_offers_open", "Offers waiting for an answer", ["programme"], registry=REGISTRY)
 EXPIRED_OFFERS = Gauge("referrals_offers_expired", "Offers that lapsed unanswered (all time)", ["programme"],
                        registry=REGISTRY)
+AWAITING_CONTACT = Gauge("referrals_awaiting_first_contact", "Assigned cases with no first contact yet",
+                         ["programme"], registry=REGISTRY)
+AWAITING_CONTACT_OLDEST = Gauge("referrals_awaiting_first_contact_oldest_age_seconds",
+                                "Time since assignment of the longest-uncontacted case", ["programme"],
+                                registry=REGISTRY)
 BREACHES = Gauge("referrals_first_contact_breaches_open", "Assigned cases past their first-contact deadline "
                  "with no contact yet", ["programme"], registry=REGISTRY)
 HOURS_USED = Gauge("referrals_capacity_hours_used", "Weekly hours booked on open cases", ["programme", "site"],
@@ -26,7 +31,8 @@ HOURS_CONTRACTED = Gauge("referrals_capacity_hours_contracted", "Weekly casework
 
 
 async def refresh(conn: AsyncConnection) -> None:
-    zero(WAITING, OLDEST_WAIT, OPEN_OFFERS, EXPIRED_OFFERS, BREACHES, HOURS_USED, HOURS_CONTRACTED)
+    zero(WAITING, OLDEST_WAIT, OPEN_OFFERS, EXPIRED_OFFERS, AWAITING_CONTACT, AWAITING_CONTACT_OLDEST, BREACHES,
+         HOURS_USED, HOURS_CONTRACTED)
     rows = await conn.execute(sa.text("""
         SELECT c.programme_id, coalesce(covering.site, 'unspecified') AS site, count(*) AS waiting,
                coalesce(extract(epoch FROM now() - min(c.waiting_since)), 0) AS oldest
@@ -48,10 +54,13 @@ async def refresh(conn: AsyncConnection) -> None:
         OPEN_OFFERS.labels(r.programme_id).set(r.open)
         EXPIRED_OFFERS.labels(r.programme_id).set(r.expired)
     rows = await conn.execute(sa.text("""
-        SELECT programme_id, count(*) AS n FROM caseload.cases
-        WHERE status = 'assigned' AND first_contact_at IS NULL AND first_contact_due_at < now() GROUP BY 1"""))
+        SELECT programme_id, count(*) AS n, extract(epoch FROM now() - min(assigned_at)) AS oldest,
+               count(*) FILTER (WHERE first_contact_due_at < now()) AS breached
+        FROM caseload.cases WHERE status = 'assigned' AND first_contact_at IS NULL GROUP BY 1"""))
     for r in rows:
-        BREACHES.labels(r.programme_id).set(r.n)
+        AWAITING_CONTACT.labels(r.programme_id).set(r.n)
+        AWAITING_CONTACT_OLDEST.labels(r.programme_id).set(float(r.oldest or 0))
+        BREACHES.labels(r.programme_id).set(r.breached)
     rows = await conn.execute(sa.text("""
         SELECT programme_id, coalesce(site, 'unspecified') AS site, sum(load_hours) AS used,
                sum(capacity_hours) AS contracted
