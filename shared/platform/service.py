@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.platform import metrics
+from shared.platform import health, metrics
 from shared.platform.asyncapi import ServiceApi, api_info, docs_router
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
@@ -231,17 +231,10 @@ def _health_router(definition: ServiceDefinition) -> APIRouter:
         if not request.app.state.ready or ctx is None:
             response.status_code = 503
             return {"status": "starting", "service": definition.name}
-        try:
-            async with ctx.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), timeout=2)
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            checks["database"] = f"failing: {type(exc).__name__}"
-        try:
-            await asyncio.wait_for(ctx.producer.partitions_for(ctx.topics.referrals), timeout=2)
-            checks["broker"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["broker"] = f"failing: {type(exc).__name__}"
+        database, broker = await asyncio.gather(health.database_problem(ctx.engine),
+                                                health.broker_problem(ctx.producer))
+        checks["database"] = "ok" if database is None else f"failing: {database}"
+        checks["broker"] = "ok" if broker is None else f"failing: {broker}"
         for consumer in ctx.consumers:
             # Events are only handled by consumers that joined their group: until then, not ready.
             problem = consumer.membership()
