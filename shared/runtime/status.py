@@ -134,6 +134,7 @@ class ServiceView:
     url: str
     up: bool
     reason: str | None = None  # why it is down
+    not_ready: list[str] = field(default_factory=list)  # readiness checks failing, e.g. "broker: failing: KafkaError"
     # None: the service does not expose this queue; []: it does, and nothing is in it
     awaiting_triage: list[AwaitingTriage] | None = None
     match_reviews: tuple[int, float] | None = None  # open, oldest age in seconds
@@ -308,7 +309,8 @@ def _optional(rows: list | None, fn) -> list[tuple[str, str]] | None:
 def render_service(view: ServiceView) -> list[str]:
     if not view.up:
         return [f"{view.name}  {view.url}  DOWN  ({view.reason})"]
-    lines = [f"{view.name}  {view.url}  up"]
+    lines = [f"{view.name}  {view.url}  up" + ("  NOT READY" if view.not_ready else "")]
+    lines += [f"  ! {problem}" for problem in view.not_ready]
     lines += _section("awaiting triage", _optional(view.awaiting_triage, lambda r: (
         r.programme, f"{r.count}  oldest {human_age(r.oldest_age_seconds)}")), "none")
     if view.match_reviews is not None:
@@ -396,9 +398,25 @@ def scrape(name: str, url: str, timeout_s: float = 5.0) -> ServiceView:
     if response.status_code != 200:
         return down(name, url, f"HTTP {response.status_code} from /metrics")
     try:
-        return build_view(name, url, parse(response.text))
+        view = build_view(name, url, parse(response.text))
     except ValueError as exc:
         return down(name, url, f"unreadable metrics: {exc}")
+    view.not_ready = readiness_problems(url, timeout_s)
+    return view
+
+
+def readiness_problems(url: str, timeout_s: float) -> list[str]:
+    """The service's failing readiness checks (database, broker, each consumer's group membership)."""
+    try:
+        response = httpx.get(f"{url}/health/ready", timeout=timeout_s)
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return [f"readiness: {type(exc).__name__}"]
+    if response.status_code == 200:
+        return []
+    checks = body.get("checks") or {}
+    return [f"{name}: {state}" for name, state in sorted(checks.items()) if state != "ok"] or [
+        f"readiness: {body.get('status', response.status_code)}"]
 
 
 def run(services: dict[str, str], *, once: bool, interval: float, json_out: bool, out: TextIO) -> int:

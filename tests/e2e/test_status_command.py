@@ -80,6 +80,8 @@ async def test_status_shows_the_waiting_list_capacity_and_outbox_and_a_down_serv
     assert as_json.returncode == 0, as_json.stderr
     services = {s["name"]: s for s in json.loads(as_json.stdout)["services"]}
     assert set(services) == set(SERVICES) and all(s["up"] for s in services.values())
+    assert all(s["not_ready"] == [] for s in services.values())  # each answered /health/ready with 200
+    assert "NOT READY" not in out
     caseload = services["caseload"]
     [waiting] = [w for w in caseload["waiting_list"] if w["programme"] == PROGRAMME]  # one site, if labelled
     assert waiting["depth"] == 2 and waiting["longest_wait_seconds"] > 0

@@ -230,3 +230,40 @@ referrals_awaiting_first_contact_oldest_age_seconds{programme="demo"} 97200.0
 """)
     lines = render_service(build_view("caseload", "http://c", exposition))
     assert any(line.split() == ["demo", "4", "longest", "since", "assignment", "1d", "3h"] for line in lines)
+
+
+def test_a_service_that_answers_but_is_not_ready_says_what_is_failing():
+    view = build_view("triage", "http://t", parse(""))
+    view.not_ready = ["broker: failing: KafkaError", "consumer triage.intake.referrals: failing: not yet assigned partitions"]
+    lines = render_service(view)
+    assert lines[0] == "triage  http://t  up  NOT READY"
+    assert lines[1:3] == ["  ! broker: failing: KafkaError",
+                          "  ! consumer triage.intake.referrals: failing: not yet assigned partitions"]
+
+
+def test_readiness_problems_are_read_from_the_services_own_answer():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from shared.runtime.status import readiness_problems
+
+    class NotReady(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = json.dumps({"status": "not ready", "checks": {
+                "database": "ok", "broker": "failing: KafkaError"}}).encode()
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), NotReady)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert readiness_problems(f"http://127.0.0.1:{server.server_port}", 5) == ["broker: failing: KafkaError"]
+    finally:
+        server.shutdown()
+    assert readiness_problems(f"http://127.0.0.1:{free_port()}", 2) == ["readiness: ConnectError"]
