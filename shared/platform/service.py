@@ -23,7 +23,8 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.platform import health, metrics
-from shared.platform.asyncapi import ServiceApi, api_info, docs_router
+from shared.platform.api_docs import api_info, docs_router
+from shared.platform.asyncapi import ServiceApi
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger

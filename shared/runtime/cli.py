@@ -193,17 +193,17 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from shared.platform import asyncapi
+    from shared.platform import api_docs
 
     if args.write:
-        for relative in asyncapi.write(SERVICES):
+        for relative in api_docs.write(SERVICES):
             print(f"wrote docs/api/{relative}")
         return 0
-    problems = asyncapi.check(SERVICES)
+    problems = api_docs.check(SERVICES)
     for problem in problems:
         print(problem)
     if problems:
-        print(f"the API docs are out of date: {asyncapi.REGENERATE}")
+        print(f"the API docs are out of date: {api_docs.REGENERATE}")
     return 1 if problems else 0
 
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from shared.platform import asyncapi
+from shared.platform import api_docs, asyncapi
 from shared.platform.messaging.dead_letter import FailedRecord, dead_letter
 from shared.platform.service import create_app
 from shared.runtime.cli import main as cli
@@ -35,7 +35,7 @@ COMPONENT_KEY = re.compile(r"^[a-zA-Z0-9.\-_]+$")  # AsyncAPI 3.0: keys of compo
 
 @pytest.fixture(scope="module")
 def generated() -> dict[str, str]:
-    return asyncapi.generate(SERVICES)
+    return api_docs.generate(SERVICES)
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +48,16 @@ def docs() -> dict[str, dict]:
 
 
 def test_docs_in_the_repository_are_exactly_what_the_code_generates(generated):
-    assert DOCS.is_dir(), f"docs/api/ is missing: {asyncapi.REGENERATE}"
+    assert DOCS.is_dir(), f"docs/api/ is missing: {api_docs.REGENERATE}"
     committed = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*/*.json")}
-    assert committed == set(generated), f"docs/api/ has other files than the code generates: {asyncapi.REGENERATE}"
+    assert committed == set(generated), f"docs/api/ has other files than the code generates: {api_docs.REGENERATE}"
     assert committed == {f"{s}/{kind}.json" for s in ("intake", "triage", "caseload", "outcomes")
                          for kind in ("openapi", "asyncapi")}
     for relative, text in generated.items():
         on_disk = (DOCS / relative).read_text()
         if on_disk != text:
-            where = asyncapi.differences(json.loads(on_disk), json.loads(text))
-            pytest.fail(f"docs/api/{relative} is out of date (differs at {', '.join(where)}): {asyncapi.REGENERATE}")
+            where = api_docs.differences(json.loads(on_disk), json.loads(text))
+            pytest.fail(f"docs/api/{relative} is out of date (differs at {', '.join(where)}): {api_docs.REGENERATE}")
 
 
 def test_files_are_stable_json_sorted_with_indent_2_and_a_trailing_newline(generated):
@@ -67,23 +67,23 @@ def test_files_are_stable_json_sorted_with_indent_2_and_a_trailing_newline(gener
 
 
 def test_the_check_names_what_differs_and_write_repairs_it(tmp_path, generated):
-    assert asyncapi.write(["triage"], tmp_path) == ["triage/openapi.json", "triage/asyncapi.json"]
-    assert asyncapi.check(["triage"], tmp_path) == []
-    assert asyncapi.write(["triage"], tmp_path) == []  # nothing to rewrite
+    assert api_docs.write(["triage"], tmp_path) == ["triage/openapi.json", "triage/asyncapi.json"]
+    assert api_docs.check(["triage"], tmp_path) == []
+    assert api_docs.write(["triage"], tmp_path) == []  # nothing to rewrite
     doc = json.loads((tmp_path / "triage/openapi.json").read_text())
     del doc["paths"]["/v1/reviews"]
     (tmp_path / "triage/openapi.json").write_text(json.dumps(doc))
     (tmp_path / "triage/asyncapi.json").unlink()
     (tmp_path / "retired").mkdir()
     (tmp_path / "retired/openapi.json").write_text("{}")
-    assert asyncapi.check(["triage"], tmp_path) == [
+    assert api_docs.check(["triage"], tmp_path) == [
         "docs/api/triage/openapi.json: differs at /paths/~1v1~1reviews",
         "docs/api/triage/asyncapi.json: missing",
         "docs/api/retired/openapi.json: no longer generated",
     ]
-    assert sorted(asyncapi.write(["triage"], tmp_path)) == [
+    assert sorted(api_docs.write(["triage"], tmp_path)) == [
         "retired/openapi.json", "triage/asyncapi.json", "triage/openapi.json"]
-    assert asyncapi.check(["triage"], tmp_path) == []
+    assert api_docs.check(["triage"], tmp_path) == []
     assert (tmp_path / "triage/asyncapi.json").read_text() == generated["triage/asyncapi.json"]
 
 
@@ -260,7 +260,7 @@ def test_receive_operations_are_exactly_the_consumer_groups_of_the_system(docs):
 def test_the_documented_receive_operations_are_the_handlers_each_service_builds(docs):
     for service, doc in docs.items():
         built = {(s.group, s.topic, s.event_types or (s.record.name,))
-                 for s in asyncapi.subscriptions(asyncapi.definition_of(service))}
+                 for s in asyncapi.subscriptions(api_docs.definition_of(service))}
         documented = {(op["bindings"]["kafka"]["groupId"]["enum"][0], address_of(doc, op),
                        tuple(sorted(message_names(doc, op))))
                       for op in operations(doc, "receive").values()}
@@ -340,8 +340,8 @@ async def test_dead_letter_headers_are_those_dead_letter_adds(docs):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_serves_its_documents(service, generated):
-    definition = asyncapi.definition_of(service)
-    client = TestClient(create_app(definition, asyncapi._settings()))  # no lifespan: nothing connects
+    definition = api_docs.definition_of(service)
+    client = TestClient(create_app(definition, api_docs._settings()))  # no lifespan: nothing connects
     served = client.get("/asyncapi.json")
     assert served.status_code == 200 and served.headers["content-type"].startswith("application/json")
     assert served.text == (DOCS / service / "asyncapi.json").read_text()
