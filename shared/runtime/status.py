@@ -336,7 +336,8 @@ def render_service(view: ServiceView) -> list[str]:
     lines += _section("outbox", [(o.service, f"backlog {o.backlog}  oldest {human_age(o.oldest_age_seconds)}")
                                  for o in view.outbox], "not reported")
     lines += _section("consumers", [(c.group, _consumer_text(c)) for c in view.consumers], "none")
-    lines.append(f"  published: {sum(view.published.values())} events")
+    published = sum(view.published.values())
+    lines.append(f"  published: {published} event{'' if published == 1 else 's'}")
     return lines
 
 

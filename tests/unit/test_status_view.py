@@ -267,3 +267,10 @@ def test_readiness_problems_are_read_from_the_services_own_answer():
     finally:
         server.shutdown()
     assert readiness_problems(f"http://127.0.0.1:{free_port()}", 2) == ["readiness: ConnectError"]
+
+
+def test_one_published_event_is_not_plural():
+    view = build_view("triage", "http://t", parse(
+        '# TYPE referrals_events_published_total counter\n'
+        'referrals_events_published_total{service="triage",event_type="triage.decided"} 1.0\n'))
+    assert render_service(view)[-1] == "  published: 1 event"
