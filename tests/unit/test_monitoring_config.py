@@ -124,3 +124,18 @@ def test_the_replica_check_sees_a_sum_across_replicas():
                                                         {"referrals_waiting_list_depth"})
     assert (metric, operator, dropped) == ("referrals_waiting_list_depth", "sum", [])
     assert instant_gauge_reads("delta(referrals_consumer_lag[10m])", {"referrals_consumer_lag"}) == []
+
+
+def test_dashboard_queues_follow_the_programme_chosen_at_the_top():
+    dashboard = json.loads((DEPLOY / "grafana" / "referrals-dashboard.json").read_text())
+    [variable] = [v for v in dashboard["templating"]["list"] if v["name"] == "programme"]
+    assert metrics_in(variable["definition"].removeprefix("label_values(").split(",")[0]) <= exposed()
+    by_programme = {name for collector, names in REGISTRY._collector_to_names.items()  # noqa: SLF001
+                    if "programme" in getattr(collector, "_labelnames", ()) for name in names}
+    filtered = 0
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for metric in metrics_in(target["expr"]) & by_programme:
+                assert re.search(rf'{metric}\{{programme=~"\$programme"\}}', target["expr"]), target["expr"]
+                filtered += 1
+    assert filtered >= 10
