@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import time
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import tables as t
 from shared.platform import tracing
+from shared.platform.leadership import leadership
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -60,23 +60,16 @@ class WebhookDispatcher:
         self._settings = settings or WebhookSettings()
 
     async def run(self) -> None:
-        lock_key = zlib.crc32(b"intake-webhook-dispatcher")
         async with httpx.AsyncClient(timeout=self._settings.timeout_s) as client:
             while True:
                 try:
-                    async with self._engine.connect() as lock_conn:
-                        if not (await lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key})).scalar():
-                            await lock_conn.commit()
+                    async with leadership(self._engine, "intake-webhook-dispatcher") as leading:
+                        if not leading:
                             await asyncio.sleep(2)
                             continue
-                        await lock_conn.commit()
-                        try:
-                            while True:
-                                if await self.deliver_due(client) == 0:
-                                    await asyncio.sleep(0.25)
-                        finally:
-                            await lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
-                            await lock_conn.commit()
+                        while True:
+                            if await self.deliver_due(client) == 0:
+                                await asyncio.sleep(0.25)
                 except asyncio.CancelledError:
                     raise
                 except Exception:

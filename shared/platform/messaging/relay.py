@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import zlib
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.platform import metrics, tracing
+from shared.platform.leadership import leadership
 from shared.platform.logging import get_logger
 from shared.schemas.topics import Topics
 
@@ -65,20 +65,13 @@ class OutboxRelay:
             await self._task
 
     async def _run(self) -> None:
-        lock_key = zlib.crc32(f"outbox-relay:{self._outbox.schema}".encode())
         while not self._stopping.is_set():
             try:
-                async with self._engine.connect() as lock_conn:
-                    got = (await lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key})).scalar()
-                    await lock_conn.commit()
-                    if not got:
+                async with leadership(self._engine, f"outbox-relay:{self._outbox.schema}") as leading:
+                    if not leading:
                         await self._sleep(1.0)
                         continue
-                    try:
-                        await self._lead()
-                    finally:
-                        await lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
-                        await lock_conn.commit()
+                    await self._lead()
             except asyncio.CancelledError:
                 raise
             except Exception:
