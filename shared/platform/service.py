@@ -30,6 +30,7 @@ from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.kafka import ensure_topics, make_producer
+from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
 from shared.platform.migrations import upgrade_to_head
 from shared.platform.settings import PlatformSettings
@@ -50,6 +51,7 @@ class ServiceContext:
     topics: Topics
     consumers: list[EventConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
+    lag_probes: dict[str, GroupLag] = field(default_factory=dict)  # by consumer group, opened by the first scrape
 
     def consumer(self, group: str, topic: str, handlers: dict) -> EventConsumer:
         """A subscriber of this service: its own group, its own dead-letter topic."""
@@ -142,6 +144,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
+            await asyncio.gather(*(probe.stop() for probe in ctx.lag_probes.values()), return_exceptions=True)
             await ctx.relay.stop()
             await producer.stop()
             await engine.dispose()
@@ -189,32 +192,13 @@ def _metrics_router(definition: ServiceDefinition) -> APIRouter:
 
 
 async def _refresh_lag(ctx: ServiceContext) -> None:
-    """Per group and partition: the end of the partition minus the group's committed offset.
-
-    A consumer that names the group but never subscribes reads the committed offsets
-    without joining the group (so scraping never triggers a rebalance).
-    """
-    from aiokafka import AIOKafkaConsumer
-    from aiokafka.structs import TopicPartition
-
     for consumer in ctx.consumers:
-        probe = AIOKafkaConsumer(bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
-                                 group_id=f"{ctx.settings.topic_prefix}{consumer.group}", enable_auto_commit=False)
-        await probe.start()
-        try:
-            parts = probe.partitions_for_topic(consumer.topic)
-            if not parts:
-                await probe._client.force_metadata_update()  # noqa: SLF001 - metadata for a topic we do not read
-                parts = probe.partitions_for_topic(consumer.topic) or set()
-            partitions = [TopicPartition(consumer.topic, p) for p in sorted(parts)]
-            if not partitions:
-                continue
-            ends = await probe.end_offsets(partitions)
-            for tp in partitions:
-                committed = await probe.committed(tp)
-                metrics.CONSUMER_LAG.labels(consumer.group, str(tp.partition)).set(max(ends[tp] - (committed or 0), 0))
-        finally:
-            await probe.stop()
+        probe = ctx.lag_probes.get(consumer.group)
+        if probe is None:
+            probe = ctx.lag_probes[consumer.group] = GroupLag(
+                ctx.settings.kafka_bootstrap_servers, f"{ctx.settings.topic_prefix}{consumer.group}", consumer.topic)
+        for partition, lag in (await probe.read()).items():
+            metrics.CONSUMER_LAG.labels(consumer.group, str(partition)).set(lag)
 
 
 def _health_router(definition: ServiceDefinition) -> APIRouter:
