@@ -9,7 +9,7 @@ from functools import partial
 
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.triage.domain.ruleset import RuleSet
 from services.triage.entrypoints.consumers import RULEBOOK
@@ -65,6 +65,14 @@ class HumanDecision(BaseModel):
     expected_weekly_hours: float | None = Field(default=None, gt=0, le=20)
     signposting: str | None = Field(default=None, max_length=1000)
 
+    @field_validator("decision")
+    @classmethod
+    def _final(cls, decision: Decision) -> Decision:
+        # A person's decision ends the review; sending it back to review would loop.
+        if decision == Decision.NEEDS_REVIEW:
+            raise ValueError("a person's decision is accepted, declined or redirected")
+        return decision
+
     def sizing(self) -> dict:
         return self.model_dump(include={"complexity", "pathway", "priority", "expected_weekly_hours", "signposting"},
                                exclude_none=True, mode="json")
@@ -73,8 +81,6 @@ class HumanDecision(BaseModel):
 @router.post("/v1/reviews/{review_id}/decision", tags=["reviews"])
 async def decide_review(review_id: uuid.UUID, body: HumanDecision, request: Request,
                         principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
-    if body.decision == Decision.NEEDS_REVIEW:
-        raise HTTPException(422, detail="a review ends in accepted, declined or redirected")
     try:
         return await handlers.decide_review(uow_factory(request), RULEBOOK, review_id, principal.subject,
                                             body.decision, body.reason_code, body.note, body.sizing())
@@ -85,8 +91,6 @@ async def decide_review(review_id: uuid.UUID, body: HumanDecision, request: Requ
 @router.post("/v1/decisions/{referral_id}/override", tags=["decisions"])
 async def override(referral_id: uuid.UUID, body: HumanDecision, request: Request,
                    principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
-    if body.decision == Decision.NEEDS_REVIEW:
-        raise HTTPException(422, detail="an override ends in accepted, declined or redirected")
     try:
         return await handlers.override(uow_factory(request), RULEBOOK, referral_id, principal.subject,
                                        body.decision, body.reason_code, body.note, body.sizing())
