@@ -44,10 +44,12 @@ async def record(uow: CaseloadUnitOfWork, case: dict[str, Any], payload: EventPa
     link_to_origin(case.get("traceparent"), "case opened")
     data = payload.model_dump(mode="json")
     at = getattr(payload, "at", None) or datetime.now(UTC)
+    before = await state_of(uow, case)
     await uow.cases.append_event(case["id"], payload.event_type, data, at, actor)
     await uow.emit(payload, topic=topics.CASES, subject=str(case["id"]), correlation_id=case["correlation_id"],
                    causation_id=causation_id)
-    state = await state_of(uow, case)
+    # The history is read once per unit of work; each event recorded after that is applied to it.
+    state = uow.case_states[case["id"]] = before.apply(payload.event_type, data)
     await uow.cases.update(case["id"], status=state.status.value,
                            worker_id=uuid.UUID(state.worker_id) if state.worker_id else None)
     case.update(status=state.status.value, worker_id=uuid.UUID(state.worker_id) if state.worker_id else None)
@@ -55,10 +57,15 @@ async def record(uow: CaseloadUnitOfWork, case: dict[str, Any], payload: EventPa
 
 
 async def state_of(uow: CaseloadUnitOfWork, case: dict[str, Any]) -> CaseState:
+    cached = uow.case_states.get(case["id"])
+    if cached is not None:
+        return cached
     events = await uow.cases.events(case["id"])
     settings = await uow.settings.get(case["programme_id"])
-    return CaseState.fold([(e["event_type"], e["data"]) for e in events],
-                          budget_weeks=settings["budget_weeks"], budget_sessions=settings["budget_sessions"])
+    state = uow.case_states[case["id"]] = CaseState.fold(
+        [(e["event_type"], e["data"]) for e in events],
+        budget_weeks=settings["budget_weeks"], budget_sessions=settings["budget_sessions"])
+    return state
 
 
 def _refs(case: dict[str, Any], at: datetime, actor: str | None = None) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.caseload.adapters import tables
@@ -9,6 +11,7 @@ from services.caseload.adapters.repository import (
     SettingsRepository,
     WorkerRepository,
 )
+from services.caseload.domain.model import CaseState
 from shared.platform.uow import UnitOfWork
 
 SOURCE = "/services/caseload"
@@ -22,6 +25,8 @@ class CaseloadUnitOfWork(UnitOfWork):
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine, outbox=tables.outbox, inbox=tables.inbox, source=SOURCE)
+        # Each case's state as folded from its events, within this transaction (see handlers.record).
+        self.case_states: dict[uuid.UUID, CaseState] = {}
 
     def _bind_repositories(self, conn: AsyncConnection) -> None:
         self.cases = CaseRepository(conn)
