@@ -70,7 +70,7 @@ contacts = sa.Table(
     "contacts",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("case_id", UUID(as_uuid=True), sa.ForeignKey(cases.c.id), nullable=False, index=True),
+    sa.Column("case_id", UUID(as_uuid=True), sa.ForeignKey(cases.c.id), nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("minutes", sa.Integer, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
@@ -82,7 +82,7 @@ case_events = sa.Table(
     "case_events",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("case_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("case_id", UUID(as_uuid=True), nullable=False),
     sa.Column("event_type", sa.Text, nullable=False),
     sa.Column("data", JSONB, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -93,7 +93,7 @@ offers = sa.Table(
     "offers",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("case_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("case_id", UUID(as_uuid=True), nullable=False),
     sa.Column("worker_id", UUID(as_uuid=True), nullable=False),
     sa.Column("status", sa.Text, nullable=False, comment="open | accepted | declined | expired"),
     sa.Column("rank", sa.Integer, nullable=False),
@@ -121,3 +121,13 @@ programme_settings = sa.Table(
 
 outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
+
+# Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
+sa.Index("ix_contacts_case_id", contacts.c.case_id)
+sa.Index("ix_cases_waiting", cases.c.programme_id, cases.c.priority, cases.c.opened_at,
+         postgresql_where=sa.text("status = 'waiting'"))
+sa.Index("ix_case_events_case_id", case_events.c.case_id, case_events.c.id)
+sa.Index("ix_offers_case_id", offers.c.case_id)
+sa.Index("ix_offers_open", offers.c.expires_at, postgresql_where=sa.text("status = 'open'"))
+# At most one open offer per case, whatever the replicas do.
+sa.Index("uq_offers_one_open_per_case", offers.c.case_id, unique=True, postgresql_where=sa.text("status = 'open'"))

@@ -69,7 +69,7 @@ referral_timeline = sa.Table(
     "referral_timeline",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("referral_id", UUID(as_uuid=True), sa.ForeignKey(referrals.c.id), nullable=False, index=True),
+    sa.Column("referral_id", UUID(as_uuid=True), sa.ForeignKey(referrals.c.id), nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -172,3 +172,12 @@ webhook_deliveries = sa.Table(
     sa.Column("failed_at", sa.DateTime(timezone=True)),
     sa.Column("last_error", sa.Text),
 )
+
+# Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
+sa.Index("ix_referral_timeline_referral_id", referral_timeline.c.referral_id)
+sa.Index("ix_referrals_person", referrals.c.person_id)
+sa.Index("ix_persons_dob", persons.c.date_of_birth)
+sa.Index("ix_persons_family_postcode", persons.c.family_name_key, persons.c.postcode)
+sa.Index("ix_persons_postcode", persons.c.postcode)
+sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.next_attempt_at,
+         postgresql_where=sa.text("delivered_at IS NULL AND failed_at IS NULL"))

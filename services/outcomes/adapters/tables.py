@@ -91,3 +91,9 @@ unmet_needs = sa.Table(
     sa.Column("postcode_district", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
+sa.Index("ix_referral_facts_programme_received", referral_facts.c.programme_id, referral_facts.c.received_at)
+sa.Index("ix_case_facts_programme_closed", case_facts.c.programme_id, case_facts.c.closed_at)
+sa.Index("ix_case_facts_referral", case_facts.c.referral_id)
+sa.Index("ix_measures_programme_instrument", measures.c.programme_id, measures.c.instrument, measures.c.timepoint)

@@ -56,7 +56,7 @@ decision_history = sa.Table(
     "decision_history",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("referral_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("referral_id", UUID(as_uuid=True), nullable=False),
     sa.Column("decision", sa.Text, nullable=False),
     sa.Column("reason_code", sa.Text),
     sa.Column("ruleset_version", sa.Text, nullable=False),
@@ -82,3 +82,8 @@ reviews = sa.Table(
     sa.Column("outcome", sa.Text),
     sa.Column("note", sa.Text),
 )
+
+# Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
+sa.Index("ix_decision_history_referral_id", decision_history.c.referral_id)
+sa.Index("ix_reviews_open", reviews.c.created_at, postgresql_where=sa.text("status <> 'decided'"))
+sa.Index("ix_decisions_programme_decided", decisions.c.programme_id, decisions.c.decided_at)

@@ -1,0 +1,28 @@
+"""Caseload: the column comments its tables declare, written into the database (they were only in the code).
+
+Revision ID: caseload_0004
+Revises: caseload_0003
+"""
+from alembic import op
+
+revision = "caseload_0004"
+down_revision = "caseload_0003"
+branch_labels = None
+depends_on = None
+S = "caseload"
+
+COMMENTS = [
+    ('cases', 'needs', 'what matching uses: language, gender preference, home visits, area'),
+    ('cases', 'traceparent', "W3C trace context the case was opened in (its referral's trace)"),
+    ('offers', 'status', 'open | accepted | declined | expired'),
+]
+
+
+def upgrade() -> None:
+    for table, column, comment in COMMENTS:
+        op.execute(f'COMMENT ON COLUMN "{S}"."{table}"."{column}" IS ' + "'" + comment.replace("'", "''") + "'")
+
+
+def downgrade() -> None:
+    for table, column, _ in COMMENTS:
+        op.execute(f'COMMENT ON COLUMN "{S}"."{table}"."{column}" IS NULL')
