@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .settings import asyncpg_url
 
@@ -11,5 +11,3 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
     return create_async_engine(asyncpg_url(database_url), pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)

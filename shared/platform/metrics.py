@@ -8,7 +8,6 @@ same truth. Labels carry ids and codes, never personal data.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -31,8 +30,6 @@ OUTBOX_OLDEST = Gauge("referrals_outbox_oldest_age_seconds", "Age of the oldest 
                       ["service"], registry=REGISTRY)
 CONSUMER_LAG = Gauge("referrals_consumer_lag", "Records on a partition not yet committed by the group",
                      ["consumer", "partition"], registry=REGISTRY)
-
-DomainGauges = Callable[[AsyncConnection], Awaitable[None]]
 
 
 async def refresh_outbox(conn: AsyncConnection, service: str, outbox: sa.Table) -> None:

@@ -6,7 +6,6 @@ advisory lock: the first applies the migrations, the others find them applied.
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from pathlib import Path
 
@@ -67,6 +66,3 @@ def run_env(context_module, target_metadata) -> None:
     with context_module.begin_transaction():
         context_module.run_migrations()
 
-
-def upgrade_sync(script_location: Path, database_url: str, schema: str) -> None:
-    asyncio.run(upgrade_to_head(script_location, database_url, schema))

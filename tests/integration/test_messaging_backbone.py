@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from shared.platform.db import make_engine
-from shared.platform.messaging.consumer import EventConsumer, PermanentFailure
-from shared.platform.messaging.dead_letter import FailedRecord
+from shared.platform.messaging.consumer import EventConsumer, Rejected
+from shared.platform.messaging.dead_letter import ConsumedRecord
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.relay import OutboxRelay
 from shared.platform.messaging.tables import inbox_table, outbox_table
@@ -169,8 +169,8 @@ def settings_for(infrastructure, attempts: int) -> PlatformSettings:
     )
 
 
-def record_of(envelope) -> FailedRecord:
-    return FailedRecord(topic="t", partition=2, offset=41, key=envelope.subject.encode(),
+def record_of(envelope) -> ConsumedRecord:
+    return ConsumedRecord(topic="t", partition=2, offset=41, key=envelope.subject.encode(),
                         value=envelope.model_dump_json().encode(), headers=(("ce_type", envelope.type.encode()),))
 
 
@@ -211,7 +211,7 @@ async def test_transient_failure_recovers_and_permanent_failure_is_not_retried(b
 
     async def permanent(envelope, payload):
         attempts["permanent"] += 1
-        raise PermanentFailure("unknown referral")
+        raise Rejected("unknown referral")
 
     settings = settings_for(infrastructure, attempts=5)
     ok = EventConsumer(group=GROUP, topic="t", dead_letter_topic=topics.dead_letter(GROUP),

@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from shared.platform import api_docs, asyncapi
-from shared.platform.messaging.dead_letter import FailedRecord, dead_letter
+from shared.platform.messaging.dead_letter import ConsumedRecord, dead_letter
 from shared.platform.service import create_app
 from shared.runtime.cli import main as cli
 from shared.runtime.launcher import SERVICES
@@ -317,7 +317,7 @@ async def test_dead_letter_headers_are_those_dead_letter_adds(docs):
 
     producer = Producer()
     original = (("ce_type", b"referral.received"), ("correlation_id", str(uuid.uuid4()).encode()))
-    record = FailedRecord("intake.referrals", 3, 42, b"key", b"{not json", original + (("dlt.reason", b"old"),))
+    record = ConsumedRecord("intake.referrals", 3, 42, b"key", b"{not json", original + (("dlt.reason", b"old"),))
     await dead_letter(producer, "triage.intake.referrals.dead-letter", record, consumer_group="triage.intake.referrals",
                       reason="malformed event", error_type="ValidationError", attempts=1)
     [(topic, value, key, headers)] = producer.sent

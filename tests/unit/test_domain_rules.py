@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.caseload.domain.model import CaseState, CaseStatus, ClosureNotAllowed, check_closure, lead_role
+from services.caseload.domain.model import CaseState, CaseStatus, NotAllowed, check_closure, lead_role
 from services.intake.domain import api_keys
 from services.intake.domain.submission import ReferralSubmission, age_on
 from shared.schemas.events.case import ClosureReason, WorkerRole
@@ -30,7 +30,7 @@ def test_closure_rules(status, contacts, reason, allowed):
     if allowed:
         check_closure(state, reason)
     else:
-        with pytest.raises(ClosureNotAllowed):
+        with pytest.raises(NotAllowed):
             check_closure(state, reason)
 
 

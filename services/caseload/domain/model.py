@@ -8,7 +8,7 @@ event is recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -38,8 +38,6 @@ class ContactKind(StrEnum):
 class NotAllowed(Exception):
     """A command that the case's current state does not allow; the message says why."""
 
-
-ClosureNotAllowed = ContactNotAllowed = NotAllowed
 
 
 @dataclass(frozen=True)
@@ -190,6 +188,3 @@ def estimate_wait_days(position: int, closures_last_28_days: int, active_workers
         per_day = max(active_workers, 1) / typical_days_in_service
     return max(1, round(position / per_day))
 
-
-def today(now: datetime) -> date:
-    return now.date()

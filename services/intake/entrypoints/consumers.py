@@ -10,7 +10,7 @@ from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from services.intake.domain.submission import ReferralSubmission
 from shared.platform.asyncapi import RecordMessage
 from shared.platform.messaging.consumer import EventConsumer, RecordConsumer, Rejected
-from shared.platform.messaging.dead_letter import FailedRecord
+from shared.platform.messaging.dead_letter import ConsumedRecord
 from shared.platform.service import ServiceContext
 from shared.schemas import topics
 
@@ -41,7 +41,7 @@ class PartnerSubmissionConsumer(RecordConsumer):
         super().__init__(**kwargs)
         self._uow = uow_factory
 
-    async def handle(self, record: FailedRecord) -> bool:
+    async def handle(self, record: ConsumedRecord) -> bool:
         headers = {k.lower(): v.decode(errors="replace") for k, v in record.headers}
         correlation_id = _uuid_or_new(headers.get("correlation-id"))
         partner = await partners.authenticate_partner(self._uow, headers.get("api-key", ""))

@@ -9,7 +9,7 @@ from datetime import datetime
 from services.intake.adapters.repository import StoredReferral
 from services.intake.domain.status import TRIAGE_STATUS, ReferralStatus
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
-from shared.platform.messaging.consumer import PermanentFailure
+from shared.platform.messaging.consumer import Rejected
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope
 from shared.schemas.events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
@@ -92,7 +92,7 @@ async def _advance(uow_factory, consumer, envelope, referral_id, status, reason,
             return
         referral = await uow.referrals.get(referral_id, for_update=True)
         if referral is None:
-            raise PermanentFailure(f"unknown referral {referral_id}")
+            raise Rejected(f"unknown referral {referral_id}")
         await record(uow, referral, status, at, reason=reason, event_id=envelope.id, estimated_wait_days=wait)
         # Referrers whose referral was linked to this one follow it too.
         for duplicate in await uow.referrals.linked_duplicates(referral_id):

@@ -136,5 +136,3 @@ INSTRUMENTS: dict[str, Instrument] = {
                    (0, 6), "lower", _mycaw, min_items=2, range_words=" (0 not bothering me ... 6 bothers me greatly)"),
     )
 }
-
-ONS4_UK_MEANS = {"life_satisfaction": 7.7, "worthwhile": 7.9, "happy": 7.5, "anxious": 2.9}

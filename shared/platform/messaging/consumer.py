@@ -28,7 +28,7 @@ from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope, EventPayload
 from shared.schemas.registry import UnknownEventType, parse_envelope
 
-from .dead_letter import FailedRecord, dead_letter
+from .dead_letter import ConsumedRecord, dead_letter
 
 log = get_logger(__name__)
 
@@ -38,8 +38,6 @@ Handler = Callable[[Envelope, EventPayload], Awaitable[None]]
 class Rejected(Exception):
     """A record that can never succeed: dead-letter it at once with this reason, no retry."""
 
-
-PermanentFailure = Rejected  # the name handlers of events use
 
 
 class RecordConsumer:
@@ -94,7 +92,7 @@ class RecordConsumer:
     async def _on_record(self, message: KafkaMessage) -> None:
         raw = message.raw_message
         await self.process(
-            FailedRecord(
+            ConsumedRecord(
                 topic=raw.topic,
                 partition=raw.partition,
                 offset=raw.offset,
@@ -104,11 +102,11 @@ class RecordConsumer:
             )
         )
 
-    async def handle(self, record: FailedRecord) -> bool:
+    async def handle(self, record: ConsumedRecord) -> bool:
         """Apply the record; return False if it was not for this consumer. Raise Rejected to park it."""
         raise NotImplementedError
 
-    async def process(self, record: FailedRecord) -> None:
+    async def process(self, record: ConsumedRecord) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.group, partition=record.partition, offset=record.offset)
         try:
             with tracing.consuming(record.topic, group=self.group, partition=record.partition, offset=record.offset,
@@ -120,7 +118,7 @@ class RecordConsumer:
                 "consumer", "partition", "offset", "correlation_id", "event_id", "event_type"
             )
 
-    async def _handle_with_retries(self, record: FailedRecord) -> None:
+    async def _handle_with_retries(self, record: ConsumedRecord) -> None:
         s = self._settings
         delay = s.consumer_backoff_initial_ms / 1000
         for attempt in range(1, s.consumer_max_attempts + 1):
@@ -149,7 +147,7 @@ class RecordConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
 
-    async def _park(self, record: FailedRecord, *, reason: str, error: BaseException, attempts: int) -> None:
+    async def _park(self, record: ConsumedRecord, *, reason: str, error: BaseException, attempts: int) -> None:
         await dead_letter(
             self._producer,
             self.dead_letter_topic,
@@ -190,7 +188,7 @@ class EventConsumer(RecordConsumer):
         super().__init__(**kwargs)
         self.handlers = handlers
 
-    async def handle(self, record: FailedRecord) -> bool:
+    async def handle(self, record: ConsumedRecord) -> bool:
         try:
             envelope, payload = parse_envelope(record.value)
         except (ValidationError, UnknownEventType, ValueError) as exc:
@@ -212,7 +210,7 @@ class EventConsumer(RecordConsumer):
         return True
 
 
-def _type_of(record: FailedRecord) -> str:
+def _type_of(record: ConsumedRecord) -> str:
     """The CloudEvents type from the record's headers, without parsing the body."""
     for key, value in record.headers:
         if key == "ce_type":

@@ -9,7 +9,9 @@ from aiokafka import AIOKafkaProducer
 
 
 @dataclass(frozen=True)
-class FailedRecord:
+class ConsumedRecord:
+    """A record as consumed from Kafka: what handlers see and, if it fails, what is dead-lettered unchanged."""
+
     topic: str
     partition: int
     offset: int
@@ -21,7 +23,7 @@ class FailedRecord:
 async def dead_letter(
     producer: AIOKafkaProducer,
     dlt_topic: str,
-    record: FailedRecord,
+    record: ConsumedRecord,
     *,
     consumer_group: str,
     reason: str,
