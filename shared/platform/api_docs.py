@@ -1,5 +1,5 @@
-"""API documentation: OpenAPI info for each service, the routes serving its AsyncAPI document, and the
-copies of both generated into the repository (docs/api/, `referrals docs [--write]`)."""
+"""API documentation generated into the repository (docs/api/, `referrals docs [--write]`): each service's
+OpenAPI and AsyncAPI documents as its code describes them. Serving them is shared/platform/docs_routes.py."""
 
 from __future__ import annotations
 
@@ -7,61 +7,16 @@ import importlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
-from fastapi import APIRouter, Response
-
-from shared.platform.asyncapi import build, package_version, title_of
-
-if TYPE_CHECKING:
-    from shared.platform.service import ServiceDefinition
+from shared.platform.asyncapi import build
+from shared.platform.definition import ServiceDefinition
+from shared.platform.docs_routes import dumps
+from shared.platform.service import create_app
+from shared.platform.settings import PlatformSettings
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "api"
 REGENERATE = "run `referrals docs --write` and commit docs/api/"
-
-
-def api_info(definition: ServiceDefinition) -> dict[str, str]:
-    """FastAPI's (so OpenAPI's) title, version and description for a service."""
-    api = definition.api
-    text = (api.summary + "\n\n" + api.description) if api else f"The {definition.name} service."
-    text += (
-        "\n\nThe events it publishes and consumes are described by its AsyncAPI document at "
-        "[`/asyncapi.json`](/asyncapi.json); both documents are also generated into the repository "
-        f"(`docs/api/{definition.name}/`) by `referrals docs --write`."
-    )
-    return {"title": title_of(definition), "version": package_version(), "description": text}
-
-
-# --- files and routes -----------------------------------------------------------------------------
-
-
-def dumps(document: dict[str, Any]) -> str:
-    """The stable text of a document: sorted keys, indent 2, trailing newline."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def docs_router(definition: ServiceDefinition) -> APIRouter:
-    """`/asyncapi.json` and `/asyncapi.yaml` (FastAPI itself serves `/openapi.json` and `/docs`)."""
-    router = APIRouter(tags=["docs"])
-    cached: dict[str, str] = {}
-
-    def text(kind: str) -> str:
-        if kind not in cached:
-            document = build(definition)
-            cached["json"] = dumps(document)
-            cached["yaml"] = yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
-        return cached[kind]
-
-    @router.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi_json() -> Response:
-        return Response(text("json"), media_type="application/json")
-
-    @router.get("/asyncapi.yaml", include_in_schema=False)
-    async def asyncapi_yaml() -> Response:
-        return Response(text("yaml"), media_type="application/yaml")
-
-    return router
 
 
 # --- generated into the repository (`referrals docs`) ---------------------------------------------
@@ -69,8 +24,6 @@ def docs_router(definition: ServiceDefinition) -> APIRouter:
 
 def _settings():
     """Settings for building an app only to read its OpenAPI: nothing is connected, no environment is read."""
-    from shared.platform.settings import PlatformSettings
-
     return PlatformSettings.model_construct(
         database_url="postgresql+asyncpg://docs@localhost/docs", kafka_bootstrap_servers="localhost:9092",
         auth_secret="not-used-for-generating-docs", log_level="WARNING",
@@ -83,8 +36,6 @@ def definition_of(service: str) -> ServiceDefinition:
 
 def openapi(definition: ServiceDefinition) -> dict[str, Any]:
     """The service's OpenAPI document, from its app as served (the lifespan is not started)."""
-    from shared.platform.service import create_app
-
     return create_app(definition, _settings()).openapi()
 
 

@@ -26,12 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from shared.platform.definition import Publication, ServiceApi, ServiceContext, ServiceDefinition
+from shared.platform.messaging.consumer import EventConsumer
 from shared.schemas import jsonschema, topics
 from shared.schemas.registry import EVENT_MODELS
 
 if TYPE_CHECKING:
     from shared.platform.messaging.consumer import RecordConsumer
-    from shared.platform.service import ServiceDefinition
+
+__all__ = ["Publication", "ServiceApi"]  # declared with the service definition; importable from here as before
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -76,16 +79,6 @@ DEAD_LETTER_HEADERS: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
-class Publication:
-    """Events a service publishes to one topic (through its outbox)."""
-
-    topic: str  # the base name; a `{parameter}` in it names a topic per value (see `parameters`)
-    event_types: tuple[str, ...]
-    description: str = ""
-    parameters: tuple[tuple[str, str], ...] = ()  # (name, description)
-
-
-@dataclass(frozen=True)
 class RecordMessage:
     """What a `RecordConsumer` that is not an `EventConsumer` reads: someone else's records, not our events."""
 
@@ -96,15 +89,6 @@ class RecordMessage:
     headers: tuple[tuple[str, str, bool], ...]  # (name, description, required)
     key: str
     content_type: str = "application/json"
-
-
-@dataclass(frozen=True)
-class ServiceApi:
-    """A service's API documentation: what it is for, and what it publishes."""
-
-    summary: str
-    description: str
-    publishes: tuple[Publication, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,9 +117,6 @@ def title_of(definition: ServiceDefinition) -> str:
 
 def subscriptions(definition: ServiceDefinition) -> list[Subscription]:
     """The service's consumers, built as the running service builds them, without connecting anything."""
-    from shared.platform.messaging.consumer import EventConsumer
-    from shared.platform.service import ServiceContext
-
     # Building a consumer only wires it: no engine, producer or settings are touched until it runs.
     ctx = ServiceContext(name=definition.name, settings=None, engine=None, producer=None,  # type: ignore[arg-type]
                          topics=topics.Topics(""))

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import sqlalchemy as sa
 import uvicorn
-from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.platform import health, metrics
-from shared.platform.api_docs import api_info, docs_router
-from shared.platform.asyncapi import ServiceApi
+from shared.platform.definition import ServiceContext, ServiceDefinition
+from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
-from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
@@ -37,49 +30,9 @@ from shared.platform.settings import PlatformSettings
 from shared.platform.tracing import configure_tracing, shutdown_tracing
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
+__all__ = ["ServiceContext", "ServiceDefinition", "create_app", "run"]  # the definition types are re-exported for services
+
 log = get_logger(__name__)
-
-
-@dataclass
-class ServiceContext:
-    """What a running service hands to its consumers and routes."""
-
-    name: str
-    settings: PlatformSettings
-    engine: AsyncEngine
-    producer: AIOKafkaProducer
-    topics: Topics
-    consumers: list[EventConsumer] = field(default_factory=list)
-    relay: OutboxRelay | None = None
-    lag_probes: dict[str, GroupLag] = field(default_factory=dict)  # by consumer group, opened by the first scrape
-
-    def consumer(self, group: str, topic: str, handlers: dict) -> EventConsumer:
-        """A subscriber of this service: its own group, its own dead-letter topic."""
-        return EventConsumer(
-            group=group,
-            topic=topic,
-            dead_letter_topic=self.topics.dead_letter(group),
-            handlers=handlers,
-            producer=self.producer,
-            settings=self.settings,
-        )
-
-
-@dataclass(frozen=True)
-class ServiceDefinition:
-    name: str
-    schema: str
-    migrations: Path
-    outbox: sa.Table
-    routers: list[APIRouter]
-    consumers: Callable[[ServiceContext], list[EventConsumer]]
-    background: Callable[[ServiceContext], list[Callable[[], Awaitable[None]]]] | None = None
-    # Runs once before the relay and subscribers start (e.g. topics the service publishes to).
-    startup: Callable[[ServiceContext], Awaitable[None]] | None = None
-    # Refreshes the service's own queue gauges from its database when Prometheus scrapes.
-    domain_gauges: Callable[[AsyncConnection], Awaitable[None]] | None = None
-    # What the service is for and what it publishes: its OpenAPI info and AsyncAPI document.
-    api: ServiceApi | None = None
 
 
 def create_app(definition: ServiceDefinition, settings: PlatformSettings | None = None) -> FastAPI:
