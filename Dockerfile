@@ -15,6 +15,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY services ./services
 COPY shared ./shared
+COPY referrals ./referrals
 # Non-editable install: the code lands in the venv's site-packages, /src is not needed at run time.
 RUN pip install --upgrade pip && pip install .
 

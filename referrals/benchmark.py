@@ -1,4 +1,4 @@
-"""`referrals benchmark outcomes`: load a large history of closed cases and time the reports.
+"""`referrals benchmark outcomes`: run outcomes' benchmark workload on a database of its own and print the figures.
 
 Figures are printed, not asserted: speed targets are for people to read and compare.
 """
@@ -6,115 +6,17 @@ Figures are printed, not asserted: speed targets are for people to read and comp
 from __future__ import annotations
 
 import asyncio
-import random
-import statistics
 import tempfile
-import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 
-from shared.platform.db import make_engine
-from shared.platform.migrations import upgrade_to_head
-
-PROGRAMMES = ["hackney-connect", "leicester-ageing-together", "brc-community-connectors", "demo", "other-scheme"]
-SOURCES = [("statutory", "nhs_gp"), ("self", "self_referral"), ("third_sector", "charity"),
-           ("statutory", "social_services"), ("provider_own_service", "outreach")]
-GROUPS = ["young_parent", "recently_bereaved", "separated", "no_children_at_home", "health_issues",
-          "mobility_limitations"]
-BANDS = ["18-24", "25-34", "35-49", "50-64", "65-74", "75-84", "85+"]
-CHUNK = 50_000
-
-
-async def load(database_url: str, cases: int, seed: int = 1) -> float:
-    rng = random.Random(seed)
-    workers = [uuid.uuid4() for _ in range(max(10, cases // 2000))]
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    conn = await asyncpg.connect(database_url)
-    began = time.perf_counter()
-    try:
-        for offset in range(0, cases, CHUNK):
-            referrals, case_rows, measures = [], [], []
-            for _ in range(min(CHUNK, cases - offset)):
-                referral, case = uuid.uuid4(), uuid.uuid4()
-                programme = rng.choice(PROGRAMMES)
-                received = start + timedelta(minutes=rng.randint(0, 60 * 24 * 700))
-                category, subcategory = rng.choice(SOURCES)
-                groups = rng.sample(GROUPS, rng.choice([0, 1, 1, 2, 3]))
-                referrals.append((referral, uuid.uuid4(), programme, "bench", category, subcategory,
-                                  rng.choice(BANDS), rng.choice(["female", "male", None]), groups, "E8", received,
-                                  "accepted", None, received + timedelta(hours=2)))
-                assigned = received + timedelta(days=rng.randint(0, 20))
-                closed = assigned + timedelta(days=rng.randint(5, 120))
-                contacts = rng.randint(0, 15)
-                worker = rng.choice(workers)
-                case_rows.append((case, referral, programme, worker, rng.choice(["connector", "volunteer"]),
-                                  received, assigned, assigned + timedelta(days=2) if contacts else None, closed,
-                                  rng.choice(["planned_end", "service_user_choice", "lost_contact", "other"]),
-                                  contacts, contacts * 30))
-                baseline = rng.randint(3, 9)
-                end = max(3, min(9, baseline + rng.choice([-3, -2, -2, -1, -1, 0, 0, 1])))
-                for timepoint, score in (("baseline", baseline), ("end", end)) + (
-                        (("follow_up", max(3, min(9, end + rng.choice([0, 1, 2])))),) if rng.random() < 0.1 else ()):
-                    category_ = "most_lonely" if score >= 8 else "lonely" if score >= 6 else "not_lonely"
-                    measures.append((case, "ucla3", timepoint, "1", programme, worker, float(score), category_,
-                                     closed))
-            await conn.copy_records_to_table(
-                "referral_facts", schema_name="outcomes", records=referrals,
-                columns=["referral_id", "person_id", "programme_id", "partner_id", "source_category",
-                         "source_subcategory", "age_band", "gender", "trigger_groups", "postcode_district",
-                         "received_at", "decision", "decision_reason", "decided_at"])
-            await conn.copy_records_to_table(
-                "case_facts", schema_name="outcomes", records=case_rows,
-                columns=["case_id", "referral_id", "programme_id", "worker_id", "worker_role", "opened_at",
-                         "assigned_at", "first_contact_at", "closed_at", "closure_reason", "contacts",
-                         "contact_minutes"])
-            await conn.copy_records_to_table(
-                "measures", schema_name="outcomes", records=measures,
-                columns=["case_id", "instrument", "timepoint", "instrument_version", "programme_id", "worker_id",
-                         "score", "category", "recorded_at"])
-        await conn.execute("ANALYZE outcomes.referral_facts; ANALYZE outcomes.case_facts; ANALYZE outcomes.measures")
-    finally:
-        await conn.close()
-    return time.perf_counter() - began
-
-
-async def time_reports(database_url: str, repeats: int = 3) -> list[tuple[str, float, float]]:
-    from services.outcomes.service_layer import reports
-
-    engine = make_engine(database_url)
-    cases = [
-        ("UCLA-3 change, one programme", lambda c: reports.change_report(c, programme_id="hackney-connect")),
-        ("UCLA-3 change, all programmes", lambda c: reports.change_report(c)),
-        ("... by referral source", lambda c: reports.change_report(c, programme_id="hackney-connect",
-                                                                    breakdown="source")),
-        ("... by trigger group", lambda c: reports.change_report(c, programme_id="brc-community-connectors",
-                                                                  breakdown="trigger_group")),
-        ("... one year, by contacts", lambda c: reports.change_report(
-            c, programme_id="demo", closed_from=datetime(2024, 6, 1, tzinfo=UTC),
-            closed_to=datetime(2025, 6, 1, tzinfo=UTC), breakdown="contacts")),
-        ("funnel, one programme", lambda c: reports.funnel(c, "hackney-connect", None, None)),
-        ("completeness, one programme", lambda c: reports.completeness(c, "leicester-ageing-together")),
-    ]
-    results = []
-    try:
-        async with engine.connect() as conn:
-            for name, run in cases:
-                timings = []
-                for _ in range(repeats):
-                    began = time.perf_counter()
-                    await run(conn)
-                    timings.append((time.perf_counter() - began) * 1000)
-                results.append((name, statistics.median(timings), max(timings)))
-    finally:
-        await engine.dispose()
-    return results
+from services.outcomes import benchmark as workload
 
 
 async def run(database_url: str | None, cases: int) -> int:
-    from shared.runtime.embedded import EmbeddedPostgres, free_port
+    from referrals.embedded import EmbeddedPostgres, free_port
 
     stop = None
     if not database_url:
@@ -129,13 +31,12 @@ async def run(database_url: str | None, cases: int) -> int:
         await admin.execute(f'CREATE DATABASE "{name}"')
         await admin.close()
         target = database_url.replace("+asyncpg", "").rsplit("/", 1)[0] + f"/{name}"
-        migrations = Path(__file__).resolve().parents[2] / "services" / "outcomes" / "adapters" / "migrations"
-        await upgrade_to_head(migrations, target, "outcomes")
+        await workload.prepare(target)
         print(f"loading {cases:,} closed cases (with start, end and some follow-up UCLA-3 scores) ...", flush=True)
-        seconds = await load(target, cases)
+        seconds = await workload.load(target, cases)
         print(f"loaded in {seconds:.1f} s ({cases / seconds:,.0f} cases/s)")
         print(f"\n{'report':<34} {'median ms':>10} {'max ms':>10}")
-        for report, median, worst in await time_reports(target):
+        for report, median, worst in await workload.time_reports(target):
             print(f"{report:<34} {median:>10.1f} {worst:>10.1f}")
         return 0
     finally:

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from shared.platform.messaging.kafka import ensure_topics
-from shared.runtime import demo
-from shared.runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
-from shared.runtime.launcher import SERVICES, start_services
+from referrals import demo
+from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
+from referrals.launcher import SERVICES, start_services
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 DATABASE_NAME = "referrals"
@@ -208,13 +208,13 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from shared.runtime import benchmark
+    from referrals import benchmark
 
     return benchmark.main(args.cases)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from shared.runtime import status
+    from referrals import status
 
     return status.command(args)
 
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("what", choices=["outcomes"])
     bench.add_argument("--cases", type=int, default=1_000_000)
     bench.set_defaults(func=cmd_benchmark)
-    from shared.runtime import status
+    from referrals import status
 
     watch = sub.add_parser("status", help="watch the operational queues (scrapes each service's /metrics)")
     status.add_arguments(watch)

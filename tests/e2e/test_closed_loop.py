@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from services.intake.service_layer.webhooks import verify
-from shared.runtime.embedded import free_port
+from referrals.embedded import free_port
 
 pytestmark = pytest.mark.e2e
 SECRET = "partner-webhook-secret-0123456789"

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.runtime.embedded import free_port
+from referrals.embedded import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ class ReferralsUp:
         demo_file = self.data_dir / "demo.json"
         before = demo_file.stat().st_mtime_ns if demo_file.exists() else None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.runtime.cli", "up", "--demo", "--data-dir", str(self.data_dir),
+            [sys.executable, "-m", "referrals.cli", "up", "--demo", "--data-dir", str(self.data_dir),
              "--port-base", str(self.port_base)],
             stdout=open(self.output, "ab"), stderr=subprocess.STDOUT, env=env,  # noqa: SIM115
         )
@@ -71,7 +71,7 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
     try:
         assert json.loads(running.read_text()) == {"services": demo["services"]}
         assert set(demo["services"]) == {"intake", "triage", "caseload", "outcomes"}
-        watched = subprocess.run([sys.executable, "-m", "shared.runtime.cli", "status", "--once", "--data-dir",
+        watched = subprocess.run([sys.executable, "-m", "referrals.cli", "status", "--once", "--data-dir",
                                   str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
         assert watched.returncode == 0 and "4 services, all up" in watched.stdout, watched.stdout + watched.stderr
         urls, creds = demo["services"], demo["credentials"]

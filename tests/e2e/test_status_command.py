@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.runtime.embedded import free_port
-from shared.runtime.launcher import SERVICES
+from referrals.embedded import free_port
+from referrals.launcher import SERVICES
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ PROGRAMME = "brc-community-connectors"  # its low-complexity cases go to volunte
 
 def status_command(system, *args: str, extra: tuple[str, ...] = ()) -> list[str]:
     services = [f"--service={name}={system.url(name)}" for name in SERVICES]
-    return [sys.executable, "-m", "shared.runtime.cli", "status", *args, *services, *extra]
+    return [sys.executable, "-m", "referrals.cli", "status", *args, *services, *extra]
 
 
 def run_status(system, *args: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:

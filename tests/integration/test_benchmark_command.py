@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 def test_benchmark_loads_cases_and_prints_report_latencies(infrastructure):
     env = {**os.environ, "DATABASE_URL": infrastructure.admin_database_url}
-    done = subprocess.run([sys.executable, "-m", "shared.runtime.cli", "benchmark", "outcomes", "--cases", "3000"],
+    done = subprocess.run([sys.executable, "-m", "referrals.cli", "benchmark", "outcomes", "--cases", "3000"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

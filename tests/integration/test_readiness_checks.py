@@ -9,7 +9,7 @@ import pytest
 from shared.platform.db import make_engine
 from shared.platform.health import broker_problem, database_problem
 from shared.platform.messaging.kafka import make_producer
-from shared.runtime.embedded import EmbeddedKafka, free_port
+from referrals.embedded import EmbeddedKafka, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 
 from shared.platform.settings import asyncpg_url
-from shared.runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
+from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 
 
 @dataclass

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.platform.auth import issue_staff_token
 from shared.platform.messaging.kafka import ensure_topics
-from shared.runtime.embedded import free_port
-from shared.runtime.launcher import SERVICES, ServiceProcess
+from referrals.embedded import free_port
+from referrals.launcher import SERVICES, ServiceProcess
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 from .infrastructure import Infrastructure

@@ -19,8 +19,8 @@ from referencing.jsonschema import DRAFT202012
 from shared.platform import api_docs, asyncapi
 from shared.platform.messaging.dead_letter import ConsumedRecord, dead_letter
 from shared.platform.service import create_app
-from shared.runtime.cli import main as cli
-from shared.runtime.launcher import SERVICES
+from referrals.cli import main as cli
+from referrals.launcher import SERVICES
 from shared.schemas import jsonschema, topics
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events.case import CaseOpened, WorkerRole

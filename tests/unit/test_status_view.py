@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from shared.runtime import cli
-from shared.runtime.embedded import free_port
-from shared.runtime.status import as_json, build_view, down, human_age, parse, render, render_service
+from referrals import cli
+from referrals.embedded import free_port
+from referrals.status import as_json, build_view, down, human_age, parse, render, render_service
 
 CASELOAD = """\
 # HELP referrals_waiting_list_depth People waiting for a worker
@@ -245,7 +245,7 @@ def test_readiness_problems_are_read_from_the_services_own_answer():
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from shared.runtime.status import readiness_problems
+    from referrals.status import readiness_problems
 
     class NotReady(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
