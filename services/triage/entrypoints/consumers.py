@@ -6,7 +6,7 @@ from functools import partial
 
 from services.triage.service_layer import handlers
 from services.triage.service_layer.rulebook import RuleBook
-from services.triage.service_layer.unit_of_work import TriageUnitOfWork
+from services.triage.adapters.unit_of_work import TriageUnitOfWork
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.service import ServiceContext
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from services.triage.domain.ruleset import RuleSet
 from services.triage.entrypoints.consumers import RULEBOOK
 from services.triage.service_layer import handlers
-from services.triage.service_layer.unit_of_work import TriageUnitOfWork
+from services.triage.adapters.unit_of_work import TriageUnitOfWork
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 

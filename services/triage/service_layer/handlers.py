@@ -14,7 +14,7 @@ from services.triage.domain.decide import TriageOutcome, decide, size_accepted
 from services.triage.domain.facts import ReferralFacts, facts_of
 from services.triage.domain.ruleset import RuleSet
 from services.triage.service_layer.rulebook import RuleBook
-from services.triage.service_layer.unit_of_work import TriageUnitOfWork
+from services.triage.adapters.unit_of_work import TriageUnitOfWork
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope
 from shared.schemas.events.referral import ReferralReceived

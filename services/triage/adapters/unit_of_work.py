@@ -1,3 +1,5 @@
+"""Triage's unit of work on PostgreSQL and the repository of its decisions: SQL, so it lives with the adapters."""
+
 from __future__ import annotations
 
 import uuid
