@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,31 +12,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.domain.matching import MatchResult, PersonKey
+from services.intake.domain.records import Partner, StoredReferral
 
 from . import tables as t
-
-
-@dataclass(frozen=True)
-class Partner:
-    id: str
-    name: str
-    allowed_programmes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class StoredReferral:
-    id: uuid.UUID
-    person_id: uuid.UUID
-    partner_id: str
-    partner_referral_id: str | None
-    programme_id: str
-    status: str
-    received_at: datetime
-    correlation_id: uuid.UUID
-    channel: str = "partner_api"
-    duplicate_of: uuid.UUID | None = None
-    previous_referral_id: uuid.UUID | None = None
-    self_reference: str | None = None
 
 
 class PartnerRepository:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.intake.adapters import fhir
-from services.intake.adapters.repository import Partner
+from services.intake.domain.records import Partner
 from services.intake.entrypoints.http import require_partner, uow_factory
 from services.intake.service_layer import partners, referrals
 from shared.platform.http import correlation_id_of

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy.exc import IntegrityError
 
-from services.intake.adapters.repository import Partner
+from services.intake.domain.records import Partner
 from services.intake.service_layer import batches, outreach, partners, referrals
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.auth import StaffPrincipal, require_staff

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from services.intake.adapters import tables as t
-from services.intake.adapters.repository import Partner
+from services.intake.domain.records import Partner
 from services.intake.domain.csv_rows import CsvMapping, RowError, column_for, row_to_submission
 from services.intake.service_layer import referrals
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from services.intake.adapters import tables as t
-from services.intake.adapters.repository import Partner
+from services.intake.domain.records import Partner
 from services.intake.domain import api_keys
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from services.intake.adapters.repository import StoredReferral
+from services.intake.domain.records import StoredReferral
 from services.intake.domain import matching, normalise
 from services.intake.domain.status import OPEN_STATUSES, ReferralStatus
 from services.intake.domain.submission import ReferralSubmission, age_on

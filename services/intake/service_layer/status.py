@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from services.intake.adapters.repository import StoredReferral
+from services.intake.domain.records import StoredReferral
 from services.intake.domain.status import TRIAGE_STATUS, ReferralStatus
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.messaging.consumer import Rejected
