@@ -382,9 +382,26 @@ def test_nhs_number_with_one_digit_changed_is_rejected(number: str, position: in
         normalise.nhs_number(mutated)
 
 
+def _ninth_digit_making_ten(first_eight: str) -> str | None:
+    """The ninth digit whose weighted sum leaves remainder 1 (check digit 10), if one of 0-9 does.
+
+    Built rather than filtered: only 1 in 11 random nine-digit starts has no check digit, and
+    filtering for them tripped Hypothesis's filter_too_much health check on a loaded machine.
+    """
+    total = sum(int(d) * w for d, w in zip(first_eight, [10, 9, 8, 7, 6, 5, 4, 3], strict=True))
+    ninth = (1 - total) * 6 % 11  # weight 2, and 6 is 2's inverse modulo 11
+    return None if ninth == 10 else first_eight + str(ninth)
+
+
+NINE_DIGITS_WITHOUT_A_CHECK_DIGIT = (
+    st.text(alphabet=string.digits, min_size=8, max_size=8).map(_ninth_digit_making_ten).filter(lambda s: s is not None)
+)
+
+
 @settings(PROPERTY, max_examples=50)
-@given(first_nine=NINE_DIGITS.filter(lambda s: nhs_check_digit(s) is None), last=st.sampled_from(string.digits))
+@given(first_nine=NINE_DIGITS_WITHOUT_A_CHECK_DIGIT, last=st.sampled_from(string.digits))
 def test_nhs_number_whose_check_digit_would_be_ten_is_rejected(first_nine: str, last: str) -> None:
+    assert nhs_check_digit(first_nine) is None  # the reference check agrees these nine digits have no check digit
     with pytest.raises(ValueError):
         normalise.nhs_number(first_nine + last)
 
