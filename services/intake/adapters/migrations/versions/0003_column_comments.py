@@ -19,11 +19,13 @@ COMMENTS = [
 ]
 
 
+
 def upgrade() -> None:
+    # Alembic writes COMMENT ON COLUMN (and quotes the text) for a comment-only alter_column.
     for table, column, comment in COMMENTS:
-        op.execute(f'COMMENT ON COLUMN "{S}"."{table}"."{column}" IS ' + "'" + comment.replace("'", "''") + "'")
+        op.alter_column(table, column, comment=comment, schema=S)
 
 
 def downgrade() -> None:
-    for table, column, _ in COMMENTS:
-        op.execute(f'COMMENT ON COLUMN "{S}"."{table}"."{column}" IS NULL')
+    for table, column, comment in COMMENTS:
+        op.alter_column(table, column, comment=None, existing_comment=comment, schema=S)
