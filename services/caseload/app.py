@@ -10,7 +10,7 @@ from services.caseload.entrypoints.consumers import build_consumers
 from services.caseload.entrypoints.http import router
 from services.caseload.service_layer.scheduler import run_forever
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
-from shared.platform.asyncapi import Publication, ServiceApi
+from shared.platform.definition import Publication, ServiceApi
 from shared.platform.service import ServiceContext, ServiceDefinition
 from shared.schemas import topics
 

@@ -10,7 +10,7 @@ from services.intake.adapters import gauges, tables
 from services.intake.entrypoints.consumers import build_consumers
 from services.intake.entrypoints.http import router
 from services.intake.service_layer.webhooks import WebhookDispatcher
-from shared.platform.asyncapi import Publication, ServiceApi
+from shared.platform.definition import Publication, ServiceApi
 from shared.platform.messaging.kafka import ensure_topic
 from shared.platform.service import ServiceContext, ServiceDefinition
 from shared.schemas import topics

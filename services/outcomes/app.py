@@ -7,7 +7,7 @@ from pathlib import Path
 from services.outcomes.adapters import tables
 from services.outcomes.entrypoints.consumers import build_consumers
 from services.outcomes.entrypoints.http import router
-from shared.platform.asyncapi import ServiceApi
+from shared.platform.definition import ServiceApi
 from shared.platform.service import ServiceDefinition
 
 API = ServiceApi(

@@ -8,7 +8,7 @@ from services.triage.adapters import gauges, tables
 from services.triage.entrypoints.consumers import build_consumers
 from services.triage.entrypoints.http import router
 from services.triage.service_layer.rulebook import load_shipped
-from shared.platform.asyncapi import Publication, ServiceApi
+from shared.platform.definition import Publication, ServiceApi
 from shared.platform.service import ServiceContext, ServiceDefinition
 from shared.schemas import topics
 

@@ -26,15 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shared.platform.definition import Publication, ServiceApi, ServiceContext, ServiceDefinition
+from shared.platform.definition import ServiceApi, ServiceContext, ServiceDefinition
 from shared.platform.messaging.consumer import EventConsumer
 from shared.schemas import jsonschema, topics
 from shared.schemas.registry import EVENT_MODELS
 
 if TYPE_CHECKING:
     from shared.platform.messaging.consumer import RecordConsumer
-
-__all__ = ["Publication", "ServiceApi"]  # declared with the service definition; importable from here as before
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"

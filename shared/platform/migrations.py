@@ -66,3 +66,14 @@ def run_env(context_module, target_metadata) -> None:
     with context_module.begin_transaction():
         context_module.run_migrations()
 
+
+
+def comment_columns(op, schema: str, comments: list[tuple[str, str, str]]) -> None:
+    """Write (table, column, comment) triples into the database; Alembic quotes the text."""
+    for table, column, comment in comments:
+        op.alter_column(table, column, comment=comment, schema=schema)
+
+
+def uncomment_columns(op, schema: str, comments: list[tuple[str, str, str]]) -> None:
+    for table, column, comment in comments:
+        op.alter_column(table, column, comment=None, existing_comment=comment, schema=schema)

@@ -5,6 +5,8 @@ Revises: caseload_0003
 """
 from alembic import op
 
+from shared.platform.migrations import comment_columns, uncomment_columns
+
 revision = "caseload_0004"
 down_revision = "caseload_0003"
 branch_labels = None
@@ -18,13 +20,9 @@ COMMENTS = [
 ]
 
 
-
 def upgrade() -> None:
-    # Alembic writes COMMENT ON COLUMN (and quotes the text) for a comment-only alter_column.
-    for table, column, comment in COMMENTS:
-        op.alter_column(table, column, comment=comment, schema=S)
+    comment_columns(op, S, COMMENTS)
 
 
 def downgrade() -> None:
-    for table, column, comment in COMMENTS:
-        op.alter_column(table, column, comment=None, existing_comment=comment, schema=S)
+    uncomment_columns(op, S, COMMENTS)
