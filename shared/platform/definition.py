@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
@@ -53,6 +54,9 @@ class ServiceContext:
     consumers: list[EventConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
     lag_probes: dict[str, GroupLag] = field(default_factory=dict)  # by consumer group, opened by the first scrape
+    # What the service's bootstrap wired (unit of work factory, rule book, clock): routes and
+    # consumers take their dependencies from here, never from module globals.
+    dependencies: Any = None
 
     def consumer(self, group: str, topic: str, handlers: dict) -> EventConsumer:
         """A subscriber of this service: its own group, its own dead-letter topic."""
@@ -77,6 +81,9 @@ class ServiceDefinition:
     background: Callable[[ServiceContext], list[Callable[[], Awaitable[None]]]] | None = None
     # Runs once before the relay and subscribers start (e.g. topics the service publishes to).
     startup: Callable[[ServiceContext], Awaitable[None]] | None = None
+    # Wires the service's dependencies from the running context (its bootstrap.py); the result is
+    # ctx.dependencies, built before startup, consumers and background jobs.
+    bootstrap: Callable[[ServiceContext], Any] | None = None
     # Refreshes the service's own queue gauges from its database when Prometheus scrapes.
     domain_gauges: Callable[[AsyncConnection], Awaitable[None]] | None = None
     # What the service is for and what it publishes: its OpenAPI info and AsyncAPI document.

@@ -63,6 +63,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         await producer.start()
         ctx = ServiceContext(definition.name, settings, engine, producer, topics)
         app.state.ctx = ctx
+        if definition.bootstrap:
+            ctx.dependencies = definition.bootstrap(ctx)
         if definition.startup is not None:
             await definition.startup(ctx)
         ctx.relay = OutboxRelay(

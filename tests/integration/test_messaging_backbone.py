@@ -17,7 +17,7 @@ from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.relay import OutboxRelay
 from shared.platform.messaging.tables import inbox_table, outbox_table
 from shared.platform.settings import PlatformSettings
-from shared.platform.uow import UnitOfWork
+from shared.platform.uow import SqlUnitOfWork
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events.triage import Decision, TriageDecided
 from shared.schemas.topics import TRIAGE_DECISIONS, Topics
@@ -77,13 +77,13 @@ async def test_relay_publishes_committed_events_in_order_keyed_by_aggregate(back
     written: dict[str, list[str]] = {str(a): [] for a in aggregates}
     for n in range(12):
         aggregate = aggregates[n % 3]
-        async with UnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+        async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
             envelope = await uow.emit(decided(aggregate, n), topic=TRIAGE_DECISIONS, subject=str(aggregate),
                                       correlation_id=uuid.uuid4())
             await uow.commit()
         written[str(aggregate)].append(str(envelope.id))
     # A unit of work that is not committed leaves nothing behind to publish.
-    async with UnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
         await uow.emit(decided(uuid.uuid4()), topic=TRIAGE_DECISIONS, subject="rolled-back",
                        correlation_id=uuid.uuid4())
 
@@ -112,7 +112,7 @@ async def test_relay_publishes_committed_events_in_order_keyed_by_aggregate(back
 async def test_relay_republishes_only_after_the_broker_lost_its_memory(backbone, infrastructure):
     engine, outbox, inbox, topics, producer, reader = backbone
     aggregate = uuid.uuid4()
-    async with UnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
         envelope = await uow.emit(decided(aggregate), topic=TRIAGE_DECISIONS, subject=str(aggregate),
                                   correlation_id=uuid.uuid4())
         await uow.commit()
@@ -152,12 +152,12 @@ async def test_inbox_claims_an_event_once_and_only_with_a_committed_transaction(
     engine, outbox, inbox, *_ = backbone
     envelope = new_envelope(decided(uuid.uuid4()), source="/tests", subject="s", correlation_id=uuid.uuid4())
 
-    async with UnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
         assert await uow.first_delivery("consumer-a", envelope)  # rolled back: no commit
-    async with UnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
         assert await uow.first_delivery("consumer-a", envelope)
         await uow.commit()
-    async with UnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
         assert not await uow.first_delivery("consumer-a", envelope)
         assert await uow.first_delivery("consumer-b", envelope)  # another consumer has its own claim
 

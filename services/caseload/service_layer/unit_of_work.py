@@ -12,12 +12,12 @@ from services.caseload.adapters.repository import (
     WorkerRepository,
 )
 from services.caseload.domain.model import CaseState
-from shared.platform.uow import UnitOfWork
+from shared.platform.uow import SqlUnitOfWork
 
 SOURCE = "/services/caseload"
 
 
-class CaseloadUnitOfWork(UnitOfWork):
+class CaseloadUnitOfWork(SqlUnitOfWork):
     cases: CaseRepository
     workers: WorkerRepository
     offers: OfferRepository

@@ -9,12 +9,12 @@ from services.intake.adapters.repository import (
     ReferralRepository,
     WebhookRepository,
 )
-from shared.platform.uow import UnitOfWork
+from shared.platform.uow import SqlUnitOfWork
 
 SOURCE = "/services/intake"
 
 
-class IntakeUnitOfWork(UnitOfWork):
+class IntakeUnitOfWork(SqlUnitOfWork):
     referrals: ReferralRepository
     partners: PartnerRepository
     persons: PersonRepository

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.triage.adapters import tables
-from shared.platform.uow import UnitOfWork
+from shared.platform.uow import SqlUnitOfWork
 
 SOURCE = "/services/triage"
 
@@ -25,7 +25,7 @@ class DecisionRepository:
         return dict(row._mapping) if row else None
 
 
-class TriageUnitOfWork(UnitOfWork):
+class TriageUnitOfWork(SqlUnitOfWork):
     decisions: DecisionRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
