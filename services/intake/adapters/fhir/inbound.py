@@ -146,12 +146,13 @@ def referral_from_fhir(
     *,
     default_programme_id: str | None,
     source_subcategory: str | None = "nhs_gp",
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[ReferralSubmission, str | None]:
     """Map a FHIR R4 referral (Bundle or lone ServiceRequest) to the canonical submission.
 
-    Returns ``(submission, partner_referral_id)``: the submission is a plain dict that
-    ``ReferralSubmission.model_validate`` accepts (its ``partner_referral_id`` is the
-    ServiceRequest's own identifier, also returned on its own, None if it has none).
+    Returns ``(submission, partner_referral_id)``: the submission is the validated
+    ``ReferralSubmission`` (its ``partner_referral_id`` is the ServiceRequest's own identifier,
+    also returned on its own, None if it has none). Only the fields the referral gave are set:
+    ``submission.model_dump(mode="json", exclude_unset=True)`` is the canonical JSON body.
 
     The programme is the ServiceRequest.performer identifier with system
     ``https://referrals.example/programme``, else ``default_programme_id`` (the partner's
@@ -188,8 +189,8 @@ def referral_from_fhir(
     if log.has_errors():
         raise FhirReferralError(log.issues)
     assert patient is not None  # no patient is an error above
-    try:  # a last check, so that the caller never meets a canonical validation error
-        ReferralSubmission.model_validate(submission)
+    try:  # the caller never meets a canonical validation error, only FHIR issues
+        validated = ReferralSubmission.model_validate(submission)
     except pydantic.ValidationError as exc:
         raise FhirReferralError([*log.issues, *_canonical_issues(exc, sr, patient)]) from None
-    return submission, partner_referral_id
+    return validated, partner_referral_id
