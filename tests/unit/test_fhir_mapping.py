@@ -69,6 +69,13 @@ def remove(bundle: dict[str, Any], resource_type: str) -> None:
     del bundle["entry"][index_of(bundle, resource_type)]
 
 
+def submitted(raw: bytes, **kwargs: Any) -> tuple[dict[str, Any], str | None]:
+    """``referral_from_fhir``'s submission as the FHIR entrypoint hands it on: a JSON-ready dict."""
+    submission, partner_referral_id = referral_from_fhir(raw, **kwargs)
+    assert isinstance(submission, ReferralSubmission)
+    return submission.model_dump(mode="json", exclude_unset=True), partner_referral_id
+
+
 def issues_of(raw: bytes, **kwargs: Any) -> list[FhirIssue]:
     kwargs.setdefault("default_programme_id", "default-programme")
     with pytest.raises(FhirReferralError) as caught:
@@ -85,7 +92,7 @@ def only(issues: list[FhirIssue]) -> FhirIssue:
 
 
 def test_gp_message_bundle_maps_every_field(bundle):
-    submission, partner_referral_id = referral_from_fhir(body(bundle), default_programme_id="ignored-default")
+    submission, partner_referral_id = submitted(body(bundle), default_programme_id="ignored-default")
 
     sr, patient = entry(bundle, "ServiceRequest"), entry(bundle, "Patient")
     role, practitioner, org = entry(bundle, "PractitionerRole"), entry(bundle, "Practitioner"), entry(bundle, "Organization")
@@ -147,7 +154,7 @@ def test_gp_message_bundle_maps_every_field(bundle):
 
 
 def test_lone_service_request_with_contained_patient_maps_every_field(lone):
-    submission, partner_referral_id = referral_from_fhir(body(lone), default_programme_id="partner-default")
+    submission, partner_referral_id = submitted(body(lone), default_programme_id="partner-default")
 
     patient = next(c for c in lone["contained"] if c["resourceType"] == "Patient")
     home = next(a for a in patient["address"] if a["use"] == "home")
@@ -199,7 +206,7 @@ def test_a_transaction_bundle_is_accepted(bundle):
     bundle["type"] = "transaction"
     for item in bundle["entry"]:
         item["request"] = {"method": "POST", "url": item["resource"]["resourceType"]}
-    submission, partner_referral_id = referral_from_fhir(body(bundle), default_programme_id=None)
+    submission, partner_referral_id = submitted(body(bundle), default_programme_id=None)
     assert partner_referral_id == entry(bundle, "ServiceRequest")["identifier"][0]["value"]
     assert submission["person"]["nhs_number"] == "9434765919"
 
@@ -215,7 +222,7 @@ def test_programme_from_a_performer_resolved_in_the_bundle(bundle):
         },
     })
     entry(bundle, "ServiceRequest")["performer"] = [{"reference": "urn:uuid:6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c"}]
-    submission, _ = referral_from_fhir(body(bundle), default_programme_id="partner-default")
+    submission, _ = submitted(body(bundle), default_programme_id="partner-default")
     assert submission["programme_id"] == "city-and-hackney-connectors"
 
 
@@ -227,7 +234,7 @@ def test_no_programme_and_no_default_is_required(lone):
 def test_reason_falls_back_to_the_coding_display(lone):
     lone["reasonCode"] = [{"coding": [{"system": "https://gp-system.example/reason", "code": "R1", "display": "Socially isolated"}]}]
     lone["note"] = [{"text": "Recently moved to the area"}]
-    submission, _ = referral_from_fhir(body(lone), default_programme_id="p")
+    submission, _ = submitted(body(lone), default_programme_id="p")
     assert submission["reason"] == "Socially isolated\nRecently moved to the area"
 
 
@@ -235,7 +242,7 @@ def test_interpreter_from_the_uk_core_communication_extension(bundle):
     patient = entry(bundle, "Patient")
     communication = by_url(patient, COMMUNICATION)[0]["extension"]
     next(e for e in communication if e["url"] == "interpreterRequired")["valueBoolean"] = True
-    submission, _ = referral_from_fhir(body(bundle), default_programme_id=None)
+    submission, _ = submitted(body(bundle), default_programme_id=None)
     assert submission["person"]["interpreter_needed"] is True
 
 
@@ -250,7 +257,7 @@ def test_interpreter_from_the_uk_core_communication_extension(bundle):
 )
 def test_source_subcategory(bundle, argument, ods_code, expected):
     entry(bundle, "Organization")["identifier"][0]["value"] = ods_code
-    submission, _ = referral_from_fhir(body(bundle), default_programme_id=None, source_subcategory=argument)
+    submission, _ = submitted(body(bundle), default_programme_id=None, source_subcategory=argument)
     assert submission["referrer"]["source_subcategory"] == expected
     assert submission["referrer"]["source_category"] == "statutory"
 
@@ -259,8 +266,24 @@ def test_a_non_gp_organisation_is_nhs_other_when_deciding(bundle):
     org = entry(bundle, "Organization")
     org["identifier"][0]["value"] = "RQX"
     org["type"] = [{"text": "NHS trust"}]
-    submission, _ = referral_from_fhir(body(bundle), default_programme_id=None, source_subcategory=None)
+    submission, _ = submitted(body(bundle), default_programme_id=None, source_subcategory=None)
     assert submission["referrer"]["source_subcategory"] == "nhs_other"
+
+
+@pytest.mark.parametrize("fixture", ["bundle", "lone"])
+def test_the_json_the_entrypoint_hands_on_validates_to_the_same_submission(fixture, request):
+    # The FHIR entrypoint passes model_dump(mode="json", exclude_unset=True) to referrals.submit,
+    # which validates it again: that must give the very submission the mapping returned, also
+    # where the canonical model normalises (a name in capitals, an email domain in capitals).
+    resource = request.getfixturevalue(fixture)
+    patient = entry(resource, "Patient") if fixture == "bundle" else resource["contained"][0]
+    patient["name"] = [{"use": "official", "given": ["MARGARET"], "family": "WHITFIELD-JONES"}]
+    patient["telecom"] = [{"system": "email", "value": "m.whitfield@EXAMPLE.org"}]
+    submission, _ = referral_from_fhir(body(resource), default_programme_id="p")
+    handed_on = submission.model_dump(mode="json", exclude_unset=True)
+    assert ReferralSubmission.model_validate(handed_on) == submission
+    assert (handed_on["person"]["given_name"], handed_on["person"]["email"]) == ("Margaret", "m.whitfield@example.org")
+    assert "contact_preferences" not in handed_on  # only what the referral gave
 
 
 def test_a_source_subcategory_outside_statutory_is_a_programming_error(bundle):
@@ -271,7 +294,7 @@ def test_a_source_subcategory_outside_statutory_is_a_programming_error(bundle):
 def test_consent_referenced_but_held_by_the_sender_counts(bundle):
     remove(bundle, "Consent")
     entry(bundle, "ServiceRequest")["supportingInfo"] = [{"reference": "Consent/gp-held-consent-1"}]
-    submission, _ = referral_from_fhir(body(bundle), default_programme_id=None)
+    submission, _ = submitted(body(bundle), default_programme_id=None)
     assert submission["consent"] == {"to_referral": True}
 
 
@@ -412,7 +435,7 @@ def test_patient_value_issues(bundle, change, code, suffix):
 
 def test_a_partial_birth_date_is_left_out(bundle):
     entry(bundle, "Patient")["birthDate"] = "1948"
-    submission, _ = referral_from_fhir(body(bundle), default_programme_id=None)
+    submission, _ = submitted(body(bundle), default_programme_id=None)
     assert "date_of_birth" not in submission["person"]
     ReferralSubmission.model_validate(submission)
 

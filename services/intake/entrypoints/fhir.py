@@ -31,7 +31,8 @@ async def _receive(request: Request, partner: Partner) -> JSONResponse:
     default_programme = partner.allowed_programmes[0] if len(partner.allowed_programmes) == 1 else None
     ufw = uow_factory(request)
     try:
-        data, _ = fhir.referral_from_fhir(body, default_programme_id=default_programme)
+        submission, _ = fhir.referral_from_fhir(body, default_programme_id=default_programme)
+        data = submission.model_dump(mode="json", exclude_unset=True)  # the fields the referral gave
     except fhir.FhirReferralError as error:
         await referrals.store_rejected(
             ufw, partner_id=partner.id, channel="fhir", body=body, correlation_id=correlation_id,
