@@ -6,10 +6,10 @@ from functools import partial
 from pathlib import Path
 
 from services.caseload.adapters import gauges, tables
+from services.caseload.bootstrap import bootstrap
 from services.caseload.entrypoints.consumers import build_consumers
 from services.caseload.entrypoints.http import router
 from services.caseload.service_layer.scheduler import run_forever
-from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.definition import Publication, ServiceApi
 from shared.platform.service import ServiceContext, ServiceDefinition
 from shared.schemas import topics
@@ -39,7 +39,7 @@ API = ServiceApi(
 
 
 def background(ctx: ServiceContext):
-    return [partial(run_forever, partial(CaseloadUnitOfWork, ctx.engine))]
+    return [partial(run_forever, ctx.dependencies.uow)]
 
 
 DEFINITION = ServiceDefinition(
@@ -48,6 +48,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "adapters" / "migrations",
     outbox=tables.outbox,
     routers=[router],
+    bootstrap=bootstrap,
     consumers=build_consumers,
     domain_gauges=gauges.refresh,
     background=background,

@@ -118,6 +118,8 @@ def subscriptions(definition: ServiceDefinition) -> list[Subscription]:
     # Building a consumer only wires it: no engine, producer or settings are touched until it runs.
     ctx = ServiceContext(name=definition.name, settings=None, engine=None, producer=None,  # type: ignore[arg-type]
                          topics=topics.Topics(""))
+    if definition.bootstrap:  # wiring only: nothing it builds connects until used
+        ctx.dependencies = definition.bootstrap(ctx)
     found = []
     for consumer in definition.consumers(ctx):
         if isinstance(consumer, EventConsumer):

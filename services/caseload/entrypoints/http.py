@@ -1,19 +1,24 @@
-"""Caseload's HTTP API (staff): workers, offers, the waiting list, and each case's lifecycle."""
+"""Caseload's HTTP API (staff): workers, offers, the waiting list, and each case's lifecycle.
+
+Routes turn requests into commands and results into responses; refusals come back
+from the service layer by kind (not found, not allowed) and become 404 and 409 here.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
+from services.caseload.bootstrap import Caseload
 from services.caseload.domain.model import ContactKind, NotAllowed
-from services.caseload.service_layer import handlers
-from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from services.caseload.service_layer import commands as c
+from services.caseload.service_layer import queries
+from services.caseload.service_layer.errors import NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.schemas.events.case import ClosureReason, WorkerRole
 from shared.schemas.events.common import MeasureResponse
@@ -23,17 +28,15 @@ MANAGE = ("admin", "coordinator")
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
 
 
-def uow_factory(request: Request):
-    return partial(CaseloadUnitOfWork, request.app.state.ctx.engine)
+def caseload(request: Request) -> Caseload:
+    return request.app.state.ctx.dependencies
 
 
 async def _guard(call):
     try:
         return await call
-    except handlers.CaseNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case") from None
-    except handlers.OfferNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such offer") from None
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     except NotAllowed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
 
@@ -64,46 +67,32 @@ class NewWorker(WorkerFields):
 
 
 @router.post("/v1/workers", tags=["workers"], status_code=201)
-async def create_worker(body: NewWorker, request: Request, _: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+async def create_worker(body: NewWorker, deps: Caseload = Depends(caseload),
+                        principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
     worker_id = uuid.uuid4()
-    values = body.model_dump(mode="python", exclude_none=True)
-    async with uow_factory(request)() as uow:
-        await uow.workers.add(id=worker_id, **values)
-        await handlers.assign_waiting(uow, body.programme_id, datetime.now(UTC))
-        await uow.commit()
+    details = body.model_dump(mode="python", exclude_none=True, exclude={"programme_id"})
+    await deps.handle(c.AddWorker(principal.subject, worker_id, body.programme_id, details))
     return {"id": str(worker_id), **body.model_dump(mode="json")}
 
 
 @router.patch("/v1/workers/{worker_id}", tags=["workers"])
-async def update_worker(worker_id: uuid.UUID, body: WorkerFields, request: Request,
-                        _: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
-    values = body.model_dump(mode="python", exclude_none=True)
-    async with uow_factory(request)() as uow:
-        worker = await uow.workers.get(worker_id)
-        if worker is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such worker")
-        if "capacity_hours" in values and values["capacity_hours"] < worker["load_hours"]:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="capacity below the hours already assigned: "
-                                "transfer cases first")
-        await uow.workers.update(worker_id, **values)
-        await handlers.assign_waiting(uow, worker["programme_id"], datetime.now(UTC))
-        await uow.commit()
-        return {**worker, **values}
+async def update_worker(worker_id: uuid.UUID, body: WorkerFields, deps: Caseload = Depends(caseload),
+                        principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+    details = body.model_dump(mode="python", exclude_none=True)
+    return await _guard(deps.handle(c.UpdateWorker(principal.subject, worker_id, details)))
 
 
 @router.get("/v1/workers", tags=["workers"])
-async def list_workers(request: Request, programme_id: str | None = None,
+async def list_workers(programme_id: str | None = None, deps: Caseload = Depends(caseload),
                        _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
-    async with uow_factory(request)() as uow:
-        return await uow.workers.list(programme_id)
+    return await queries.workers(deps.uow(), programme_id)
 
 
 @router.get("/v1/workers/{worker_id}/offers", tags=["offers"])
-async def worker_offers(worker_id: uuid.UUID, request: Request, _: StaffPrincipal = Depends(require_staff(*CASEWORK))
-                        ) -> list[dict]:
+async def worker_offers(worker_id: uuid.UUID, deps: Caseload = Depends(caseload),
+                        _: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> list[dict]:
     """The worker's open offers (also on the caseload.offers topic, keyed by worker id)."""
-    async with uow_factory(request)() as uow:
-        return await uow.offers.for_worker(worker_id)
+    return await queries.open_offers(deps.uow(), worker_id)
 
 
 class OfferResponse(BaseModel):
@@ -111,23 +100,22 @@ class OfferResponse(BaseModel):
 
 
 @router.post("/v1/offers/{offer_id}/accept", tags=["offers"])
-async def accept_offer(offer_id: uuid.UUID, request: Request,
+async def accept_offer(offer_id: uuid.UUID, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(handlers.respond_to_offer(uow_factory(request), offer_id, accept=True, reason=None,
-                                                  actor=principal.subject))
+    return await _guard(deps.handle(c.AcceptOffer(principal.subject, offer_id)))
 
 
 @router.post("/v1/offers/{offer_id}/decline", tags=["offers"])
-async def decline_offer(offer_id: uuid.UUID, body: OfferResponse, request: Request,
+async def decline_offer(offer_id: uuid.UUID, body: OfferResponse, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(handlers.respond_to_offer(uow_factory(request), offer_id, accept=False, reason=body.reason,
-                                                  actor=principal.subject))
+    return await _guard(deps.handle(c.DeclineOffer(principal.subject, offer_id, body.reason)))
 
 
 @router.get("/v1/waiting-list", tags=["waiting list"])
-async def waiting_list(request: Request, programme_id: str, _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+async def waiting_list(programme_id: str, deps: Caseload = Depends(caseload),
+                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
-    return await handlers.waiting_list(uow_factory(request), programme_id)
+    return await queries.waiting_list(deps.uow(), programme_id)
 
 
 class Settings(BaseModel):
@@ -141,54 +129,32 @@ class Settings(BaseModel):
 
 
 @router.put("/v1/programmes/{programme_id}/settings", tags=["settings"])
-async def put_settings(programme_id: str, body: Settings, request: Request,
-                       _: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
-    async with uow_factory(request)() as uow:
-        await uow.settings.put(programme_id, body.model_dump())
-        await uow.commit()
-    return {"programme_id": programme_id, **body.model_dump()}
+async def put_settings(programme_id: str, body: Settings, deps: Caseload = Depends(caseload),
+                       principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+    return await deps.handle(c.SetProgrammeSettings(principal.subject, programme_id, body.model_dump()))
 
 
 # --- cases ------------------------------------------------------------------------------------------
 
 
 @router.get("/v1/cases", tags=["cases"])
-async def find_cases(request: Request, referral_id: uuid.UUID | None = Query(default=None),
+async def find_cases(referral_id: uuid.UUID | None = Query(default=None),
                      worker_id: uuid.UUID | None = Query(default=None), status_: str | None = Query(default=None,
                                                                                                   alias="status"),
-                     _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
-    async with uow_factory(request)() as uow:
-        return await uow.cases.find(referral_id=referral_id, worker_id=worker_id, status=status_)
+                     deps: Caseload = Depends(caseload), _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+    return await queries.find_cases(deps.uow(), referral_id=referral_id, worker_id=worker_id, status=status_)
 
 
 @router.get("/v1/cases/{case_id}", tags=["cases"])
-async def get_case(case_id: uuid.UUID, request: Request, _: StaffPrincipal = Depends(require_staff())) -> dict:
-    async with uow_factory(request)() as uow:
-        case = await uow.cases.get(case_id)
-        if case is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
-        state = await handlers.state_of(uow, case)
-        events = await uow.cases.events(case_id)
-    measures = [e["data"]["measure"] for e in events if e["event_type"] == "case.measure_recorded"]
-    taken = {(m["instrument"], m["timepoint"]) for m in measures}
-    due = []
-    if state.contacts and ("ucla3", "baseline") not in taken:
-        due.append("baseline")
-    if state.status.value == "closed" and ("ucla3", "end") not in taken:
-        due.append("end")
-    if case["follow_up_requested_at"] and not state.follow_up_recorded:
-        due.append("follow_up")
-    return {**case, "status": state.status.value, "contact_count": state.contacts, "attempts": state.attempts,
-            "goals": state.goals, "signposts": state.signposts, "budget_weeks": state.budget_weeks,
-            "budget_sessions": state.budget_sessions, "sessions_used": state.contacts, "extensions": state.extensions,
-            "reviewed": state.reviewed, "measures": measures, "measures_due": due,
-            "first_contact_deadline_missed": state.first_contact_deadline_missed}
+async def get_case(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
+                   _: StaffPrincipal = Depends(require_staff())) -> dict:
+    return await _guard(queries.case_summary(deps.uow(), case_id))
 
 
 @router.get("/v1/cases/{case_id}/events", tags=["cases"])
-async def case_events(case_id: uuid.UUID, request: Request, _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
-    async with uow_factory(request)() as uow:
-        return await uow.cases.events(case_id)
+async def case_events(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
+                      _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+    return await queries.case_events(deps.uow(), case_id)
 
 
 class NewContact(BaseModel):
@@ -200,11 +166,11 @@ class NewContact(BaseModel):
 
 
 @router.post("/v1/cases/{case_id}/contacts", tags=["cases"], status_code=201)
-async def add_contact(case_id: uuid.UUID, body: NewContact, request: Request,
+async def add_contact(case_id: uuid.UUID, body: NewContact, deps: Caseload = Depends(caseload),
                       principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    count = await _guard(handlers.record_contact(
-        uow_factory(request), case_id, kind=body.kind.value, minutes=body.minutes, travel_minutes=body.travel_minutes,
-        successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC), recorded_by=principal.subject))
+    count = await _guard(deps.handle(c.RecordContact(
+        principal.subject, case_id, kind=body.kind.value, minutes=body.minutes, travel_minutes=body.travel_minutes,
+        successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC))))
     return {"case_id": str(case_id), "contact_count": count}
 
 
@@ -248,76 +214,72 @@ class Transfer(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
 
 
-def _change(action: str, case_id: uuid.UUID, request: Request, principal: StaffPrincipal, **details):
-    return _guard(handlers.change(uow_factory(request), case_id, action, principal.subject, **details))
-
-
 @router.post("/v1/cases/{case_id}/goals", tags=["cases"], status_code=201)
-async def add_goal(case_id: uuid.UUID, body: Goal, request: Request,
+async def add_goal(case_id: uuid.UUID, body: Goal, deps: Caseload = Depends(caseload),
                    principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("goal", case_id, request, principal, description=body.description)
+    return await _guard(deps.handle(c.SetGoal(principal.subject, case_id, body.description)))
 
 
 @router.post("/v1/cases/{case_id}/goals/{goal_id}/progress", tags=["cases"])
-async def goal_progress(case_id: uuid.UUID, goal_id: uuid.UUID, body: GoalProgress, request: Request,
+async def goal_progress(case_id: uuid.UUID, goal_id: uuid.UUID, body: GoalProgress, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("goal_progress", case_id, request, principal, goal_id=goal_id, progress=body.progress)
+    return await _guard(deps.handle(c.ProgressGoal(principal.subject, case_id, goal_id, body.progress)))
 
 
 @router.post("/v1/cases/{case_id}/signposts", tags=["cases"], status_code=201)
-async def add_signpost(case_id: uuid.UUID, body: Signpost, request: Request,
+async def add_signpost(case_id: uuid.UUID, body: Signpost, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("signpost", case_id, request, principal, destination=body.destination, category=body.category)
+    return await _guard(deps.handle(c.Signpost(principal.subject, case_id, body.destination, body.category)))
 
 
 @router.post("/v1/cases/{case_id}/signposts/{signpost_id}/take-up", tags=["cases"])
-async def signpost_take_up(case_id: uuid.UUID, signpost_id: uuid.UUID, body: TakeUp, request: Request,
+async def signpost_take_up(case_id: uuid.UUID, signpost_id: uuid.UUID, body: TakeUp, deps: Caseload = Depends(caseload),
                            principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("take_up", case_id, request, principal, signpost_id=signpost_id, taken_up=body.taken_up)
+    return await _guard(deps.handle(c.RecordTakeUp(principal.subject, case_id, signpost_id, body.taken_up)))
 
 
 @router.post("/v1/cases/{case_id}/unmet-needs", tags=["cases"], status_code=201)
-async def unmet_need(case_id: uuid.UUID, body: UnmetNeed, request: Request,
+async def unmet_need(case_id: uuid.UUID, body: UnmetNeed, deps: Caseload = Depends(caseload),
                      principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("unmet_need", case_id, request, principal, need=body.need)
+    return await _guard(deps.handle(c.RecordUnmetNeed(principal.subject, case_id, body.need)))
 
 
 @router.post("/v1/cases/{case_id}/review", tags=["cases"])
-async def review(case_id: uuid.UUID, body: Review, request: Request,
+async def review(case_id: uuid.UUID, body: Review, deps: Caseload = Depends(caseload),
                  principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("review", case_id, request, principal, outcome=body.outcome)
+    return await _guard(deps.handle(c.ReviewCase(principal.subject, case_id, body.outcome)))
 
 
 @router.post("/v1/cases/{case_id}/extend", tags=["cases"])
-async def extend(case_id: uuid.UUID, body: Extension, request: Request,
+async def extend(case_id: uuid.UUID, body: Extension, deps: Caseload = Depends(caseload),
                  principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("extend", case_id, request, principal, **body.model_dump())
+    return await _guard(deps.handle(c.ExtendCase(principal.subject, case_id, **body.model_dump())))
 
 
 @router.post("/v1/cases/{case_id}/hold", tags=["cases"])
-async def hold(case_id: uuid.UUID, body: Hold, request: Request,
+async def hold(case_id: uuid.UUID, body: Hold, deps: Caseload = Depends(caseload),
                principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("hold", case_id, request, principal, reason=body.reason)
+    return await _guard(deps.handle(c.PutOnHold(principal.subject, case_id, body.reason)))
 
 
 @router.post("/v1/cases/{case_id}/resume", tags=["cases"])
-async def resume(case_id: uuid.UUID, request: Request,
+async def resume(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
                  principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _change("resume", case_id, request, principal)
+    return await _guard(deps.handle(c.ResumeCase(principal.subject, case_id)))
 
 
 @router.post("/v1/cases/{case_id}/transfer", tags=["cases"])
-async def transfer(case_id: uuid.UUID, body: Transfer, request: Request,
+async def transfer(case_id: uuid.UUID, body: Transfer, deps: Caseload = Depends(caseload),
                    principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
-    return await _change("transfer", case_id, request, principal, to_worker_id=body.to_worker_id, reason=body.reason)
+    return await _guard(deps.handle(c.TransferCase(principal.subject, case_id, body.to_worker_id, body.reason)))
 
 
 @router.post("/v1/cases/{case_id}/measures", tags=["cases"], status_code=201)
-async def add_measure(case_id: uuid.UUID, body: MeasureResponse, request: Request,
+async def add_measure(case_id: uuid.UUID, body: MeasureResponse, deps: Caseload = Depends(caseload),
                       principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
     if (body.items is None) == (body.not_collected_reason is None):
         raise HTTPException(422, detail="give either the item responses or why the measure was not collected")
-    return await _guard(handlers.record_measure(uow_factory(request), case_id, body, principal.subject))
+    return await _guard(deps.handle(c.RecordMeasure(principal.subject, case_id, body)))
 
 
 class Closure(BaseModel):
@@ -326,7 +288,6 @@ class Closure(BaseModel):
 
 
 @router.post("/v1/cases/{case_id}/close", tags=["cases"])
-async def close_case(case_id: uuid.UUID, body: Closure, request: Request,
+async def close_case(case_id: uuid.UUID, body: Closure, deps: Caseload = Depends(caseload),
                      principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(handlers.close_case(uow_factory(request), case_id, reason=body.reason, measures=body.measures,
-                                            actor=principal.subject))
+    return await _guard(deps.handle(c.CloseCase(principal.subject, case_id, body.reason, body.measures)))

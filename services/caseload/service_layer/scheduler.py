@@ -7,7 +7,7 @@ import asyncio
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from services.caseload.service_layer.handlers import run_timers
+from services.caseload.service_layer.timers import run_timers
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)

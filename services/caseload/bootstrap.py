@@ -1,0 +1,29 @@
+"""Caseload's wiring: the one place that chooses the unit of work and hands it to routes,
+consumers and timers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from services.caseload.adapters.unit_of_work import SqlCaseloadUnitOfWork
+from services.caseload.service_layer import handlers
+from services.caseload.service_layer.commands import Command
+from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.definition import ServiceContext
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """What caseload's entrypoints are given: a fresh unit of work per use, and the command handlers."""
+
+    uow: Callable[[], CaseloadUnitOfWork]
+
+    async def handle(self, command: Command) -> Any:
+        return await handlers.handle(command, self.uow())
+
+
+def bootstrap(ctx: ServiceContext) -> Caseload:
+    return Caseload(uow=partial(SqlCaseloadUnitOfWork, ctx.engine))

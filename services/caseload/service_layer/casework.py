@@ -1,0 +1,170 @@
+"""A case's life once a worker has it: contacts, goals, signposts, reviews, holds, transfers,
+measures and closure. One handler per command; the case checks its own rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.caseload.domain.case import Case
+from services.caseload.service_layer import commands as c
+from services.caseload.service_layer.assignment import assign_waiting
+from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.recording import store
+from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+
+
+async def _case(uow: CaseloadUnitOfWork, case_id) -> Case:
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
+
+
+def _result(case: Case, **extra: Any) -> dict[str, Any]:
+    return {"case_id": str(case.id), "status": case.status.value, **extra}
+
+
+async def _worker_role(uow: CaseloadUnitOfWork, case: Case) -> str | None:
+    return (await uow.workers.get(case.worker_id))["role"] if case.worker_id else None
+
+
+async def record_contact(cmd: c.RecordContact, uow: CaseloadUnitOfWork) -> int:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.record_contact(kind=cmd.kind, minutes=cmd.minutes, travel_minutes=cmd.travel_minutes,
+                            successful=cmd.successful, occurred_at=cmd.occurred_at, recorded_by=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return case.state.contacts
+
+
+async def set_goal(cmd: c.SetGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        event = case.set_goal(cmd.description, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case, goal_id=str(event.goal_id))
+
+
+async def progress_goal(cmd: c.ProgressGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.progress_goal(cmd.goal_id, cmd.progress, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def signpost(cmd: c.Signpost, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        event = case.signpost(cmd.destination, cmd.category, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case, signpost_id=str(event.signpost_id))
+
+
+async def record_take_up(cmd: c.RecordTakeUp, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.record_take_up(cmd.signpost_id, cmd.taken_up, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def record_unmet_need(cmd: c.RecordUnmetNeed, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.record_unmet_need(cmd.need, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def review(cmd: c.ReviewCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.review(cmd.outcome, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def extend(cmd: c.ExtendCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.extend(cmd.extra_weeks, cmd.extra_sessions, cmd.reason, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def put_on_hold(cmd: c.PutOnHold, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        now = datetime.now(UTC)
+        case.put_on_hold(cmd.reason, now=now, actor=cmd.actor)
+        await store(uow, case)
+        # A case on hold frees its hours for someone waiting; the worker keeps the case.
+        await uow.workers.release(case.worker_id, case.hours)
+        await assign_waiting(uow, case.programme_id, now)
+        await uow.commit()
+        return _result(case)
+
+
+async def resume(cmd: c.ResumeCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.check_can_resume()
+        has_room = await uow.workers.reserve(case.worker_id, case.hours)
+        case.resume(worker_has_room=has_room, now=datetime.now(UTC), actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        target = await uow.workers.get(cmd.to_worker_id)
+        target_programme = target["programme_id"] if target else None
+        case.check_transfer(cmd.to_worker_id, target_programme)
+        from_worker, moves_hours = case.worker_id, case.holds_capacity
+        has_room = await uow.workers.reserve(cmd.to_worker_id, case.hours) if moves_hours else True
+        case.transfer(cmd.to_worker_id, cmd.reason, target_programme_id=target_programme, target_has_room=has_room,
+                      now=datetime.now(UTC), actor=cmd.actor)
+        if moves_hours:
+            await uow.workers.release(from_worker, case.hours)
+        await store(uow, case)
+        await uow.commit()
+        return _result(case)
+
+
+async def record_measure(cmd: c.RecordMeasure, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        case.record_measure(cmd.measure, worker_role=await _worker_role(uow, case), now=datetime.now(UTC),
+                            actor=cmd.actor)
+        await store(uow, case)
+        await uow.commit()
+        return {"case_id": str(case.id), "instrument": cmd.measure.instrument.value,
+                "timepoint": cmd.measure.timepoint.value}
+
+
+async def close(cmd: c.CloseCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        case = await _case(uow, cmd.case_id)
+        now = datetime.now(UTC)
+        settings = await uow.settings.get(case.programme_id)
+        gave_back_hours = not case.holds_capacity  # a case on hold already gave its hours and slot back
+        case.close(cmd.reason, cmd.measures, worker_role=await _worker_role(uow, case), now=now, actor=cmd.actor,
+                   follow_up_months=settings["follow_up_months"])
+        await store(uow, case)
+        if not gave_back_hours:
+            await uow.workers.release(case.worker_id, case.hours)
+        await assign_waiting(uow, case.programme_id, now)
+        await uow.commit()
+        return {**case.snapshot(), "contact_count": case.state.contacts}

@@ -1,0 +1,30 @@
+"""What the caseload service layer refuses, by kind; the entrypoints decide how to say so."""
+
+from __future__ import annotations
+
+from services.caseload.domain.model import NotAllowed
+
+
+class NotFound(Exception):
+    """The command names something that does not exist; the message says what."""
+
+
+class CaseNotFound(NotFound):
+    def __init__(self, case_id) -> None:
+        super().__init__("no such case")
+        self.case_id = case_id
+
+
+class OfferNotFound(NotFound):
+    def __init__(self, offer_id) -> None:
+        super().__init__("no such offer")
+        self.offer_id = offer_id
+
+
+class WorkerNotFound(NotFound):
+    def __init__(self, worker_id) -> None:
+        super().__init__("no such worker")
+        self.worker_id = worker_id
+
+
+__all__ = ["CaseNotFound", "NotAllowed", "NotFound", "OfferNotFound", "WorkerNotFound"]

@@ -1,0 +1,77 @@
+"""What staff read: the waiting list in offer order, a case with what is due on it, workers, offers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.caseload.domain import model
+from services.caseload.domain.case import Case
+from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+
+
+async def waiting_list(uow: CaseloadUnitOfWork, programme_id: str) -> list[dict[str, Any]]:
+    """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
+    now = datetime.now(UTC)
+    async with uow:
+        settings = await uow.settings.get(programme_id)
+        cases = model.waiting_order(await uow.cases.waiting_entries(programme_id), now, settings["ageing_days"])
+        closures = await uow.cases.closures_since(programme_id, now - timedelta(days=28))
+        workers = await uow.workers.active_count(programme_id)
+    return [{"position": i, "case_id": c["id"], "referral_id": c["referral_id"], "priority": c["priority"],
+             "effective_priority": model.effective_priority(c["priority"], c["waiting_since"], now,
+                                                            settings["ageing_days"]),
+             "waiting_since": c["waiting_since"], "waited_days": round((now - c["waiting_since"]).total_seconds() / 86400, 2),
+             "estimated_wait_days": model.estimate_wait_days(i, closures, workers),
+             "expected_weekly_hours": c["expected_weekly_hours"], "lead_role": c["lead_role"]}
+            for i, c in enumerate(cases, start=1)]
+
+
+def _measures_due(case: Case, measures: list[dict[str, Any]]) -> list[str]:
+    taken = {(m["instrument"], m["timepoint"]) for m in measures}
+    due = []
+    if case.state.contacts and ("ucla3", "baseline") not in taken:
+        due.append("baseline")
+    if case.status == model.CaseStatus.CLOSED and ("ucla3", "end") not in taken:
+        due.append("end")
+    if case.follow_up_requested_at and not case.state.follow_up_recorded:
+        due.append("follow_up")
+    return due
+
+
+async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID) -> dict[str, Any]:
+    """The case as its worker sees it: its fields, where it stands, and the measures due."""
+    async with uow:
+        case = await uow.cases.get(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        events = await uow.views.events(case_id)
+    state = case.state
+    measures = [e["data"]["measure"] for e in events if e["event_type"] == "case.measure_recorded"]
+    return {**case.snapshot(), "contact_count": state.contacts, "attempts": state.attempts,
+            "goals": state.goals, "signposts": state.signposts, "budget_weeks": state.budget_weeks,
+            "budget_sessions": state.budget_sessions, "sessions_used": state.contacts, "extensions": state.extensions,
+            "reviewed": state.reviewed, "measures": measures, "measures_due": _measures_due(case, measures),
+            "first_contact_deadline_missed": state.first_contact_deadline_missed}
+
+
+async def find_cases(uow: CaseloadUnitOfWork, **criteria: Any) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.views.find(**criteria)
+
+
+async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.views.events(case_id)
+
+
+async def workers(uow: CaseloadUnitOfWork, programme_id: str | None) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.workers.list(programme_id)
+
+
+async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.offers.for_worker(worker_id)
