@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from services.intake.adapters import gauges, tables
+from services.intake.bootstrap import bootstrap
 from services.intake.entrypoints.consumers import build_consumers
 from services.intake.entrypoints.http import router
-from services.intake.service_layer.webhooks import WebhookDispatcher
 from shared.platform.definition import Publication, ServiceApi
 from shared.platform.messaging.kafka import ensure_topic
 from shared.platform.service import ServiceContext, ServiceDefinition
@@ -38,14 +36,14 @@ API = ServiceApi(
 
 async def partner_status_topics(ctx: ServiceContext) -> None:
     """Every partner's status topic exists before the relay publishes to it (e.g. on a fresh broker)."""
-    async with ctx.engine.connect() as conn:
-        partner_ids = (await conn.execute(sa.select(tables.partners.c.id))).scalars().all()
+    async with ctx.dependencies.uow() as uow:
+        partner_ids = await uow.partners.ids()
     for partner_id in partner_ids:
         await ensure_topic(ctx.settings.kafka_bootstrap_servers, ctx.topics.referral_status(partner_id))
 
 
 def background(ctx: ServiceContext):
-    return [WebhookDispatcher(ctx.engine).run]
+    return [ctx.dependencies.webhooks.run]
 
 
 def routers():
@@ -61,6 +59,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "adapters" / "migrations",
     outbox=tables.outbox,
     routers=routers(),
+    bootstrap=bootstrap,
     consumers=build_consumers,
     background=background,
     startup=partner_status_topics,

@@ -16,6 +16,7 @@ import abc
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.platform.logging import get_logger
@@ -25,6 +26,10 @@ from shared.platform.tracing import current_trace_context
 from shared.schemas.envelope import Envelope, EventPayload, new_envelope
 
 log = get_logger(__name__)
+
+
+class Conflict(Exception):
+    """Another transaction stored the same thing first (a unique constraint); look again and retry."""
 
 
 class UnitOfWork(abc.ABC):
@@ -115,7 +120,10 @@ class SqlUnitOfWork(UnitOfWork):
         """Subclasses attach their repositories to the connection here."""
 
     async def commit(self) -> None:
-        await self._conn.commit()
+        try:
+            await self._conn.commit()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
 
     async def _claim(self, consumer: str, envelope: Envelope) -> bool:
         return await claim(self._conn, self._inbox, consumer, envelope)

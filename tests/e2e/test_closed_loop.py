@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from services.intake.service_layer.webhooks import verify
+from services.intake.domain.webhook_signature import verify
 from referrals.embedded import free_port
 
 pytestmark = pytest.mark.e2e

@@ -8,38 +8,51 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.domain.matching import MatchResult, PersonKey
-from services.intake.domain.records import Partner, StoredReferral
+from services.intake.domain.partner import Partner
+from services.intake.domain.referral import Referral
+from services.intake.service_layer.unit_of_work import (
+    BatchRepository,
+    OutreachRepository,
+    PartnerRepository,
+    PersonRepository,
+    ProgrammeRepository,
+    ReferralRepository,
+    WebhookDelivery,
+    WebhookRepository,
+)
+from shared.platform.uow import Conflict
 
 from . import tables as t
 
 
-class PartnerRepository:
+class SqlPartnerRepository(PartnerRepository):
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def add(self, partner: Partner) -> None:
-        await self.conn.execute(
-            sa.insert(t.partners).values(
-                id=partner.id, name=partner.name, allowed_programmes=list(partner.allowed_programmes)
-            )
-        )
+        await _unique(self._conn, sa.insert(t.partners).values(
+            id=partner.id, name=partner.name, allowed_programmes=list(partner.allowed_programmes)))
 
     async def get(self, partner_id: str) -> Partner | None:
-        row = (await self.conn.execute(sa.select(t.partners).where(t.partners.c.id == partner_id))).first()
+        row = (await self._conn.execute(sa.select(t.partners).where(t.partners.c.id == partner_id))).first()
         return Partner(row.id, row.name, tuple(row.allowed_programmes)) if row else None
 
+    async def ids(self) -> list[str]:
+        return list((await self._conn.execute(sa.select(t.partners.c.id))).scalars().all())
+
     async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None:
-        await self.conn.execute(
+        await self._conn.execute(
             sa.insert(t.partner_api_keys).values(key_id=key_id, partner_id=partner_id, secret_hash=secret_hash)
         )
 
     async def key(self, key_id: str) -> tuple[str, str] | None:
         row = (
-            await self.conn.execute(
+            await self._conn.execute(
                 sa.select(t.partner_api_keys.c.partner_id, t.partner_api_keys.c.secret_hash).where(
                     t.partner_api_keys.c.key_id == key_id, t.partner_api_keys.c.revoked_at.is_(None)
                 )
@@ -47,10 +60,28 @@ class PartnerRepository:
         ).first()
         return (row.partner_id, row.secret_hash) if row else None
 
+    async def csv_mapping(self, partner_id: str) -> dict[str, Any] | None:
+        row = (await self._conn.execute(
+            sa.select(t.csv_mappings.c.mapping).where(t.csv_mappings.c.partner_id == partner_id))).first()
+        return row.mapping if row else None
 
-class ReferralRepository:
+    async def set_csv_mapping(self, partner_id: str, mapping: dict[str, Any]) -> None:
+        statement = insert(t.csv_mappings).values(partner_id=partner_id, mapping=mapping)
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=["partner_id"], set_={"mapping": mapping, "updated_at": sa.func.now()}))
+
+
+async def _unique(conn: AsyncConnection, statement) -> None:
+    """Execute an insert that a concurrent transaction may have beaten to a unique key."""
+    try:
+        await conn.execute(statement)
+    except IntegrityError as exc:
+        raise Conflict(str(exc.orig)) from exc
+
+
+class SqlReferralRepository(ReferralRepository):
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def record_submission(
         self,
@@ -67,7 +98,7 @@ class ReferralRepository:
         if errors is not None:
             # PostgreSQL's jsonb cannot hold NUL characters, which hostile input can put in field names.
             errors = json.loads(json.dumps(errors).replace("\\u0000", "\\ufffd"))
-        await self.conn.execute(
+        await self._conn.execute(
             sa.insert(t.submissions).values(
                 id=submission_id,
                 partner_id=partner_id,
@@ -80,121 +111,83 @@ class ReferralRepository:
             )
         )
 
-    async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> StoredReferral | None:
-        row = (
-            await self.conn.execute(
-                sa.select(t.referrals).where(
-                    t.referrals.c.partner_id == partner_id, t.referrals.c.partner_referral_id == partner_referral_id
-                )
-            )
-        ).first()
-        return _referral(row) if row else None
+    async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None:
+        return await self._one(sa.and_(t.referrals.c.partner_id == partner_id,
+                                       t.referrals.c.partner_referral_id == partner_referral_id))
 
-    async def get(self, referral_id: uuid.UUID, *, for_update: bool = False) -> StoredReferral | None:
-        query = sa.select(t.referrals).where(t.referrals.c.id == referral_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
-        return _referral(row) if row else None
+    async def get(self, referral_id: uuid.UUID) -> Referral | None:
+        return await self._one(t.referrals.c.id == referral_id, lock=True)
 
-    async def add(
-        self, referral: StoredReferral, person: dict[str, Any], match_method: str | None = None,
-        match_confidence: float | None = None,
-    ) -> None:
-        await self.conn.execute(
-            sa.insert(t.referrals).values(
-                channel=referral.channel,
-                duplicate_of=referral.duplicate_of,
-                previous_referral_id=referral.previous_referral_id,
-                self_reference=referral.self_reference,
-                match_method=match_method,
-                match_confidence=match_confidence,
-                id=referral.id,
-                person_id=referral.person_id,
-                partner_id=referral.partner_id,
-                partner_referral_id=referral.partner_referral_id,
-                programme_id=referral.programme_id,
-                status=referral.status,
-                person=person,
-                received_at=referral.received_at,
-                correlation_id=referral.correlation_id,
-            )
-        )
+    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult) -> None:
+        await _unique(self._conn, sa.insert(t.referrals).values(
+            id=referral.id, person_id=referral.person_id, partner_id=referral.partner_id,
+            partner_referral_id=referral.partner_referral_id, programme_id=referral.programme_id,
+            status=referral.status, person=person, received_at=referral.received_at,
+            correlation_id=referral.correlation_id, channel=referral.channel, duplicate_of=referral.duplicate_of,
+            previous_referral_id=referral.previous_referral_id, self_reference=referral.self_reference,
+            match_method=match.method, match_confidence=match.confidence))
 
-    async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[StoredReferral]:
-        """The person's referrals to a programme, oldest first."""
-        rows = await self.conn.execute(
-            sa.select(t.referrals)
-            .where(t.referrals.c.person_id == person_id, t.referrals.c.programme_id == programme_id)
-            .order_by(t.referrals.c.received_at)
-        )
-        return [_referral(r) for r in rows]
+    async def save(self, referral: Referral) -> None:
+        entries, referral.new_entries = referral.new_entries, []
+        for entry in entries:
+            await self._conn.execute(sa.insert(t.referral_timeline).values(
+                referral_id=referral.id, status=entry.status, at=entry.at, reason=entry.reason,
+                event_id=entry.event_id))
+        await self._conn.execute(sa.update(t.referrals).where(t.referrals.c.id == referral.id)
+                                 .values(status=referral.status))
 
-    async def linked_duplicates(self, referral_id: uuid.UUID) -> list[StoredReferral]:
-        rows = await self.conn.execute(
-            sa.select(t.referrals).where(t.referrals.c.duplicate_of == referral_id).with_for_update()
-        )
-        return [_referral(r) for r in rows]
+    async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
+        return await self._many(sa.and_(t.referrals.c.person_id == person_id,
+                                        t.referrals.c.programme_id == programme_id))
 
-    async def by_self_reference(self, reference: str) -> tuple[StoredReferral, dict[str, Any]] | None:
-        row = (await self.conn.execute(sa.select(t.referrals).where(t.referrals.c.self_reference == reference))).first()
+    async def linked_duplicates(self, referral_id: uuid.UUID) -> list[Referral]:
+        return await self._many(t.referrals.c.duplicate_of == referral_id, lock=True)
+
+    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any]] | None:
+        row = (await self._conn.execute(sa.select(*_columns()).where(t.referrals.c.self_reference == reference))).first()
         return (_referral(row), row.person) if row else None
 
-    async def link_outreach(self, outreach_id: uuid.UUID, referral_id: uuid.UUID) -> None:
-        await self.conn.execute(
-            sa.update(t.outreach_contacts).where(t.outreach_contacts.c.id == outreach_id).values(referral_id=referral_id)
-        )
-
-    async def set_status(self, referral_id: uuid.UUID, status: str) -> None:
-        await self.conn.execute(sa.update(t.referrals).where(t.referrals.c.id == referral_id).values(status=status))
-
-    async def add_to_timeline(
-        self, referral_id: uuid.UUID, status: str, at: datetime, reason: str | None, event_id: uuid.UUID | None
-    ) -> None:
-        await self.conn.execute(
-            sa.insert(t.referral_timeline).values(
-                referral_id=referral_id, status=status, at=at, reason=reason, event_id=event_id
-            )
-        )
-
-    async def latest_event_time(self, referral_id: uuid.UUID) -> datetime | None:
-        return (
-            await self.conn.execute(
-                sa.select(sa.func.max(t.referral_timeline.c.at)).where(t.referral_timeline.c.referral_id == referral_id)
-            )
-        ).scalar()
-
     async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = await self.conn.execute(
+        rows = await self._conn.execute(
             sa.select(t.referral_timeline.c.status, t.referral_timeline.c.reason, t.referral_timeline.c.at)
             .where(t.referral_timeline.c.referral_id == referral_id)
             .order_by(t.referral_timeline.c.at, t.referral_timeline.c.id)
         )
         return [{"status": r.status, "reason": r.reason, "at": r.at} for r in rows]
 
+    async def _one(self, condition, lock: bool = False) -> Referral | None:
+        found = await self._many(condition, lock)
+        return found[0] if found else None
 
-def _referral(row) -> StoredReferral:
-    return StoredReferral(
-        id=row.id,
-        person_id=row.person_id,
-        partner_id=row.partner_id,
-        partner_referral_id=row.partner_referral_id,
-        programme_id=row.programme_id,
-        status=row.status,
-        received_at=row.received_at,
-        correlation_id=row.correlation_id,
-        channel=row.channel,
-        duplicate_of=row.duplicate_of,
-        previous_referral_id=row.previous_referral_id,
-        self_reference=row.self_reference,
+    async def _many(self, condition, lock: bool = False) -> list[Referral]:
+        query = sa.select(*_columns()).where(condition).order_by(t.referrals.c.received_at)
+        if lock:
+            query = query.with_for_update(of=t.referrals)
+        return [_referral(r) for r in await self._conn.execute(query)]
+
+
+def _columns():
+    # The time of the referral's latest timeline event: a later-arriving but earlier event does not set its status.
+    latest = (sa.select(sa.func.max(t.referral_timeline.c.at))
+              .where(t.referral_timeline.c.referral_id == t.referrals.c.id).scalar_subquery())
+    return (t.referrals, latest.label("latest_event_at"))
+
+
+def _referral(row) -> Referral:
+    return Referral(
+        id=row.id, person_id=row.person_id, partner_id=row.partner_id, partner_referral_id=row.partner_referral_id,
+        programme_id=row.programme_id, status=row.status, received_at=row.received_at,
+        correlation_id=row.correlation_id, channel=row.channel, duplicate_of=row.duplicate_of,
+        previous_referral_id=row.previous_referral_id, self_reference=row.self_reference,
+        latest_event_at=row.latest_event_at,
     )
 
 
-class PersonRepository:
+class SqlPersonRepository(PersonRepository):
     """People as intake knows them, for matching. Personal data stays in intake."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
         p = t.persons
@@ -205,24 +198,21 @@ class PersonRepository:
             conditions.append(p.c.date_of_birth == key.date_of_birth)
         if key.postcode:
             conditions.append(p.c.postcode == key.postcode)
-        rows = await self.conn.execute(sa.select(p).where(sa.or_(*conditions)).limit(limit))
+        rows = await self._conn.execute(sa.select(p).where(sa.or_(*conditions)).limit(limit))
         return [
             PersonKey(r.given_name_key, r.family_name_key, r.date_of_birth, r.postcode, r.nhs_number, r.id)
             for r in rows
         ]
 
     async def add(self, person_id: uuid.UUID, key: PersonKey) -> None:
-        await self.conn.execute(
-            sa.insert(t.persons).values(
-                id=person_id, nhs_number=key.nhs_number, given_name_key=key.given_key,
-                family_name_key=key.family_key, date_of_birth=key.date_of_birth, postcode=key.postcode,
-            )
-        )
+        await _unique(self._conn, sa.insert(t.persons).values(
+            id=person_id, nhs_number=key.nhs_number, given_name_key=key.given_key,
+            family_name_key=key.family_key, date_of_birth=key.date_of_birth, postcode=key.postcode))
 
     async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
         """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept."""
         p = t.persons
-        await self.conn.execute(
+        await self._conn.execute(
             sa.update(p).where(p.c.id == person_id).values(
                 nhs_number=sa.func.coalesce(p.c.nhs_number, key.nhs_number),
                 date_of_birth=sa.func.coalesce(p.c.date_of_birth, key.date_of_birth),
@@ -231,7 +221,7 @@ class PersonRepository:
         )
 
     async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None:
-        await self.conn.execute(
+        await self._conn.execute(
             sa.insert(t.match_reviews).values(
                 id=uuid.uuid4(), referral_id=referral_id, person_id=person_id,
                 candidate_person_id=result.person_id, confidence=result.confidence, reasons=result.reasons,
@@ -239,50 +229,115 @@ class PersonRepository:
         )
 
     async def reviews(self, status: str = "open") -> list[dict[str, Any]]:
-        rows = await self.conn.execute(
+        rows = await self._conn.execute(
             sa.select(t.match_reviews).where(t.match_reviews.c.status == status).order_by(t.match_reviews.c.created_at)
         )
         return [dict(r._mapping) for r in rows]
 
     async def review(self, review_id: uuid.UUID) -> dict[str, Any] | None:
         row = (
-            await self.conn.execute(sa.select(t.match_reviews).where(t.match_reviews.c.id == review_id).with_for_update())
+            await self._conn.execute(sa.select(t.match_reviews).where(t.match_reviews.c.id == review_id).with_for_update())
         ).first()
         return dict(row._mapping) if row else None
 
     async def decide_review(self, review_id: uuid.UUID, decision: str, decided_by: str) -> None:
-        await self.conn.execute(
+        await self._conn.execute(
             sa.update(t.match_reviews).where(t.match_reviews.c.id == review_id).values(
                 status="decided", decision=decision, decided_by=decided_by, decided_at=sa.func.now()
             )
         )
 
     async def merge(self, duplicate_person_id: uuid.UUID, into_person_id: uuid.UUID) -> None:
-        await self.conn.execute(
+        await self._conn.execute(
             sa.update(t.referrals).where(t.referrals.c.person_id == duplicate_person_id).values(person_id=into_person_id)
         )
 
 
-class WebhookRepository:
+class SqlWebhookRepository(WebhookRepository):
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def configure(self, partner_id: str, url: str, secret: str) -> None:
         statement = insert(t.webhooks).values(partner_id=partner_id, url=url, secret=secret)
-        await self.conn.execute(
+        await self._conn.execute(
             statement.on_conflict_do_update(index_elements=["partner_id"], set_={"url": url, "secret": secret})
         )
 
-    async def config(self, partner_id: str) -> tuple[str, str] | None:
-        row = (await self.conn.execute(sa.select(t.webhooks).where(t.webhooks.c.partner_id == partner_id))).first()
-        return (row.url, row.secret) if row else None
+    async def _has_webhook(self, partner_id: str) -> bool:
+        row = (await self._conn.execute(sa.select(t.webhooks.c.partner_id).where(t.webhooks.c.partner_id == partner_id))).first()
+        return row is not None
 
     async def enqueue(self, partner_id: str, envelope) -> None:
-        """A delivery row in the same transaction as the status change: no change goes untold."""
-        if await self.config(partner_id) is None:
+        if not await self._has_webhook(partner_id):
             return
-        await self.conn.execute(
-            sa.insert(t.webhook_deliveries).values(
-                partner_id=partner_id, event_id=envelope.id, body=envelope.model_dump(mode="json")
-            )
-        )
+        await self._conn.execute(sa.insert(t.webhook_deliveries).values(
+            partner_id=partner_id, event_id=envelope.id, body=envelope.model_dump(mode="json")))
+
+    async def due(self, limit: int = 20) -> list[WebhookDelivery]:
+        d, w = t.webhook_deliveries, t.webhooks
+        rows = await self._conn.execute(
+            sa.select(d.c.id, d.c.partner_id, d.c.event_id, d.c.body, d.c.attempts, w.c.url, w.c.secret)
+            .join(w, w.c.partner_id == d.c.partner_id)
+            .where(d.c.delivered_at.is_(None), d.c.failed_at.is_(None), d.c.next_attempt_at <= sa.func.now())
+            .order_by(d.c.id).limit(limit).with_for_update(of=d, skip_locked=True))
+        return [WebhookDelivery(**r._mapping) for r in rows]
+
+    async def delivered(self, delivery_id: int, attempts: int) -> None:
+        await self._set(delivery_id, attempts=attempts, delivered_at=sa.func.now(), last_error=None)
+
+    async def gave_up(self, delivery_id: int, attempts: int, error: str) -> None:
+        await self._set(delivery_id, attempts=attempts, failed_at=sa.func.now(), last_error=error)
+
+    async def retry_at(self, delivery_id: int, attempts: int, error: str, at: datetime) -> None:
+        await self._set(delivery_id, attempts=attempts, last_error=error, next_attempt_at=at)
+
+    async def _set(self, delivery_id: int, **values: Any) -> None:
+        d = t.webhook_deliveries
+        await self._conn.execute(sa.update(d).where(d.c.id == delivery_id).values(**values))
+
+
+class SqlProgrammeRepository(ProgrammeRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def put(self, programme_id: str, name: str, self_referral_open: bool) -> None:
+        statement = insert(t.programmes).values(id=programme_id, name=name, self_referral_open=self_referral_open)
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=["id"], set_={"name": name, "self_referral_open": self_referral_open}))
+
+    async def get(self, programme_id: str) -> dict[str, Any] | None:
+        row = (await self._conn.execute(sa.select(t.programmes).where(t.programmes.c.id == programme_id))).first()
+        return dict(row._mapping) if row else None
+
+
+class SqlOutreachRepository(OutreachRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, *, contact_id: uuid.UUID, programme_id: str, met_at: str, occurred_at: datetime,
+                  logged_by: str, details: dict[str, Any]) -> None:
+        await self._conn.execute(sa.insert(t.outreach_contacts).values(
+            id=contact_id, programme_id=programme_id, met_at=met_at, occurred_at=occurred_at, logged_by=logged_by,
+            details=details))
+
+    async def get(self, contact_id: uuid.UUID) -> dict[str, Any] | None:
+        row = (await self._conn.execute(
+            sa.select(t.outreach_contacts).where(t.outreach_contacts.c.id == contact_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def link_referral(self, contact_id: uuid.UUID, referral_id: uuid.UUID) -> None:
+        await self._conn.execute(sa.update(t.outreach_contacts).where(t.outreach_contacts.c.id == contact_id)
+                                 .values(referral_id=referral_id))
+
+
+class SqlBatchRepository(BatchRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, *, batch_id: uuid.UUID, partner_id: str, filename: str | None, sha256: str,
+                  content: bytes) -> None:
+        await self._conn.execute(sa.insert(t.batches).values(
+            id=batch_id, partner_id=partner_id, filename=filename, sha256=sha256, content=content))
+
+    async def set_report(self, batch_id: uuid.UUID, report: dict[str, Any]) -> None:
+        await self._conn.execute(sa.update(t.batches).where(t.batches.c.id == batch_id).values(report=report))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from functools import partial
+from collections.abc import Callable
 
-from services.intake.service_layer import partners, referrals, status
-from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from services.intake.bootstrap import Intake
 from services.intake.domain.submission import ReferralSubmission
+from services.intake.service_layer import commands as c
+from services.intake.service_layer import queries, status
+from services.intake.service_layer.errors import SubmissionRejected
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.asyncapi import RecordMessage
 from shared.platform.messaging.consumer import EventConsumer, RecordConsumer, Rejected
 from shared.platform.messaging.dead_letter import ConsumedRecord
@@ -37,29 +40,26 @@ class PartnerSubmissionConsumer(RecordConsumer):
         key="The partner's own id for the referral (used when the body has no partner_referral_id)",
     )
 
-    def __init__(self, uow_factory, **kwargs) -> None:
+    def __init__(self, intake: Intake, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._uow = uow_factory
+        self._intake = intake
 
     async def handle(self, record: ConsumedRecord) -> bool:
         headers = {k.lower(): v.decode(errors="replace") for k, v in record.headers}
         correlation_id = _uuid_or_new(headers.get("correlation-id"))
-        partner = await partners.authenticate_partner(self._uow, headers.get("api-key", ""))
+        partner = await queries.authenticate_partner(self._intake.uow(), headers.get("api-key", ""))
         if partner is None or partner.id != headers.get("partner-id"):
-            await referrals.store_rejected(
-                self._uow, partner_id=None, channel="partner_kafka", body=record.value,
-                errors=[{"field": "headers", "problem": "partner-id and api-key do not authenticate"}],
-                correlation_id=correlation_id,
-            )
+            await self._intake.handle(c.RecordRejectedSubmission(
+                "partner_kafka", None, "partner_kafka", record.value,
+                [{"field": "headers", "problem": "partner-id and api-key do not authenticate"}], correlation_id))
             raise Rejected("authentication failed: the partner-id and api-key headers do not match a partner key")
         # Redelivery must stay idempotent: the partner's own id, or the message key, names the referral.
         key = record.key.decode(errors="replace") if record.key else None
         try:
-            await referrals.submit(
-                self._uow, partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
-                channel="partner_kafka", body=record.value, reference=key, correlation_id=correlation_id,
-            )
-        except referrals.SubmissionRejected as rejected:
+            await self._intake.handle(c.SubmitReferral(
+                partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
+                channel="partner_kafka", body=record.value, reference=key, correlation_id=correlation_id))
+        except SubmissionRejected as rejected:
             raise Rejected("invalid referral: " + "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors))
         return True
 
@@ -72,20 +72,21 @@ def _uuid_or_new(value: str | None) -> uuid.UUID:
 
 
 def build_consumers(ctx: ServiceContext) -> list[RecordConsumer]:
-    uow = partial(IntakeUnitOfWork, ctx.engine)
+    deps: Intake = ctx.dependencies
+    uow: Callable[[], IntakeUnitOfWork] = deps.uow
 
     async def triage_decided(envelope, payload) -> None:
-        await status.on_triage_decided(uow, envelope, payload)
+        await status.on_triage_decided(uow(), envelope, payload)
 
     async def case_event(envelope, payload) -> None:
-        await status.on_case_event(uow, envelope, payload)
+        await status.on_case_event(uow(), envelope, payload)
 
     case_events = ("case.assigned", "case.waitlisted", "case.first_contact_made", "case.closed")
     consumers: list[RecordConsumer] = [
         ctx.consumer(status.CONSUMER_TRIAGE, ctx.topics.triage_decisions, {"triage.decided": triage_decided}),
         ctx.consumer(status.CONSUMER_CASES, ctx.topics.cases, dict.fromkeys(case_events, case_event)),
         PartnerSubmissionConsumer(
-            uow,
+            deps,
             group=CONSUMER_PARTNER_SUBMISSIONS,
             topic=ctx.topics.partner_submissions,
             dead_letter_topic=ctx.topics.dead_letter(CONSUMER_PARTNER_SUBMISSIONS),

@@ -12,9 +12,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.intake.adapters import fhir
-from services.intake.domain.records import Partner
-from services.intake.entrypoints.http import require_partner, uow_factory
-from services.intake.service_layer import partners, referrals
+from services.intake.bootstrap import Intake
+from services.intake.domain.partner import Partner
+from services.intake.entrypoints.http import intake, rejection_status, require_partner
+from services.intake.service_layer import commands as c
+from services.intake.service_layer import queries
+from services.intake.service_layer.errors import ProgrammeNotAllowed, SubmissionRejected
 from shared.platform.http import correlation_id_of
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -25,30 +28,26 @@ def _outcome(status: int, issues: list[fhir.FhirIssue]) -> JSONResponse:
     return JSONResponse(status_code=status, media_type=FHIR_JSON, content=fhir.operation_outcome(issues))
 
 
-async def _receive(request: Request, partner: Partner) -> JSONResponse:
+async def _receive(request: Request, partner: Partner, deps: Intake) -> JSONResponse:
     body = await request.body()
     correlation_id = correlation_id_of(request)
-    default_programme = partner.allowed_programmes[0] if len(partner.allowed_programmes) == 1 else None
-    ufw = uow_factory(request)
     try:
-        submission, _ = fhir.referral_from_fhir(body, default_programme_id=default_programme)
+        submission, _ = fhir.referral_from_fhir(body, default_programme_id=partner.only_programme)
         data = submission.model_dump(mode="json", exclude_unset=True)  # the fields the referral gave
     except fhir.FhirReferralError as error:
-        await referrals.store_rejected(
-            ufw, partner_id=partner.id, channel="fhir", body=body, correlation_id=correlation_id,
-            errors=[{"field": i.expression or "", "problem": i.diagnostics} for i in error.issues],
-        )
+        await deps.handle(c.RecordRejectedSubmission(
+            partner.id, partner.id, "fhir", body,
+            [{"field": i.expression or "", "problem": i.diagnostics} for i in error.issues], correlation_id))
         return _outcome(422, error.issues)
     try:
-        outcome = await referrals.submit(
-            ufw, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="fhir",
-            body=body, data=data, correlation_id=correlation_id,
-        )
-    except referrals.SubmissionRejected as rejected:
-        issues = [fhir.FhirIssue("error", "forbidden" if rejected.status == 403 else "invalid", e["field"],
-                                 e["problem"]) for e in rejected.errors]
-        return _outcome(403 if rejected.status == 403 else 422, issues)
-    view = await partners.referral_for_partner(ufw, partner, outcome.referral.id)
+        outcome = await deps.handle(c.SubmitReferral(
+            partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="fhir",
+            body=body, data=data, correlation_id=correlation_id))
+    except SubmissionRejected as rejected:
+        code = "forbidden" if isinstance(rejected, ProgrammeNotAllowed) else "invalid"
+        issues = [fhir.FhirIssue("error", code, e["field"], e["problem"]) for e in rejected.errors]
+        return _outcome(rejection_status(rejected), issues)
+    view = await queries.referral_for_partner(deps.uow(), partner, outcome.referral.id)
     task = fhir.task_for(_task_referral(view), view["timeline"])
     return JSONResponse(
         status_code=201 if outcome.created else 200, media_type=FHIR_JSON,
@@ -61,20 +60,23 @@ def _task_referral(view: dict) -> dict:
 
 
 @router.post("/Bundle")
-async def post_bundle(request: Request, partner: Partner = Depends(require_partner)) -> JSONResponse:
+async def post_bundle(request: Request, partner: Partner = Depends(require_partner),
+                      deps: Intake = Depends(intake)) -> JSONResponse:
     """A referral as a FHIR Bundle (message or transaction) holding a ServiceRequest and its Patient."""
-    return await _receive(request, partner)
+    return await _receive(request, partner, deps)
 
 
 @router.post("/ServiceRequest")
-async def post_service_request(request: Request, partner: Partner = Depends(require_partner)) -> JSONResponse:
+async def post_service_request(request: Request, partner: Partner = Depends(require_partner),
+                               deps: Intake = Depends(intake)) -> JSONResponse:
     """A referral as a single ServiceRequest with its Patient (and Consent) contained."""
-    return await _receive(request, partner)
+    return await _receive(request, partner, deps)
 
 
 @router.get("/Task/{referral_id}")
-async def get_task(referral_id: uuid.UUID, request: Request, partner: Partner = Depends(require_partner)):
-    view = await partners.referral_for_partner(uow_factory(request), partner, referral_id)
+async def get_task(referral_id: uuid.UUID, partner: Partner = Depends(require_partner),
+                   deps: Intake = Depends(intake)):
+    view = await queries.referral_for_partner(deps.uow(), partner, referral_id)
     if view is None:
         return _outcome(404, [fhir.FhirIssue("error", "not-found", "Task.id", "no such referral for this partner")])
     task = fhir.task_for(_task_referral(view), view["timeline"])

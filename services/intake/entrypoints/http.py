@@ -1,20 +1,32 @@
-"""Intake's HTTP API for partners (API key) and staff (bearer token)."""
+"""Intake's HTTP API for partners (API key) and staff (bearer token).
+
+Routes turn requests into commands and results into responses; the service layer's
+refusals come back by kind and get their HTTP status here.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel, Field, HttpUrl, ValidationError
 
-from services.intake.domain.records import Partner
-from services.intake.service_layer import batches, outreach, partners, referrals
-from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from services.intake.bootstrap import Intake
+from services.intake.domain.csv_rows import CsvMapping
+from services.intake.domain.partner import Partner
+from services.intake.service_layer import commands as c
+from services.intake.service_layer import queries
+from services.intake.service_layer.errors import (
+    BatchRejected,
+    NotFound,
+    ProgrammeNotAllowed,
+    Refused,
+    SubmissionRejected,
+)
+from services.intake.service_layer.referrals import Outcome
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import correlation_id_of
 from shared.platform.messaging.kafka import ensure_topic
@@ -23,33 +35,47 @@ router = APIRouter()
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
 
 
-def uow_factory(request: Request):
-    return partial(IntakeUnitOfWork, request.app.state.ctx.engine)
+def intake(request: Request) -> Intake:
+    return request.app.state.ctx.dependencies
 
 
 async def require_partner(request: Request, x_api_key: str | None = Header(default=None)) -> Partner:
     if not x_api_key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="an X-API-Key header is required")
-    partner = await partners.authenticate_partner(uow_factory(request), x_api_key)
+    partner = await queries.authenticate_partner(intake(request).uow(), x_api_key)
     if partner is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="the API key is not valid or was revoked")
     return partner
 
 
-def problem(rejected: referrals.SubmissionRejected) -> JSONResponse:
+def rejection_status(rejected: SubmissionRejected) -> int:
+    return status.HTTP_403_FORBIDDEN if isinstance(rejected, ProgrammeNotAllowed) else 422
+
+
+async def _guard(call):
+    try:
+        return await call
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except Refused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+
+
+def problem(rejected: SubmissionRejected) -> JSONResponse:
+    code = rejection_status(rejected)
     return JSONResponse(
-        status_code=rejected.status,
+        status_code=code,
         media_type="application/problem+json",
         content={
             "title": rejected.title,
-            "status": rejected.status,
+            "status": code,
             "detail": "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors),
             "errors": rejected.errors,
         },
     )
 
 
-def accepted(outcome: referrals.Outcome) -> JSONResponse:
+def accepted(outcome: Outcome) -> JSONResponse:
     referral = outcome.referral
     content: dict[str, Any] = {
         "referral_id": str(referral.id),
@@ -72,6 +98,13 @@ def accepted(outcome: referrals.Outcome) -> JSONResponse:
     )
 
 
+async def submit(deps: Intake, command: c.SubmitReferral) -> JSONResponse:
+    try:
+        return accepted(await deps.handle(command))
+    except SubmissionRejected as rejected:
+        return problem(rejected)
+
+
 # --- partners --------------------------------------------------------------------------
 
 
@@ -80,23 +113,19 @@ async def post_referral(
     request: Request,
     partner: Partner = Depends(require_partner),
     idempotency_key: str | None = Header(default=None, max_length=128),
+    deps: Intake = Depends(intake),
 ) -> JSONResponse:
     """Submit a canonical referral. Idempotent on `partner_referral_id` (or the `Idempotency-Key` header)."""
-    try:
-        outcome = await referrals.submit(
-            uow_factory(request), partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
-            channel="partner_api", body=await request.body(), reference=idempotency_key,
-            correlation_id=correlation_id_of(request),
-        )
-    except referrals.SubmissionRejected as rejected:
-        return problem(rejected)
-    return accepted(outcome)
+    return await submit(deps, c.SubmitReferral(
+        partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="partner_api",
+        body=await request.body(), reference=idempotency_key, correlation_id=correlation_id_of(request)))
 
 
 @router.get("/v1/referrals/{referral_id}", tags=["referrals"])
-async def get_referral(referral_id: uuid.UUID, request: Request, partner: Partner = Depends(require_partner)) -> dict:
+async def get_referral(referral_id: uuid.UUID, partner: Partner = Depends(require_partner),
+                       deps: Intake = Depends(intake)) -> dict:
     """The referral's status and timeline, for the partner who referred it."""
-    found = await partners.referral_for_partner(uow_factory(request), partner, referral_id)
+    found = await queries.referral_for_partner(deps.uow(), partner, referral_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral for this partner")
     return found
@@ -104,10 +133,10 @@ async def get_referral(referral_id: uuid.UUID, request: Request, partner: Partne
 
 @router.get("/v1/referrals", tags=["referrals"])
 async def find_referral(
-    request: Request, partner_referral_id: str, partner: Partner = Depends(require_partner)
+    partner_referral_id: str, partner: Partner = Depends(require_partner), deps: Intake = Depends(intake)
 ) -> dict:
     """Find one of your referrals by your own id for it."""
-    found = await partners.referral_by_partner_reference(uow_factory(request), partner, partner_referral_id)
+    found = await queries.referral_by_partner_reference(deps.uow(), partner, partner_referral_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no referral with that partner_referral_id")
     return found
@@ -116,16 +145,13 @@ async def find_referral(
 @router.post("/v1/referral-batches", tags=["referrals"], status_code=201)
 async def post_batch(
     request: Request, partner: Partner = Depends(require_partner),
-    x_filename: str | None = Header(default=None, max_length=255),
+    x_filename: str | None = Header(default=None, max_length=255), deps: Intake = Depends(intake),
 ) -> JSONResponse:
     """A CSV file (the body, text/csv) read with the partner's column mapping; a report per row."""
-    ufw = uow_factory(request)
     try:
-        report = await batches.process_batch(
-            ufw, partner=partner, mapping=await partners.csv_mapping(ufw, partner.id), filename=x_filename,
-            content=await request.body(), correlation_id=correlation_id_of(request),
-        )
-    except batches.BatchRejected as rejected:
+        report = await deps.handle(c.ProcessBatch(partner.id, partner, x_filename, await request.body(),
+                                                  correlation_id_of(request)))
+    except BatchRejected as rejected:
         return JSONResponse(status_code=422, media_type="application/problem+json",
                             content={"title": "The file cannot be processed", "status": 422,
                                      "detail": rejected.problem})
@@ -137,17 +163,12 @@ async def post_batch(
 
 @router.post("/v1/phone-referrals", tags=["staff"], status_code=201)
 async def post_phone_referral(
-    request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK))
+    request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)), deps: Intake = Depends(intake)
 ) -> JSONResponse:
     """A referral taken by phone by staff: the same canonical payload and checks as every channel."""
-    try:
-        outcome = await referrals.submit(
-            uow_factory(request), partner_id="staff-phone", allowed_programmes=None, channel="phone",
-            body=await request.body(), correlation_id=correlation_id_of(request),
-        )
-    except referrals.SubmissionRejected as rejected:
-        return problem(rejected)
-    return accepted(outcome)
+    return await submit(deps, c.SubmitReferral(
+        principal.subject, partner_id="staff-phone", channel="phone", body=await request.body(),
+        correlation_id=correlation_id_of(request)))
 
 
 class OutreachContact(BaseModel):
@@ -161,20 +182,21 @@ class OutreachContact(BaseModel):
 
 @router.post("/v1/outreach-contacts", tags=["staff"], status_code=201)
 async def post_outreach(
-    body: OutreachContact, request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK))
+    body: OutreachContact, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
+    deps: Intake = Depends(intake),
 ) -> dict:
     """Someone met at outreach, possibly anonymous; complete it into a referral later."""
-    contact_id = await outreach.log_contact(
-        uow_factory(request), programme_id=body.programme_id, met_at=body.met_at,
-        occurred_at=body.occurred_at or datetime.now(UTC), logged_by=principal.subject,
-        details=body.model_dump(mode="json", include={"first_name", "notes", "agreed_to_follow_up"}),
-    )
+    contact_id = await deps.handle(c.LogOutreachContact(
+        principal.subject, programme_id=body.programme_id, met_at=body.met_at,
+        occurred_at=body.occurred_at or datetime.now(UTC),
+        details=body.model_dump(mode="json", include={"first_name", "notes", "agreed_to_follow_up"})))
     return {"outreach_contact_id": str(contact_id)}
 
 
 @router.post("/v1/outreach-contacts/{contact_id}/referral", tags=["staff"], status_code=201)
 async def complete_outreach(
-    contact_id: uuid.UUID, request: Request, _: StaffPrincipal = Depends(require_staff(*CASEWORK))
+    contact_id: uuid.UUID, request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
+    deps: Intake = Depends(intake),
 ) -> JSONResponse:
     try:
         data = await request.json()
@@ -183,21 +205,19 @@ async def complete_outreach(
     if not isinstance(data, dict):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body must be a JSON object")
     try:
-        outcome = await outreach.complete(uow_factory(request), contact_id, data, correlation_id_of(request))
-    except referrals.SubmissionRejected as rejected:
+        outcome = await _guard(deps.handle(c.CompleteOutreachReferral(principal.subject, contact_id, data,
+                                                                      correlation_id_of(request))))
+    except SubmissionRejected as rejected:
         return problem(rejected)
-    if outcome is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such outreach contact")
     return accepted(outcome)
 
 
 @router.get("/v1/match-reviews", tags=["staff"])
 async def list_match_reviews(
-    request: Request, _: StaffPrincipal = Depends(require_staff("admin", "coordinator"))
+    deps: Intake = Depends(intake), _: StaffPrincipal = Depends(require_staff("admin", "coordinator"))
 ) -> list[dict]:
     """Uncertain person matches, oldest first, for a person to decide."""
-    async with uow_factory(request)() as uow:
-        return await uow.persons.reviews("open")
+    return await queries.match_reviews(deps.uow())
 
 
 class MatchDecision(BaseModel):
@@ -206,21 +226,10 @@ class MatchDecision(BaseModel):
 
 @router.post("/v1/match-reviews/{review_id}/decision", tags=["staff"])
 async def decide_match(
-    review_id: uuid.UUID, body: MatchDecision, request: Request,
+    review_id: uuid.UUID, body: MatchDecision, deps: Intake = Depends(intake),
     principal: StaffPrincipal = Depends(require_staff("admin", "coordinator")),
 ) -> dict:
-    async with uow_factory(request)() as uow:
-        review = await uow.persons.review(review_id)
-        if review is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such review")
-        if review["status"] != "open":
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="this review is already decided")
-        if body.same_person:
-            await uow.persons.merge(review["person_id"], review["candidate_person_id"])
-        await uow.persons.decide_review(review_id, "same_person" if body.same_person else "different_people",
-                                        principal.subject)
-        await uow.commit()
-    return {"review_id": str(review_id), "same_person": body.same_person}
+    return await _guard(deps.handle(c.DecideMatchReview(principal.subject, review_id, body.same_person)))
 
 
 # --- administration -------------------------------------------------------------------------
@@ -233,26 +242,20 @@ class NewPartner(BaseModel):
 
 
 @router.post("/v1/partners", tags=["partners"], status_code=201)
-async def create_partner(body: NewPartner, request: Request, _: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
-    from services.intake.service_layer.status import SYSTEM_PARTNERS
-
-    if body.id in SYSTEM_PARTNERS:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"{body.id!r} is reserved")
-    try:
-        await partners.register_partner(uow_factory(request), Partner(body.id, body.name, tuple(body.allowed_programmes)))
-    except IntegrityError:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"partner {body.id!r} already exists") from None
+async def create_partner(body: NewPartner, request: Request, deps: Intake = Depends(intake),
+                         principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+    partner = Partner(body.id, body.name, tuple(body.allowed_programmes))
+    await _guard(deps.handle(c.RegisterPartner(principal.subject, partner)))
     ctx = request.app.state.ctx
     await ensure_topic(ctx.settings.kafka_bootstrap_servers, ctx.topics.referral_status(body.id))
     return {"id": body.id, "status_topic": ctx.topics.referral_status(body.id)}
 
 
 @router.post("/v1/partners/{partner_id}/api-keys", tags=["partners"], status_code=201)
-async def create_partner_key(partner_id: str, request: Request, _: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+async def create_partner_key(partner_id: str, deps: Intake = Depends(intake),
+                             principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     """Issue an API key. The plaintext is shown once; only its hash is stored."""
-    key = await partners.issue_partner_key(uow_factory(request), partner_id)
-    if key is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such partner")
+    key = await _guard(deps.handle(c.IssuePartnerKey(principal.subject, partner_id)))
     return {"partner_id": partner_id, "api_key": key}
 
 
@@ -262,25 +265,20 @@ class Webhook(BaseModel):
 
 
 @router.put("/v1/partners/{partner_id}/webhook", tags=["partners"])
-async def put_webhook(partner_id: str, body: Webhook, request: Request,
-                      _: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
-    if not await partners.configure_webhook(uow_factory(request), partner_id, str(body.url), body.secret):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such partner")
+async def put_webhook(partner_id: str, body: Webhook, deps: Intake = Depends(intake),
+                      principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+    await _guard(deps.handle(c.ConfigureWebhook(principal.subject, partner_id, str(body.url), body.secret)))
     return {"partner_id": partner_id, "url": str(body.url)}
 
 
 @router.put("/v1/partners/{partner_id}/csv-mapping", tags=["partners"])
-async def put_csv_mapping(partner_id: str, request: Request, _: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
-    from pydantic import ValidationError
-
-    from services.intake.domain.csv_rows import CsvMapping
-
+async def put_csv_mapping(partner_id: str, request: Request, deps: Intake = Depends(intake),
+                          principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     try:
         mapping = CsvMapping.model_validate(await request.json())
     except (ValidationError, ValueError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=f"not a valid mapping: {exc}") from None
-    if not await partners.set_csv_mapping(uow_factory(request), partner_id, mapping.model_dump()):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such partner")
+    await _guard(deps.handle(c.SetCsvMapping(principal.subject, partner_id, mapping.model_dump())))
     return {"partner_id": partner_id, "mapping": mapping.model_dump()}
 
 
@@ -290,7 +288,7 @@ class Programme(BaseModel):
 
 
 @router.put("/v1/programmes/{programme_id}", tags=["programmes"])
-async def put_programme(programme_id: str, body: Programme, request: Request,
-                        _: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
-    await partners.put_programme(uow_factory(request), programme_id, body.name, body.self_referral_open)
+async def put_programme(programme_id: str, body: Programme, deps: Intake = Depends(intake),
+                        principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+    await deps.handle(c.PutProgramme(principal.subject, programme_id, body.name, body.self_referral_open))
     return {"id": programme_id, **body.model_dump()}

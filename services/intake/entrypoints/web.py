@@ -8,17 +8,19 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.intake.domain.status import PLAIN_WORDS, ReferralStatus
+from services.intake.domain.status import PLAIN_WORDS
 from services.intake.entrypoints import self_referral_form as form
-from services.intake.entrypoints.http import uow_factory
-from services.intake.service_layer import partners, referrals
+from services.intake.entrypoints.http import intake
+from services.intake.service_layer import commands as c
+from services.intake.service_layer import queries
+from services.intake.service_layer.errors import SubmissionRejected
 from shared.platform.http import correlation_id_of
 
 router = APIRouter(prefix="/self-referral", tags=["self-referral"])
 
 
 async def _programme(request: Request, programme_id: str) -> dict | None:
-    programme = await partners.programme(uow_factory(request), programme_id)
+    programme = await queries.programme(intake(request).uow(), programme_id)
     return programme if programme and programme["self_referral_open"] else None
 
 
@@ -50,19 +52,17 @@ async def submit_form(programme_id: str, request: Request):
     channel = "phone" if fields.get("filled_by") == form.FILLED_BY_STAFF else "self_referral_form"
     if data is not None:
         try:
-            outcome = await referrals.submit(
-                uow_factory(request), partner_id="self-referral", allowed_programmes=None, channel=channel,
-                body=raw, data=data, correlation_id=correlation_id_of(request),
-            )
+            outcome = await intake(request).handle(c.SubmitReferral(
+                channel, partner_id="self-referral", channel=channel, body=raw, data=data,
+                correlation_id=correlation_id_of(request)))
             reference = outcome.referral.self_reference or str(outcome.referral.id)
             return RedirectResponse(f"/self-referral/{programme_id}/confirmation?reference={reference}", 303)
-        except referrals.SubmissionRejected as rejected:
+        except SubmissionRejected as rejected:
             errors = {"_form": "; ".join(e["problem"] for e in rejected.errors)}
     else:
-        await referrals.store_rejected(
-            uow_factory(request), partner_id="self-referral", channel=channel, body=raw,
-            errors=[{"field": k, "problem": v} for k, v in errors.items()], correlation_id=correlation_id_of(request),
-        )
+        await intake(request).handle(c.RecordRejectedSubmission(
+            channel, "self-referral", channel, raw, [{"field": k, "problem": v} for k, v in errors.items()],
+            correlation_id_of(request)))
     values = {k: v for k, v in fields.items() if isinstance(v, str)}
     return HTMLResponse(
         form.render_form(programme_id=programme_id, programme_name=programme["name"],
@@ -84,11 +84,8 @@ async def status_page(programme_id: str, request: Request, reference: str = "", 
     """A self-referrer checks progress with their reference and postcode: no need to chase."""
     title, body = "Check your referral", ""
     if reference:
-        async with uow_factory(request)() as uow:
-            found = await uow.referrals.by_self_reference(reference.strip().upper())
-        person_postcode = (found[1].get("postcode") or "") if found else ""
-        if found and person_postcode.replace(" ", "") == postcode.upper().replace(" ", "") and person_postcode:
-            status = ReferralStatus(found[0].status)
+        status = await queries.self_referral_status(intake(request).uow(), reference, postcode)
+        if status is not None:
             body = f'<div class="panel" role="status"><p>{html.escape(PLAIN_WORDS[status])}</p></div>'
         else:
             body = ('<div class="error" role="alert"><p>We could not find a referral with that reference and '

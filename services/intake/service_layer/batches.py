@@ -9,30 +9,24 @@ import json
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 
-from services.intake.adapters import tables as t
-from services.intake.domain.records import Partner
 from services.intake.domain.csv_rows import CsvMapping, RowError, column_for, row_to_submission
+from services.intake.domain.partner import Partner
+from services.intake.service_layer import commands as c
 from services.intake.service_layer import referrals
+from services.intake.service_layer.errors import BatchRejected, SubmissionRejected
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
-class BatchRejected(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-async def process_batch(
-    uow_factory, *, partner: Partner, mapping: dict[str, Any] | None, filename: str | None, content: bytes,
-    correlation_id: uuid.UUID,
-) -> dict[str, Any]:
+async def process_batch(cmd: c.ProcessBatch, uow: IntakeUnitOfWork) -> dict[str, Any]:
+    partner, filename, content = cmd.partner, cmd.filename, cmd.content
     batch_id = uuid.uuid4()
     sha = hashlib.sha256(content).hexdigest()
-    async with uow_factory() as uow:  # the file is kept before anything is read from it
-        await uow.conn.execute(sa.insert(t.batches).values(
-            id=batch_id, partner_id=partner.id, filename=filename, sha256=sha, content=content))
+    async with uow:  # the file is kept before anything is read from it
+        await uow.batches.add(batch_id=batch_id, partner_id=partner.id, filename=filename, sha256=sha,
+                              content=content)
+        mapping = await uow.partners.csv_mapping(partner.id)
         await uow.commit()
 
     report: dict[str, Any] = {"batch_id": str(batch_id), "sha256": sha, "filename": filename, "rows": []}
@@ -47,7 +41,7 @@ async def process_batch(
             raise BatchRejected(f"the file lacks the mapped columns: {', '.join(missing)}")
         for line_number, row in enumerate(reader, start=2):
             report["rows"].append(
-                await _row(uow_factory, partner, csv_mapping, row, line_number, sha, correlation_id)
+                await _row(uow, cmd, csv_mapping, row, line_number, sha)
             )
     except BatchRejected as rejected:
         report["error"] = rejected.problem
@@ -58,30 +52,32 @@ async def process_batch(
         outcome: sum(1 for r in rows if r["outcome"] == outcome)
         for outcome in ("accepted", "duplicate", "already_received", "rejected")
     }
-    async with uow_factory() as uow:
-        await uow.conn.execute(sa.update(t.batches).where(t.batches.c.id == batch_id).values(report=report))
+    async with uow:
+        await uow.batches.set_report(batch_id, report)
         await uow.commit()
     if "error" in report:
         raise BatchRejected(report["error"])
     return report
 
 
-async def _row(uow_factory, partner, mapping, row, line_number, sha, correlation_id) -> dict[str, Any]:
+async def _row(uow: IntakeUnitOfWork, cmd: c.ProcessBatch, mapping: CsvMapping, row: dict[str, str],
+               line_number: int, sha: str) -> dict[str, Any]:
+    partner: Partner = cmd.partner
     body = json.dumps(row, ensure_ascii=False).encode()
     entry: dict[str, Any] = {"line": line_number}
     try:
         data = row_to_submission(row, mapping)
     except RowError as error:
-        await referrals.store_rejected(uow_factory, partner_id=partner.id, channel="csv_batch", body=body,
-                                       errors=[{"field": error.column, "problem": error.problem}],
-                                       correlation_id=correlation_id)
+        await referrals.record_rejected(c.RecordRejectedSubmission(
+            cmd.actor, partner.id, "csv_batch", body, [{"field": error.column, "problem": error.problem}],
+            cmd.correlation_id), uow)
         return entry | {"outcome": "rejected", "errors": [{"column": error.column, "problem": error.problem}]}
     try:
-        outcome = await referrals.submit(
-            uow_factory, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="csv_batch",
-            body=body, data=data, reference=f"batch:{sha[:16]}:{line_number}", correlation_id=correlation_id,
-        )
-    except referrals.SubmissionRejected as rejected:
+        outcome = await referrals.submit(c.SubmitReferral(
+            cmd.actor, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="csv_batch",
+            body=body, data=data, reference=f"batch:{sha[:16]}:{line_number}", correlation_id=cmd.correlation_id,
+        ), uow)
+    except SubmissionRejected as rejected:
         errors = [{"column": _column(e["field"], mapping), "problem": e["problem"]} for e in rejected.errors]
         return entry | {"outcome": "rejected", "errors": errors}
     kind = "duplicate" if outcome.duplicate_of else ("accepted" if outcome.created else "already_received")

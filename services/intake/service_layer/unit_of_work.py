@@ -1,30 +1,184 @@
+"""What intake's use cases hold while they work: its repositories, one transaction.
+
+These are ports. The SQL adapters are in `services/intake/adapters/`; the unit tests
+use in-memory fakes of the same classes (`tests/unit/intake/fakes.py`).
+"""
+
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import abc
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from services.intake.adapters import tables
-from services.intake.adapters.repository import (
-    PartnerRepository,
-    PersonRepository,
-    ReferralRepository,
-    WebhookRepository,
-)
-from shared.platform.uow import SqlUnitOfWork
-
-SOURCE = "/services/intake"
+from services.intake.domain.matching import MatchResult, PersonKey
+from services.intake.domain.partner import Partner
+from services.intake.domain.referral import Referral
+from shared.platform.uow import UnitOfWork
+from shared.schemas.envelope import Envelope
 
 
-class IntakeUnitOfWork(SqlUnitOfWork):
+class ReferralRepository(abc.ABC):
+    @abc.abstractmethod
+    async def record_submission(self, *, submission_id: uuid.UUID, partner_id: str | None, channel: str, body: bytes,
+                                outcome: str, errors: list[dict[str, Any]] | None, referral_id: uuid.UUID | None,
+                                correlation_id: uuid.UUID) -> None:
+        """Every submission is kept as it was sent, accepted or not."""
+
+    @abc.abstractmethod
+    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult) -> None:
+        """Raises Conflict if another transaction stored the same partner reference first."""
+
+    @abc.abstractmethod
+    async def get(self, referral_id: uuid.UUID) -> Referral | None:
+        """The referral, locked for this transaction."""
+
+    @abc.abstractmethod
+    async def save(self, referral: Referral) -> None:
+        """Its new timeline entries and its status."""
+
+    @abc.abstractmethod
+    async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None: ...
+
+    @abc.abstractmethod
+    async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
+        """The person's referrals to a programme, oldest first."""
+
+    @abc.abstractmethod
+    async def linked_duplicates(self, referral_id: uuid.UUID) -> list[Referral]:
+        """Referrals linked to this one, locked."""
+
+    @abc.abstractmethod
+    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any]] | None:
+        """A self-referral by the reference the person was given, with the person's details."""
+
+    @abc.abstractmethod
+    async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]: ...
+
+
+class PersonRepository(abc.ABC):
+    @abc.abstractmethod
+    async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
+        """Known people who share something with the key: family name, NHS number, birthday or postcode."""
+
+    @abc.abstractmethod
+    async def add(self, person_id: uuid.UUID, key: PersonKey) -> None: ...
+
+    @abc.abstractmethod
+    async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
+        """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept."""
+
+    @abc.abstractmethod
+    async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None: ...
+
+    @abc.abstractmethod
+    async def reviews(self, status: str = "open") -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def review(self, review_id: uuid.UUID) -> dict[str, Any] | None:
+        """The review, locked for this transaction."""
+
+    @abc.abstractmethod
+    async def decide_review(self, review_id: uuid.UUID, decision: str, decided_by: str) -> None: ...
+
+    @abc.abstractmethod
+    async def merge(self, duplicate_person_id: uuid.UUID, into_person_id: uuid.UUID) -> None:
+        """File the duplicate's referrals under the person they turned out to be."""
+
+
+class PartnerRepository(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, partner: Partner) -> None:
+        """Raises Conflict if a partner with that id exists."""
+
+    @abc.abstractmethod
+    async def get(self, partner_id: str) -> Partner | None: ...
+
+    @abc.abstractmethod
+    async def ids(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    async def key(self, key_id: str) -> tuple[str, str] | None:
+        """(partner id, secret hash) of a key not revoked."""
+
+    @abc.abstractmethod
+    async def csv_mapping(self, partner_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def set_csv_mapping(self, partner_id: str, mapping: dict[str, Any]) -> None: ...
+
+
+class ProgrammeRepository(abc.ABC):
+    @abc.abstractmethod
+    async def put(self, programme_id: str, name: str, self_referral_open: bool) -> None: ...
+
+    @abc.abstractmethod
+    async def get(self, programme_id: str) -> dict[str, Any] | None: ...
+
+
+class OutreachRepository(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, *, contact_id: uuid.UUID, programme_id: str, met_at: str, occurred_at: datetime,
+                  logged_by: str, details: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    async def get(self, contact_id: uuid.UUID) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def link_referral(self, contact_id: uuid.UUID, referral_id: uuid.UUID) -> None: ...
+
+
+class BatchRepository(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, *, batch_id: uuid.UUID, partner_id: str, filename: str | None, sha256: str,
+                  content: bytes) -> None: ...
+
+    @abc.abstractmethod
+    async def set_report(self, batch_id: uuid.UUID, report: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    id: int
+    partner_id: str
+    event_id: uuid.UUID
+    body: dict[str, Any]
+    attempts: int
+    url: str
+    secret: str
+
+
+class WebhookRepository(abc.ABC):
+    @abc.abstractmethod
+    async def configure(self, partner_id: str, url: str, secret: str) -> None: ...
+
+    @abc.abstractmethod
+    async def enqueue(self, partner_id: str, envelope: Envelope) -> None:
+        """A delivery in the same transaction as the status change (if the partner has a webhook)."""
+
+    @abc.abstractmethod
+    async def due(self, limit: int = 20) -> list[WebhookDelivery]:
+        """Deliveries due now, locked (skipping those another dispatcher holds)."""
+
+    @abc.abstractmethod
+    async def delivered(self, delivery_id: int, attempts: int) -> None: ...
+
+    @abc.abstractmethod
+    async def gave_up(self, delivery_id: int, attempts: int, error: str) -> None: ...
+
+    @abc.abstractmethod
+    async def retry_at(self, delivery_id: int, attempts: int, error: str, at: datetime) -> None: ...
+
+
+class IntakeUnitOfWork(UnitOfWork):
     referrals: ReferralRepository
-    partners: PartnerRepository
     persons: PersonRepository
+    partners: PartnerRepository
+    programmes: ProgrammeRepository
+    outreach: OutreachRepository
+    batches: BatchRepository
     webhooks: WebhookRepository
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine, outbox=tables.outbox, inbox=tables.inbox, source=SOURCE)
-
-    def _bind_repositories(self, conn: AsyncConnection) -> None:
-        self.referrals = ReferralRepository(conn)
-        self.partners = PartnerRepository(conn)
-        self.persons = PersonRepository(conn)
-        self.webhooks = WebhookRepository(conn)

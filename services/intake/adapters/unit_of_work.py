@@ -1,0 +1,34 @@
+"""Intake's unit of work on PostgreSQL: one transaction, its repositories bound to it."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.intake.adapters import tables
+from services.intake.adapters.repository import (
+    SqlBatchRepository,
+    SqlOutreachRepository,
+    SqlPartnerRepository,
+    SqlPersonRepository,
+    SqlProgrammeRepository,
+    SqlReferralRepository,
+    SqlWebhookRepository,
+)
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from shared.platform.uow import SqlUnitOfWork
+
+SOURCE = "/services/intake"
+
+
+class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, outbox=tables.outbox, inbox=tables.inbox, source=SOURCE)
+
+    def _bind_repositories(self, conn: AsyncConnection) -> None:
+        self.referrals = SqlReferralRepository(conn)
+        self.persons = SqlPersonRepository(conn)
+        self.partners = SqlPartnerRepository(conn)
+        self.programmes = SqlProgrammeRepository(conn)
+        self.outreach = SqlOutreachRepository(conn)
+        self.batches = SqlBatchRepository(conn)
+        self.webhooks = SqlWebhookRepository(conn)

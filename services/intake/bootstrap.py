@@ -1,0 +1,37 @@
+"""Intake's wiring: the one place that chooses the unit of work, the webhook sender and the
+leadership lock, and hands them to routes, consumers and background work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from services.intake.adapters.unit_of_work import SqlIntakeUnitOfWork
+from services.intake.adapters.webhook_sender import http_webhook_sender
+from services.intake.service_layer import handlers
+from services.intake.service_layer.commands import Command
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from services.intake.service_layer.webhooks import WebhookDispatcher
+from shared.platform.definition import ServiceContext
+from shared.platform.leadership import leadership
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What intake's entrypoints are given: a fresh unit of work per use, the command handlers,
+    and the webhook dispatcher to run in the background."""
+
+    uow: Callable[[], IntakeUnitOfWork]
+    webhooks: WebhookDispatcher
+
+    async def handle(self, command: Command) -> Any:
+        return await handlers.handle(command, self.uow())
+
+
+def bootstrap(ctx: ServiceContext) -> Intake:
+    uow = partial(SqlIntakeUnitOfWork, ctx.engine)
+    dispatcher = WebhookDispatcher(uow, partial(leadership, ctx.engine, "intake-webhook-dispatcher"),
+                                   http_webhook_sender)
+    return Intake(uow=uow, webhooks=dispatcher)

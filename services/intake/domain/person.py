@@ -1,0 +1,40 @@
+"""Whom a referral is about: filed under a person already known, or a new one. No I/O."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from services.intake.domain import matching
+from services.intake.domain.matching import MatchResult, PersonKey
+from services.intake.domain.submission import Person as SubmittedPerson
+
+
+@dataclass(frozen=True)
+class PersonFiling:
+    """Where a referral is filed: the person's id, whether they were known, and how sure the match is."""
+
+    person_id: uuid.UUID
+    key: PersonKey
+    match: MatchResult
+
+    @property
+    def known(self) -> bool:
+        return self.match.kind == "same"
+
+    @property
+    def needs_review(self) -> bool:
+        """Between the thresholds a person decides; the referral is filed under a new person meanwhile."""
+        return self.match.kind == "uncertain"
+
+
+def key_of(person: SubmittedPerson) -> PersonKey:
+    return matching.key_for(person.given_name, person.family_name, person.date_of_birth, person.postcode,
+                            person.nhs_number)
+
+
+def file_person(key: PersonKey, candidates: list[PersonKey]) -> PersonFiling:
+    """The same person as a candidate (NHS number, or demographics with confidence), else someone new."""
+    result = matching.match(key, candidates)
+    person_id = result.person_id if result.kind == "same" else uuid.uuid4()
+    return PersonFiling(person_id, key, result)

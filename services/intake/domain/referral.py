@@ -1,0 +1,98 @@
+"""The referral aggregate: one request for support, filed under a person, with the status its
+referrer follows. No I/O.
+
+A referral's status comes from events other services publish (triage decisions, case
+events). They travel on different topics and may arrive out of order, so the status
+is that of the latest event by its own time; every event still goes on the timeline.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.intake.domain.partner import SYSTEM_PARTNERS
+from services.intake.domain.status import OPEN_STATUSES, ReferralStatus
+from shared.schemas.events.referral import ReferralStatusChanged
+
+# Short and unambiguous (no 0/O, 1/I): a reference a person can read out on the phone.
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    status: ReferralStatus
+    at: datetime
+    reason: str | None = None
+    event_id: uuid.UUID | None = None
+
+
+@dataclass
+class Referral:
+    id: uuid.UUID
+    person_id: uuid.UUID
+    partner_id: str
+    partner_referral_id: str | None
+    programme_id: str
+    status: str
+    received_at: datetime
+    correlation_id: uuid.UUID
+    channel: str = "partner_api"
+    duplicate_of: uuid.UUID | None = None
+    previous_referral_id: uuid.UUID | None = None
+    self_reference: str | None = None
+    # The time of the latest event on the timeline, as stored; None for a referral with no timeline yet.
+    latest_event_at: datetime | None = None
+    new_entries: list[TimelineEntry] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def receive(cls, *, person_id: uuid.UUID, partner_id: str, partner_referral_id: str | None, programme_id: str,
+                channel: str, correlation_id: uuid.UUID, now: datetime,
+                earlier: list[Referral]) -> Referral:
+        """A new referral. If the person has an open referral to the programme, this one is linked to it
+        (no second case); otherwise an earlier, finished one makes it a re-referral."""
+        open_ones = [r for r in earlier if r.is_open and r.duplicate_of is None]
+        duplicate_of = open_ones[0].id if open_ones else None
+        previous = earlier[-1].id if earlier and not open_ones else None
+        return cls(
+            id=uuid.uuid4(), person_id=person_id, partner_id=partner_id, partner_referral_id=partner_referral_id,
+            programme_id=programme_id,
+            status=ReferralStatus.DUPLICATE if duplicate_of else ReferralStatus.RECEIVED,
+            received_at=now, correlation_id=correlation_id, channel=channel, duplicate_of=duplicate_of,
+            previous_referral_id=previous,
+            self_reference=_new_reference() if partner_id in SYSTEM_PARTNERS else None,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def told_to_a_partner(self) -> bool:
+        """Referrals from the platform's own channels have no referrer system to tell."""
+        return self.partner_id not in SYSTEM_PARTNERS
+
+    def advance(self, status: ReferralStatus, at: datetime, *, reason: str | None = None,
+                event_id: uuid.UUID | None = None, linked_referral_id: uuid.UUID | None = None,
+                estimated_wait_days: int | None = None) -> ReferralStatusChanged | None:
+        """Put the change on the timeline; it becomes the status unless a later event already came.
+
+        Returns what the referrer is told, or None when there is no referrer system to tell.
+        """
+        self.new_entries.append(TimelineEntry(status, at, reason, event_id))
+        if self.latest_event_at is None or at >= self.latest_event_at:
+            self.status = status
+            self.latest_event_at = at
+        if not self.told_to_a_partner:
+            return None
+        return ReferralStatusChanged(
+            referral_id=self.id, partner_id=self.partner_id, partner_referral_id=self.partner_referral_id,
+            status=status.value, reason=reason, linked_referral_id=linked_referral_id,
+            estimated_wait_days=estimated_wait_days, changed_at=at,
+        )
+
+
+def _new_reference() -> str:
+    return "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))

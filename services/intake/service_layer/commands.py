@@ -1,0 +1,103 @@
+"""What referrers and staff ask intake to do: one small class per command, each carrying who asks.
+
+`actor` is the partner's id for a partner's own submission, the staff member's subject
+for staff, and the channel for the public form.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.intake.domain.partner import Partner
+
+
+@dataclass(frozen=True)
+class Command:
+    actor: str
+
+
+@dataclass(frozen=True)
+class SubmitReferral(Command):
+    """A referral from any channel: `data` as mapped by the channel, else the JSON `body` itself."""
+
+    partner_id: str
+    channel: str
+    body: bytes
+    correlation_id: uuid.UUID
+    allowed_programmes: tuple[str, ...] | None = None  # None: any programme (the platform's own channels)
+    data: dict[str, Any] | None = None
+    reference: str | None = None  # the partner's id for it when the body has none (idempotency)
+    outreach_contact_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class RecordRejectedSubmission(Command):
+    """A submission a channel could not even read: kept with what was wrong with it."""
+
+    partner_id: str | None
+    channel: str
+    body: bytes
+    errors: list[dict[str, str]]
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ProcessBatch(Command):
+    partner: Partner
+    filename: str | None
+    content: bytes
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class LogOutreachContact(Command):
+    programme_id: str
+    met_at: str
+    occurred_at: datetime
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompleteOutreachReferral(Command):
+    contact_id: uuid.UUID
+    data: dict[str, Any]
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class DecideMatchReview(Command):
+    review_id: uuid.UUID
+    same_person: bool
+
+
+@dataclass(frozen=True)
+class RegisterPartner(Command):
+    partner: Partner
+
+
+@dataclass(frozen=True)
+class IssuePartnerKey(Command):
+    partner_id: str
+
+
+@dataclass(frozen=True)
+class ConfigureWebhook(Command):
+    partner_id: str
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class SetCsvMapping(Command):
+    partner_id: str
+    mapping: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PutProgramme(Command):
+    programme_id: str
+    name: str
+    self_referral_open: bool

@@ -1,0 +1,79 @@
+"""What referrers, staff and self-referrers read from intake."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.intake.domain import api_keys
+from services.intake.domain.partner import Partner
+from services.intake.domain.referral import Referral
+from services.intake.domain.status import ReferralStatus
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+
+
+async def authenticate_partner(uow: IntakeUnitOfWork, plaintext: str) -> Partner | None:
+    parts = api_keys.split_key(plaintext)
+    if parts is None:
+        return None
+    key_id, secret = parts
+    async with uow:
+        found = await uow.partners.key(key_id)
+        if found is None or not api_keys.secret_matches(secret, found[1]):
+            return None
+        return await uow.partners.get(found[0])
+
+
+async def referral_for_partner(uow: IntakeUnitOfWork, partner: Partner, referral_id: uuid.UUID) -> dict[str, Any] | None:
+    """Status and timeline, for the referrer's own referrals only, and nothing of the casework."""
+    async with uow:
+        referral = await uow.referrals.get(referral_id)
+        if referral is None or referral.partner_id != partner.id:
+            return None
+        return await _view(uow, referral)
+
+
+async def referral_by_partner_reference(uow: IntakeUnitOfWork, partner: Partner, reference: str) -> dict[str, Any] | None:
+    async with uow:
+        referral = await uow.referrals.by_partner_reference(partner.id, reference)
+        return await _view(uow, referral) if referral else None
+
+
+async def _view(uow: IntakeUnitOfWork, referral: Referral) -> dict[str, Any]:
+    return {
+        "referral_id": referral.id,
+        "partner_referral_id": referral.partner_referral_id,
+        "programme_id": referral.programme_id,
+        "channel": referral.channel,
+        "status": referral.status,
+        "received_at": referral.received_at,
+        "linked_to_referral_id": referral.duplicate_of,
+        "previous_referral_id": referral.previous_referral_id,
+        "timeline": await uow.referrals.timeline(referral.id),
+    }
+
+
+async def programme(uow: IntakeUnitOfWork, programme_id: str) -> dict[str, Any] | None:
+    async with uow:
+        return await uow.programmes.get(programme_id)
+
+
+async def csv_mapping(uow: IntakeUnitOfWork, partner_id: str) -> dict[str, Any] | None:
+    async with uow:
+        return await uow.partners.csv_mapping(partner_id)
+
+
+async def match_reviews(uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
+    """Uncertain person matches, oldest first, for a person to decide."""
+    async with uow:
+        return await uow.persons.reviews("open")
+
+
+async def self_referral_status(uow: IntakeUnitOfWork, reference: str, postcode: str) -> ReferralStatus | None:
+    """A self-referrer's status, only for the reference given together with the person's own postcode."""
+    async with uow:
+        found = await uow.referrals.by_self_reference(reference.strip().upper())
+    person_postcode = (found[1].get("postcode") or "") if found else ""
+    if found and person_postcode and person_postcode.replace(" ", "") == postcode.upper().replace(" ", ""):
+        return ReferralStatus(found[0].status)
+    return None

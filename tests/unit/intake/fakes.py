@@ -1,0 +1,225 @@
+"""In-memory intake: the same ports as the SQL adapters, held in dictionaries."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.intake.domain.matching import MatchResult, PersonKey
+from services.intake.domain.partner import Partner
+from services.intake.domain.referral import Referral
+from services.intake.service_layer.unit_of_work import (
+    BatchRepository,
+    IntakeUnitOfWork,
+    OutreachRepository,
+    PartnerRepository,
+    PersonRepository,
+    ProgrammeRepository,
+    ReferralRepository,
+    WebhookDelivery,
+    WebhookRepository,
+)
+from shared.platform.uow import Conflict
+from tests.unit.fakes import FakeMessaging
+
+
+class FakeReferrals(ReferralRepository):
+    def __init__(self) -> None:
+        self.by_id: dict[uuid.UUID, Referral] = {}
+        self.persons: dict[uuid.UUID, dict[str, Any]] = {}  # referral id -> the person's details as stored
+        self.matches: dict[uuid.UUID, MatchResult] = {}
+        self.submissions: list[dict[str, Any]] = []
+        self.timelines: dict[uuid.UUID, list[dict[str, Any]]] = {}
+
+    async def record_submission(self, **values: Any) -> None:
+        self.submissions.append(values)
+
+    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult) -> None:
+        if referral.partner_referral_id is not None and await self.by_partner_reference(
+                referral.partner_id, referral.partner_referral_id):
+            raise Conflict("referrals_partner_id_partner_referral_id_key")
+        self.by_id[referral.id] = referral
+        self.persons[referral.id] = person
+        self.matches[referral.id] = match
+        self.timelines[referral.id] = []
+
+    async def get(self, referral_id: uuid.UUID) -> Referral | None:
+        return self.by_id.get(referral_id)
+
+    async def save(self, referral: Referral) -> None:
+        entries, referral.new_entries = referral.new_entries, []
+        self.timelines[referral.id] += [{"status": e.status, "reason": e.reason, "at": e.at} for e in entries]
+
+    async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None:
+        return next((r for r in self.by_id.values()
+                     if r.partner_id == partner_id and r.partner_referral_id == partner_referral_id), None)
+
+    async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
+        found = [r for r in self.by_id.values() if r.person_id == person_id and r.programme_id == programme_id]
+        return sorted(found, key=lambda r: r.received_at)
+
+    async def linked_duplicates(self, referral_id: uuid.UUID) -> list[Referral]:
+        return [r for r in self.by_id.values() if r.duplicate_of == referral_id]
+
+    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any]] | None:
+        found = next((r for r in self.by_id.values() if r.self_reference == reference), None)
+        return (found, self.persons[found.id]) if found else None
+
+    async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+        return sorted(self.timelines[referral_id], key=lambda e: e["at"])
+
+
+class FakePersons(PersonRepository):
+    def __init__(self) -> None:
+        self.by_id: dict[uuid.UUID, PersonKey] = {}
+        self.reviews_by_id: dict[uuid.UUID, dict[str, Any]] = {}
+        self.merged: list[tuple[uuid.UUID, uuid.UUID]] = []
+
+    async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
+        def shares(p: PersonKey) -> bool:
+            return (p.family_key == key.family_key or (key.nhs_number and p.nhs_number == key.nhs_number)
+                    or (key.date_of_birth and p.date_of_birth == key.date_of_birth)
+                    or (key.postcode and p.postcode == key.postcode))
+        return [p for p in self.by_id.values() if shares(p)][:limit]
+
+    async def add(self, person_id: uuid.UUID, key: PersonKey) -> None:
+        if key.nhs_number and any(p.nhs_number == key.nhs_number for p in self.by_id.values()):
+            raise Conflict("persons_nhs_number_key")
+        self.by_id[person_id] = PersonKey(key.given_key, key.family_key, key.date_of_birth, key.postcode,
+                                          key.nhs_number, person_id)
+
+    async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
+        p = self.by_id[person_id]
+        self.by_id[person_id] = PersonKey(p.given_key, p.family_key, p.date_of_birth or key.date_of_birth,
+                                          key.postcode or p.postcode, p.nhs_number or key.nhs_number, person_id)
+
+    async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None:
+        review_id = uuid.uuid4()
+        self.reviews_by_id[review_id] = {"id": review_id, "referral_id": referral_id, "person_id": person_id,
+                                         "candidate_person_id": result.person_id, "confidence": result.confidence,
+                                         "reasons": result.reasons, "status": "open", "decision": None,
+                                         "decided_by": None}
+
+    async def reviews(self, status: str = "open") -> list[dict[str, Any]]:
+        return [dict(r) for r in self.reviews_by_id.values() if r["status"] == status]
+
+    async def review(self, review_id: uuid.UUID) -> dict[str, Any] | None:
+        review = self.reviews_by_id.get(review_id)
+        return dict(review) if review else None
+
+    async def decide_review(self, review_id: uuid.UUID, decision: str, decided_by: str) -> None:
+        self.reviews_by_id[review_id].update(status="decided", decision=decision, decided_by=decided_by)
+
+    async def merge(self, duplicate_person_id: uuid.UUID, into_person_id: uuid.UUID) -> None:
+        self.merged.append((duplicate_person_id, into_person_id))
+
+
+class FakePartners(PartnerRepository):
+    def __init__(self) -> None:
+        self.by_id: dict[str, Partner] = {}
+        self.keys: dict[str, tuple[str, str]] = {}
+        self.mappings: dict[str, dict[str, Any]] = {}
+
+    async def add(self, partner: Partner) -> None:
+        if partner.id in self.by_id:
+            raise Conflict("partners_pkey")
+        self.by_id[partner.id] = partner
+
+    async def get(self, partner_id: str) -> Partner | None:
+        return self.by_id.get(partner_id)
+
+    async def ids(self) -> list[str]:
+        return list(self.by_id)
+
+    async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None:
+        self.keys[key_id] = (partner_id, secret_hash)
+
+    async def key(self, key_id: str) -> tuple[str, str] | None:
+        return self.keys.get(key_id)
+
+    async def csv_mapping(self, partner_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.mappings.get(partner_id))
+
+    async def set_csv_mapping(self, partner_id: str, mapping: dict[str, Any]) -> None:
+        self.mappings[partner_id] = copy.deepcopy(mapping)
+
+
+class FakeProgrammes(ProgrammeRepository):
+    def __init__(self) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+
+    async def put(self, programme_id: str, name: str, self_referral_open: bool) -> None:
+        self.by_id[programme_id] = {"id": programme_id, "name": name, "self_referral_open": self_referral_open}
+
+    async def get(self, programme_id: str) -> dict[str, Any] | None:
+        return self.by_id.get(programme_id)
+
+
+class FakeOutreach(OutreachRepository):
+    def __init__(self) -> None:
+        self.by_id: dict[uuid.UUID, dict[str, Any]] = {}
+
+    async def add(self, *, contact_id: uuid.UUID, **values: Any) -> None:
+        self.by_id[contact_id] = {"id": contact_id, "referral_id": None, **values}
+
+    async def get(self, contact_id: uuid.UUID) -> dict[str, Any] | None:
+        return self.by_id.get(contact_id)
+
+    async def link_referral(self, contact_id: uuid.UUID, referral_id: uuid.UUID) -> None:
+        self.by_id[contact_id]["referral_id"] = referral_id
+
+
+class FakeBatches(BatchRepository):
+    def __init__(self) -> None:
+        self.by_id: dict[uuid.UUID, dict[str, Any]] = {}
+
+    async def add(self, *, batch_id: uuid.UUID, **values: Any) -> None:
+        self.by_id[batch_id] = {"report": None, **values}
+
+    async def set_report(self, batch_id: uuid.UUID, report: dict[str, Any]) -> None:
+        self.by_id[batch_id]["report"] = copy.deepcopy(report)
+
+
+class FakeWebhooks(WebhookRepository):
+    def __init__(self) -> None:
+        self.configured: dict[str, tuple[str, str]] = {}
+        self.deliveries: dict[int, dict[str, Any]] = {}
+
+    async def configure(self, partner_id: str, url: str, secret: str) -> None:
+        self.configured[partner_id] = (url, secret)
+
+    async def enqueue(self, partner_id: str, envelope) -> None:
+        if partner_id in self.configured:
+            self.deliveries[len(self.deliveries) + 1] = {
+                "partner_id": partner_id, "event_id": envelope.id, "body": envelope.model_dump(mode="json"),
+                "attempts": 0, "state": "due", "error": None, "next_attempt_at": None}
+
+    async def due(self, limit: int = 20) -> list[WebhookDelivery]:
+        return [WebhookDelivery(id=i, partner_id=d["partner_id"], event_id=d["event_id"], body=d["body"],
+                                attempts=d["attempts"], url=self.configured[d["partner_id"]][0],
+                                secret=self.configured[d["partner_id"]][1])
+                for i, d in self.deliveries.items() if d["state"] == "due"][:limit]
+
+    async def delivered(self, delivery_id: int, attempts: int) -> None:
+        self.deliveries[delivery_id].update(attempts=attempts, state="delivered", error=None)
+
+    async def gave_up(self, delivery_id: int, attempts: int, error: str) -> None:
+        self.deliveries[delivery_id].update(attempts=attempts, state="failed", error=error)
+
+    async def retry_at(self, delivery_id: int, attempts: int, error: str, at: datetime) -> None:
+        # Due again at once here: the tests look at the backoff asked for, not the clock.
+        self.deliveries[delivery_id].update(attempts=attempts, error=error, next_attempt_at=at)
+
+
+class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.referrals = FakeReferrals()
+        self.persons = FakePersons()
+        self.partners = FakePartners()
+        self.programmes = FakeProgrammes()
+        self.outreach = FakeOutreach()
+        self.batches = FakeBatches()
+        self.webhooks = FakeWebhooks()

@@ -1,0 +1,336 @@
+"""Intake's use cases against the in-memory unit of work: no broker, no database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.intake.domain.partner import Partner
+from services.intake.domain.webhook_signature import sign
+from services.intake.service_layer import commands as c
+from services.intake.service_layer import handlers, queries, status
+from services.intake.service_layer.errors import (
+    BatchRejected,
+    InvalidSubmission,
+    NotFound,
+    ProgrammeNotAllowed,
+    Refused,
+)
+from services.intake.service_layer.webhooks import WebhookSettings, deliver_due
+from shared.schemas import topics
+from shared.schemas.envelope import new_envelope
+from shared.schemas.events.case import CaseAssigned, CaseWaitlisted
+from shared.schemas.events.triage import Decision, TriageDecided
+from tests.unit.intake.fakes import FakeIntakeUnitOfWork
+
+GP = Partner("gp-surgery", "Riverside Surgery", ("demo",))
+CORRELATION = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
+@pytest.fixture
+async def uow() -> FakeIntakeUnitOfWork:
+    fake = FakeIntakeUnitOfWork()
+    await fake.partners.add(GP)
+    return fake
+
+
+def referral(**overrides) -> dict:
+    body = {"programme_id": "demo", "consent": {"to_referral": True},
+            "person": {"given_name": "Margaret", "family_name": "Okafor", "date_of_birth": "1941-03-02",
+                       "postcode": "E8 1AA", "phone": "0116 496 0123"},
+            "referrer": {"source_category": "statutory", "source_subcategory": "nhs_gp"}}
+    return {**body, **overrides}
+
+
+def from_gp(body: dict, *, partner: Partner = GP, reference: str | None = None) -> c.SubmitReferral:
+    return c.SubmitReferral(partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
+                            channel="partner_api", body=json.dumps(body).encode(), reference=reference,
+                            correlation_id=CORRELATION)
+
+
+def received(uow) -> list:
+    return uow.events(topics.REFERRALS)
+
+
+def statuses_told(uow) -> list[str]:
+    return [e.status for e in uow.events(topics.referral_status_topic(GP.id))]
+
+
+# --- submitting ---------------------------------------------------------------------------------------
+
+
+async def test_a_valid_referral_is_stored_published_and_told_back(uow):
+    outcome = await handlers.handle(from_gp(referral(partner_referral_id="GP-1")), uow)
+    assert outcome.created and outcome.referral.status == "received"
+    (event,) = received(uow)
+    assert event.referral_id == outcome.referral.id and event.person.phone == "+441164960123"
+    assert event.profile.postcode_district == "E8" and event.person_match.method == "new"
+    assert statuses_told(uow) == ["received"]
+    assert [s["outcome"] for s in uow.referrals.submissions] == ["accepted"]
+
+
+async def test_an_invalid_referral_is_kept_and_refused_with_each_problem(uow):
+    with pytest.raises(InvalidSubmission) as refused:
+        await handlers.handle(from_gp(referral(consent={"to_referral": False})), uow)
+    assert any("consent" in e["problem"] for e in refused.value.errors)
+    (kept,) = uow.referrals.submissions
+    assert kept["outcome"] == "rejected" and kept["errors"] == refused.value.errors
+    assert uow.published == []
+
+
+async def test_a_partner_may_refer_only_to_its_own_programmes(uow):
+    with pytest.raises(ProgrammeNotAllowed):
+        await handlers.handle(from_gp(referral(programme_id="elsewhere")), uow)
+    assert uow.referrals.submissions[0]["outcome"] == "rejected"
+
+
+async def test_a_retry_with_the_same_reference_is_the_same_referral(uow):
+    first = await handlers.handle(from_gp(referral(), reference="idem-1"), uow)
+    again = await handlers.handle(from_gp(referral(), reference="idem-1"), uow)
+    assert (again.created, again.referral.id) == (False, first.referral.id)
+    assert len(received(uow)) == 1
+    assert [s["outcome"] for s in uow.referrals.submissions] == ["accepted", "retry_of_existing"]
+
+
+async def test_a_second_referral_while_one_is_open_is_linked_not_opened(uow):
+    first = await handlers.handle(from_gp(referral()), uow)
+    second = await handlers.handle(from_gp(referral()), uow)
+    assert second.duplicate_of == first.referral.id and second.referral.status == "duplicate"
+    assert len(received(uow)) == 1  # no second case
+    assert statuses_told(uow) == ["received", "duplicate"]
+
+
+async def test_a_referral_after_the_last_one_closed_is_a_re_referral(uow):
+    first = await handlers.handle(from_gp(referral()), uow)
+    first.referral.status = "closed"
+    again = await handlers.handle(from_gp(referral()), uow)
+    assert again.duplicate_of is None and again.previous_referral_id == first.referral.id
+    assert received(uow)[-1].previous_referral_id == first.referral.id
+
+
+async def test_the_same_person_by_nhs_number_is_filed_once_and_their_record_filled_in(uow):
+    nhs = {"nhs_number": "943 476 5919"}
+    first = await handlers.handle(from_gp(referral(person={**referral()["person"], **nhs, "date_of_birth": None,
+                                                           "age_years": 83})), uow)
+    first.referral.status = "closed"
+    second = await handlers.handle(from_gp(referral(person={**referral()["person"], **nhs,
+                                                            "family_name": "Okafor-Jones"})), uow)
+    assert second.referral.person_id == first.referral.person_id and second.match.method == "nhs_number"
+    assert uow.persons.by_id[first.referral.person_id].date_of_birth.isoformat() == "1941-03-02"
+
+
+async def test_an_uncertain_match_is_filed_under_someone_new_and_sent_for_review(uow):
+    await handlers.handle(from_gp(referral()), uow)
+    maybe = referral(person={**referral()["person"], "given_name": "Margret", "postcode": "E9 2BB"})
+    outcome = await handlers.handle(from_gp(maybe), uow)
+    assert outcome.match.kind == "uncertain"
+    (review,) = await queries.match_reviews(uow)
+    assert review["referral_id"] == outcome.referral.id and received(uow)[-1].person_match.needs_review
+
+
+async def test_self_referrals_get_a_reference_to_follow_by_and_no_partner_is_told(uow):
+    command = c.SubmitReferral("self_referral_form", partner_id="self-referral", channel="self_referral_form",
+                               body=b"{}", data=referral(), correlation_id=CORRELATION)
+    outcome = await handlers.handle(command, uow)
+    reference = outcome.referral.self_reference
+    assert len(reference) == 8 and not set(reference) & set("01IO")
+    assert [t for t, _, _ in uow.published] == [topics.REFERRALS]  # no partner status topic
+    assert await queries.self_referral_status(uow, reference.lower(), "e81aa") == "received"
+    assert await queries.self_referral_status(uow, reference, "N1 1AA") is None  # the wrong postcode tells nothing
+
+
+async def test_a_channel_that_could_not_read_a_submission_still_keeps_it(uow):
+    await handlers.handle(c.RecordRejectedSubmission("fhir", GP.id, "fhir", b"<bad>",
+                                                     [{"field": "Bundle", "problem": "not JSON"}], CORRELATION), uow)
+    assert uow.referrals.submissions[0]["body"] == b"<bad>" and uow.referrals.submissions[0]["outcome"] == "rejected"
+
+
+# --- status back to the referrer ---------------------------------------------------------------------
+
+
+def decided(referral_id, decision=Decision.ACCEPTED, at=None) -> TriageDecided:
+    return TriageDecided(referral_id=referral_id, person_id=uuid.uuid4(), programme_id="demo", decision=decision,
+                         rules=[], ruleset_version="1", decided_at=at or datetime.now(UTC))
+
+
+def envelope_of(payload):
+    return new_envelope(payload, source="/tests", subject="s", correlation_id=CORRELATION)
+
+
+async def test_triage_and_case_events_move_the_status_and_reach_linked_referrals(uow):
+    first = await handlers.handle(from_gp(referral()), uow)
+    linked = await handlers.handle(from_gp(referral()), uow)
+    now = datetime.now(UTC)
+    await status.on_triage_decided(uow, envelope_of(decided(first.referral.id, at=now)), decided(first.referral.id, at=now))
+    waitlisted = CaseWaitlisted(case_id=uuid.uuid4(), referral_id=first.referral.id, person_id=uuid.uuid4(),
+                                programme_id="demo", priority=3, expected_weekly_hours=1, waitlisted_at=now,
+                                estimated_wait_days=12)
+    await status.on_case_event(uow, envelope_of(waitlisted), waitlisted)
+    assert first.referral.status == "waiting" and linked.referral.status == "waiting"
+    told = uow.events(topics.referral_status_topic(GP.id))
+    assert [(e.referral_id, e.status) for e in told[-2:]] == [(first.referral.id, "waiting"),
+                                                               (linked.referral.id, "waiting")]
+    assert told[-1].linked_referral_id == first.referral.id and told[-1].reason == "estimated wait about 12 days"
+
+
+async def test_an_earlier_event_arriving_late_goes_on_the_timeline_but_not_the_status(uow):
+    outcome = await handlers.handle(from_gp(referral()), uow)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assigned = CaseAssigned(case_id=uuid.uuid4(), referral_id=outcome.referral.id, person_id=uuid.uuid4(),
+                            programme_id="demo", worker_id=uuid.uuid4(), worker_role="connector",
+                            expected_weekly_hours=1, assigned_at=later)
+    await status.on_case_event(uow, envelope_of(assigned), assigned)
+    late = decided(outcome.referral.id, at=later - timedelta(minutes=1))
+    await status.on_triage_decided(uow, envelope_of(late), late)
+    assert outcome.referral.status == "assigned"
+    timeline = await uow.referrals.timeline(outcome.referral.id)
+    assert [e["status"] for e in timeline] == ["received", "accepted", "assigned"]
+
+
+async def test_a_redelivered_event_has_no_second_effect(uow):
+    outcome = await handlers.handle(from_gp(referral()), uow)
+    event = decided(outcome.referral.id)
+    envelope = envelope_of(event)
+    await status.on_triage_decided(uow, envelope, event)
+    await status.on_triage_decided(uow, envelope, event)
+    assert statuses_told(uow) == ["received", "accepted"]
+
+
+async def test_status_changes_are_queued_as_signed_webhooks_and_retried_with_backoff(uow):
+    await handlers.handle(c.ConfigureWebhook("admin", GP.id, "https://gp.example/hook", "s" * 20), uow)
+    await handlers.handle(from_gp(referral()), uow)
+    (delivery,) = uow.webhooks.deliveries.values()
+    assert delivery["body"]["type"] == "referral.status_changed"
+
+    class Refusing:
+        async def send(self, d, attempt):
+            return "HTTP 503"
+
+    settings = WebhookSettings(WEBHOOK_BACKOFF_INITIAL_S=5, WEBHOOK_MAX_ATTEMPTS=2)
+    before = datetime.now(UTC)
+    assert await deliver_due(uow, Refusing(), settings) == 1
+    assert delivery["attempts"] == 1 and delivery["next_attempt_at"] >= before + timedelta(seconds=5)
+    await deliver_due(uow, Refusing(), settings)
+    assert delivery["state"] == "failed" and delivery["error"] == "HTTP 503"  # gave up after max_attempts
+
+
+async def test_a_webhook_taken_is_delivered_once(uow):
+    await handlers.handle(c.ConfigureWebhook("admin", GP.id, "https://gp.example/hook", "s" * 20), uow)
+    await handlers.handle(from_gp(referral()), uow)
+    sent = []
+
+    class Taking:
+        async def send(self, d, attempt):
+            sent.append((d.url, sign(d.secret, b"x", 1)))
+            return None
+
+    await deliver_due(uow, Taking(), WebhookSettings())
+    await deliver_due(uow, Taking(), WebhookSettings())
+    assert len(sent) == 1 and sent[0][0] == "https://gp.example/hook"
+
+
+# --- partners, programmes, outreach, batches, match reviews -------------------------------------------------
+
+
+async def test_partners_are_registered_once_and_system_ids_are_reserved(uow):
+    await handlers.handle(c.RegisterPartner("admin", Partner("council", "Council", ("demo",))), uow)
+    with pytest.raises(Refused, match="already exists"):
+        await handlers.handle(c.RegisterPartner("admin", Partner("council", "Council", ("demo",))), uow)
+    with pytest.raises(Refused, match="reserved"):
+        await handlers.handle(c.RegisterPartner("admin", Partner("self-referral", "Me", ("demo",))), uow)
+
+
+async def test_a_partner_key_authenticates_and_only_its_hash_is_kept(uow):
+    key = await handlers.handle(c.IssuePartnerKey("admin", GP.id), uow)
+    assert await queries.authenticate_partner(uow, key) == GP
+    assert key not in json.dumps(list(uow.partners.keys.values()))
+    assert await queries.authenticate_partner(uow, key[:-1] + "x") is None
+    assert await queries.authenticate_partner(uow, "not a key") is None
+    with pytest.raises(NotFound):
+        await handlers.handle(c.IssuePartnerKey("admin", "nobody"), uow)
+
+
+async def test_programmes_and_mappings_are_set_for_known_partners(uow):
+    await handlers.handle(c.PutProgramme("admin", "demo", "Demo", False), uow)
+    assert (await queries.programme(uow, "demo"))["self_referral_open"] is False
+    await handlers.handle(c.SetCsvMapping("admin", GP.id, {"columns": {"programme_id": "P"}}), uow)
+    assert await queries.csv_mapping(uow, GP.id) == {"columns": {"programme_id": "P"}}
+    with pytest.raises(NotFound):
+        await handlers.handle(c.SetCsvMapping("admin", "nobody", {}), uow)
+    with pytest.raises(NotFound):
+        await handlers.handle(c.ConfigureWebhook("admin", "nobody", "https://x.example", "s" * 20), uow)
+
+
+async def test_an_outreach_contact_becomes_one_referral(uow):
+    contact_id = await handlers.handle(c.LogOutreachContact("connector-1", "demo", "listening bench",
+                                                            datetime.now(UTC), {"first_name": "Pat"}), uow)
+    data = {k: v for k, v in referral().items() if k not in ("programme_id", "referrer")}
+    first = await handlers.handle(c.CompleteOutreachReferral("connector-1", contact_id, data, CORRELATION), uow)
+    again = await handlers.handle(c.CompleteOutreachReferral("connector-1", contact_id, data, CORRELATION), uow)
+    assert first.created and not again.created and again.referral.id == first.referral.id
+    assert uow.outreach.by_id[contact_id]["referral_id"] == first.referral.id
+    assert received(uow)[0].source.subcategory == "outreach" and first.referral.programme_id == "demo"
+    with pytest.raises(NotFound):
+        await handlers.handle(c.CompleteOutreachReferral("connector-1", uuid.uuid4(), data, CORRELATION), uow)
+
+
+MAPPING = {"columns": {"person.given_name": "Forename", "person.family_name": "Surname",
+                       "person.date_of_birth": "DOB", "person.postcode": "Postcode",
+                       "consent.to_referral": "Consented"},
+           "defaults": {"programme_id": "demo", "referrer.source_category": "statutory",
+                        "referrer.source_subcategory": "social_services"},
+           "reference_column": "Ref"}
+
+
+async def test_a_batch_reports_each_row_on_its_own_and_keeps_the_file(uow):
+    await handlers.handle(c.SetCsvMapping("admin", GP.id, MAPPING), uow)
+    content = ("Ref,Forename,Surname,DOB,Postcode,Consented\r\n"
+               "R1,Edna,Batchley,02/03/1941,LE4 6AB,Yes\r\n"
+               "R2,Fred,Datewrong,31/02/1940,LE4 6AB,Yes\r\n"
+               "R3,Harold,Noconsent,01/01/1945,LE5 1AA,No\r\n").encode()
+    report = await handlers.handle(c.ProcessBatch(GP.id, GP, "asc.csv", content, CORRELATION), uow)
+    assert [r["outcome"] for r in report["rows"]] == ["accepted", "rejected", "rejected"]
+    assert report["rows"][1]["errors"][0]["column"] == "DOB"
+    assert report["summary"] == {"accepted": 1, "duplicate": 0, "already_received": 0, "rejected": 2}
+    (batch,) = uow.batches.by_id.values()
+    assert batch["content"] == content and batch["report"]["summary"]["accepted"] == 1
+    again = await handlers.handle(c.ProcessBatch(GP.id, GP, "asc.csv", content, CORRELATION), uow)
+    assert again["rows"][0]["outcome"] == "already_received"
+
+
+async def test_a_batch_without_a_mapping_is_refused_but_kept(uow):
+    with pytest.raises(BatchRejected, match="no CSV column mapping"):
+        await handlers.handle(c.ProcessBatch(GP.id, GP, "x.csv", b"a,b\r\n1,2\r\n", CORRELATION), uow)
+    (batch,) = uow.batches.by_id.values()
+    assert batch["report"]["error"].startswith("no CSV column mapping")
+
+
+async def test_a_match_review_is_decided_once_and_can_merge_the_two(uow):
+    await handlers.handle(from_gp(referral()), uow)
+    outcome = await handlers.handle(from_gp(referral(person={**referral()["person"], "given_name": "Margret",
+                                                             "postcode": "E9 2BB"})), uow)
+    (review,) = await queries.match_reviews(uow)
+    result = await handlers.handle(c.DecideMatchReview("coordinator-1", review["id"], True), uow)
+    assert result == {"review_id": str(review["id"]), "same_person": True}
+    assert uow.persons.merged == [(outcome.referral.person_id, review["candidate_person_id"])]
+    with pytest.raises(Refused, match="already decided"):
+        await handlers.handle(c.DecideMatchReview("coordinator-1", review["id"], False), uow)
+    with pytest.raises(NotFound):
+        await handlers.handle(c.DecideMatchReview("coordinator-1", uuid.uuid4(), False), uow)
+
+
+async def test_a_partner_sees_only_its_own_referrals(uow):
+    outcome = await handlers.handle(from_gp(referral(partner_referral_id="GP-9")), uow)
+    view = await queries.referral_for_partner(uow, GP, outcome.referral.id)
+    assert view["status"] == "received" and [e["status"] for e in view["timeline"]] == ["received"]
+    other = Partner("council", "Council", ("demo",))
+    assert await queries.referral_for_partner(uow, other, outcome.referral.id) is None
+    assert (await queries.referral_by_partner_reference(uow, GP, "GP-9"))["referral_id"] == outcome.referral.id
+
+
+async def test_every_command_has_a_handler():
+    commands = {cls for cls in vars(c).values() if isinstance(cls, type) and issubclass(cls, c.Command)}
+    assert commands - {c.Command} == set(handlers.HANDLERS)
