@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.triage.adapters import gauges, tables
+from services.triage.bootstrap import TriageDependencies, bootstrap
+from services.triage.domain.ruleset import load_ruleset_files
 from services.triage.entrypoints.consumers import build_consumers
 from services.triage.entrypoints.http import router
-from services.triage.service_layer.rulebook import load_shipped
+from services.triage.service_layer import handlers
 from shared.platform.definition import Publication, ServiceApi
 from shared.platform.service import ServiceContext, ServiceDefinition
 from shared.schemas import topics
@@ -27,8 +29,8 @@ API = ServiceApi(
 
 
 async def load_rulesets(ctx: ServiceContext) -> None:
-    async with ctx.engine.begin() as conn:
-        await load_shipped(conn)
+    deps: TriageDependencies = ctx.dependencies
+    await handlers.load_shipped(load_ruleset_files(deps.shipped_rulesets), uow_factory=deps.uow_factory)
 
 
 DEFINITION = ServiceDefinition(
@@ -38,6 +40,7 @@ DEFINITION = ServiceDefinition(
     outbox=tables.outbox,
     routers=[router],
     consumers=build_consumers,
+    bootstrap=bootstrap,
     domain_gauges=gauges.refresh,
     startup=load_rulesets,
     api=API,

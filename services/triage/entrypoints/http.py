@@ -4,55 +4,71 @@ rule-set versions, what-if runs and appropriateness feedback."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from functools import partial
 
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from services.triage.bootstrap import TriageDependencies
 from services.triage.domain.ruleset import RuleSet
-from services.triage.entrypoints.consumers import RULEBOOK
-from services.triage.service_layer import handlers
-from services.triage.adapters.unit_of_work import TriageUnitOfWork
+from services.triage.service_layer import handlers, queries
+from services.triage.service_layer.commands import (
+    ClaimReview,
+    DecideReview,
+    OverrideDecision,
+    PublishRuleSet,
+    Sizing,
+    WhatIf,
+)
+from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, TriageError
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 
 router = APIRouter()
 REVIEWERS = ("admin", "coordinator")
+STATUS_OF = {NotFound: status.HTTP_404_NOT_FOUND, Conflict: status.HTTP_409_CONFLICT,
+             IncompleteDecision: 422}
 
 
-def uow_factory(request: Request):
-    return partial(TriageUnitOfWork, request.app.state.ctx.engine)
+def dependencies(request: Request) -> TriageDependencies:
+    return request.app.state.ctx.dependencies
 
 
-def _raise(error: handlers.ReviewError):
-    raise HTTPException(error.status, detail=error.detail) from None
+@contextmanager
+def refusals_as_http() -> Iterator[None]:
+    """A refused command becomes the HTTP error of its kind, with its message as the detail."""
+    try:
+        yield
+    except TriageError as error:
+        code = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
+        raise HTTPException(code, detail=error.detail) from None
 
 
 @router.get("/v1/decisions/{referral_id}", tags=["decisions"])
-async def get_decision(referral_id: uuid.UUID, request: Request, _: StaffPrincipal = Depends(require_staff())) -> dict:
-    async with uow_factory(request)() as uow:
-        decision = await uow.decisions.get(referral_id)
+async def get_decision(referral_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
+                       _: StaffPrincipal = Depends(require_staff())) -> dict:
+    decision = await queries.decision(referral_id, uow_factory=deps.uow_factory)
     if decision is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no decision for that referral yet")
     return decision
 
 
 @router.get("/v1/reviews", tags=["reviews"])
-async def list_reviews(request: Request, programme_id: str | None = None,
+async def list_reviews(programme_id: str | None = None, deps: TriageDependencies = Depends(dependencies),
                        _: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> list[dict]:
     """Referrals waiting for a person, oldest first, with their age and whether they are overdue."""
-    return await handlers.list_reviews(uow_factory(request), programme_id)
+    return await queries.list_reviews(programme_id, uow_factory=deps.uow_factory, clock=deps.clock)
 
 
 @router.post("/v1/reviews/{review_id}/claim", tags=["reviews"])
-async def claim(review_id: uuid.UUID, request: Request,
+async def claim(review_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
                 principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
-    try:
-        return await handlers.claim_review(uow_factory(request), review_id, principal.subject)
-    except handlers.ReviewError as error:
-        _raise(error)
+    with refusals_as_http():
+        return await handlers.claim_review(ClaimReview(review_id, principal.subject), uow_factory=deps.uow_factory,
+                                           clock=deps.clock)
 
 
 class HumanDecision(BaseModel):
@@ -73,29 +89,28 @@ class HumanDecision(BaseModel):
             raise ValueError("a person's decision is accepted, declined or redirected")
         return decision
 
-    def sizing(self) -> dict:
-        return self.model_dump(include={"complexity", "pathway", "priority", "expected_weekly_hours", "signposting"},
-                               exclude_none=True, mode="json")
+    def sizing(self) -> Sizing:
+        return Sizing(complexity=self.complexity, pathway=self.pathway, priority=self.priority,
+                      expected_weekly_hours=self.expected_weekly_hours, signposting=self.signposting)
 
 
 @router.post("/v1/reviews/{review_id}/decision", tags=["reviews"])
-async def decide_review(review_id: uuid.UUID, body: HumanDecision, request: Request,
+async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                         principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
-    try:
-        return await handlers.decide_review(uow_factory(request), RULEBOOK, review_id, principal.subject,
-                                            body.decision, body.reason_code, body.note, body.sizing())
-    except handlers.ReviewError as error:
-        _raise(error)
+    command = DecideReview(review_id, principal.subject, body.decision, body.note, body.reason_code, body.sizing())
+    with refusals_as_http():
+        return await handlers.decide_review(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
+                                            clock=deps.clock)
 
 
 @router.post("/v1/decisions/{referral_id}/override", tags=["decisions"])
-async def override(referral_id: uuid.UUID, body: HumanDecision, request: Request,
+async def override(referral_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                    principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
-    try:
-        return await handlers.override(uow_factory(request), RULEBOOK, referral_id, principal.subject,
-                                       body.decision, body.reason_code, body.note, body.sizing())
-    except handlers.ReviewError as error:
-        _raise(error)
+    command = OverrideDecision(referral_id, principal.subject, body.decision, body.note, body.reason_code,
+                               body.sizing())
+    with refusals_as_http():
+        return await handlers.override_decision(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
+                                                clock=deps.clock)
 
 
 async def _ruleset_from(request: Request) -> RuleSet:
@@ -108,27 +123,28 @@ async def _ruleset_from(request: Request) -> RuleSet:
 
 
 @router.post("/v1/rulesets", tags=["rulesets"], status_code=201)
-async def publish(request: Request, principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+async def publish(request: Request, deps: TriageDependencies = Depends(dependencies),
+                  principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     """Publish a new rule-set version (YAML or JSON). It applies to referrals received from `effective_from`."""
     ruleset = await _ruleset_from(request)
-    try:
-        await handlers.publish_ruleset(uow_factory(request), ruleset, principal.subject)
-    except handlers.ReviewError as error:
-        _raise(error)
+    with refusals_as_http():
+        await handlers.publish_ruleset(PublishRuleSet(ruleset, principal.subject), uow_factory=deps.uow_factory)
     return {"programme_id": ruleset.programme_id, "version": ruleset.version,
             "effective_from": ruleset.effective_from.isoformat()}
 
 
 @router.post("/v1/rulesets/what-if", tags=["rulesets"])
 async def what_if(request: Request, received_from: datetime | None = None, received_to: datetime | None = None,
+                  deps: TriageDependencies = Depends(dependencies),
                   _: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
     """Run a draft rule set over past referrals: how many decisions would change, and which."""
     draft = await _ruleset_from(request)
-    return await handlers.what_if(uow_factory(request), draft, received_from, received_to)
+    return await handlers.what_if(WhatIf(draft, received_from, received_to), uow_factory=deps.uow_factory)
 
 
 @router.get("/v1/reports/appropriateness", tags=["reports"])
-async def appropriateness(request: Request, programme_id: str | None = None, since: datetime | None = None,
+async def appropriateness(programme_id: str | None = None, since: datetime | None = None,
+                          deps: TriageDependencies = Depends(dependencies),
                           _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Declined and redirected referrals by referring organisation and reason."""
-    return await handlers.appropriateness(uow_factory(request), programme_id, since)
+    return await queries.appropriateness(programme_id, since, uow_factory=deps.uow_factory)

@@ -1,0 +1,23 @@
+"""Why triage refused a command: kinds of refusal, not transport status codes (entrypoints map those)."""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """A refusal; its message is meant for the person who asked."""
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+class NotFound(TriageError):
+    """What the command names does not exist (a review, a referral's decision)."""
+
+
+class Conflict(TriageError):
+    """The command clashes with what is already so (decided, claimed by another, a version that exists)."""
+
+
+class IncompleteDecision(TriageError):
+    """A person's decision lacks what it needs (a reason code, or sizing when no rule set can size it)."""

@@ -1,0 +1,40 @@
+"""What staff read: plain functions over the unit of work's views, changing nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.triage.service_layer.unit_of_work import Clock, UnitOfWorkFactory
+
+
+async def decision(referral_id: uuid.UUID, *, uow_factory: UnitOfWorkFactory) -> dict[str, Any] | None:
+    """The referral's current decision, or None if it has not been decided yet."""
+    async with uow_factory() as uow:
+        return await uow.views.decision(referral_id)
+
+
+async def list_reviews(programme_id: str | None = None, *, uow_factory: UnitOfWorkFactory,
+                       clock: Clock) -> list[dict[str, Any]]:
+    """Referrals waiting for a person, oldest first, with their age in hours and whether they are overdue."""
+    async with uow_factory() as uow:
+        rows = await uow.views.open_reviews(programme_id)
+    now = clock()
+    for row in rows:
+        row["age_hours"] = round((now - row["created_at"]).total_seconds() / 3600, 2)
+        row["overdue"] = now > row["due_at"]
+    return rows
+
+
+async def appropriateness(programme_id: str | None, since: datetime | None, *,
+                          uow_factory: UnitOfWorkFactory) -> list[dict[str, Any]]:
+    """Declined and redirected referrals by referring organisation and reason, to talk to referrers."""
+    async with uow_factory() as uow:
+        all_by_org = await uow.views.referrals_by_organisation(programme_id, since)
+        rows = await uow.views.declines_by_organisation(programme_id, since)
+    for row in rows:
+        total = all_by_org.get(row["referring_organisation"], 0)
+        row["of_all_referrals_from_organisation"] = total
+        row["share"] = round(row["referrals"] / total, 3) if total else None
+    return rows
