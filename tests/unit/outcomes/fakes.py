@@ -15,7 +15,10 @@ from typing import Any
 from services.outcomes.domain.records import CaseKey, MeasureRecord, ReferralFacts, TriageOutcome
 from services.outcomes.service_layer.ports import (
     CaseFactsRepository,
+    CompletenessRows,
+    FunnelRows,
     MeasuresRepository,
+    OutcomesViews,
     ReferralFactsRepository,
     SignpostsRepository,
     UnmetNeedsRepository,
@@ -154,3 +157,29 @@ class FakeOutcomesUnitOfWork(FakeMessaging, OutcomesUnitOfWork):
 
     def _state(self) -> dict[str, Any]:
         return {name: copy.deepcopy(getattr(self, name).rows) for name in REPOSITORIES}
+
+
+class FakeViews(OutcomesViews):
+    """Read-side rows given by the test; records what each report asked for."""
+
+    def __init__(self, *, measures=None, change_rows=None, funnel=None, completeness=None) -> None:
+        self.measures = measures or {}
+        self.rows = change_rows or []
+        self.funnel_rows = funnel or FunnelRows(head={})
+        self.completeness_rows = completeness or CompletenessRows([], [])
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    async def case_measures(self, case_id: uuid.UUID) -> list[dict[str, Any]]:
+        return list(self.measures.get(case_id, []))
+
+    async def change_rows(self, **query: Any) -> list[dict[str, Any]]:
+        self.asked.append(("change_rows", query))
+        return [dict(r) for r in self.rows]
+
+    async def funnel(self, programme_id, received_from, received_to) -> FunnelRows:
+        self.asked.append(("funnel", dict(programme_id=programme_id)))
+        return self.funnel_rows
+
+    async def completeness(self, programme_id, instrument) -> CompletenessRows:
+        self.asked.append(("completeness", dict(programme_id=programme_id, instrument=instrument)))
+        return self.completeness_rows
