@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.outcomes.adapters import tables
+from services.outcomes.bootstrap import bootstrap
 from services.outcomes.entrypoints.consumers import build_consumers
 from services.outcomes.entrypoints.http import router
 from shared.platform.definition import ServiceApi
@@ -26,5 +27,6 @@ DEFINITION = ServiceDefinition(
     outbox=tables.outbox,
     routers=[router],
     consumers=build_consumers,
+    bootstrap=bootstrap,
     api=API,
 )

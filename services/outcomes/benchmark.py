@@ -13,8 +13,9 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.platform.db import make_engine
+from services.outcomes.adapters.views import SqlOutcomesViews
 from services.outcomes.service_layer import reports
+from shared.platform.db import make_engine
 from shared.platform.migrations import upgrade_to_head
 
 PROGRAMMES = ["hackney-connect", "leicester-ageing-together", "brc-community-connectors", "demo", "other-scheme"]
@@ -83,28 +84,28 @@ async def load(database_url: str, cases: int, seed: int = 1) -> float:
 async def time_reports(database_url: str, repeats: int = 3) -> list[tuple[str, float, float]]:
     engine = make_engine(database_url)
     cases = [
-        ("UCLA-3 change, one programme", lambda c: reports.change_report(c, programme_id="hackney-connect")),
-        ("UCLA-3 change, all programmes", lambda c: reports.change_report(c)),
-        ("... by referral source", lambda c: reports.change_report(c, programme_id="hackney-connect",
+        ("UCLA-3 change, one programme", lambda v: reports.change_report(v, programme_id="hackney-connect")),
+        ("UCLA-3 change, all programmes", lambda v: reports.change_report(v)),
+        ("... by referral source", lambda v: reports.change_report(v, programme_id="hackney-connect",
                                                                     breakdown="source")),
-        ("... by trigger group", lambda c: reports.change_report(c, programme_id="brc-community-connectors",
+        ("... by trigger group", lambda v: reports.change_report(v, programme_id="brc-community-connectors",
                                                                   breakdown="trigger_group")),
-        ("... one year, by contacts", lambda c: reports.change_report(
-            c, programme_id="demo", closed_from=datetime(2024, 6, 1, tzinfo=UTC),
+        ("... one year, by contacts", lambda v: reports.change_report(
+            v, programme_id="demo", closed_from=datetime(2024, 6, 1, tzinfo=UTC),
             closed_to=datetime(2025, 6, 1, tzinfo=UTC), breakdown="contacts")),
-        ("funnel, one programme", lambda c: reports.funnel(c, "hackney-connect", None, None)),
-        ("completeness, one programme", lambda c: reports.completeness(c, "leicester-ageing-together")),
+        ("funnel, one programme", lambda v: reports.funnel(v, "hackney-connect", None, None)),
+        ("completeness, one programme", lambda v: reports.completeness(v, "leicester-ageing-together")),
     ]
+    views = SqlOutcomesViews(engine)
     results = []
     try:
-        async with engine.connect() as conn:
-            for name, run in cases:
-                timings = []
-                for _ in range(repeats):
-                    began = time.perf_counter()
-                    await run(conn)
-                    timings.append((time.perf_counter() - began) * 1000)
-                results.append((name, statistics.median(timings), max(timings)))
+        for name, run in cases:
+            timings = []
+            for _ in range(repeats):
+                began = time.perf_counter()
+                await run(views)
+                timings.append((time.perf_counter() - began) * 1000)
+            results.append((name, statistics.median(timings), max(timings)))
     finally:
         await engine.dispose()
     return results

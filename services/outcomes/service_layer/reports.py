@@ -12,24 +12,29 @@ from __future__ import annotations
 import csv
 import io
 import math
+import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.outcomes.adapters import tables as t
 from services.outcomes.domain.instruments import INSTRUMENTS
+from services.outcomes.service_layer.ports import OutcomesViews
 
-BREAKDOWNS = {
-    "trigger_group": "trigger_group",
-    "source": "r.source_category",
-    "age_band": "r.age_band",
-    "gender": "r.gender",
-    "support": "c.worker_role",
-    "contacts": ("CASE WHEN c.contacts = 0 THEN '0' WHEN c.contacts = 1 THEN '1' WHEN c.contacts <= 3 THEN '2-3' "
-                 "WHEN c.contacts <= 7 THEN '4-7' ELSE '8+' END"),
-}
+
+class UnknownInstrument(ValueError):
+    """A report asked for an instrument outcomes does not know."""
+
+    def __init__(self, instrument: str) -> None:
+        super().__init__(f"unknown instrument; one of {', '.join(INSTRUMENTS)}")
+        self.instrument = instrument
+
+
+class NoMeasuresRecorded(LookupError):
+    """The case has no measures (or is not a case outcomes has heard of)."""
+
+    def __init__(self, case_id: uuid.UUID) -> None:
+        super().__init__("no measures recorded for that case")
+        self.case_id = case_id
+
 
 # Two-sided 95% t critical values for small samples; above 30 the normal value is close enough.
 _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -43,69 +48,45 @@ def t95(df: int) -> float:
     return _T95.get(df) or _T95[min(k for k in _T95 if k >= df)]
 
 
-def _conditions(**given: tuple[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Report filters: `name=(sql using :name, value)`; those given a value are ANDed together.
-
-    Returns ("TRUE AND ..." , parameters), ready for a WHERE clause.
-    """
-    used = {name: (sql, value) for name, (sql, value) in given.items() if value}
-    return " AND ".join(["TRUE", *(sql for sql, _ in used.values())]), {n: v for n, (_, v) in used.items()}
-
-
-def _filters(programme_id, worker_id, closed_from, closed_to) -> tuple[str, dict[str, Any]]:
-    return _conditions(programme_id=("c.programme_id = :programme_id", programme_id),
-                       worker_id=("c.worker_id = :worker_id", worker_id),
-                       closed_from=("c.closed_at >= :closed_from", closed_from),
-                       closed_to=("c.closed_at < :closed_to", closed_to))
-
-
-async def change_report(conn: AsyncConnection, *, instrument: str = "ucla3", programme_id: str | None = None,
+async def change_report(views: OutcomesViews, *, instrument: str = "ucla3", programme_id: str | None = None,
                         worker_id: str | None = None, closed_from: datetime | None = None,
                         closed_to: datetime | None = None, breakdown: str | None = None) -> dict[str, Any]:
+    if instrument not in INSTRUMENTS:
+        raise UnknownInstrument(instrument)
     spec = INSTRUMENTS[instrument]
-    better_sign = -1 if spec.better == "lower" else 1
-    where, params = _filters(programme_id, worker_id, closed_from, closed_to)
-    params["instrument"] = instrument
-    group = BREAKDOWNS[breakdown] if breakdown else "'all'"
-    lateral = ", unnest(CASE WHEN cardinality(r.trigger_groups) = 0 THEN ARRAY['none or not assessed'] " \
-              "ELSE r.trigger_groups END) AS trigger_group" if breakdown == "trigger_group" else ""
-    lonely = "IN ('lonely', 'most_lonely')"
-    sql = f"""
-        SELECT {group} AS grp,
-               count(*) AS paired,
-               count(*) FILTER (WHERE (e.score - b.score) * :sign > 0) AS improved,
-               count(*) FILTER (WHERE e.score = b.score) AS same,
-               count(*) FILTER (WHERE (e.score - b.score) * :sign < 0) AS worse,
-               avg(e.score - b.score) AS mean_change,
-               stddev_samp(e.score - b.score) AS sd_change,
-               avg(b.score) AS mean_start, avg(e.score) AS mean_end,
-               count(*) FILTER (WHERE b.category {lonely}) AS lonely_at_start,
-               count(*) FILTER (WHERE b.category {lonely} AND e.category NOT IN ('lonely', 'most_lonely'))
-                   AS lonely_to_not_lonely,
-               count(f.score) AS with_follow_up,
-               avg(f.score - b.score) AS mean_change_to_follow_up,
-               avg(f.score - e.score) AS mean_change_end_to_follow_up,
-               count(*) FILTER (WHERE f.score IS NOT NULL AND (f.score - b.score) * :sign > 0) AS improved_at_follow_up,
-               count(*) FILTER (WHERE (e.score - b.score) * :sign >= :meaningful) AS meaningful_improvement
-        FROM {t.SCHEMA}.measures b
-        JOIN {t.SCHEMA}.measures e ON e.case_id = b.case_id AND e.instrument = b.instrument AND e.timepoint = 'end'
-        JOIN {t.SCHEMA}.case_facts c ON c.case_id = b.case_id
-        LEFT JOIN {t.SCHEMA}.referral_facts r ON r.referral_id = c.referral_id
-        LEFT JOIN {t.SCHEMA}.measures f ON f.case_id = b.case_id AND f.instrument = b.instrument
-             AND f.timepoint = 'follow_up' AND f.score IS NOT NULL
-        {lateral}
-        WHERE b.instrument = :instrument AND b.timepoint = 'baseline' AND b.score IS NOT NULL
-              AND e.score IS NOT NULL AND {where}
-        GROUP BY 1 ORDER BY 1
-    """
-    params |= {"sign": better_sign, "meaningful": spec.meaningful_change or 1}
-    rows = (await conn.execute(sa.text(sql), params)).mappings().all()
-    groups = [_summarise(dict(r), spec) for r in rows]
+    rows = await views.change_rows(instrument=instrument, better_sign=-1 if spec.better == "lower" else 1,
+                                   meaningful=spec.meaningful_change or 1, programme_id=programme_id,
+                                   worker_id=worker_id, closed_from=closed_from, closed_to=closed_to,
+                                   breakdown=breakdown)
+    groups = [_summarise(r, spec) for r in rows]
     return {"instrument": instrument, "instrument_name": spec.name, "better": spec.better,
             "filters": {"programme_id": programme_id, "worker_id": worker_id,
                         "closed_from": closed_from.isoformat() if closed_from else None,
                         "closed_to": closed_to.isoformat() if closed_to else None},
             "breakdown": breakdown, "groups": groups}
+
+
+def headline(report: dict[str, Any]) -> dict[str, Any]:
+    """The first (for an unbroken-down report, the only) group's figures, or zeros when nothing is paired."""
+    empty = {"paired": 0, "improved": 0, "same": 0, "worse": 0, "mean_change": None}
+    return report["groups"][0] if report["groups"] else empty
+
+
+async def case_measures(views: OutcomesViews, case_id: uuid.UUID) -> dict[str, Any]:
+    """A case's measures, and its start-to-end change on each instrument scored at both."""
+    measures = await views.case_measures(case_id)
+    if not measures:
+        raise NoMeasuresRecorded(case_id)
+    changes = []
+    for instrument in sorted({m["instrument"] for m in measures}):
+        by_time = {m["timepoint"]: m for m in measures if m["instrument"] == instrument}
+        start, end = by_time.get("baseline"), by_time.get("end")
+        if start and end and start["score"] is not None and end["score"] is not None:
+            changes.append({"instrument": instrument, "start": float(start["score"]), "end": float(end["score"]),
+                            "change": float(end["score"] - start["score"]),
+                            "direction": INSTRUMENTS[instrument].improved(float(start["score"]), float(end["score"])),
+                            "category_start": start["category"], "category_end": end["category"]})
+    return {"case_id": str(case_id), "measures": measures, "changes": changes}
 
 
 def _summarise(r: dict[str, Any], spec) -> dict[str, Any]:
@@ -205,77 +186,23 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def funnel(conn: AsyncConnection, programme_id: str | None, received_from: datetime | None,
+async def funnel(views: OutcomesViews, programme_id: str | None, received_from: datetime | None,
                  received_to: datetime | None) -> dict[str, Any]:
-    where, params = _conditions(programme_id=("r.programme_id = :programme_id", programme_id),
-                                received_from=("r.received_at >= :received_from", received_from),
-                                received_to=("r.received_at < :received_to", received_to))
-    s = t.SCHEMA
-    head = (await conn.execute(sa.text(f"""
-        SELECT count(*) AS referrals, count(DISTINCT r.person_id) AS people,
-               count(*) FILTER (WHERE r.decision = 'accepted') AS accepted,
-               count(*) FILTER (WHERE r.decision = 'declined') AS declined,
-               count(*) FILTER (WHERE r.decision = 'redirected') AS redirected,
-               count(*) FILTER (WHERE r.decision = 'needs_review') AS in_review,
-               count(c.case_id) AS cases, count(c.assigned_at) AS assigned, count(c.first_contact_at) AS contacted,
-               count(c.closed_at) AS closed,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.first_contact_at - r.received_at) / 86400)
-                   AS median_days_to_first_contact,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.closed_at - c.assigned_at) / 86400)
-                   AS median_days_in_service,
-               avg(c.contacts) FILTER (WHERE c.closed_at IS NOT NULL) AS mean_contacts_per_closed_case,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY c.contacts) FILTER (WHERE c.closed_at IS NOT NULL)
-                   AS median_contacts_per_closed_case,
-               count(*) FILTER (WHERE c.closed_at IS NOT NULL AND c.contacts = 0) AS closed_without_contact
-        FROM {s}.referral_facts r LEFT JOIN {s}.case_facts c ON c.referral_id = r.referral_id
-        WHERE {where}"""), params)).mappings().one()
-    declined = (await conn.execute(sa.text(f"""
-        SELECT r.decision, r.decision_reason AS reason, count(*) AS referrals FROM {s}.referral_facts r
-        WHERE {where} AND r.decision IN ('declined', 'redirected') GROUP BY 1, 2 ORDER BY 3 DESC"""), params)).mappings().all()
-    closures = (await conn.execute(sa.text(f"""
-        SELECT c.closure_reason AS reason, count(*) AS cases FROM {s}.referral_facts r
-        JOIN {s}.case_facts c ON c.referral_id = r.referral_id
-        WHERE {where} AND c.closed_at IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"""), params)).mappings().all()
-    signposts = (await conn.execute(sa.text(f"""
-        SELECT sp.destination, count(*) AS signposted, count(*) FILTER (WHERE sp.taken_up) AS taken_up,
-               count(*) FILTER (WHERE sp.taken_up IS NULL) AS take_up_unknown
-        FROM {s}.referral_facts r JOIN {s}.case_facts c ON c.referral_id = r.referral_id
-        JOIN {s}.signposts sp ON sp.case_id = c.case_id WHERE {where} GROUP BY 1 ORDER BY 2 DESC"""), params)).mappings().all()
-    unmet = (await conn.execute(sa.text(f"""
-        SELECT u.need, u.postcode_district AS area, count(*) AS times FROM {s}.referral_facts r
-        JOIN {s}.case_facts c ON c.referral_id = r.referral_id JOIN {s}.unmet_needs u ON u.case_id = c.case_id
-        WHERE {where} GROUP BY 1, 2 ORDER BY 3 DESC"""), params)).mappings().all()
-    return {"programme_id": programme_id, **{k: _plain(v) for k, v in head.items()},
-            "declined_or_redirected_by_reason": [dict(r) for r in declined],
-            "closure_reasons": [dict(r) for r in closures], "signposts": [dict(r) for r in signposts],
-            "unmet_needs": [dict(r) for r in unmet]}
+    rows = await views.funnel(programme_id, received_from, received_to)
+    return {"programme_id": programme_id, **{k: _plain(v) for k, v in rows.head.items()},
+            "declined_or_redirected_by_reason": rows.declined_or_redirected,
+            "closure_reasons": rows.closure_reasons, "signposts": rows.signposts,
+            "unmet_needs": rows.unmet_needs}
 
 
 def _plain(value):
     return round(float(value), 2) if value is not None and not isinstance(value, int) else value
 
 
-async def completeness(conn: AsyncConnection, programme_id: str | None, instrument: str = "ucla3") -> dict[str, Any]:
+async def completeness(views: OutcomesViews, programme_id: str | None, instrument: str = "ucla3") -> dict[str, Any]:
     """For each programme and worker: the share of closed cases with each measure, and why the rest are missing."""
-    s = t.SCHEMA
-    params = {"instrument": instrument, "programme_id": programme_id}
-    programme_filter = "AND c.programme_id = :programme_id" if programme_id else ""
-    rows = (await conn.execute(sa.text(f"""
-        SELECT c.programme_id, c.worker_id, count(*) AS closed_cases,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {s}.measures m WHERE m.case_id = c.case_id
-                     AND m.instrument = :instrument AND m.timepoint = 'baseline' AND m.score IS NOT NULL)) AS with_baseline,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {s}.measures m WHERE m.case_id = c.case_id
-                     AND m.instrument = :instrument AND m.timepoint = 'end' AND m.score IS NOT NULL)) AS with_end,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {s}.measures m WHERE m.case_id = c.case_id
-                     AND m.instrument = :instrument AND m.timepoint = 'follow_up' AND m.score IS NOT NULL))
-                     AS with_follow_up
-        FROM {s}.case_facts c WHERE c.closed_at IS NOT NULL {programme_filter}
-        GROUP BY ROLLUP (c.programme_id, c.worker_id) ORDER BY 1, 2"""), params)).mappings().all()
-    reasons = (await conn.execute(sa.text(f"""
-        SELECT m.timepoint, coalesce(m.not_collected_reason, 'invalid: ' || m.invalid_reason) AS reason, count(*) AS cases
-        FROM {s}.measures m JOIN {s}.case_facts c ON c.case_id = m.case_id
-        WHERE m.instrument = :instrument AND m.score IS NULL {programme_filter}
-        GROUP BY 1, 2 ORDER BY 3 DESC"""), params)).mappings().all()
+    found = await views.completeness(programme_id, instrument)
+    rows = found.rows
     result = []
     for r in rows:
         n = r["closed_cases"]
@@ -285,4 +212,4 @@ async def completeness(conn: AsyncConnection, programme_id: str | None, instrume
                        **{f"{k}_pct": round(100 * r[k] / n, 1) if n else None
                           for k in ("with_baseline", "with_end", "with_follow_up")},
                        **{k: r[k] for k in ("with_baseline", "with_end", "with_follow_up")}})
-    return {"instrument": instrument, "rows": result, "missing_reasons": [dict(r) for r in reasons]}
+    return {"instrument": instrument, "rows": result, "missing_reasons": found.missing_reasons}

@@ -1,13 +1,21 @@
+"""The outcomes unit of work, as the service layer sees it: the reporting facts' repositories,
+with the inbox and commit of every unit of work. adapters/unit_of_work.py is its PostgreSQL adapter."""
+
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from services.outcomes.service_layer.ports import (
+    CaseFactsRepository,
+    MeasuresRepository,
+    ReferralFactsRepository,
+    SignpostsRepository,
+    UnmetNeedsRepository,
+)
+from shared.platform.uow import UnitOfWork
 
-from services.outcomes.adapters import tables as t
-from shared.platform.uow import SqlUnitOfWork
 
-SOURCE = "/services/outcomes"
-
-
-class OutcomesUnitOfWork(SqlUnitOfWork):
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine, outbox=t.outbox, inbox=t.inbox, source=SOURCE)
+class OutcomesUnitOfWork(UnitOfWork):
+    referrals: ReferralFactsRepository
+    cases: CaseFactsRepository
+    measures: MeasuresRepository
+    signposts: SignpostsRepository
+    unmet_needs: UnmetNeedsRepository
