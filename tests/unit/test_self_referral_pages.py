@@ -18,7 +18,13 @@ from services.intake.entrypoints.self_referral import (
     render_status,
 )
 from services.intake.entrypoints.self_referral.routes import router
-from tests.unit.test_self_referral_form import all_nodes, assert_accessible, by_id, parse, title_of
+from tests.unit.test_self_referral_form import (
+    all_nodes,
+    assert_accessible,
+    by_id,
+    parse,
+    title_of,
+)
 
 NHSUK_URL = f"{assets.URL_PATH}/{assets.NHSUK_STYLESHEET}"
 APP_URL = f"{assets.URL_PATH}/{assets.APP_STYLESHEET}"

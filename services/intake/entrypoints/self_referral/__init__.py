@@ -15,13 +15,14 @@ from services.intake.entrypoints.self_referral.fields import (
     FormField,
     Option,
 )
+from services.intake.entrypoints.self_referral.messages import validation_errors_to_form
 from services.intake.entrypoints.self_referral.pages import (
     render_confirmation,
     render_form,
     render_not_found,
     render_status,
 )
-from services.intake.entrypoints.self_referral.parsing import form_to_submission, validation_errors_to_form
+from services.intake.entrypoints.self_referral.parsing import form_to_submission
 
 __all__ = [
     "FILLED_BY_FAMILY",

@@ -17,10 +17,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+)
 
 import services.intake.entrypoints.self_referral.assets as assets
-from services.intake.entrypoints.self_referral.fields import FIELDS_BY_NAME, FORM_FIELDS, FORM_ID, TICKED, FormField
+from services.intake.entrypoints.self_referral.fields import (
+    FIELDS_BY_NAME,
+    FORM_FIELDS,
+    FORM_ID,
+    TICKED,
+    FormField,
+)
 from services.intake.entrypoints.self_referral.parsing import clean, date_part_ok
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -8,7 +8,8 @@ missing or not of the form's shape (a radio value that is not an option, a date 
 three parts, a required-when rule). Everything the model knows — postcodes, phone numbers,
 emails, dates of birth in the future or before 1900, ages over 120 — is left to
 ``ReferralSubmission`` (``services.intake.domain``), and its errors are translated back to
-the form's fields and messages by ``validation_errors_to_form``.
+the form's fields and messages by ``validation_errors_to_form`` (in messages.py, re-exported
+here).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from services.intake.domain.submission import ReferralSubmission
 from services.intake.entrypoints.self_referral.fields import (
     FIELDS_BY_NAME,
     FILLED_BY_FAMILY,
-    FILLED_BY_SELF,
     GENERAL_ERROR_KEY,
     MAX_LENGTHS,
     REFERRER_SOURCES,
@@ -35,7 +35,12 @@ from services.intake.entrypoints.self_referral.fields import (
     YES,
     option_values,
 )
-from services.intake.entrypoints.self_referral.messages import GENERAL_MESSAGE, Voice, messages
+from services.intake.entrypoints.self_referral.messages import (
+    GENERAL_MESSAGE,
+    Voice,
+    messages,
+    validation_errors_to_form,
+)
 
 # ---------------------------------------------------------------------------------------
 # Reading what was posted
@@ -401,105 +406,4 @@ def _form_to_submission(form: Any, *, programme_id: str) -> tuple[dict | None, d
     return data, {}
 
 
-# ---------------------------------------------------------------------------------------
-# The canonical model's errors -> the form's fields and messages
-# ---------------------------------------------------------------------------------------
-
-# pydantic error locations (model field paths) -> form field names; the longest prefix wins.
-_LOCATIONS: dict[tuple[str, ...], str] = {
-    ("programme_id",): GENERAL_ERROR_KEY,
-    ("partner_referral_id",): GENERAL_ERROR_KEY,
-    ("person",): GENERAL_ERROR_KEY,
-    ("person", "given_name"): "given_name",
-    ("person", "preferred_name"): "given_name",
-    ("person", "family_name"): "family_name",
-    ("person", "date_of_birth"): "date_of_birth",
-    ("person", "age_years"): "age",
-    ("person", "language"): "language",
-    ("person", "interpreter_needed"): "interpreter_needed",
-    ("person", "address"): "address_line1",
-    ("person", "address", "line1"): "address_line1",
-    ("person", "address", "line2"): "address_line2",
-    ("person", "address", "town"): "town",
-    ("person", "address", "postcode"): "postcode",
-    ("person", "postcode"): "postcode",
-    ("person", "phone"): "phone",
-    ("person", "email"): "email",
-    ("contact_preferences",): "do_not_contact_by",
-    ("contact_preferences", "preferred"): "contact_preferred",
-    ("contact_preferences", "do_not_contact_by"): "do_not_contact_by",
-    ("contact_preferences", "safe_contact_instructions"): "safe_contact_instructions",
-    ("contact_preferences", "best_times"): "safe_contact_instructions",
-    ("living_situation",): "living_situation",
-    ("mobility",): "mobility",
-    ("concerns",): "concerns",
-    ("reason",): "concerns",
-    ("needs",): "concerns",
-    ("consent",): "consent_to_referral",
-    ("consent", "to_referral"): "consent_to_referral",
-    ("consent", "to_data_sharing"): "consent_to_data_sharing",
-    ("referrer",): "filled_by",
-    ("referrer", "source_category"): "filled_by",
-    ("referrer", "source_subcategory"): "filled_by",
-    ("referrer", "person_name"): "referrer_name",
-    ("referrer", "phone"): "referrer_phone",
-}
-
-
-def _form_field_for(loc: tuple[Any, ...], message: str) -> str:
-    path = tuple(part for part in loc if isinstance(part, str))
-    if not path:
-        # A whole-submission rule: the only one is about consent.
-        return "consent_to_referral" if "consent" in message else GENERAL_ERROR_KEY
-    for length in range(len(path), 0, -1):
-        field = _LOCATIONS.get(path[:length])
-        if field is not None:
-            return field
-    return GENERAL_ERROR_KEY
-
-
-def _message_for(field: str, error: Mapping[str, Any], messages_: dict[str, dict[str, str]]) -> str:
-    if field == GENERAL_ERROR_KEY or field not in messages_:
-        return GENERAL_MESSAGE
-    kind = str(error.get("type", ""))
-    loc = tuple(error.get("loc", ()))
-    options = messages_[field]
-    if kind == "missing" or kind == "string_too_short":
-        return options["missing"]
-    if kind == "string_too_long" and "too_long" in options:
-        return options["too_long"]
-    if field == "do_not_contact_by" and "do_not_contact_by" not in loc and "conflict" in options:
-        return options["conflict"]  # the contact_preferences rule: preferred is also avoided
-    if field == "date_of_birth":
-        text = str(error.get("msg", ""))
-        if "future" in text:
-            return options["future"]
-        if "1900" in text:
-            return options["too_early"]
-    if field == "age" and kind == "less_than_equal":
-        return options["too_big"]
-    return options["invalid"]
-
-
-def validation_errors_to_form(exc: Any, *, for_someone_else: bool = False) -> dict[str, str]:
-    """A pydantic ``ValidationError`` from ``ReferralSubmission`` -> messages keyed by form field.
-
-    Every error lands somewhere: a location with no form field maps to ``'_form'``.
-    Anything that is not a ``ValidationError`` becomes a single ``'_form'`` error.
-    """
-    messages_ = messages(Voice.for_filler(FILLED_BY_FAMILY if for_someone_else else FILLED_BY_SELF))
-    try:
-        details = exc.errors() if isinstance(exc, ValidationError) else None
-    except Exception:
-        details = None
-    if not details:
-        return {GENERAL_ERROR_KEY: GENERAL_MESSAGE}
-    result: dict[str, str] = {}
-    for error in details:
-        try:
-            loc = tuple(error.get("loc", ()))
-            field = _form_field_for(loc, str(error.get("msg", "")))
-            result.setdefault(field, _message_for(field, error, messages_))
-        except Exception:
-            result.setdefault(GENERAL_ERROR_KEY, GENERAL_MESSAGE)
-    return result
+__all__ = ["form_to_submission", "validation_errors_to_form"]
