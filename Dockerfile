@@ -2,6 +2,15 @@
 # The service is chosen by the command: `python -m services.<name>`.
 # Configuration comes only from environment variables (shared/platform/settings.py).
 
+# NHS.UK frontend's compiled stylesheet (package.json / package-lock.json); only that file
+# reaches the image, no Node and no node_modules.
+FROM node:22-slim AS assets
+
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+
 FROM python:3.11-slim AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -16,6 +25,9 @@ COPY pyproject.toml README.md ./
 COPY services ./services
 COPY shared ./shared
 COPY referrals ./referrals
+# Packaged with the self-referral pages (package-data), found there by assets.py.
+COPY --from=assets /assets/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css \
+     ./services/intake/entrypoints/self_referral/static/vendor/
 # Non-editable install: the code lands in the venv's site-packages, /src is not needed at run time.
 RUN pip install --upgrade pip && pip install .
 

@@ -48,7 +48,7 @@ def background(ctx: ServiceContext):
 
 def routers():
     from services.intake.entrypoints.fhir import router as fhir_router
-    from services.intake.entrypoints.web import router as web_router
+    from services.intake.entrypoints.self_referral.routes import router as web_router
 
     return [router, fhir_router, web_router]
 

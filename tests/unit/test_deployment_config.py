@@ -353,7 +353,11 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 def test_dockerfile_installs_the_project_and_runs_a_service_as_non_root():
     instructions = dockerfile_instructions()
     froms = [rest for keyword, rest in instructions if keyword == "FROM"]
-    assert froms and all(rest.split()[0] == "python:3.11-slim" for rest in froms), froms
+    # Python stages build and run; the one Node stage only fetches NHS.UK frontend's stylesheet.
+    python = [rest for rest in froms if not rest.startswith("node:")]
+    assert python and froms[-1] == python[-1], froms
+    assert all(rest.split()[0] == "python:3.11-slim" for rest in python), froms
+    assert [rest for rest in froms if rest.startswith("node:")] in ([], ["node:22-slim AS assets"]), froms
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
     assert re.search(r"pip install (--[\w-]+ )*\.(\s|$)", runs), "the project is not pip-installed"
     assert not re.search(r"pip install[^&;]*\s(-e|--editable)\s", runs), "the install must not be editable"
@@ -405,6 +409,16 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
     for needed in (".venv", ".git", ".referrals", ".pytest_cache", ".hypothesis"):
         assert needed in patterns or f"**/{needed}" in patterns, f".dockerignore does not exclude {needed}"
     assert "__pycache__" in patterns or "**/__pycache__" in patterns
+    assert "node_modules" in patterns or "**/node_modules" in patterns
+
+
+def test_the_image_takes_only_the_stylesheet_from_the_node_stage():
+    copies = [rest for keyword, rest in dockerfile_instructions() if keyword == "COPY" and "--from=assets" in rest]
+    assert copies, "the image has no NHS.UK frontend stylesheet"
+    for rest in copies:
+        source = rest.split()[1]
+        assert source.endswith(".css") and "/dist/" in source, rest
+        assert rest.split()[-1].rstrip("/").endswith("self_referral/static/vendor"), rest
 
 
 # --------------------------------------------------------------------------- Kubernetes

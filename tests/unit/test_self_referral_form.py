@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from services.intake.domain.submission import ReferralSubmission
-from services.intake.entrypoints.self_referral_form import (
+from services.intake.entrypoints.self_referral import (
     FORM_FIELDS,
     INPUT_NAMES,
     form_to_submission,

@@ -1,16 +1,25 @@
-"""The public self-referral form (works without JavaScript) and the self-referrer's status page."""
+"""The public self-referral form (works without JavaScript), the self-referrer's status page, and
+the stylesheets they link to (under /self-referral/static/)."""
 
 from __future__ import annotations
 
-import html
 import json
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 
+import services.intake.entrypoints.self_referral.assets as assets
+import services.intake.entrypoints.self_referral.pages as pages
+import services.intake.entrypoints.self_referral.parsing as parsing
 from services.intake.domain.status import PLAIN_WORDS
-from services.intake.entrypoints import self_referral_form as form
 from services.intake.entrypoints.http import intake
+from services.intake.entrypoints.self_referral.fields import FILLED_BY_STAFF
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import SubmissionRejected
@@ -19,13 +28,31 @@ from shared.platform.http import correlation_id_of
 router = APIRouter(prefix="/self-referral", tags=["self-referral"])
 
 
+def _stylesheet(name: str) -> Response:
+    path = assets.path_of(name)
+    if path is None:  # not installed (e.g. no `npm ci`): the pages still work, unstyled
+        return PlainTextResponse("Not found", status_code=404)
+    return FileResponse(path, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+# Exact file names, not /static/{name}: a programme called "static" keeps its status page.
+@router.get(f"/static/{assets.NHSUK_STYLESHEET}", include_in_schema=False)
+async def nhsuk_stylesheet() -> Response:
+    return _stylesheet(assets.NHSUK_STYLESHEET)
+
+
+@router.get(f"/static/{assets.APP_STYLESHEET}", include_in_schema=False)
+async def app_stylesheet() -> Response:
+    return _stylesheet(assets.APP_STYLESHEET)
+
+
 async def _programme(request: Request, programme_id: str) -> dict | None:
     programme = await queries.programme(intake(request).uow(), programme_id)
     return programme if programme and programme["self_referral_open"] else None
 
 
 def _not_found() -> HTMLResponse:
-    return HTMLResponse(_page("Page not found", "<h1>Page not found</h1><p>This form is not open.</p>"), 404)
+    return HTMLResponse(pages.render_not_found(), 404)
 
 
 @router.get("/{programme_id}", response_class=HTMLResponse)
@@ -33,8 +60,8 @@ async def show_form(programme_id: str, request: Request) -> HTMLResponse:
     programme = await _programme(request, programme_id)
     if programme is None:
         return _not_found()
-    return HTMLResponse(form.render_form(programme_id=programme_id, programme_name=programme["name"],
-                                         action=f"/self-referral/{programme_id}"))
+    return HTMLResponse(pages.render_form(programme_id=programme_id, programme_name=programme["name"],
+                                          action=f"/self-referral/{programme_id}"))
 
 
 @router.post("/{programme_id}", response_class=HTMLResponse)
@@ -48,8 +75,8 @@ async def submit_form(programme_id: str, request: Request):
         values = [v for v in posted.getlist(key) if isinstance(v, str)]
         fields[key] = values if len(values) > 1 else (values[0] if values else "")
     raw = json.dumps(fields, ensure_ascii=False).encode()
-    data, errors = form.form_to_submission(fields, programme_id=programme_id)
-    channel = "phone" if fields.get("filled_by") == form.FILLED_BY_STAFF else "self_referral_form"
+    data, errors = parsing.form_to_submission(fields, programme_id=programme_id)
+    channel = "phone" if fields.get("filled_by") == FILLED_BY_STAFF else "self_referral_form"
     if data is not None:
         try:
             outcome = await intake(request).handle(c.SubmitReferral(
@@ -65,8 +92,8 @@ async def submit_form(programme_id: str, request: Request):
             correlation_id_of(request)))
     values = {k: v for k, v in fields.items() if isinstance(v, str)}
     return HTMLResponse(
-        form.render_form(programme_id=programme_id, programme_name=programme["name"],
-                         action=f"/self-referral/{programme_id}", values=values, errors=errors),
+        pages.render_form(programme_id=programme_id, programme_name=programme["name"],
+                          action=f"/self-referral/{programme_id}", values=values, errors=errors),
         status_code=422,
     )
 
@@ -76,36 +103,19 @@ async def confirmation(programme_id: str, reference: str, request: Request) -> H
     programme = await _programme(request, programme_id)
     if programme is None:
         return _not_found()
-    return HTMLResponse(form.render_confirmation(reference=reference, programme_name=programme["name"]))
+    return HTMLResponse(pages.render_confirmation(reference=reference, programme_name=programme["name"]))
 
 
 @router.get("/{programme_id}/status", response_class=HTMLResponse)
 async def status_page(programme_id: str, request: Request, reference: str = "", postcode: str = "") -> HTMLResponse:
     """A self-referrer checks progress with their reference and postcode: no need to chase."""
-    title, body = "Check your referral", ""
+    found_words: bool | None = None
+    words = ""
     if reference:
         status = await queries.self_referral_status(intake(request).uow(), reference, postcode)
         if status is not None:
-            body = f'<div class="panel" role="status"><p>{html.escape(PLAIN_WORDS[status])}</p></div>'
+            found_words, words = True, PLAIN_WORDS[status]
         else:
-            body = ('<div class="error" role="alert"><p>We could not find a referral with that reference and '
-                    'postcode. Check both and try again, or call us.</p></div>')
-    page = f"""<h1>{title}</h1>{body}
-<form method="get" action="/self-referral/{html.escape(programme_id)}/status" novalidate>
-  <div><label for="reference">Your reference</label>
-  <input id="reference" name="reference" type="text" value="{html.escape(reference)}" autocomplete="off"></div>
-  <div><label for="postcode">Your postcode</label>
-  <input id="postcode" name="postcode" type="text" value="{html.escape(postcode)}" autocomplete="postal-code"></div>
-  <button type="submit">Check</button>
-</form>"""
-    return HTMLResponse(_page(title, page))
-
-
-def _page(title: str, content: str) -> str:
-    return f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;font-size:1.2rem;line-height:1.5;max-width:40rem;margin:2rem auto;padding:0 1rem}}
-label{{display:block;font-weight:bold;margin-top:1rem}} input{{font-size:1.2rem;padding:.4rem}}
-button{{font-size:1.2rem;margin-top:1rem;padding:.5rem 1rem}} .panel{{border:4px solid #00703c;padding:1rem}}
-.error{{border:4px solid #d4351c;padding:1rem}} :focus{{outline:3px solid #fd0}}</style></head>
-<body><main id="main-content">{content}</main></body></html>"""
+            found_words = False
+    return HTMLResponse(pages.render_status(programme_id=programme_id, reference=reference, postcode=postcode,
+                                            found=found_words, status_words=words))
