@@ -111,11 +111,6 @@ class SqlUnitOfWork(UnitOfWork):
         finally:
             await self._conn.close()
 
-    @property
-    def conn(self) -> AsyncConnection:
-        # Transitional, while services move their remaining SQL into adapters/; goes when none reads it.
-        return self._conn
-
     def _bind_repositories(self, conn: AsyncConnection) -> None:
         """Subclasses attach their repositories to the connection here."""
 

@@ -109,3 +109,104 @@ def test_no_service_imports_another():
             if others:
                 offending[name] = others
     assert offending == {}
+
+
+# --- the layers inside each service -------------------------------------------------------------------
+
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "app.py").exists())
+MAX_LINES = 500
+# What the domain may not touch: it holds the rules, with no I/O of any kind.
+IO_LIBRARIES = ("sqlalchemy", "asyncpg", "aiokafka", "faststream", "httpx", "fastapi", "starlette")
+
+
+def _layer(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[2] if len(parts) > 2 and parts[0] == "services" else None
+
+
+def _external_imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _connection_uses(path: Path) -> list[int]:
+    """Lines that reach a database connection directly: `x.conn`, or `engine.connect()`/`.begin()`."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr in ("conn", "connect", "begin", "engine"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_services_are_found():
+    assert SERVICES == ["caseload", "intake", "outcomes", "triage"]
+
+
+def test_no_module_under_services_is_over_500_lines():
+    long = {str(path.relative_to(ROOT)): n for path in (ROOT / "services").rglob("*.py")
+            if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_no_sql_or_connection_in_service_layers_or_entrypoints():
+    offending = {}
+    for name, path in MODULES.items():
+        if _layer(name) in ("service_layer", "entrypoints"):
+            found = [f"imports {lib}" for lib in sorted(_external_imports(path) & {"sqlalchemy", "asyncpg"})]
+            found += [f"line {line}" for line in _connection_uses(path)]
+            if found:
+                offending[name] = found
+    assert offending == {}
+
+
+def test_the_connection_check_finds_a_connection(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("async def f(uow):\n    await uow.conn.execute('select 1')\n")
+    assert _connection_uses(probe) == [2]
+
+
+def test_the_domain_does_no_io_and_knows_no_other_layer():
+    offending = {}
+    for name, path in MODULES.items():
+        if _layer(name) == "domain":
+            found = sorted(_external_imports(path) & set(IO_LIBRARIES))
+            found += sorted(d for d in GRAPH[name] if _layer(d) not in (None, "domain"))
+            if found:
+                offending[name] = found
+    assert offending == {}
+
+
+def test_the_service_layer_knows_no_adapter_or_entrypoint():
+    offending = {name: sorted(d for d in GRAPH[name] if _layer(d) in ("adapters", "entrypoints"))
+                 for name in MODULES if _layer(name) == "service_layer"}
+    assert {name: deps for name, deps in offending.items() if deps} == {}
+
+
+def test_every_service_is_wired_in_one_bootstrap():
+    import importlib
+
+    for service in SERVICES:
+        definition = importlib.import_module(f"services.{service}.app").DEFINITION
+        assert definition.bootstrap is importlib.import_module(f"services.{service}.bootstrap").bootstrap, service
+
+
+def test_only_bootstraps_choose_the_sql_unit_of_work():
+    choosers = sorted(name for name, deps in GRAPH.items()
+                      if any(d.endswith(".adapters.unit_of_work") for d in deps)
+                      and _layer(name) not in (None, "adapters") and not name.endswith(".bootstrap"))
+    assert choosers == []
+
+
+def test_caseload_changes_are_commands_not_strings():
+    from services.caseload.service_layer import commands, handlers
+
+    assert all(isinstance(kind, type) and issubclass(kind, commands.Command) for kind in handlers.HANDLERS)
+    parameters = {arg.arg for path in (ROOT / "services" / "caseload" / "service_layer").glob("*.py")
+                  for node in ast.walk(ast.parse(path.read_text()))
+                  if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for arg in node.args.args}
+    assert "action" not in parameters
