@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import structlog
 from opentelemetry import trace
@@ -17,6 +19,20 @@ from shared.platform.tracing import TRACEPARENT, TRACESTATE
 CORRELATION_HEADER = "X-Correlation-Id"
 # Scrapes and probes would drown the traces that matter.
 UNTRACED_PATHS = frozenset({"/metrics"})
+
+
+@contextmanager
+def refusals_as_http(statuses: Mapping[type[Exception], int]) -> Iterator[None]:
+    """A use case's refusal becomes the HTTP error of its kind, its message the detail.
+
+    The service layer says what kind of refusal it is (not found, not allowed...);
+    only the entrypoint knows that HTTP says 404 or 409 for it.
+    """
+    try:
+        yield
+    except tuple(statuses) as refusal:
+        code = next(code for kind, code in statuses.items() if isinstance(refusal, kind))
+        raise HTTPException(code, detail=str(refusal)) from None
 
 
 def correlation_id_of(request: Request) -> uuid.UUID:

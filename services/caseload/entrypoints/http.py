@@ -20,6 +20,7 @@ from services.caseload.service_layer import commands as c
 from services.caseload.service_layer import queries
 from services.caseload.service_layer.errors import NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.http import refusals_as_http
 from shared.schemas.events.case import ClosureReason, WorkerRole
 from shared.schemas.events.common import MeasureResponse
 
@@ -32,13 +33,12 @@ def caseload(request: Request) -> Caseload:
     return request.app.state.ctx.dependencies
 
 
+REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CONFLICT}
+
+
 async def _guard(call):
-    try:
+    with refusals_as_http(REFUSALS):
         return await call
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    except NotAllowed as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
 
 
 # --- workers --------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ rule-set versions, what-if runs and appropriateness feedback."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import yaml
@@ -23,8 +21,9 @@ from services.triage.service_layer.commands import (
     Sizing,
     WhatIf,
 )
-from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, TriageError
+from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.http import refusals_as_http
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 
 router = APIRouter()
@@ -37,14 +36,6 @@ def dependencies(request: Request) -> TriageDependencies:
     return request.app.state.ctx.dependencies
 
 
-@contextmanager
-def refusals_as_http() -> Iterator[None]:
-    """A refused command becomes the HTTP error of its kind, with its message as the detail."""
-    try:
-        yield
-    except TriageError as error:
-        code = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
-        raise HTTPException(code, detail=error.detail) from None
 
 
 @router.get("/v1/decisions/{referral_id}", tags=["decisions"])
@@ -66,7 +57,7 @@ async def list_reviews(programme_id: str | None = None, deps: TriageDependencies
 @router.post("/v1/reviews/{review_id}/claim", tags=["reviews"])
 async def claim(review_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
                 principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
-    with refusals_as_http():
+    with refusals_as_http(STATUS_OF):
         return await handlers.claim_review(ClaimReview(review_id, principal.subject), uow_factory=deps.uow_factory,
                                            clock=deps.clock)
 
@@ -98,7 +89,7 @@ class HumanDecision(BaseModel):
 async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                         principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
     command = DecideReview(review_id, principal.subject, body.decision, body.note, body.reason_code, body.sizing())
-    with refusals_as_http():
+    with refusals_as_http(STATUS_OF):
         return await handlers.decide_review(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
                                             clock=deps.clock)
 
@@ -108,7 +99,7 @@ async def override(referral_id: uuid.UUID, body: HumanDecision, deps: TriageDepe
                    principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
     command = OverrideDecision(referral_id, principal.subject, body.decision, body.note, body.reason_code,
                                body.sizing())
-    with refusals_as_http():
+    with refusals_as_http(STATUS_OF):
         return await handlers.override_decision(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
                                                 clock=deps.clock)
 
@@ -127,7 +118,7 @@ async def publish(request: Request, deps: TriageDependencies = Depends(dependenc
                   principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     """Publish a new rule-set version (YAML or JSON). It applies to referrals received from `effective_from`."""
     ruleset = await _ruleset_from(request)
-    with refusals_as_http():
+    with refusals_as_http(STATUS_OF):
         await handlers.publish_ruleset(PublishRuleSet(ruleset, principal.subject), uow_factory=deps.uow_factory)
     return {"programme_id": ruleset.programme_id, "version": ruleset.version,
             "effective_from": ruleset.effective_from.isoformat()}
