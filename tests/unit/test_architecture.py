@@ -210,3 +210,9 @@ def test_caseload_changes_are_commands_not_strings():
                   for node in ast.walk(ast.parse(path.read_text()))
                   if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for arg in node.args.args}
     assert "action" not in parameters
+
+
+def test_route_modules_take_their_dependencies_from_the_wiring_not_from_each_other():
+    offending = {name: sorted(d for d in GRAPH[name] if d.endswith(".entrypoints.http"))
+                 for name in MODULES if _layer(name) == "entrypoints"}
+    assert {name: deps for name, deps in offending.items() if deps} == {}

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from services.intake.adapters import fhir
 from services.intake.bootstrap import Intake
 from services.intake.domain.partner import Partner
-from services.intake.entrypoints.http import intake, rejection_status, require_partner
+from services.intake.entrypoints.dependencies import intake, rejection_status, require_partner
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, SubmissionRejected

@@ -17,48 +17,30 @@ from pydantic import BaseModel, Field, HttpUrl, ValidationError
 from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
 from services.intake.domain.partner import Partner
+from services.intake.entrypoints.dependencies import intake, rejection_status, require_partner
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import (
     BatchRejected,
     NotFound,
-    ProgrammeNotAllowed,
     Refused,
     SubmissionRejected,
 )
 from services.intake.service_layer.referrals import Outcome
 from shared.platform.auth import StaffPrincipal, require_staff
-from shared.platform.http import correlation_id_of
+from shared.platform.http import correlation_id_of, refusals_as_http
 from shared.platform.messaging.kafka import ensure_topic
 
 router = APIRouter()
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
 
 
-def intake(request: Request) -> Intake:
-    return request.app.state.ctx.dependencies
-
-
-async def require_partner(request: Request, x_api_key: str | None = Header(default=None)) -> Partner:
-    if not x_api_key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="an X-API-Key header is required")
-    partner = await queries.authenticate_partner(intake(request).uow(), x_api_key)
-    if partner is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="the API key is not valid or was revoked")
-    return partner
-
-
-def rejection_status(rejected: SubmissionRejected) -> int:
-    return status.HTTP_403_FORBIDDEN if isinstance(rejected, ProgrammeNotAllowed) else 422
+REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Refused: status.HTTP_409_CONFLICT}
 
 
 async def _guard(call):
-    try:
+    with refusals_as_http(REFUSALS):
         return await call
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    except Refused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
 
 
 def problem(rejected: SubmissionRejected) -> JSONResponse:

@@ -18,7 +18,7 @@ import services.intake.entrypoints.self_referral.assets as assets
 import services.intake.entrypoints.self_referral.pages as pages
 import services.intake.entrypoints.self_referral.parsing as parsing
 from services.intake.domain.status import PLAIN_WORDS
-from services.intake.entrypoints.http import intake
+from services.intake.entrypoints.dependencies import intake
 from services.intake.entrypoints.self_referral.fields import FILLED_BY_STAFF
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries

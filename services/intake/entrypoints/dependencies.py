@@ -1,0 +1,29 @@
+"""What every intake entrypoint takes from a request: the wired dependencies and, for partner
+routes, the partner its API key authenticates. Shared by the JSON, FHIR and web routes."""
+
+from __future__ import annotations
+
+from fastapi import Header, HTTPException, Request, status
+
+from services.intake.bootstrap import Intake
+from services.intake.domain.partner import Partner
+from services.intake.service_layer import queries
+from services.intake.service_layer.errors import ProgrammeNotAllowed, SubmissionRejected
+
+
+def intake(request: Request) -> Intake:
+    return request.app.state.ctx.dependencies
+
+
+async def require_partner(request: Request, x_api_key: str | None = Header(default=None)) -> Partner:
+    if not x_api_key:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="an X-API-Key header is required")
+    partner = await queries.authenticate_partner(intake(request).uow(), x_api_key)
+    if partner is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="the API key is not valid or was revoked")
+    return partner
+
+
+def rejection_status(rejected: SubmissionRejected) -> int:
+    """A programme the referrer may not refer to is forbidden; anything else in the referral is invalid."""
+    return status.HTTP_403_FORBIDDEN if isinstance(rejected, ProgrammeNotAllowed) else 422
