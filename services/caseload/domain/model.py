@@ -135,8 +135,8 @@ def check_goal(state: CaseState) -> None:
     require(state.active_goals < MAX_ACTIVE_GOALS, f"up to {MAX_ACTIVE_GOALS} goals at a time")
 
 
-def check_open(state: CaseState, action: str) -> None:
-    require(state.status in (CaseStatus.ASSIGNED, CaseStatus.ON_HOLD), f"cannot {action} a {state.status} case")
+def check_open(state: CaseState, doing: str) -> None:
+    require(state.status in (CaseStatus.ASSIGNED, CaseStatus.ON_HOLD), f"cannot {doing} a {state.status} case")
 
 
 def lead_role(pathway: Pathway | None) -> WorkerRole:

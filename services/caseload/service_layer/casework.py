@@ -40,13 +40,13 @@ async def record_contact(cmd: c.RecordContact, uow: CaseloadUnitOfWork) -> int:
         return case.state.contacts
 
 
-async def _change(uow: CaseloadUnitOfWork, case_id, change: Callable[[Case, datetime], object]) -> dict[str, Any]:
+async def _on_case(uow: CaseloadUnitOfWork, case_id, act: Callable[[Case, datetime], object]) -> dict[str, Any]:
     """Load the case, make one change to it (the case checks its rule), store what it caused.
 
     A change that returns a dict adds it to the result (the id of what it created)."""
     async with uow:
         case = await _case(uow, case_id)
-        result = change(case, datetime.now(UTC))
+        result = act(case, datetime.now(UTC))
         extra = result if isinstance(result, dict) else {}
         await store(uow, case)
         await uow.commit()
@@ -54,41 +54,41 @@ async def _change(uow: CaseloadUnitOfWork, case_id, change: Callable[[Case, date
 
 
 async def set_goal(cmd: c.SetGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    def change(case: Case, now: datetime) -> dict[str, Any]:
+    def act(case: Case, now: datetime) -> dict[str, Any]:
         return {"goal_id": str(case.set_goal(cmd.description, now=now, actor=cmd.actor).goal_id)}
-    return await _change(uow, cmd.case_id, change)
+    return await _on_case(uow, cmd.case_id, act)
 
 
 async def progress_goal(cmd: c.ProgressGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _change(uow, cmd.case_id,
+    return await _on_case(uow, cmd.case_id,
                          lambda case, now: case.progress_goal(cmd.goal_id, cmd.progress, now=now, actor=cmd.actor))
 
 
 async def signpost(cmd: c.Signpost, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    def change(case: Case, now: datetime) -> dict[str, Any]:
+    def act(case: Case, now: datetime) -> dict[str, Any]:
         event = case.signpost(cmd.destination, cmd.category, now=now, actor=cmd.actor)
         return {"signpost_id": str(event.signpost_id)}
-    return await _change(uow, cmd.case_id, change)
+    return await _on_case(uow, cmd.case_id, act)
 
 
 async def record_take_up(cmd: c.RecordTakeUp, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _change(uow, cmd.case_id,
+    return await _on_case(uow, cmd.case_id,
                          lambda case, now: case.record_take_up(cmd.signpost_id, cmd.taken_up, now=now,
                                                                actor=cmd.actor))
 
 
 async def record_unmet_need(cmd: c.RecordUnmetNeed, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _change(uow, cmd.case_id,
+    return await _on_case(uow, cmd.case_id,
                          lambda case, now: case.record_unmet_need(cmd.need, now=now, actor=cmd.actor))
 
 
 async def review(cmd: c.ReviewCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _change(uow, cmd.case_id,
+    return await _on_case(uow, cmd.case_id,
                          lambda case, now: case.review(cmd.outcome, now=now, actor=cmd.actor))
 
 
 async def extend(cmd: c.ExtendCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _change(uow, cmd.case_id,
+    return await _on_case(uow, cmd.case_id,
                          lambda case, now: case.extend(cmd.extra_weeks, cmd.extra_sessions, cmd.reason, now=now,
                                                        actor=cmd.actor))
 

@@ -14,11 +14,6 @@ class Partner:
     name: str
     allowed_programmes: tuple[str, ...]
 
-    @property
-    def is_system(self) -> bool:
-        """The platform's own channels: nobody to tell of status changes but the person."""
-        return self.id in SYSTEM_PARTNERS
-
     def may_refer_to(self, programme_id: str) -> bool:
         return programme_id in self.allowed_programmes
 

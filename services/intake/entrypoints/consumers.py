@@ -57,7 +57,7 @@ class PartnerSubmissionConsumer(RecordConsumer):
         key = record.key.decode(errors="replace") if record.key else None
         try:
             await self._intake.handle(c.SubmitReferral(
-                partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
+                partner.id, partner_id=partner.id, partner=partner,
                 channel="partner_kafka", body=record.value, reference=key, correlation_id=correlation_id))
         except SubmissionRejected as rejected:
             raise Rejected("invalid referral: " + "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors))

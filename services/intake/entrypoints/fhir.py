@@ -41,7 +41,7 @@ async def _receive(request: Request, partner: Partner, deps: Intake) -> JSONResp
         return _outcome(422, error.issues)
     try:
         outcome = await deps.handle(c.SubmitReferral(
-            partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="fhir",
+            partner.id, partner_id=partner.id, partner=partner, channel="fhir",
             body=body, data=data, correlation_id=correlation_id))
     except SubmissionRejected as rejected:
         code = "forbidden" if isinstance(rejected, ProgrammeNotAllowed) else "invalid"

@@ -99,7 +99,7 @@ async def post_referral(
 ) -> JSONResponse:
     """Submit a canonical referral. Idempotent on `partner_referral_id` (or the `Idempotency-Key` header)."""
     return await submit(deps, c.SubmitReferral(
-        partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="partner_api",
+        partner.id, partner_id=partner.id, partner=partner, channel="partner_api",
         body=await request.body(), reference=idempotency_key, correlation_id=correlation_id_of(request)))
 
 

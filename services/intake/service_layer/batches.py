@@ -74,7 +74,7 @@ async def _row(uow: IntakeUnitOfWork, cmd: c.ProcessBatch, mapping: CsvMapping, 
         return entry | {"outcome": "rejected", "errors": [{"column": error.column, "problem": error.problem}]}
     try:
         outcome = await referrals.submit(c.SubmitReferral(
-            cmd.actor, partner_id=partner.id, allowed_programmes=partner.allowed_programmes, channel="csv_batch",
+            cmd.actor, partner_id=partner.id, partner=partner, channel="csv_batch",
             body=body, data=data, reference=f"batch:{sha[:16]}:{line_number}", correlation_id=cmd.correlation_id,
         ), uow)
     except SubmissionRejected as rejected:

@@ -27,7 +27,7 @@ class SubmitReferral(Command):
     channel: str
     body: bytes
     correlation_id: uuid.UUID
-    allowed_programmes: tuple[str, ...] | None = None  # None: any programme (the platform's own channels)
+    partner: Partner | None = None  # the partner whose key sent it, checked; None for the platform's own channels
     data: dict[str, Any] | None = None
     reference: str | None = None  # the partner's id for it when the body has none (idempotency)
     outreach_contact_id: uuid.UUID | None = None

@@ -65,7 +65,7 @@ async def submit(cmd: c.SubmitReferral, uow: IntakeUnitOfWork) -> Outcome:
         rejected = InvalidSubmission(validation_errors(exc))
         await _reject(uow, cmd, rejected.errors)
         raise rejected from None
-    if cmd.allowed_programmes is not None and submission.programme_id not in cmd.allowed_programmes:
+    if cmd.partner is not None and not cmd.partner.may_refer_to(submission.programme_id):
         rejected = ProgrammeNotAllowed()
         await _reject(uow, cmd, rejected.errors)
         raise rejected

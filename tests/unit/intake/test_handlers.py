@@ -46,7 +46,7 @@ def referral(**overrides) -> dict:
 
 
 def from_gp(body: dict, *, partner: Partner = GP, reference: str | None = None) -> c.SubmitReferral:
-    return c.SubmitReferral(partner.id, partner_id=partner.id, allowed_programmes=partner.allowed_programmes,
+    return c.SubmitReferral(partner.id, partner_id=partner.id, partner=partner,
                             channel="partner_api", body=json.dumps(body).encode(), reference=reference,
                             correlation_id=CORRELATION)
 
