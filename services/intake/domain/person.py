@@ -28,13 +28,17 @@ class PersonFiling:
         return self.match.kind == "uncertain"
 
 
-def key_of(person: SubmittedPerson) -> PersonKey:
-    return matching.key_for(person.given_name, person.family_name, person.date_of_birth, person.postcode,
-                            person.nhs_number)
+class Person:
+    """Someone intake has been referred, known by what matching compares (never their full details)."""
 
+    @staticmethod
+    def key_of(person: SubmittedPerson) -> PersonKey:
+        return matching.key_for(person.given_name, person.family_name, person.date_of_birth, person.postcode,
+                                person.nhs_number)
 
-def file_person(key: PersonKey, candidates: list[PersonKey]) -> PersonFiling:
-    """The same person as a candidate (NHS number, or demographics with confidence), else someone new."""
-    result = matching.match(key, candidates)
-    person_id = result.person_id if result.kind == "same" else uuid.uuid4()
-    return PersonFiling(person_id, key, result)
+    @staticmethod
+    def file(key: PersonKey, candidates: list[PersonKey]) -> PersonFiling:
+        """Under the same person as a candidate (NHS number, or demographics with confidence), else someone new."""
+        result = matching.match(key, candidates)
+        person_id = result.person_id if result.kind == "same" else uuid.uuid4()
+        return PersonFiling(person_id, key, result)

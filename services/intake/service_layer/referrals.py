@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from services.intake.domain import matching, received
-from services.intake.domain.person import file_person, key_of
+from services.intake.domain.person import Person
 from services.intake.domain.referral import Referral
 from services.intake.domain.status import ReferralStatus
 from services.intake.domain.submission import ReferralSubmission
@@ -96,8 +96,8 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
             return Outcome(existing, created=False, duplicate_of=existing.duplicate_of)
 
     now = datetime.now(UTC)
-    key = key_of(submission.person)
-    filing = file_person(key, await uow.persons.candidates(key))
+    key = Person.key_of(submission.person)
+    filing = Person.file(key, await uow.persons.candidates(key))
     if filing.known:
         await uow.persons.fill_in(filing.person_id, key)
         earlier = await uow.referrals.for_person(filing.person_id, submission.programme_id)
