@@ -17,6 +17,8 @@ partners = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("allowed_programmes", ARRAY(sa.Text), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("attests_consent", sa.Boolean, nullable=False, server_default=sa.false(),
+              comment="the partner attests consent when a message carries none"),
 )
 
 partner_api_keys = sa.Table(
@@ -62,6 +64,7 @@ referrals = sa.Table(
     sa.Column("match_method", sa.Text),
     sa.Column("match_confidence", sa.Numeric(4, 3)),
     sa.Column("self_reference", sa.Text, unique=True, comment="short reference a self-referrer can quote"),
+    sa.Column("submission_sha256", sa.Text, comment="digest of the canonical submission: a retry has the same"),
     sa.UniqueConstraint("partner_id", "partner_referral_id", name="uq_referrals_partner_ref"),
 )
 
@@ -94,12 +97,14 @@ persons = sa.Table(
     "persons",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("nhs_number", sa.Text, unique=True),
+    sa.Column("nhs_number", sa.Text),
     sa.Column("given_name_key", sa.Text, nullable=False),
     sa.Column("family_name_key", sa.Text, nullable=False),
     sa.Column("date_of_birth", sa.Date),
     sa.Column("postcode", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("stated_age", sa.Integer),
+    sa.Column("stated_age_on", sa.Date, comment="the day the stated age was true"),
 )
 
 match_reviews = sa.Table(
@@ -176,6 +181,7 @@ webhook_deliveries = sa.Table(
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
 sa.Index("ix_referral_timeline_referral_id", referral_timeline.c.referral_id)
 sa.Index("ix_referrals_person", referrals.c.person_id)
+sa.Index("ix_persons_nhs_number", persons.c.nhs_number)
 sa.Index("ix_persons_dob", persons.c.date_of_birth)
 sa.Index("ix_persons_family_postcode", persons.c.family_name_key, persons.c.postcode)
 sa.Index("ix_persons_postcode", persons.c.postcode)
