@@ -125,7 +125,8 @@ class SqlReferralRepository(ReferralRepository):
             status=referral.status, person=person, received_at=referral.received_at,
             correlation_id=referral.correlation_id, channel=referral.channel, duplicate_of=referral.duplicate_of,
             previous_referral_id=referral.previous_referral_id, self_reference=referral.self_reference,
-            match_method=match.method, match_confidence=match.confidence))
+            match_method=match.method, match_confidence=match.confidence,
+            submission_sha256=referral.submission_sha256))
 
     async def save(self, referral: Referral) -> None:
         entries, referral.new_entries = referral.new_entries, []
@@ -179,7 +180,7 @@ def _referral(row) -> Referral:
         programme_id=row.programme_id, status=row.status, received_at=row.received_at,
         correlation_id=row.correlation_id, channel=row.channel, duplicate_of=row.duplicate_of,
         previous_referral_id=row.previous_referral_id, self_reference=row.self_reference,
-        latest_event_at=row.latest_event_at,
+        latest_event_at=row.latest_event_at, submission_sha256=row.submission_sha256,
     )
 
 

@@ -8,6 +8,8 @@ is that of the latest event by its own time; every event still goes on the timel
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -15,7 +17,10 @@ from datetime import datetime
 
 from services.intake.domain.partner import SYSTEM_PARTNERS
 from services.intake.domain.status import OPEN_STATUSES, ReferralStatus
+from services.intake.domain.submission import ReferralSubmission
 from shared.schemas.events.referral import ReferralStatusChanged
+
+MAX_REFERENCE_LENGTH = 128  # as ReferralSubmission.partner_referral_id allows
 
 # Short and unambiguous (no 0/O, 1/I): a reference a person can read out on the phone.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -45,12 +50,21 @@ class Referral:
     self_reference: str | None = None
     # The time of the latest event on the timeline, as stored; None for a referral with no timeline yet.
     latest_event_at: datetime | None = None
+    # What was referred, as a digest of the canonical submission: a retry has the same one.
+    submission_sha256: str | None = None
     new_entries: list[TimelineEntry] = field(default_factory=list, repr=False)
+
+    def is_retry_of(self, digest: str) -> bool:
+        """The same referral sent again, rather than another one under a reused reference.
+
+        Referrals stored before digests were kept have none: for those a reuse counts as a retry.
+        """
+        return self.submission_sha256 is None or self.submission_sha256 == digest
 
     @classmethod
     def receive(cls, *, person_id: uuid.UUID, partner_id: str, partner_referral_id: str | None, programme_id: str,
                 channel: str, correlation_id: uuid.UUID, now: datetime,
-                earlier: list[Referral]) -> Referral:
+                earlier: list[Referral], submission_sha256: str | None = None) -> Referral:
         """A new referral. If the person has an open referral to the programme, this one is linked to it
         (no second case); otherwise an earlier, finished one makes it a re-referral."""
         open_ones = [r for r in earlier if r.is_open and r.duplicate_of is None]
@@ -63,6 +77,7 @@ class Referral:
             received_at=now, correlation_id=correlation_id, channel=channel, duplicate_of=duplicate_of,
             previous_referral_id=previous,
             self_reference=_new_reference() if partner_id in SYSTEM_PARTNERS else None,
+            submission_sha256=submission_sha256,
         )
 
     @property
@@ -92,6 +107,21 @@ class Referral:
             status=status.value, reason=reason, linked_referral_id=linked_referral_id,
             estimated_wait_days=estimated_wait_days, changed_at=at,
         )
+
+
+def digest_of(submission: ReferralSubmission) -> str:
+    """The canonical submission's digest: the same whatever the channel's spelling of it."""
+    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def reference_problem(reference: str) -> str | None:
+    """Why a partner's own id for a referral (body field, Idempotency-Key, message key) cannot be one."""
+    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
+        return f"must be 1 to {MAX_REFERENCE_LENGTH} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in reference):
+        return "contains control characters"
+    return None
 
 
 def _new_reference() -> str:

@@ -54,11 +54,19 @@ class PartnerSubmissionConsumer(RecordConsumer):
                 [{"field": "headers", "problem": "partner-id and api-key do not authenticate"}], correlation_id))
             raise Rejected("authentication failed: the partner-id and api-key headers do not match a partner key")
         # Redelivery must stay idempotent: the partner's own id, or the message key, names the referral.
-        key = record.key.decode(errors="replace") if record.key else None
+        # A key that is not text would be decoded with replacement characters, and two such keys collide.
+        try:
+            key = record.key.decode("utf-8") if record.key else None
+        except UnicodeDecodeError:
+            problem = "the message key must be UTF-8 text (the partner's own id for the referral)"
+            await self._intake.handle(c.RecordRejectedSubmission(
+                partner.id, partner.id, "partner_kafka", record.value, [{"field": "key", "problem": problem}],
+                correlation_id))
+            raise Rejected(f"invalid referral: key: {problem}") from None
         try:
             await self._intake.handle(c.SubmitReferral(
-                partner.id, partner_id=partner.id, partner=partner,
-                channel="partner_kafka", body=record.value, reference=key, correlation_id=correlation_id))
+                partner.id, partner_id=partner.id, partner=partner, channel="partner_kafka", body=record.value,
+                reference=key, reference_field="key", correlation_id=correlation_id))
         except SubmissionRejected as rejected:
             raise Rejected("invalid referral: " + "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors))
         return True

@@ -8,7 +8,7 @@ from fastapi import Header, HTTPException, Request, status
 from services.intake.bootstrap import Intake
 from services.intake.domain.partner import Partner
 from services.intake.service_layer import queries
-from services.intake.service_layer.errors import ProgrammeNotAllowed, SubmissionRejected
+from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
 
 
 def intake(request: Request) -> Intake:
@@ -25,5 +25,10 @@ async def require_partner(request: Request, x_api_key: str | None = Header(defau
 
 
 def rejection_status(rejected: SubmissionRejected) -> int:
-    """A programme the referrer may not refer to is forbidden; anything else in the referral is invalid."""
-    return status.HTTP_403_FORBIDDEN if isinstance(rejected, ProgrammeNotAllowed) else 422
+    """A programme the referrer may not refer to is forbidden, a reference that names another referral a
+    conflict; anything else in the referral is invalid."""
+    if isinstance(rejected, ProgrammeNotAllowed):
+        return status.HTTP_403_FORBIDDEN
+    if isinstance(rejected, ReferenceReused):
+        return status.HTTP_409_CONFLICT
+    return 422

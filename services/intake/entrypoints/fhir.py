@@ -17,7 +17,7 @@ from services.intake.domain.partner import Partner
 from services.intake.entrypoints.dependencies import intake, rejection_status, require_partner
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
-from services.intake.service_layer.errors import ProgrammeNotAllowed, SubmissionRejected
+from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
 from shared.platform.http import correlation_id_of
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -44,7 +44,8 @@ async def _receive(request: Request, partner: Partner, deps: Intake) -> JSONResp
             partner.id, partner_id=partner.id, partner=partner, channel="fhir",
             body=body, data=data, correlation_id=correlation_id))
     except SubmissionRejected as rejected:
-        code = "forbidden" if isinstance(rejected, ProgrammeNotAllowed) else "invalid"
+        code = ("forbidden" if isinstance(rejected, ProgrammeNotAllowed)
+                else "conflict" if isinstance(rejected, ReferenceReused) else "invalid")
         issues = [fhir.FhirIssue("error", code, e["field"], e["problem"]) for e in rejected.errors]
         return _outcome(rejection_status(rejected), issues)
     view = await queries.referral_for_partner(deps.uow(), partner, outcome.referral.id)

@@ -100,7 +100,8 @@ async def post_referral(
     """Submit a canonical referral. Idempotent on `partner_referral_id` (or the `Idempotency-Key` header)."""
     return await submit(deps, c.SubmitReferral(
         partner.id, partner_id=partner.id, partner=partner, channel="partner_api",
-        body=await request.body(), reference=idempotency_key, correlation_id=correlation_id_of(request)))
+        body=await request.body(), reference=idempotency_key, reference_field="Idempotency-Key",
+        correlation_id=correlation_id_of(request)))
 
 
 @router.get("/v1/referrals/{referral_id}", tags=["referrals"])

@@ -30,6 +30,7 @@ class SubmitReferral(Command):
     partner: Partner | None = None  # the partner whose key sent it, checked; None for the platform's own channels
     data: dict[str, Any] | None = None
     reference: str | None = None  # the partner's id for it when the body has none (idempotency)
+    reference_field: str = "reference"  # where the reference came from, to name it when it is not valid
     outreach_contact_id: uuid.UUID | None = None
 
 

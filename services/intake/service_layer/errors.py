@@ -23,6 +23,22 @@ class ProgrammeNotAllowed(SubmissionRejected):
                          [{"field": "programme_id", "problem": "this referrer may not refer to that programme"}])
 
 
+class ReferenceReused(SubmissionRejected):
+    """The partner's reference already names a referral with other content: never filed as a retry."""
+
+    def __init__(self, reference: str, existing_referral_id) -> None:
+        super().__init__("The reference already names another referral", [{
+            "field": "partner_referral_id",
+            "problem": f"{reference!r} already names referral {existing_referral_id}, which was sent with different "
+                       "content; use a new reference for a new referral"}])
+        self.existing_referral_id = existing_referral_id
+
+
+class InvalidReference(SubmissionRejected):
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__("The reference is not valid", [{"field": source, "problem": problem}])
+
+
 class NotFound(Exception):
     """The command names something that does not exist; the message says what."""
 

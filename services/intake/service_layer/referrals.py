@@ -11,12 +11,17 @@ from pydantic import ValidationError
 
 from services.intake.domain import matching, received
 from services.intake.domain.person import Person
-from services.intake.domain.referral import Referral
+from services.intake.domain.referral import Referral, digest_of, reference_problem
 from services.intake.domain.status import ReferralStatus
 from services.intake.domain.submission import ReferralSubmission
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import status as status_updates
-from services.intake.service_layer.errors import InvalidSubmission, ProgrammeNotAllowed
+from services.intake.service_layer.errors import (
+    InvalidReference,
+    InvalidSubmission,
+    ProgrammeNotAllowed,
+    ReferenceReused,
+)
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.uow import Conflict
 from shared.schemas import topics
@@ -51,13 +56,22 @@ async def record_rejected(cmd: c.RecordRejectedSubmission, uow: IntakeUnitOfWork
     return submission_id
 
 
-async def _reject(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, errors: list[dict[str, str]]) -> None:
-    await record_rejected(c.RecordRejectedSubmission(cmd.actor, cmd.partner_id, cmd.channel, cmd.body, errors,
-                                                     cmd.correlation_id), uow)
+async def _reject(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, errors: list[dict[str, str]],
+                  outcome: str = "rejected") -> None:
+    async with uow:
+        await uow.referrals.record_submission(
+            submission_id=uuid.uuid4(), partner_id=cmd.partner_id, channel=cmd.channel, body=cmd.body,
+            outcome=outcome, errors=errors, referral_id=None, correlation_id=cmd.correlation_id,
+        )
+        await uow.commit()
 
 
 async def submit(cmd: c.SubmitReferral, uow: IntakeUnitOfWork) -> Outcome:
     """Validate and accept the referral; the raw body is stored whatever happens."""
+    if cmd.reference is not None and (problem := reference_problem(cmd.reference)):
+        rejected = InvalidReference(cmd.reference_field, problem)
+        await _reject(uow, cmd, rejected.errors)
+        raise rejected
     try:
         submission = (ReferralSubmission.model_validate(cmd.data) if cmd.data is not None
                       else ReferralSubmission.model_validate_json(cmd.body))
@@ -74,6 +88,8 @@ async def submit(cmd: c.SubmitReferral, uow: IntakeUnitOfWork) -> Outcome:
         try:
             async with uow:
                 outcome = await _accept(uow, cmd, submission, reference)
+                if not outcome.created and not outcome.referral.is_retry_of(digest_of(submission)):
+                    raise ReferenceReused(reference, outcome.referral.id)
                 await uow.referrals.record_submission(
                     submission_id=uuid.uuid4(), partner_id=cmd.partner_id, channel=cmd.channel, body=cmd.body,
                     outcome="accepted" if outcome.created else "retry_of_existing", errors=None,
@@ -85,6 +101,10 @@ async def submit(cmd: c.SubmitReferral, uow: IntakeUnitOfWork) -> Outcome:
                 return outcome
         except Conflict:
             continue
+        except ReferenceReused as reused:
+            # Kept as sent, beside the referral the reference already names: nothing is dropped.
+            await _reject(uow, cmd, reused.errors, outcome="reference_reused")
+            raise
     raise RuntimeError("could not store the referral after concurrent conflicts")
 
 
@@ -107,7 +127,8 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
 
     referral = Referral.receive(person_id=filing.person_id, partner_id=cmd.partner_id, partner_referral_id=reference,
                                 programme_id=submission.programme_id, channel=cmd.channel,
-                                correlation_id=cmd.correlation_id, now=now, earlier=earlier)
+                                correlation_id=cmd.correlation_id, now=now, earlier=earlier,
+                                submission_sha256=digest_of(submission))
     details = received.person_details(submission, now)
     await uow.referrals.add(referral, details.model_dump(mode="json"), filing.match)
     if filing.needs_review:

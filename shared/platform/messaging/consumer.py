@@ -20,6 +20,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from shared.platform import metrics, tracing
 from shared.platform.faults import delay_point, fault_point
@@ -224,4 +225,9 @@ def _describe(exc: BaseException) -> str:
         return "; ".join(
             f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors(include_input=False)
         )
+    if isinstance(exc, DBAPIError):
+        # The database's message and the statement's parameters can hold what was sent (names,
+        # postcodes): only the kind of failure and its SQLSTATE go into the reason.
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return f"{type(exc.orig).__name__} (database error{f' {code}' if code else ''})"
     return f"{type(exc).__name__}: {exc}"[:2000]

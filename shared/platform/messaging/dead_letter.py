@@ -1,4 +1,8 @@
-"""Dead letters: the original record, unchanged, plus headers saying what went wrong."""
+"""Dead letters: the original record, plus headers saying what went wrong.
+
+The value and key are kept unchanged, so the record can be replayed once the cause is
+mended; credentials among its headers are not (a dead-letter topic is read by operators).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
+
+
+# Headers that authenticate the sender: a dead letter keeps that they were there, never their value.
+CREDENTIAL_HEADERS = frozenset({"api-key", "authorization", "x-api-key"})
+REDACTED = b"[redacted]"
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,8 @@ async def dead_letter(
     error_type: str,
     attempts: int,
 ) -> None:
-    headers = [h for h in record.headers if not h[0].startswith("dlt.")]
+    headers = [(name, REDACTED if name.lower() in CREDENTIAL_HEADERS else value)
+               for name, value in record.headers if not name.startswith("dlt.")]
     headers += [
         ("dlt.reason", reason[:4000].encode()),
         ("dlt.error_type", error_type.encode()),

@@ -14,9 +14,11 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import handlers, queries, status
 from services.intake.service_layer.errors import (
     BatchRejected,
+    InvalidReference,
     InvalidSubmission,
     NotFound,
     ProgrammeNotAllowed,
+    ReferenceReused,
     Refused,
 )
 from services.intake.service_layer.webhooks import WebhookSettings, deliver_due
@@ -334,3 +336,34 @@ async def test_a_partner_sees_only_its_own_referrals(uow):
 async def test_every_command_has_a_handler():
     commands = {cls for cls in vars(c).values() if isinstance(cls, type) and issubclass(cls, c.Command)}
     assert commands - {c.Command} == set(handlers.HANDLERS)
+
+
+# --- nothing dropped: a reused reference ------------------------------------------------------------------
+
+
+async def test_a_reference_reused_for_another_person_is_refused_and_both_are_kept(uow):
+    first = await handlers.handle(from_gp(referral(), reference="REF-7"), uow)
+    joan = referral(person={**referral()["person"], "given_name": "Joan"})
+    with pytest.raises(ReferenceReused) as refused:
+        await handlers.handle(from_gp(joan, reference="REF-7"), uow)
+    assert refused.value.existing_referral_id == first.referral.id
+    assert str(first.referral.id) in refused.value.errors[0]["problem"]
+    kept = uow.referrals.submissions
+    assert [s["outcome"] for s in kept] == ["accepted", "reference_reused"]
+    assert b"Joan" in kept[1]["body"]  # the second submission as it was sent
+    assert len(received(uow)) == 1 and len(uow.referrals.by_id) == 1
+
+
+async def test_a_retry_spelt_differently_is_still_a_retry(uow):
+    first = await handlers.handle(from_gp(referral(), reference="REF-8"), uow)
+    spelt = referral(person={**referral()["person"], "postcode": "e81aa", "phone": "+44 116 496 0123"})
+    again = await handlers.handle(from_gp(spelt, reference="REF-8"), uow)
+    assert (again.created, again.referral.id) == (False, first.referral.id)
+
+
+@pytest.mark.parametrize("reference", ["", "x" * 129, "REF\x00", "REF\n1"])
+async def test_a_reference_follows_the_same_rules_whichever_way_it_comes(uow, reference):
+    with pytest.raises(InvalidReference) as refused:
+        await handlers.handle(from_gp(referral(), reference=reference), uow)
+    assert refused.value.errors[0]["field"] == "reference"
+    assert uow.referrals.submissions[0]["outcome"] == "rejected" and uow.published == []
