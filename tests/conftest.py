@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from tests.support.infrastructure import start_infrastructure
@@ -7,10 +11,14 @@ from tests.support.system import new_system
 
 
 @pytest.fixture(scope="session")
-def infrastructure(tmp_path_factory):
-    infra = start_infrastructure(tmp_path_factory.mktemp("infra"))
+def infrastructure():
+    # Not under pytest's basetemp: pytest keeps the last three sessions' and deletes older ones as a
+    # new session starts, so a second run on the machine would delete this one's database under it.
+    workdir = Path(tempfile.mkdtemp(prefix="referrals-test-infra-"))
+    infra = start_infrastructure(workdir)
     yield infra
     infra.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

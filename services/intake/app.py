@@ -9,6 +9,7 @@ from services.intake.bootstrap import bootstrap
 from services.intake.entrypoints.consumers import build_consumers
 from services.intake.entrypoints.http import router
 from shared.platform.definition import Publication, ServiceApi
+from shared.platform.input_limits import MIB, InputLimits
 from shared.platform.messaging.kafka import ensure_topic
 from shared.platform.service import ServiceContext, ServiceDefinition
 from shared.schemas import topics
@@ -64,5 +65,7 @@ DEFINITION = ServiceDefinition(
     background=background,
     startup=partner_status_topics,
     domain_gauges=gauges.refresh,
+    # A FHIR message carries more than a referral needs; a council's batch file holds many.
+    input_limits=InputLimits(bodies=(("/fhir/", 1 * MIB), ("/v1/referral-batches", 5 * MIB))),
     api=API,
 )

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.platform.input_limits import InputLimits
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
@@ -86,5 +87,7 @@ class ServiceDefinition:
     bootstrap: Callable[[ServiceContext], Any] | None = None
     # Refreshes the service's own queue gauges from its database when Prometheus scrapes.
     domain_gauges: Callable[[AsyncConnection], Awaitable[None]] | None = None
+    # Body size limits by path, nesting depth (shared/platform/input_limits.py); the defaults if None.
+    input_limits: InputLimits | None = None
     # What the service is for and what it publishes: its OpenAPI info and AsyncAPI document.
     api: ServiceApi | None = None

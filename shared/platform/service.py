@@ -21,6 +21,7 @@ from shared.platform.definition import ServiceContext, ServiceDefinition
 from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
+from shared.platform.input_limits import InputLimitsMiddleware
 from shared.platform.logging import configure_logging, get_logger
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.lag import GroupLag
@@ -109,6 +110,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     app = FastAPI(**api_info(definition), lifespan=lifespan, **_without_native_telemetry())
     app.state.settings = settings
     app.state.ready = False
+    # Added first, so the plumbing (correlation id, trace span) wraps its refusals too.
+    app.add_middleware(InputLimitsMiddleware, limits=definition.input_limits)
     install_http_plumbing(app)
     app.include_router(_health_router(definition))
     app.include_router(_metrics_router(definition))

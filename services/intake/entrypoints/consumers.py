@@ -12,6 +12,7 @@ from services.intake.service_layer import queries, status
 from services.intake.service_layer.errors import SubmissionRejected
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.asyncapi import RecordMessage
+from shared.platform.input_limits import InputLimits, Refusal, check_body
 from shared.platform.messaging.consumer import EventConsumer, RecordConsumer, Rejected
 from shared.platform.messaging.dead_letter import ConsumedRecord
 from shared.platform.service import ServiceContext
@@ -47,6 +48,7 @@ class PartnerSubmissionConsumer(RecordConsumer):
     async def handle(self, record: ConsumedRecord) -> bool:
         headers = {k.lower(): v.decode(errors="replace") for k, v in record.headers}
         correlation_id = _uuid_or_new(headers.get("correlation-id"))
+        await self._within_limits(record, correlation_id)
         partner = await queries.authenticate_partner(self._intake.uow(), headers.get("api-key", ""))
         if partner is None or partner.id != headers.get("partner-id"):
             await self._intake.handle(c.RecordRejectedSubmission(
@@ -70,6 +72,24 @@ class PartnerSubmissionConsumer(RecordConsumer):
         except SubmissionRejected as rejected:
             raise Rejected("invalid referral: " + "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors))
         return True
+
+
+    async def _within_limits(self, record: ConsumedRecord, correlation_id: uuid.UUID) -> None:
+        """The same limits as the JSON API: the record stays whole on the dead-letter topic; a body over
+        the size limit is not stored again beside it."""
+        try:
+            if len(record.value) > LIMITS.default_body:
+                raise Refusal(413, "", "<body>", f"the value may be at most {LIMITS.default_body} bytes")
+            check_body(record.value, "application/json", LIMITS)
+        except Refusal as refusal:
+            kept = b"" if refusal.status == 413 else record.value
+            await self._intake.handle(c.RecordRejectedSubmission(
+                "partner_kafka", None, "partner_kafka", kept, [{"field": refusal.field, "problem": refusal.problem}],
+                correlation_id))
+            raise Rejected(f"invalid referral: {refusal.field}: {refusal.problem}") from None
+
+
+LIMITS = InputLimits()
 
 
 def _uuid_or_new(value: str | None) -> uuid.UUID:

@@ -76,6 +76,10 @@ class RecordConsumer:
             rebalance_timeout_ms=s.kafka_rebalance_timeout_ms,
             max_workers=1,
             listener=self.assignment,
+            # Our handlers read the raw bytes themselves. FastStream's own decoder would try the
+            # body as JSON first, and a body nested deep enough raises RecursionError there, before
+            # any handler runs: the record was nacked and retried forever, holding its partition.
+            decoder=_undecoded,
         )
         subscriber(self._on_record)
         self._subscriber = subscriber
@@ -209,6 +213,10 @@ class EventConsumer(RecordConsumer):
         await delay_point(f"{self.group}.before-handle")
         await handler(envelope, payload)
         return True
+
+
+async def _undecoded(message) -> bytes:
+    return message.body
 
 
 def _type_of(record: ConsumedRecord) -> str:
