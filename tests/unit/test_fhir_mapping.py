@@ -395,10 +395,11 @@ def test_a_revoked_service_request_is_not_a_referral(bundle):
     assert (issue.code, issue.expression) == ("value", f"Bundle.entry[{index_of(bundle, 'ServiceRequest')}].resource.status")
 
 
-def test_missing_snomed_code_is_required(lone):
+def test_a_service_request_without_code_is_a_referral_to_the_programme(lone):
+    # Issue 12: a BaRS ServiceRequest carries no code; it is a referral to the service it is sent to.
     del lone["code"]
-    issue = only(issues_of(body(lone)))
-    assert (issue.code, issue.expression) == ("required", "ServiceRequest.code")
+    data, _ = submitted(body(lone), default_programme_id="default-programme")
+    assert data["programme_id"] == "default-programme"
 
 
 def test_a_non_snomed_coding_with_the_same_code_is_not_supported(lone):
