@@ -38,7 +38,8 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
         created = client.post(
             f"{urls['intake']}/v1/partners",
             headers=admin,
-            json={"id": DEMO_PARTNER, "name": "Demo GP practice", "allowed_programmes": [DEMO_PROGRAMME]},
+            json={"id": DEMO_PARTNER, "name": "Demo GP practice", "allowed_programmes": [DEMO_PROGRAMME],
+                  "attests_consent": True},  # a GP system records consent in its own record
         )
         if created.status_code not in (201, 409):
             created.raise_for_status()

@@ -88,6 +88,43 @@ async def test_fhir_bundle_from_a_gp_system_becomes_a_referral_and_a_task(shared
         assert [r["body"] for r in kept] == [broken_bytes]
 
 
+BARS_ACCEPTED = ("refreq01_111_to_ed.json", "refreq03_primary_care_to_community_pharmacy.json",
+                 "valreq01_999_to_cas_validation.json", "bars_api_validation_request.json")
+
+
+async def test_published_bars_messages_from_the_demo_gp_become_referrals(shared_system):
+    system = shared_system
+    api_key = await system.setup_partner(partner_id="demo-gp-bars", attests_consent=True)
+    fhir_json = {"X-API-Key": api_key, "Content-Type": "application/fhir+json"}
+    async with httpx.AsyncClient(timeout=10, base_url=system.url("intake")) as http:
+        for name in BARS_ACCEPTED:
+            created = await http.post("/fhir/Bundle", content=(FIXTURES / "bars" / name).read_bytes(), headers=fhir_json)
+            assert created.status_code == 201, (name, created.text)
+            task = created.json()
+            assert task["resourceType"] == "Task", name
+            assert (await http.get(f"/fhir/Task/{task['id']}", headers={"X-API-Key": api_key})).status_code == 200
+
+        # No Consent in the message: the attesting partner's referral is still taken.
+        bundle = json.loads((FIXTURES / "bars" / "refreq07_gp_to_out_of_hours.json").read_bytes())
+        bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Consent"]
+        created = await http.post("/fhir/Bundle", content=json.dumps(bundle).encode(), headers=fhir_json)
+        assert created.status_code == 201, created.text
+
+        unauthenticated = await http.post("/fhir/Bundle", content=b"{}", headers={"Content-Type": "application/fhir+json"})
+        assert unauthenticated.status_code == 401
+        assert unauthenticated.json()["resourceType"] == "OperationOutcome"
+        assert unauthenticated.json()["issue"][0]["code"] == "login"
+        wrong_key = await http.get(f"/fhir/Task/{uuid.uuid4()}", headers={"X-API-Key": "not-a-key"})
+        assert wrong_key.status_code == 401 and wrong_key.json()["resourceType"] == "OperationOutcome"
+        json_api = await http.get(f"/v1/referrals/{uuid.uuid4()}")
+        assert json_api.status_code == 401 and "detail" in json_api.json()  # the JSON API's 401 is unchanged
+
+        xml = await http.post("/fhir/Bundle", content=b"<Bundle xmlns='http://hl7.org/fhir'/>",
+                              headers={"X-API-Key": api_key, "Content-Type": "application/fhir+xml"})
+        assert xml.status_code == 415
+        assert xml.json()["resourceType"] == "OperationOutcome"
+
+
 async def test_the_same_person_from_two_partners_is_one_person_and_the_second_referral_links(shared_system):
     system = shared_system
     council = await system.setup_partner(partner_id="council-dup")

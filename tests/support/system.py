@@ -81,14 +81,15 @@ class System:
             await asyncio.sleep(0.2)
         raise AssertionError(f"timed out waiting for {query!r}; last rows: {rows}")
 
-    async def setup_partner(self, programmes=("demo",), partner_id: str = "test-gp") -> str:
+    async def setup_partner(self, programmes=("demo",), partner_id: str = "test-gp", attests_consent: bool = False) -> str:
         admin = self.staff_headers("admin")
         async with httpx.AsyncClient(base_url=self.url("intake"), timeout=10) as client:
             for programme in programmes:
                 await client.put(f"/v1/programmes/{programme}", headers=admin, json={"name": f"Programme {programme}"})
             created = await client.post(
                 "/v1/partners", headers=admin,
-                json={"id": partner_id, "name": "Test GP", "allowed_programmes": list(programmes)},
+                json={"id": partner_id, "name": "Test GP", "allowed_programmes": list(programmes),
+                      "attests_consent": attests_consent},
             )
             assert created.status_code == 201, created.text
             key = await client.post(f"/v1/partners/{partner_id}/api-keys", headers=admin)

@@ -395,10 +395,11 @@ def test_a_revoked_service_request_is_not_a_referral(bundle):
     assert (issue.code, issue.expression) == ("value", f"Bundle.entry[{index_of(bundle, 'ServiceRequest')}].resource.status")
 
 
-def test_missing_snomed_code_is_required(lone):
+def test_a_service_request_without_code_is_a_referral_to_the_programme(lone):
+    # Issue 12: a BaRS ServiceRequest carries no code; it is a referral to the service it is sent to.
     del lone["code"]
-    issue = only(issues_of(body(lone)))
-    assert (issue.code, issue.expression) == ("required", "ServiceRequest.code")
+    data, _ = submitted(body(lone), default_programme_id="default-programme")
+    assert data["programme_id"] == "default-programme"
 
 
 def test_a_non_snomed_coding_with_the_same_code_is_not_supported(lone):
@@ -609,3 +610,25 @@ def test_task_rejects_an_unknown_status():
     with pytest.raises(ValueError):
         task_for({"referral_id": uuid.uuid4(), "partner_referral_id": None, "status": "lost", "received_at": RECEIVED_AT}, [])
 
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "snomed", "reason_code"),
+    [
+        ("received", None, None, None),
+        ("assigned", None, "871731000000106", None),
+        ("declined", "age_out_of_range", "871711000000103", "age_out_of_range"),
+        ("duplicate", None, None, "duplicate"),
+        ("closed", "goals_met", "871731000000106", "goals_met"),
+    ],
+)
+def test_task_codes_the_status_and_the_closure_reason_for_the_gp_record(status, reason, snomed, reason_code):
+    referral = {"referral_id": uuid.uuid4(), "partner_referral_id": "X1", "status": status, "received_at": RECEIVED_AT}
+    timeline = [{"status": status, "reason": reason, "at": RECEIVED_AT + timedelta(days=3)}]
+    model = Task.model_validate(task_for(referral, timeline))
+    codings = {c.system: c.code for c in model.businessStatus.coding}
+    assert codings["https://referrals.example/referral-status"] == status
+    assert codings.get("http://snomed.info/sct") == snomed
+    reason_codings = model.statusReason.coding if model.statusReason and model.statusReason.coding else []
+    assert [c.code for c in reason_codings if c.system == "https://referrals.example/referral-reason"] == (
+        [reason_code] if reason_code else [])

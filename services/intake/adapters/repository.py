@@ -36,11 +36,12 @@ class SqlPartnerRepository(PartnerRepository):
 
     async def add(self, partner: Partner) -> None:
         await _unique(self._conn, sa.insert(t.partners).values(
-            id=partner.id, name=partner.name, allowed_programmes=list(partner.allowed_programmes)))
+            id=partner.id, name=partner.name, allowed_programmes=list(partner.allowed_programmes),
+            attests_consent=partner.attests_consent))
 
     async def get(self, partner_id: str) -> Partner | None:
         row = (await self._conn.execute(sa.select(t.partners).where(t.partners.c.id == partner_id))).first()
-        return Partner(row.id, row.name, tuple(row.allowed_programmes)) if row else None
+        return Partner(row.id, row.name, tuple(row.allowed_programmes), row.attests_consent) if row else None
 
     async def ids(self) -> list[str]:
         return list((await self._conn.execute(sa.select(t.partners.c.id))).scalars().all())

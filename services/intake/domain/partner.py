@@ -13,6 +13,9 @@ class Partner:
     id: str
     name: str
     allowed_programmes: tuple[str, ...]
+    # The partner attests that the person consented to the referral when a message carries no
+    # Consent (NHS systems record consent in their own record and send none, as BaRS allows).
+    attests_consent: bool = False
 
     def may_refer_to(self, programme_id: str) -> bool:
         return programme_id in self.allowed_programmes

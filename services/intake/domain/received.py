@@ -77,7 +77,7 @@ def referral_received(referral: Referral, submission: ReferralSubmission, detail
         source=ReferralSource(category=submission.referrer.source_category,
                               subcategory=submission.referrer.source_subcategory),
         person=details,
-        consent=Consent(**submission.consent.model_dump()),
+        consent=Consent(**submission.consent.model_dump(exclude={"attested_by_referrer"})),
         needs=submission.needs,
         risk_flags=[f.value for f in submission.risk_flags],
         received_at=referral.received_at,

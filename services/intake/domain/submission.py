@@ -216,6 +216,8 @@ class Consent(_Model):
     to_referral: bool
     to_data_sharing: bool = False
     to_contact: bool = True
+    attested_by_referrer: bool = Field(
+        default=False, description="consent to referral is the referrer's attestation (an NHS message that carries no Consent)")
 
 
 class Referrer(_Model):

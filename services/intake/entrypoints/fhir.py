@@ -1,6 +1,7 @@
 """FHIR R4 for GP and NHS systems: referrals in, progress out as a Task.
 
-A rejection is an OperationOutcome naming each problem by its FHIRPath.
+A rejection is an OperationOutcome naming each problem by its FHIRPath; so is every other error
+from these routes (a missing or invalid API key, FHIR XML, a malformed path), by the route class.
 """
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 
 from services.intake.adapters import fhir
 from services.intake.bootstrap import Intake
@@ -20,19 +23,49 @@ from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
 from shared.platform.http import correlation_id_of
 
-router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
+# An HTTP error's status -> the FHIR issue type that says it.
+_ISSUE_TYPE = {401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 409: "conflict",
+               413: "too-costly", 415: "not-supported", 422: "invalid", 429: "throttled"}
 
 
 def _outcome(status: int, issues: list[fhir.FhirIssue]) -> JSONResponse:
     return JSONResponse(status_code=status, media_type=FHIR_JSON, content=fhir.operation_outcome(issues))
 
 
+class _FhirRoute(APIRoute):
+    """A FHIR route: an error raised before or in the route (the partner's key) is an OperationOutcome."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def fhir_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                issue = fhir.FhirIssue("error", _ISSUE_TYPE.get(exc.status_code, "processing"), None, str(exc.detail))
+                return _outcome(exc.status_code, [issue])
+            except RequestValidationError as exc:
+                return _outcome(422, [
+                    fhir.FhirIssue("error", "invalid", ".".join(str(p) for p in e["loc"][1:]) or None,
+                                   "not a valid value here") for e in exc.errors()])
+
+        return fhir_handler
+
+
+router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=_FhirRoute)
+
+
 async def _receive(request: Request, partner: Partner, deps: Intake) -> JSONResponse:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type.endswith("xml"):
+        return _outcome(415, [fhir.FhirIssue(
+            "error", "not-supported", None, "FHIR XML is not accepted: send FHIR JSON (application/fhir+json)")])
     body = await request.body()
     correlation_id = correlation_id_of(request)
     try:
-        submission, _ = fhir.referral_from_fhir(body, default_programme_id=partner.only_programme)
+        submission, _ = fhir.referral_from_fhir(
+            body, default_programme_id=partner.only_programme, referrer_attests_consent=partner.attests_consent)
         data = submission.model_dump(mode="json", exclude_unset=True)  # the fields the referral gave
     except fhir.FhirReferralError as error:
         await deps.handle(c.RecordRejectedSubmission(

@@ -222,12 +222,14 @@ class NewPartner(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)
     allowed_programmes: list[str] = Field(min_length=1)
+    attests_consent: bool = Field(
+        default=False, description="the partner attests the person's consent when a FHIR message carries no Consent")
 
 
 @router.post("/v1/partners", tags=["partners"], status_code=201)
 async def create_partner(body: NewPartner, request: Request, deps: Intake = Depends(intake),
                          principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
-    partner = Partner(body.id, body.name, tuple(body.allowed_programmes))
+    partner = Partner(body.id, body.name, tuple(body.allowed_programmes), body.attests_consent)
     await _guard(deps.handle(c.RegisterPartner(principal.subject, partner)))
     ctx = request.app.state.ctx
     await ensure_topic(ctx.settings.kafka_bootstrap_servers, ctx.topics.referral_status(body.id))

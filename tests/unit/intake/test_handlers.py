@@ -245,6 +245,13 @@ async def test_partners_are_registered_once_and_system_ids_are_reserved(uow):
         await handlers.handle(c.RegisterPartner("admin", Partner("self-referral", "Me", ("demo",))), uow)
 
 
+async def test_a_partner_that_attests_consent_is_kept_so(uow):
+    attesting = Partner("nhs-111", "NHS 111", ("demo",), attests_consent=True)
+    await handlers.handle(c.RegisterPartner("admin", attesting), uow)
+    assert (await uow.partners.get("nhs-111")).attests_consent is True
+    assert GP.attests_consent is False  # unless the partner is configured so
+
+
 async def test_a_partner_key_authenticates_and_only_its_hash_is_kept(uow):
     key = await handlers.handle(c.IssuePartnerKey("admin", GP.id), uow)
     assert await queries.authenticate_partner(uow, key) == GP

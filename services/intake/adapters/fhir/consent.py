@@ -1,6 +1,7 @@
 """Whether the person consents to the referral: an active, permitting Consent about the Patient,
 in the Bundle, contained, or referenced from ServiceRequest.supportingInfo (a reference to a
-Consent the sender holds counts, as BaRS allows). Each problem is an issue."""
+Consent the sender holds counts, as BaRS allows), or, where the referral carries no Consent at all,
+the referrer's attestation when its partner is configured to attest. Each problem is an issue."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from .issues import IssueLog
 from .parsing import Index, Located, reference_type
 
 
-def consented(index: Index, sr: Located, patient: Located | None, log: IssueLog) -> bool:
+def consented(
+    index: Index, sr: Located, patient: Located | None, log: IssueLog, *, referrer_attests: bool = False,
+) -> tuple[bool, bool]:
+    """(consented, attested by the referrer rather than shown by a Consent)."""
     consents: dict[str, Located] = {}
     asserted_elsewhere = False
     for info in sr.resource.supportingInfo or []:
@@ -40,12 +44,14 @@ def consented(index: Index, sr: Located, patient: Located | None, log: IssueLog)
         else:
             valid.append(located)
     if valid or asserted_elsewhere:
-        return True
+        return True, False
+    if not consents and referrer_attests:
+        return True, True  # a Consent that is inactive or denies is never overridden by attestation
     for expression, diagnostics in problems:
         log.problem("required", expression, diagnostics)
     if not problems:
-        log.problem(
-            "required", "Consent",
+        log.missing(
+            "Consent",
             "no Consent to the referral: send an active Consent (or reference one from ServiceRequest.supportingInfo)",
         )
-    return False
+    return False, False

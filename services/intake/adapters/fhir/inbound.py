@@ -34,6 +34,7 @@ class _Request:
         self.root = root
         self.index = index
         self.default_programme_id = default_programme_id
+        self.log = log
         self.problem = log.problem
 
     # ---- locating the referral
@@ -56,7 +57,7 @@ class _Request:
                     if target is not None and target.type == "ServiceRequest":
                         return target
         if not candidates:
-            self.problem("required", "ServiceRequest", "the Bundle holds no ServiceRequest (the referral)")
+            self.log.missing("ServiceRequest", "the Bundle holds no ServiceRequest (the referral)")
             return None
         if len(candidates) > 1:
             self.problem("not-supported", "Bundle.entry", "send one referral (ServiceRequest) per Bundle")
@@ -66,7 +67,7 @@ class _Request:
         if sr is None:
             patients = self.index.of_type("Patient")
             if not patients:
-                self.problem("required", "Patient", "the Bundle holds no Patient")
+                self.log.missing("Patient", "the Bundle holds no Patient")
             return None
         subject = sr.resource.subject
         target = self.index.resolve(subject, sr)
@@ -75,9 +76,8 @@ class _Request:
         if target is not None or reference_type(subject) not in (None, "Patient"):
             self.problem("not-supported", f"{sr.path}.subject", "the ServiceRequest's subject must be a Patient")
             return None
-        self.problem(
-            "required", "Patient",
-            "the ServiceRequest's subject does not resolve to a Patient in the Bundle or contained resources",
+        self.log.missing(
+            "Patient", "the ServiceRequest's subject does not resolve to a Patient in the Bundle or contained resources",
         )
         return None
 
@@ -98,10 +98,10 @@ class _Request:
         request = sr.resource
         if request.status != "active":
             self.problem("value", f"{sr.path}.status", "only an active ServiceRequest can be accepted as a referral")
-        codings = (request.code.coding or []) if request.code else []
-        if not codings:
-            self.problem("required", f"{sr.path}.code", "ServiceRequest.code (SNOMED CT) is missing")
-        elif not any(c.system == SNOMED_CT and c.code in SOCIAL_PRESCRIBING_REFERRAL_CODES for c in codings):
+        # No code is a referral to the service it is sent to (a BaRS ServiceRequest carries none):
+        # the programme. A code must be a social prescribing referral, not a request for another service.
+        codings = [c for c in ((request.code.coding or []) if request.code else []) if c.code]
+        if codings and not any(c.system == SNOMED_CT and c.code in SOCIAL_PRESCRIBING_REFERRAL_CODES for c in codings):
             self.problem(
                 "not-supported", f"{sr.path}.code",
                 "ServiceRequest.code is not a social prescribing referral; accepted SNOMED CT codes: "
@@ -146,6 +146,7 @@ def referral_from_fhir(
     *,
     default_programme_id: str | None,
     source_subcategory: str | None = "nhs_gp",
+    referrer_attests_consent: bool = False,
 ) -> tuple[ReferralSubmission, str | None]:
     """Map a FHIR R4 referral (Bundle or lone ServiceRequest) to the canonical submission.
 
@@ -160,13 +161,18 @@ def referral_from_fhir(
     knows better); pass ``source_subcategory=None`` to decide from the requester organisation
     ('nhs_gp' for a GP practice ODS code or type, else 'nhs_other').
 
-    Raises ``FhirReferralError`` with every issue found.
+    Consent is an active, permitting Consent in the referral; where it carries none and
+    ``referrer_attests_consent`` (the partner is configured so), the referrer attests it, and the
+    submission records ``consent.attested_by_referrer``.
+
+    Raises ``FhirReferralError`` with every issue found, in one list.
     """
     if source_subcategory is not None and source_subcategory not in SOURCES["statutory"]:
         raise ValueError(f"source_subcategory must be a statutory subcategory: {', '.join(sorted(SOURCES['statutory']))}")
-    root = parse(body)
+    parsed = parse(body)
+    root = parsed.root
     index = Index.of(root)
-    log = IssueLog()
+    log = IssueLog(parsed.issues, parsed.unreadable)
     request = _Request(root, index, default_programme_id, log)
     sr = request.service_request()
     patient = request.patient(sr)
@@ -177,13 +183,13 @@ def referral_from_fhir(
     partner_referral_id = request.partner_referral_id(sr)
     programme_id = request.programme(sr)
     person = person_from(patient, log) if patient is not None else None
-    consent = consented(index, sr, patient, log)
+    consent, attested = consented(index, sr, patient, log, referrer_attests=referrer_attests_consent)
     submission: dict[str, Any] = {
         "partner_referral_id": partner_referral_id,
         "programme_id": programme_id,
         "person": person,
         "reason": request.reason(sr),
-        "consent": {"to_referral": consent},
+        "consent": {"to_referral": consent, **({"attested_by_referrer": True} if attested else {})},
         "referrer": referrer_from(root, index, sr, source_subcategory),
     }
     if log.has_errors():

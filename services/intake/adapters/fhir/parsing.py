@@ -1,7 +1,9 @@
 """Reading the body into ``fhir.resources`` R4B models, and finding resources and references in it.
 
-``parse`` turns the bytes into a Bundle or a lone ServiceRequest, or raises ``FhirReferralError``
-with the structural issues (each located by FHIRPath). ``Index`` resolves references: Bundle
+``parse`` turns the bytes into a Bundle or a lone ServiceRequest with the structural issues found
+(each located by FHIRPath, in plain words), or raises ``FhirReferralError`` when there is nothing
+to read a referral from. A Bundle's entries are read one by one, so every entry's issues are found
+in one pass; an entry of a type the referral does not use is left out when it is not FHIR R4. ``Index`` resolves references: Bundle
 entries by fullUrl or Type/id, contained resources by #id. The R4B models are wire-compatible with
 R4 for every resource used here. No I/O.
 """
@@ -19,7 +21,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from .issues import FhirIssue, FhirReferralError, error, safe_message
+from .issues import FhirIssue, FhirReferralError, error, in_plain_words, safe_message
 
 # --------------------------------------------------------------------------- parsing
 
@@ -40,10 +42,13 @@ def _fhirpath(root: str, loc: Iterable[Any]) -> str:
 
 
 def _structure_issues(root: str, exc: pydantic.ValidationError) -> list[FhirIssue]:
-    return [
-        error("structure", _fhirpath(root, err["loc"]), safe_message(err["msg"], err.get("input")))
-        for err in exc.errors(include_url=False)
-    ]
+    issues = []
+    for err in exc.errors(include_url=False):
+        path = _fhirpath(root, err["loc"])
+        element = path.rsplit(".", 1)[-1].split("[", 1)[0]
+        words = in_plain_words(element, str(err["type"]), safe_message(str(err["msg"]), err.get("input")))
+        issues.append(error("structure", path, words))
+    return issues
 
 
 def _known_resource_type(name: Any) -> bool:
@@ -75,7 +80,25 @@ def _nested_resource_types(raw: dict[str, Any], path: str) -> Iterator[FhirIssue
             yield from _nested_resource_types(child, child_path)
 
 
-def parse(body: bytes) -> Bundle | ServiceRequest:
+# The resource types the referral is read from; an entry of any other type is not used, so one
+# that is not valid FHIR R4 is left out of the reading (it stays in the stored raw message).
+USED_TYPES = frozenset({
+    "MessageHeader", "ServiceRequest", "Patient", "Consent",
+    "PractitionerRole", "Practitioner", "Organization", "HealthcareService",
+})
+
+
+@dataclass
+class Parsed:
+    """The body read as FHIR: the root, the structural issues found, and the resource types of the
+    entries left out because they are not FHIR R4 (their absence is not a second issue)."""
+
+    root: Bundle | ServiceRequest
+    issues: list[FhirIssue]
+    unreadable: set[str]
+
+
+def _json(body: bytes) -> dict[str, Any]:
     try:
         raw = json.loads(body)
     except UnicodeDecodeError:
@@ -86,6 +109,58 @@ def parse(body: bytes) -> Bundle | ServiceRequest:
         ]) from None
     if not isinstance(raw, dict):
         raise FhirReferralError([error("structure", None, "the body must be a JSON object (a FHIR resource)")])
+    return raw
+
+
+def _as_read(resource_type: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource as the R4 model reads it. BaRS omits MessageHeader.destination.endpoint (1..1 in
+    R4): the destination is not read here, so an incomplete one is left out of the reading."""
+    if resource_type == "MessageHeader" and isinstance(resource.get("destination"), list):
+        kept = [d for d in resource["destination"] if not isinstance(d, dict) or d.get("endpoint")]
+        resource = {k: v for k, v in resource.items() if k != "destination"} | ({"destination": kept} if kept else {})
+    return resource
+
+
+def _entries(raw: dict[str, Any], issues: list[FhirIssue], unreadable: set[str]) -> dict[str, Any]:
+    """The Bundle with each entry's resource read on its own: one not FHIR R4 is reported when
+    the referral uses its type and left out either way, so every issue is found in one pass."""
+    entries = raw.get("entry")
+    if not isinstance(entries, list):
+        return raw
+    kept: list[Any] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "resource" not in entry:
+            kept.append(entry)
+            continue
+        path, resource = f"Bundle.entry[{i}].resource", entry["resource"]
+        rest = {k: v for k, v in entry.items() if k != "resource"}
+        nested = list(_nested_resource_types(resource, path)) if isinstance(resource, dict) else []
+        if not isinstance(resource, dict):
+            issues.append(error("structure", path, "a resource must be a JSON object"))
+        elif not _known_resource_type(resource.get("resourceType")):
+            issues.append(error("structure", f"{path}.resourceType", "missing or unknown resourceType"))
+        elif nested:
+            issues.extend(nested)
+            unreadable.add(resource["resourceType"])
+        else:
+            resource_type = resource["resourceType"]
+            read = _as_read(resource_type, resource)
+            try:
+                get_fhir_model_class(resource_type).model_validate(read)
+            except (pydantic.ValidationError, ValueError, KeyError, TypeError) as exc:
+                if resource_type in USED_TYPES:
+                    unreadable.add(resource_type)
+                    issues.extend(_structure_issues(path, exc) if isinstance(exc, pydantic.ValidationError) else [
+                        error("structure", path, f"the {resource_type} could not be read as FHIR R4")])
+            else:
+                kept.append({**rest, "resource": read})
+                continue
+        kept.append(rest)  # the entry stays, so every later entry keeps its position
+    return {**raw, "entry": kept}
+
+
+def parse(body: bytes) -> Parsed:
+    raw = _json(body)
     resource_type = raw.get("resourceType")
     if resource_type is None:
         raise FhirReferralError([error("structure", "resourceType", "resourceType is missing")])
@@ -100,15 +175,20 @@ def parse(body: bytes) -> Bundle | ServiceRequest:
         ])
     else:
         raise FhirReferralError([error("not-supported", "resourceType", "unknown resourceType; send a Bundle or a ServiceRequest")])
-    nested = list(_nested_resource_types(raw, resource_type))
-    if nested:
-        raise FhirReferralError(nested)
+    issues: list[FhirIssue] = []
+    unreadable: set[str] = set()
+    if model is Bundle:
+        raw = _entries(raw, issues, unreadable)
+    else:
+        issues.extend(_nested_resource_types(raw, resource_type))
+        if issues:
+            raise FhirReferralError(issues)
     try:
-        return model.model_validate(raw)
+        return Parsed(model.model_validate(raw), issues, unreadable)
     except pydantic.ValidationError as exc:
-        raise FhirReferralError(_structure_issues(resource_type, exc)) from None
+        raise FhirReferralError([*issues, *_structure_issues(resource_type, exc)]) from None
     except (ValueError, KeyError, TypeError):
-        raise FhirReferralError([error("structure", resource_type, f"the {resource_type} could not be read as FHIR R4")]) from None
+        raise FhirReferralError([*issues, error("structure", resource_type, f"the {resource_type} could not be read as FHIR R4")]) from None
 
 
 # --------------------------------------------------------------------------- references

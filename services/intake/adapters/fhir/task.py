@@ -1,4 +1,6 @@
-"""A referral's progress out as a FHIR R4 Task, for the referrer.
+"""A referral's progress out as a FHIR R4 Task, for the referrer, to closure: Task.status, a coded
+businessStatus (our status, and the SNOMED CT social prescribing concept where there is one) and
+the reason coded in statusReason, so a GP system can record the outcome.
 
 Statuses, coded reasons (in words) and times only: never clinical or case detail.
 """
@@ -9,7 +11,26 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from .systems import REFERRAL_ID_SYSTEM, REFERRAL_STATUS_SYSTEM
+from .systems import (
+    REFERRAL_ID_SYSTEM,
+    REFERRAL_REASON_SYSTEM,
+    REFERRAL_STATUS_SYSTEM,
+    SNOMED_CT,
+    SOCIAL_PRESCRIBING_DECLINED,
+    SOCIAL_PRESCRIBING_REFERRAL_CODES,
+)
+
+_REFERRAL = next(iter(sorted(SOCIAL_PRESCRIBING_REFERRAL_CODES)))
+# Our status -> the SNOMED CT social prescribing concept a GP system records for it, where one
+# exists: the referral accepted (the person taken on) or declined. Statuses with none carry ours only.
+_SNOMED_FOR_STATUS: dict[str, tuple[str, str]] = {
+    "accepted": (_REFERRAL, "Referral to social prescribing service"),
+    "waiting": (_REFERRAL, "Referral to social prescribing service"),
+    "assigned": (_REFERRAL, "Referral to social prescribing service"),
+    "first_contact": (_REFERRAL, "Referral to social prescribing service"),
+    "closed": (_REFERRAL, "Referral to social prescribing service"),
+    "declined": (SOCIAL_PRESCRIBING_DECLINED, "Social prescribing declined"),
+}
 
 # Our referral status -> (Task.status, fixed Task.statusReason text or None).
 # duplicate -> 'rejected' (not 'cancelled'): FHIR's 'cancelled' is the requester withdrawing the
@@ -75,7 +96,9 @@ def task_for(referral: dict[str, Any], timeline: list[dict[str, Any]]) -> dict[s
         "identifier": [{"system": REFERRAL_ID_SYSTEM, "value": str(referral["referral_id"])}],
         "status": task_status,
         "businessStatus": {
-            "coding": [{"system": REFERRAL_STATUS_SYSTEM, "code": status}],
+            "coding": [{"system": REFERRAL_STATUS_SYSTEM, "code": status, "display": _words(status)}]
+            + ([{"system": SNOMED_CT, "code": _SNOMED_FOR_STATUS[status][0], "display": _SNOMED_FOR_STATUS[status][1]}]
+               if status in _SNOMED_FOR_STATUS else []),
             "text": _words(status),
         },
         "intent": "order",
@@ -85,6 +108,10 @@ def task_for(referral: dict[str, Any], timeline: list[dict[str, Any]]) -> dict[s
     }
     if reason_text:
         task["statusReason"] = {"text": reason_text}
+        if words:  # the closure, decline or redirect reason, coded so a GP system can record it
+            task["statusReason"]["coding"] = [{"system": REFERRAL_REASON_SYSTEM, "code": code, "display": words}]
+        elif fixed_reason:
+            task["statusReason"]["coding"] = [{"system": REFERRAL_REASON_SYSTEM, "code": status, "display": fixed_reason}]
     if referral.get("partner_referral_id"):
         task["focus"] = {"type": "ServiceRequest", "identifier": {"value": str(referral["partner_referral_id"])}}
     started = next((s["at"] for s in steps if s["status"] in ("assigned", "first_contact")), None)
