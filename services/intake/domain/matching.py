@@ -122,7 +122,8 @@ def _household_rule(a: PersonKey, b: PersonKey, levels: dict[str, Level]) -> tup
         return None
     if given.name == "differ":
         return APART, "same address and family name, different given names: another person in the household"
-    if a.born is not None and b.born is not None and abs(a.born - b.born) >= PARENT_AND_CHILD_YEARS:
+    # (a day's tolerance: birth estimates are fractional years, and leap years shift them)
+    if a.born is not None and b.born is not None and abs(a.born - b.born) >= PARENT_AND_CHILD_YEARS - 1 / 365:
         return APART, f"same name at one address, born {PARENT_AND_CHILD_YEARS} or more years apart: parent and child"
     birth = levels.get("date_of_birth") or levels.get("age")
     if birth is not None and birth.name not in ("exact", "within_1"):
