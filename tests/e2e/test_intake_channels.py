@@ -3,6 +3,7 @@ duplicates and re-referrals linked, retries idempotent, nothing that was sent lo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -320,3 +321,39 @@ async def test_phone_and_outreach_referrals_by_staff(shared_system):
     [event] = await system.sql("SELECT envelope FROM intake.outbox WHERE message_key = $1 AND event_type = 'referral.received'",
                                completed.json()["referral_id"])
     assert json.loads(event["envelope"])["data"]["source"] == {"category": "provider_own_service", "subcategory": "outreach"}
+
+
+async def cases_for(system, referral_id: str, timeout_s: float = 60) -> list[dict]:
+    """Caseload's cases for a referral, asked until there is one (or the time is up)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with httpx.AsyncClient(base_url=system.url("caseload"), timeout=10) as http:
+        while True:
+            found = await http.get("/v1/cases", params={"referral_id": referral_id},
+                                   headers=system.staff_headers("coordinator"))
+            assert found.status_code == 200, found.text
+            if found.json() or asyncio.get_running_loop().time() > deadline:
+                return found.json()
+            await asyncio.sleep(0.2)
+
+
+async def test_john_and_joan_smith_at_one_address_are_two_people_with_a_case_each(shared_system):
+    system = shared_system
+    gp = await system.setup_partner(partner_id="gp-household")
+    couple = [("John", 72, "HH-JOHN"), ("Joan", 70, "HH-JOAN")]
+    responses = []
+    for given, age, reference in couple:
+        body = {"programme_id": "demo", "partner_referral_id": reference, "consent": {"to_referral": True},
+                "person": {"given_name": given, "family_name": "Smith", "age_years": age, "postcode": "E8 3PQ"}}
+        response = await post(system, gp, body)
+        assert response.status_code == 201, response.text
+        responses.append(response.json())
+    assert [r["status"] for r in responses] == ["received", "received"]  # neither is a duplicate of the other
+    rows = await system.sql("SELECT id, person_id, status, duplicate_of FROM intake.referrals "
+                            "WHERE partner_referral_id IN ('HH-JOHN', 'HH-JOAN')")
+    assert len({r["person_id"] for r in rows}) == 2
+    assert all(r["duplicate_of"] is None and r["status"] != "duplicate" for r in rows)
+    people = await system.sql("SELECT stated_age, stated_age_on FROM intake.persons WHERE id = ANY($1::uuid[]) "
+                              "ORDER BY stated_age", [r["person_id"] for r in rows])
+    assert [p["stated_age"] for p in people] == [70, 72] and all(p["stated_age_on"] for p in people)
+    [john, joan] = [await cases_for(system, r["referral_id"]) for r in responses]
+    assert len(john) == 1 and len(joan) == 1 and john[0]["id"] != joan[0]["id"]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.intake.domain.matching import MatchResult, PersonKey
+from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.service_layer.unit_of_work import (
@@ -202,25 +202,36 @@ class SqlPersonRepository(PersonRepository):
             conditions.append(p.c.postcode == key.postcode)
         rows = await self._conn.execute(sa.select(p).where(sa.or_(*conditions)).limit(limit))
         return [
-            PersonKey(r.given_name_key, r.family_name_key, r.date_of_birth, r.postcode, r.nhs_number, r.id)
+            PersonKey(r.given_name_key, r.family_name_key, r.date_of_birth, r.postcode, r.nhs_number, r.id,
+                      r.stated_age, r.stated_age_on)
             for r in rows
         ]
+
+    async def family_name_frequency(self, family_key: str) -> float:
+        p = t.persons
+        row = (await self._conn.execute(sa.select(
+            sa.func.count().filter(p.c.family_name_key == family_key).label("count"),
+            sa.func.count().label("total")))).one()
+        return family_name_frequency(row.count, row.total)
 
     async def add(self, person_id: uuid.UUID, key: PersonKey) -> None:
         await _unique(self._conn, sa.insert(t.persons).values(
             id=person_id, nhs_number=key.nhs_number, given_name_key=key.given_key,
-            family_name_key=key.family_key, date_of_birth=key.date_of_birth, postcode=key.postcode))
+            family_name_key=key.family_key, date_of_birth=key.date_of_birth, postcode=key.postcode,
+            stated_age=key.stated_age, stated_age_on=key.stated_age_on))
 
     async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
-        """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept."""
+        """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept; a newly
+        stated age replaces an older one."""
         p = t.persons
-        await self._conn.execute(
-            sa.update(p).where(p.c.id == person_id).values(
-                nhs_number=sa.func.coalesce(p.c.nhs_number, key.nhs_number),
-                date_of_birth=sa.func.coalesce(p.c.date_of_birth, key.date_of_birth),
-                postcode=key.postcode or p.c.postcode,
-            )
-        )
+        values: dict[str, Any] = {
+            "nhs_number": sa.func.coalesce(p.c.nhs_number, key.nhs_number),
+            "date_of_birth": sa.func.coalesce(p.c.date_of_birth, key.date_of_birth),
+            "postcode": key.postcode or p.c.postcode,
+        }
+        if key.stated_age is not None:
+            values.update(stated_age=key.stated_age, stated_age_on=key.stated_age_on)
+        await self._conn.execute(sa.update(p).where(p.c.id == person_id).values(**values))
 
     async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None:
         await self._conn.execute(

@@ -116,8 +116,9 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
             return Outcome(existing, created=False, duplicate_of=existing.duplicate_of)
 
     now = datetime.now(UTC)
-    key = Person.key_of(submission.person)
-    filing = Person.file(key, await uow.persons.candidates(key))
+    key = Person.key_of(submission.person, now.date())
+    filing = Person.file(key, await uow.persons.candidates(key),
+                         await uow.persons.family_name_frequency(key.family_key))
     if filing.known:
         await uow.persons.fill_in(filing.person_id, key)
         earlier = await uow.referrals.for_person(filing.person_id, submission.programme_id)

@@ -63,11 +63,16 @@ class PersonRepository(abc.ABC):
         """Known people who share something with the key: family name, NHS number, birthday or postcode."""
 
     @abc.abstractmethod
+    async def family_name_frequency(self, family_key: str) -> float:
+        """How common the family name is among known people (`matching.family_name_frequency` of the counts)."""
+
+    @abc.abstractmethod
     async def add(self, person_id: uuid.UUID, key: PersonKey) -> None: ...
 
     @abc.abstractmethod
     async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
-        """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept."""
+        """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept; a newly
+        stated age replaces an older one."""
 
     @abc.abstractmethod
     async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None: ...

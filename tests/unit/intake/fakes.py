@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from datetime import datetime
 from typing import Any
 
-from services.intake.domain.matching import MatchResult, PersonKey
+from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.service_layer.unit_of_work import (
@@ -84,14 +85,19 @@ class FakePersons(PersonRepository):
                     or (key.postcode and p.postcode == key.postcode))
         return [p for p in self.by_id.values() if shares(p)][:limit]
 
+    async def family_name_frequency(self, family_key: str) -> float:
+        count = sum(p.family_key == family_key for p in self.by_id.values())
+        return family_name_frequency(count, len(self.by_id))
+
     async def add(self, person_id: uuid.UUID, key: PersonKey) -> None:
-        self.by_id[person_id] = PersonKey(key.given_key, key.family_key, key.date_of_birth, key.postcode,
-                                          key.nhs_number, person_id)
+        self.by_id[person_id] = dataclasses.replace(key, person_id=person_id)
 
     async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
         p = self.by_id[person_id]
+        stated = (key.stated_age, key.stated_age_on) if key.stated_age is not None else (p.stated_age, p.stated_age_on)
         self.by_id[person_id] = PersonKey(p.given_key, p.family_key, p.date_of_birth or key.date_of_birth,
-                                          key.postcode or p.postcode, p.nhs_number or key.nhs_number, person_id)
+                                          key.postcode or p.postcode, p.nhs_number or key.nhs_number, person_id,
+                                          *stated)
 
     async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None:
         review_id = uuid.uuid4()
