@@ -130,6 +130,12 @@ def text_body(media_type: str, example: str, description: str) -> dict[str, Any]
     return request_body({"type": "string"}, media_types=(media_type,), example=example, description=description)
 
 
+def named(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema kept in the components under `name`; what to put where a schema goes."""
+    _register(name, schema)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def _schema_of(schema: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
     if isinstance(schema, dict):
         return schema
