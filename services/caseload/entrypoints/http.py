@@ -27,7 +27,7 @@ from shared.schemas.events.common import MeasureResponse
 
 # Every route is staff's; those naming a case, worker, offer, goal or signpost refuse unknown ids (404) and
 # changes the case's state does not allow (409).
-router = APIRouter(responses=errors(401, 403, 404, 409, 422))
+router = APIRouter(responses=errors(400, 401, 403, 404, 409, 422))
 MANAGE = ("admin", "coordinator")
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, Field, HttpUrl, StrictBool, ValidationError
 
 from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
@@ -191,10 +191,10 @@ class OutreachContact(BaseModel):
     occurred_at: datetime | None = None
     first_name: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, max_length=2000)
-    agreed_to_follow_up: bool = False
+    agreed_to_follow_up: StrictBool = False
 
 
-@router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, responses=errors(401, 403, 413, 422))
+@router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, responses=errors(400, 401, 403, 413, 422))
 async def post_outreach(
     body: OutreachContact, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
     deps: Intake = Depends(intake),
@@ -237,10 +237,10 @@ async def list_match_reviews(
 
 
 class MatchDecision(BaseModel):
-    same_person: bool
+    same_person: StrictBool
 
 
-@router.post("/v1/match-reviews/{review_id}/decision", tags=["staff"], responses=errors(401, 403, 404, 409, 422))
+@router.post("/v1/match-reviews/{review_id}/decision", tags=["staff"], responses=errors(400, 401, 403, 404, 409, 422))
 async def decide_match(
     review_id: uuid.UUID, body: MatchDecision, deps: Intake = Depends(intake),
     principal: StaffPrincipal = Depends(require_staff("admin", "coordinator")),
@@ -254,10 +254,10 @@ async def decide_match(
 class NewPartner(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)
-    allowed_programmes: list[str] = Field(min_length=1)
+    allowed_programmes: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]] = Field(min_length=1)
 
 
-@router.post("/v1/partners", tags=["partners"], status_code=201, responses=errors(401, 403, 409, 422))
+@router.post("/v1/partners", tags=["partners"], status_code=201, responses=errors(400, 401, 403, 409, 422))
 async def create_partner(body: NewPartner, request: Request, deps: Intake = Depends(intake),
                          principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     partner = Partner(body.id, body.name, tuple(body.allowed_programmes))
@@ -281,7 +281,7 @@ class Webhook(BaseModel):
     secret: str = Field(min_length=16, max_length=200)
 
 
-@router.put("/v1/partners/{partner_id}/webhook", tags=["partners"], responses=errors(401, 403, 404, 422))
+@router.put("/v1/partners/{partner_id}/webhook", tags=["partners"], responses=errors(400, 401, 403, 404, 422))
 async def put_webhook(partner_id: str, body: Webhook, deps: Intake = Depends(intake),
                       principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     await _guard(deps.handle(c.ConfigureWebhook(principal.subject, partner_id, str(body.url), body.secret)))
@@ -305,10 +305,10 @@ async def put_csv_mapping(partner_id: str, request: Request, deps: Intake = Depe
 
 class Programme(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    self_referral_open: bool = True
+    self_referral_open: StrictBool = True
 
 
-@router.put("/v1/programmes/{programme_id}", tags=["programmes"], responses=errors(401, 403, 422))
+@router.put("/v1/programmes/{programme_id}", tags=["programmes"], responses=errors(400, 401, 403, 422))
 async def put_programme(programme_id: str, body: Programme, deps: Intake = Depends(intake),
                         principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     await deps.handle(c.PutProgramme(principal.subject, programme_id, body.name, body.self_referral_open))

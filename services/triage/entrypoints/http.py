@@ -27,7 +27,7 @@ from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors, request_body
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 
-router = APIRouter(responses=errors(401, 403, 422))  # every route is staff's, and validates what it reads
+router = APIRouter(responses=errors(400, 401, 403, 422))  # every route is staff's, and validates what it reads
 REVIEWERS = ("admin", "coordinator")
 STATUS_OF = {NotFound: status.HTTP_404_NOT_FOUND, Conflict: status.HTTP_409_CONFLICT,
              IncompleteDecision: 422}
