@@ -66,6 +66,7 @@ DEFINITION = ServiceDefinition(
     startup=partner_status_topics,
     domain_gauges=gauges.refresh,
     # A FHIR message carries more than a referral needs; a council's batch file holds many.
-    input_limits=InputLimits(bodies=(("/fhir/", 1 * MIB), ("/v1/referral-batches", 5 * MIB))),
+    input_limits=InputLimits(bodies=(("/fhir/", 1 * MIB), ("/v1/referral-batches", 5 * MIB)),
+                             fhir_prefixes=("/fhir/",)),
     api=API,
 )

@@ -12,6 +12,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.platform import tracing
 from shared.platform.tracing import TRACEPARENT, TRACESTATE
@@ -107,8 +108,9 @@ def install_http_plumbing(app: FastAPI) -> None:
             },
         )
 
-    @app.exception_handler(HTTPException)
-    async def http_problem(request: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's own (404 no route, 405, 400 a body that is not JSON) are problem details too.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
             status_code=exc.status_code,
             media_type="application/problem+json",
@@ -118,6 +120,7 @@ def install_http_plumbing(app: FastAPI) -> None:
 
 
 def _title(code: int) -> str:
-    return {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found", 409: "Conflict"}.get(
+    return {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+            409: "Conflict"}.get(
         code, "Error"
     )

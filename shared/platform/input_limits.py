@@ -36,6 +36,8 @@ class InputLimits:
     bodies: Sequence[tuple[str, int]] = ()
     default_body: int = DEFAULT_BODY_LIMIT
     max_json_depth: int = MAX_JSON_DEPTH
+    # Paths whose callers are FHIR systems: refusals are an OperationOutcome, as every FHIR error is.
+    fhir_prefixes: tuple[str, ...] = ()
 
     def body_limit(self, path: str) -> int:
         matches = [(len(prefix), limit) for prefix, limit in self.bodies if path.startswith(prefix)]
@@ -145,7 +147,8 @@ class InputLimitsMiddleware:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             check_body(body, headers.get("content-type", ""), self.limits)
         except Refusal as refusal:
-            await _problem(send, refusal)
+            fhir = scope.get("path", "").startswith(self.limits.fhir_prefixes) if self.limits.fhir_prefixes else False
+            await (_operation_outcome if fhir else _problem)(send, refusal)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -190,14 +193,25 @@ def _replay(body: bytes, receive):
 
 
 async def _problem(send, refusal: Refusal) -> None:
-    content = json.dumps({
+    await _answer(send, refusal.status, "application/problem+json", {
         "type": "https://referrals.example/problems/input",
         "title": refusal.title,
         "status": refusal.status,
         "detail": f"{refusal.field}: {refusal.problem}",
         "errors": [{"field": refusal.field, "problem": refusal.problem}],
-    }).encode()
-    await send({"type": "http.response.start", "status": refusal.status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(content)).encode())]})
-    await send({"type": "http.response.body", "body": content})
+    })
+
+
+async def _operation_outcome(send, refusal: Refusal) -> None:
+    issue = {"severity": "error", "code": "too-costly" if refusal.status == 413 else "invalid",
+             "diagnostics": f"{refusal.field}: {refusal.problem}"}
+    if refusal.field not in ("<body>", "path") and not refusal.field.startswith(("query.", "header.")):
+        issue["expression"] = [refusal.field]
+    await _answer(send, refusal.status, "application/fhir+json", {"resourceType": "OperationOutcome", "issue": [issue]})
+
+
+async def _answer(send, status: int, media_type: str, content: dict) -> None:
+    body = json.dumps(content).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

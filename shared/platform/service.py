@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 
-from shared.platform import health, metrics
+from shared.platform import health, metrics, openapi
 from shared.platform.definition import ServiceContext, ServiceDefinition
 from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
@@ -107,7 +107,10 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             shutdown_tracing()
             log.info("service_stopped")
 
-    app = FastAPI(**api_info(definition), lifespan=lifespan, **_without_native_telemetry())
+    # /docs and /redoc are docs_router's: FastAPI's own load their scripts from a CDN.
+    app = FastAPI(**api_info(definition), lifespan=lifespan, docs_url=None, redoc_url=None,
+                  **_without_native_telemetry())
+    openapi.install(app)
     app.state.settings = settings
     app.state.ready = False
     # Added first, so the plumbing (correlation id, trace span) wraps its refusals too.

@@ -110,3 +110,16 @@ def test_the_walk_finds_a_control_character_at_any_depth_without_recursing():
         value = [value]
     assert first_control_character(value) is None
     assert first_control_character({"a": [{"b": "ok"}, {"c": "x\u0000"}]}) == "a.1.c"
+
+
+def test_refusals_on_fhir_routes_are_operation_outcomes():
+    client = app_with(InputLimits(default_body=100, fhir_prefixes=("/fhir/",)))
+    too_big = client.post("/fhir/Bundle", content=b"a" * 101)
+    assert too_big.status_code == 413 and too_big.headers["content-type"] == "application/fhir+json"
+    assert too_big.json()["resourceType"] == "OperationOutcome"
+    assert too_big.json()["issue"][0]["code"] == "too-costly"
+    body = json.dumps({"resourceType": "Bundle", "id": "a\u0000b"}).encode()
+    nul = client.post("/fhir/Bundle", content=body, headers={"content-type": "application/fhir+json"})
+    assert nul.status_code == 422 and nul.json()["issue"][0] == {
+        "severity": "error", "code": "invalid", "diagnostics": "id: contains control characters", "expression": ["id"]}
+    assert client.post("/v1/x", content=b"a" * 101).headers["content-type"] == "application/problem+json"

@@ -21,10 +21,13 @@ from services.caseload.service_layer import queries
 from services.caseload.service_layer.errors import NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import refusals_as_http
+from shared.platform.openapi import errors
 from shared.schemas.events.case import ClosureReason, WorkerRole
 from shared.schemas.events.common import MeasureResponse
 
-router = APIRouter()
+# Every route is staff's; those naming a case, worker, offer, goal or signpost refuse unknown ids (404) and
+# changes the case's state does not allow (409).
+router = APIRouter(responses=errors(400, 401, 403, 404, 409, 422))
 MANAGE = ("admin", "coordinator")
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
 

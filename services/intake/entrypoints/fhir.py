@@ -22,11 +22,35 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
 from shared.platform.http import correlation_id_of
+from shared.platform.openapi import errors, named, request_body, success
 
 FHIR_JSON = "application/fhir+json"
 # An HTTP error's status -> the FHIR issue type that says it.
 _ISSUE_TYPE = {401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 409: "conflict",
                413: "too-costly", 415: "not-supported", 422: "invalid", 429: "throttled"}
+
+
+class FhirJSONResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
+def _resource(kind: str, description: str) -> dict:
+    """A FHIR R4 resource of `kind`, for OpenAPI: only its resourceType is spelled out (FHIR defines the rest)."""
+    return named(f"Fhir{kind}", {
+        "title": kind, "description": description + f" See FHIR R4 {kind}.", "type": "object",
+        "required": ["resourceType"], "properties": {"resourceType": {"const": kind}}, "additionalProperties": True})
+
+
+BUNDLE = _resource("Bundle", "A message or transaction Bundle holding a ServiceRequest, its Patient (and Consent).")
+SERVICE_REQUEST = _resource("ServiceRequest", "A ServiceRequest with its Patient (and Consent) contained.")
+TASK = _resource("Task", "The referral's progress: status, businessStatus and history.")
+FHIR_ERRORS = errors(401, 403, 409, 413, 415, 422, fhir=(401, 403, 409, 413, 415, 422), why={
+    403: "A programme this referrer may not refer to (an OperationOutcome, code forbidden).",
+    409: "The ServiceRequest's identifier already names a referral sent with other content (code conflict).",
+    413: "The message is larger than 1 MiB (code too-costly).",
+    415: "Not FHIR JSON (FHIR XML is not accepted).",
+    422: "The resource is not a referral intake can read: each issue names its FHIRPath."})
+RECEIVED = {**success(200, "Already received: the Task of the first referral.", TASK, FHIR_JSON), **FHIR_ERRORS}
 
 
 def _outcome(status: int, issues: list[fhir.FhirIssue]) -> JSONResponse:
@@ -93,21 +117,27 @@ def _task_referral(view: dict) -> dict:
     return {k: view[k] for k in ("referral_id", "partner_referral_id", "status", "received_at")}
 
 
-@router.post("/Bundle")
+@router.post("/Bundle", status_code=201, response_class=FhirJSONResponse, responses={
+    201: {"description": "Received: the referral's Task.", "content": {FHIR_JSON: {"schema": TASK}}}, **RECEIVED},
+    openapi_extra=request_body(BUNDLE, media_types=(FHIR_JSON, "application/json")))
 async def post_bundle(request: Request, partner: Partner = Depends(require_partner),
                       deps: Intake = Depends(intake)) -> JSONResponse:
     """A referral as a FHIR Bundle (message or transaction) holding a ServiceRequest and its Patient."""
     return await _receive(request, partner, deps)
 
 
-@router.post("/ServiceRequest")
+@router.post("/ServiceRequest", status_code=201, response_class=FhirJSONResponse, responses={
+    201: {"description": "Received: the referral's Task.", "content": {FHIR_JSON: {"schema": TASK}}}, **RECEIVED},
+    openapi_extra=request_body(SERVICE_REQUEST, media_types=(FHIR_JSON, "application/json")))
 async def post_service_request(request: Request, partner: Partner = Depends(require_partner),
                                deps: Intake = Depends(intake)) -> JSONResponse:
     """A referral as a single ServiceRequest with its Patient (and Consent) contained."""
     return await _receive(request, partner, deps)
 
 
-@router.get("/Task/{referral_id}")
+@router.get("/Task/{referral_id}", response_class=FhirJSONResponse, responses={
+    200: {"description": "The referral's Task.", "content": {FHIR_JSON: {"schema": TASK}}},
+    **errors(401, 404, 422, fhir=(404,))})
 async def get_task(referral_id: uuid.UUID, partner: Partner = Depends(require_partner),
                    deps: Intake = Depends(intake)):
     view = await queries.referral_for_partner(deps.uow(), partner, referral_id)

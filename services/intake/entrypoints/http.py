@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, Field, HttpUrl, StrictBool, ValidationError
 
 from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
 from services.intake.domain.partner import Partner
+from services.intake.domain.submission import ReferralSubmission
 from services.intake.entrypoints.dependencies import intake, rejection_status, require_partner
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
@@ -30,9 +31,37 @@ from services.intake.service_layer.referrals import Outcome
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import correlation_id_of, refusals_as_http
 from shared.platform.messaging.kafka import ensure_topic
+from shared.platform.openapi import errors, request_body, text_body
 
 router = APIRouter()
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
+
+# What the OpenAPI document shows; the routes validate the raw body against the same models.
+MINIMAL_REFERRAL = {"programme_id": "demo", "consent": {"to_referral": True},
+                    "person": {"given_name": "Olive", "family_name": "Example", "age_years": 81}}
+REFERRAL_BODY = request_body(ReferralSubmission, example=MINIMAL_REFERRAL,
+                             description="The canonical referral; it is kept exactly as sent.")
+FORBIDDEN_PROGRAMME = {403: "A programme this referrer may not refer to (or, for staff, a role the route does "
+                            "not accept).",
+                       409: "The reference (partner_referral_id or Idempotency-Key) already names a referral sent "
+                            "with other content; the problem names it, and this submission is kept as sent."}
+
+
+class ReferralAccepted(BaseModel):
+    """A referral received (201), or the one already received for the same reference (200)."""
+
+    referral_id: uuid.UUID
+    status: str
+    partner_referral_id: str | None = None
+    created: bool = Field(description="false when this repeats a submission already received")
+    correlation_id: uuid.UUID
+    linked_to_referral_id: uuid.UUID | None = Field(default=None, description="the person's open referral")
+    message: str | None = None
+    previous_referral_id: uuid.UUID | None = None
+    reference: str | None = Field(default=None, description="the self-referrer's reference")
+
+
+ALREADY_RECEIVED = {200: {"model": ReferralAccepted, "description": "Already received: the first referral."}}
 
 
 REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Refused: status.HTTP_409_CONFLICT}
@@ -90,7 +119,9 @@ async def submit(deps: Intake, command: c.SubmitReferral) -> JSONResponse:
 # --- partners --------------------------------------------------------------------------
 
 
-@router.post("/v1/referrals", tags=["referrals"], status_code=201)
+@router.post("/v1/referrals", tags=["referrals"], status_code=201, response_model=ReferralAccepted,
+    responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, why=FORBIDDEN_PROGRAMME)},
+    openapi_extra=REFERRAL_BODY)
 async def post_referral(
     request: Request,
     partner: Partner = Depends(require_partner),
@@ -104,7 +135,7 @@ async def post_referral(
         correlation_id=correlation_id_of(request)))
 
 
-@router.get("/v1/referrals/{referral_id}", tags=["referrals"])
+@router.get("/v1/referrals/{referral_id}", tags=["referrals"], responses=errors(401, 404, 422))
 async def get_referral(referral_id: uuid.UUID, partner: Partner = Depends(require_partner),
                        deps: Intake = Depends(intake)) -> dict:
     """The referral's status and timeline, for the partner who referred it."""
@@ -114,7 +145,7 @@ async def get_referral(referral_id: uuid.UUID, partner: Partner = Depends(requir
     return found
 
 
-@router.get("/v1/referrals", tags=["referrals"])
+@router.get("/v1/referrals", tags=["referrals"], responses=errors(401, 404, 422))
 async def find_referral(
     partner_referral_id: str, partner: Partner = Depends(require_partner), deps: Intake = Depends(intake)
 ) -> dict:
@@ -125,7 +156,10 @@ async def find_referral(
     return found
 
 
-@router.post("/v1/referral-batches", tags=["referrals"], status_code=201)
+@router.post("/v1/referral-batches", tags=["referrals"], status_code=201, responses=errors(401, 413, 422, why={
+    422: "The file as a whole cannot be processed: no column mapping, mapped columns missing, not CSV."}),
+    openapi_extra=text_body("text/csv", "ref,first,last,age,consent\nR-1,Olive,Example,81,yes\n",
+                            "A CSV file with a header row, read with the partner's column mapping."))
 async def post_batch(
     request: Request, partner: Partner = Depends(require_partner),
     x_filename: str | None = Header(default=None, max_length=255), deps: Intake = Depends(intake),
@@ -144,7 +178,8 @@ async def post_batch(
 # --- staff -------------------------------------------------------------------------------
 
 
-@router.post("/v1/phone-referrals", tags=["staff"], status_code=201)
+@router.post("/v1/phone-referrals", tags=["staff"], status_code=201, response_model=ReferralAccepted,
+    responses={**ALREADY_RECEIVED, **errors(401, 403, 413, 422)}, openapi_extra=REFERRAL_BODY)
 async def post_phone_referral(
     request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)), deps: Intake = Depends(intake)
 ) -> JSONResponse:
@@ -160,10 +195,10 @@ class OutreachContact(BaseModel):
     occurred_at: datetime | None = None
     first_name: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, max_length=2000)
-    agreed_to_follow_up: bool = False
+    agreed_to_follow_up: StrictBool = False
 
 
-@router.post("/v1/outreach-contacts", tags=["staff"], status_code=201)
+@router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, responses=errors(400, 401, 403, 413, 422))
 async def post_outreach(
     body: OutreachContact, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
     deps: Intake = Depends(intake),
@@ -176,7 +211,9 @@ async def post_outreach(
     return {"outreach_contact_id": str(contact_id)}
 
 
-@router.post("/v1/outreach-contacts/{contact_id}/referral", tags=["staff"], status_code=201)
+@router.post("/v1/outreach-contacts/{contact_id}/referral", tags=["staff"], status_code=201, response_model=ReferralAccepted,
+    responses={**ALREADY_RECEIVED, **errors(400, 401, 403, 404, 409, 413, 422)},
+    openapi_extra=REFERRAL_BODY)
 async def complete_outreach(
     contact_id: uuid.UUID, request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
     deps: Intake = Depends(intake),
@@ -195,7 +232,7 @@ async def complete_outreach(
     return accepted(outcome)
 
 
-@router.get("/v1/match-reviews", tags=["staff"])
+@router.get("/v1/match-reviews", tags=["staff"], responses=errors(401, 403))
 async def list_match_reviews(
     deps: Intake = Depends(intake), _: StaffPrincipal = Depends(require_staff("admin", "coordinator"))
 ) -> list[dict]:
@@ -204,10 +241,10 @@ async def list_match_reviews(
 
 
 class MatchDecision(BaseModel):
-    same_person: bool
+    same_person: StrictBool
 
 
-@router.post("/v1/match-reviews/{review_id}/decision", tags=["staff"])
+@router.post("/v1/match-reviews/{review_id}/decision", tags=["staff"], responses=errors(400, 401, 403, 404, 409, 422))
 async def decide_match(
     review_id: uuid.UUID, body: MatchDecision, deps: Intake = Depends(intake),
     principal: StaffPrincipal = Depends(require_staff("admin", "coordinator")),
@@ -221,12 +258,12 @@ async def decide_match(
 class NewPartner(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)
-    allowed_programmes: list[str] = Field(min_length=1)
-    attests_consent: bool = Field(
+    allowed_programmes: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]] = Field(min_length=1)
+    attests_consent: StrictBool = Field(
         default=False, description="the partner attests the person's consent when a FHIR message carries no Consent")
 
 
-@router.post("/v1/partners", tags=["partners"], status_code=201)
+@router.post("/v1/partners", tags=["partners"], status_code=201, responses=errors(400, 401, 403, 409, 422))
 async def create_partner(body: NewPartner, request: Request, deps: Intake = Depends(intake),
                          principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     partner = Partner(body.id, body.name, tuple(body.allowed_programmes), body.attests_consent)
@@ -236,7 +273,8 @@ async def create_partner(body: NewPartner, request: Request, deps: Intake = Depe
     return {"id": body.id, "status_topic": ctx.topics.referral_status(body.id)}
 
 
-@router.post("/v1/partners/{partner_id}/api-keys", tags=["partners"], status_code=201)
+@router.post("/v1/partners/{partner_id}/api-keys", tags=["partners"], status_code=201,
+             responses=errors(401, 403, 404, 422))
 async def create_partner_key(partner_id: str, deps: Intake = Depends(intake),
                              principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     """Issue an API key. The plaintext is shown once; only its hash is stored."""
@@ -249,14 +287,18 @@ class Webhook(BaseModel):
     secret: str = Field(min_length=16, max_length=200)
 
 
-@router.put("/v1/partners/{partner_id}/webhook", tags=["partners"])
+@router.put("/v1/partners/{partner_id}/webhook", tags=["partners"], responses=errors(400, 401, 403, 404, 422))
 async def put_webhook(partner_id: str, body: Webhook, deps: Intake = Depends(intake),
                       principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     await _guard(deps.handle(c.ConfigureWebhook(principal.subject, partner_id, str(body.url), body.secret)))
     return {"partner_id": partner_id, "url": str(body.url)}
 
 
-@router.put("/v1/partners/{partner_id}/csv-mapping", tags=["partners"])
+@router.put("/v1/partners/{partner_id}/csv-mapping", tags=["partners"], responses=errors(401, 403, 404, 413, 422),
+            openapi_extra=request_body(CsvMapping, example={
+                "columns": {"partner_referral_id": "ref", "person.given_name": "first", "person.family_name": "last",
+                            "person.age_years": "age", "consent.to_referral": "consent"},
+                "defaults": {"programme_id": "demo"}}))
 async def put_csv_mapping(partner_id: str, request: Request, deps: Intake = Depends(intake),
                           principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     try:
@@ -269,10 +311,10 @@ async def put_csv_mapping(partner_id: str, request: Request, deps: Intake = Depe
 
 class Programme(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    self_referral_open: bool = True
+    self_referral_open: StrictBool = True
 
 
-@router.put("/v1/programmes/{programme_id}", tags=["programmes"])
+@router.put("/v1/programmes/{programme_id}", tags=["programmes"], responses=errors(400, 401, 403, 422))
 async def put_programme(programme_id: str, body: Programme, deps: Intake = Depends(intake),
                         principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     await deps.handle(c.PutProgramme(principal.subject, programme_id, body.name, body.self_referral_open))

@@ -12,15 +12,16 @@ from fastapi.responses import Response
 from services.outcomes.bootstrap import OutcomesDependencies
 from services.outcomes.service_layer import reports
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.openapi import errors
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))  # every route is staff's
 
 
 def dependencies(request: Request) -> OutcomesDependencies:
     return request.app.state.ctx.dependencies
 
 
-@router.get("/v1/outcomes/cases/{case_id}", tags=["outcomes"])
+@router.get("/v1/outcomes/cases/{case_id}", tags=["outcomes"], responses=errors(404))
 async def case_measures(case_id: uuid.UUID, deps: OutcomesDependencies = Depends(dependencies),
                         _: StaffPrincipal = Depends(require_staff())) -> dict:
     try:

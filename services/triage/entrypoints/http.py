@@ -24,9 +24,10 @@ from services.triage.service_layer.commands import (
 from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import refusals_as_http
+from shared.platform.openapi import errors, request_body
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 
-router = APIRouter()
+router = APIRouter(responses=errors(400, 401, 403, 422))  # every route is staff's, and validates what it reads
 REVIEWERS = ("admin", "coordinator")
 STATUS_OF = {NotFound: status.HTTP_404_NOT_FOUND, Conflict: status.HTTP_409_CONFLICT,
              IncompleteDecision: 422}
@@ -36,9 +37,11 @@ def dependencies(request: Request) -> TriageDependencies:
     return request.app.state.ctx.dependencies
 
 
+RULESET_BODY = request_body(RuleSet, media_types=("application/yaml", "application/json"),
+                            description="A rule set as YAML or JSON (see services/triage/rulesets/).")
 
 
-@router.get("/v1/decisions/{referral_id}", tags=["decisions"])
+@router.get("/v1/decisions/{referral_id}", tags=["decisions"], responses=errors(404))
 async def get_decision(referral_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
                        _: StaffPrincipal = Depends(require_staff())) -> dict:
     decision = await queries.decision(referral_id, uow_factory=deps.uow_factory)
@@ -54,7 +57,7 @@ async def list_reviews(programme_id: str | None = None, deps: TriageDependencies
     return await queries.list_reviews(programme_id, uow_factory=deps.uow_factory, clock=deps.clock)
 
 
-@router.post("/v1/reviews/{review_id}/claim", tags=["reviews"])
+@router.post("/v1/reviews/{review_id}/claim", tags=["reviews"], responses=errors(404, 409))
 async def claim(review_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
                 principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
     with refusals_as_http(STATUS_OF):
@@ -85,7 +88,7 @@ class HumanDecision(BaseModel):
                       expected_weekly_hours=self.expected_weekly_hours, signposting=self.signposting)
 
 
-@router.post("/v1/reviews/{review_id}/decision", tags=["reviews"])
+@router.post("/v1/reviews/{review_id}/decision", tags=["reviews"], responses=errors(404, 409))
 async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                         principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
     command = DecideReview(review_id, principal.subject, body.decision, body.note, body.reason_code, body.sizing())
@@ -94,7 +97,7 @@ async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageD
                                             clock=deps.clock)
 
 
-@router.post("/v1/decisions/{referral_id}/override", tags=["decisions"])
+@router.post("/v1/decisions/{referral_id}/override", tags=["decisions"], responses=errors(404, 409))
 async def override(referral_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                    principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
     command = OverrideDecision(referral_id, principal.subject, body.decision, body.note, body.reason_code,
@@ -113,7 +116,8 @@ async def _ruleset_from(request: Request) -> RuleSet:
         raise HTTPException(422, detail=f"not a valid rule set: {exc}") from None
 
 
-@router.post("/v1/rulesets", tags=["rulesets"], status_code=201)
+@router.post("/v1/rulesets", tags=["rulesets"], status_code=201, responses=errors(409, 413),
+             openapi_extra=RULESET_BODY)
 async def publish(request: Request, deps: TriageDependencies = Depends(dependencies),
                   principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
     """Publish a new rule-set version (YAML or JSON). It applies to referrals received from `effective_from`."""
@@ -124,7 +128,7 @@ async def publish(request: Request, deps: TriageDependencies = Depends(dependenc
             "effective_from": ruleset.effective_from.isoformat()}
 
 
-@router.post("/v1/rulesets/what-if", tags=["rulesets"])
+@router.post("/v1/rulesets/what-if", tags=["rulesets"], responses=errors(413), openapi_extra=RULESET_BODY)
 async def what_if(request: Request, received_from: datetime | None = None, received_to: datetime | None = None,
                   deps: TriageDependencies = Depends(dependencies),
                   _: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:

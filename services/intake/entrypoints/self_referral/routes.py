@@ -24,6 +24,13 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import SubmissionRejected
 from shared.platform.http import correlation_id_of
+from shared.platform.openapi import errors, html, request_body
+
+NOT_OPEN = html(404, "No such programme, or it does not take self-referrals (a page saying so).")
+FORM_FIELDS = request_body(
+    {"type": "object", "additionalProperties": {"type": "string"}},
+    media_types=("application/x-www-form-urlencoded",),
+    description="The form's fields, as the page posts them (see the form for their names).")
 
 router = APIRouter(prefix="/self-referral", tags=["self-referral"])
 
@@ -55,7 +62,7 @@ def _not_found() -> HTMLResponse:
     return HTMLResponse(pages.render_not_found(), 404)
 
 
-@router.get("/{programme_id}", response_class=HTMLResponse)
+@router.get("/{programme_id}", response_class=HTMLResponse, responses={**NOT_OPEN, **errors(422)})
 async def show_form(programme_id: str, request: Request) -> HTMLResponse:
     programme = await _programme(request, programme_id)
     if programme is None:
@@ -64,7 +71,11 @@ async def show_form(programme_id: str, request: Request) -> HTMLResponse:
                                           action=f"/self-referral/{programme_id}"))
 
 
-@router.post("/{programme_id}", response_class=HTMLResponse)
+@router.post("/{programme_id}", response_class=HTMLResponse, status_code=303, responses={
+    303: {"description": "Received: on to the confirmation page with the reference.",
+          "headers": {"Location": {"schema": {"type": "string"}}}},
+    **NOT_OPEN, **html(422, "The form again, each problem shown by its field."), **errors(413)},
+    openapi_extra=FORM_FIELDS)
 async def submit_form(programme_id: str, request: Request):
     programme = await _programme(request, programme_id)
     if programme is None:
@@ -98,7 +109,7 @@ async def submit_form(programme_id: str, request: Request):
     )
 
 
-@router.get("/{programme_id}/confirmation", response_class=HTMLResponse)
+@router.get("/{programme_id}/confirmation", response_class=HTMLResponse, responses={**NOT_OPEN, **errors(422)})
 async def confirmation(programme_id: str, reference: str, request: Request) -> HTMLResponse:
     programme = await _programme(request, programme_id)
     if programme is None:
@@ -106,7 +117,7 @@ async def confirmation(programme_id: str, reference: str, request: Request) -> H
     return HTMLResponse(pages.render_confirmation(reference=reference, programme_name=programme["name"]))
 
 
-@router.get("/{programme_id}/status", response_class=HTMLResponse)
+@router.get("/{programme_id}/status", response_class=HTMLResponse, responses=errors(422))
 async def status_page(programme_id: str, request: Request, reference: str = "", postcode: str = "") -> HTMLResponse:
     """A self-referrer checks progress with their reference and postcode: no need to chase."""
     found_words: bool | None = None
