@@ -67,6 +67,6 @@ DEFINITION = ServiceDefinition(
     domain_gauges=gauges.refresh,
     # A FHIR message carries more than a referral needs; a council's batch file holds many.
     input_limits=InputLimits(bodies=(("/fhir/", 1 * MIB), ("/v1/referral-batches", 5 * MIB)),
-                             fhir_prefixes=("/fhir/",)),
+                             fhir_prefixes=("/fhir/",), html_prefixes=("/self-referral/",)),
     api=API,
 )

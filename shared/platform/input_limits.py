@@ -38,6 +38,8 @@ class InputLimits:
     max_json_depth: int = MAX_JSON_DEPTH
     # Paths whose callers are FHIR systems: refusals are an OperationOutcome, as every FHIR error is.
     fhir_prefixes: tuple[str, ...] = ()
+    # Paths people reach in a browser: refusals are a short HTML page, as the rest of those pages are.
+    html_prefixes: tuple[str, ...] = ()
 
     def body_limit(self, path: str) -> int:
         matches = [(len(prefix), limit) for prefix, limit in self.bodies if path.startswith(prefix)]
@@ -147,8 +149,13 @@ class InputLimitsMiddleware:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             check_body(body, headers.get("content-type", ""), self.limits)
         except Refusal as refusal:
-            fhir = scope.get("path", "").startswith(self.limits.fhir_prefixes) if self.limits.fhir_prefixes else False
-            await (_operation_outcome if fhir else _problem)(send, refusal)
+            path = scope.get("path", "")
+            if self.limits.fhir_prefixes and path.startswith(self.limits.fhir_prefixes):
+                await _operation_outcome(send, refusal)
+            elif self.limits.html_prefixes and path.startswith(self.limits.html_prefixes):
+                await _page(send, refusal)
+            else:
+                await _problem(send, refusal)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -210,8 +217,16 @@ async def _operation_outcome(send, refusal: Refusal) -> None:
     await _answer(send, refusal.status, "application/fhir+json", {"resourceType": "OperationOutcome", "issue": [issue]})
 
 
-async def _answer(send, status: int, media_type: str, content: dict) -> None:
-    body = json.dumps(content).encode()
+async def _page(send, refusal: Refusal) -> None:
+    words = ("What was sent is too large." if refusal.status == 413
+             else "What was sent holds characters that cannot be read. Go back, check it and try again.")
+    page = (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{refusal.title}</title></head>'
+            f"<body><main><h1>{refusal.title}</h1><p>{words}</p></main></body></html>")
+    await _answer(send, refusal.status, "text/html; charset=utf-8", page.encode())
+
+
+async def _answer(send, status: int, media_type: str, content: dict | bytes) -> None:
+    body = content if isinstance(content, bytes) else json.dumps(content).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -30,8 +30,15 @@ async def test_credentials_problems_and_idempotent_retries(system):
 
         partner = {"X-API-Key": api_key}
         # A programme the partner may not refer to: 403, with the field named, and the submission kept.
+        await http.put(f"{intake}/v1/programmes/elsewhere", headers=system.staff_headers("admin"),
+                       json={"name": "Another scheme"})
         other = await http.post(f"{intake}/v1/referrals", headers=partner, json={**BODY, "programme_id": "elsewhere"})
         assert other.status_code == 403 and other.json()["errors"][0]["field"] == "programme_id"
+        # A programme that does not exist is told apart: the referrer's to mend.
+        unknown = await http.post(f"{intake}/v1/referrals", headers=partner, json={**BODY, "programme_id": "nowhere"})
+        assert unknown.status_code == 422 and unknown.json()["errors"] == [
+            {"field": "programme_id", "problem": "there is no programme with that id"}]
+        assert (await http.get(f"{caseload}/v1/workers", headers=bad_token)).json()["detail"] == "invalid token"
         # An invalid body: 422 problem details naming each field, and the submission kept as sent.
         invalid = await http.post(f"{intake}/v1/referrals", headers=partner,
                                   content=b'{"programme_id": "demo", "person": {"given_name": ""}}')

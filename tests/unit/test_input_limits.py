@@ -123,3 +123,10 @@ def test_refusals_on_fhir_routes_are_operation_outcomes():
     assert nul.status_code == 422 and nul.json()["issue"][0] == {
         "severity": "error", "code": "invalid", "diagnostics": "id: contains control characters", "expression": ["id"]}
     assert client.post("/v1/x", content=b"a" * 101).headers["content-type"] == "application/problem+json"
+
+
+def test_refusals_on_pages_people_read_are_html():
+    client = app_with(InputLimits(html_prefixes=("/self-referral/",)))
+    refused = client.post("/self-referral/demo%00", data={"given_name": "Ann"})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
+    assert "cannot be read" in refused.text and "<h1>The request is not valid</h1>" in refused.text

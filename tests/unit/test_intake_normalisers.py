@@ -743,3 +743,33 @@ def test_text_typed_into_person_fields_never_crashes_intake(person: dict[str, An
         assert referral.person.family_name == normalise.name(referral.person.family_name)
         if referral.person.postcode is not None:
             assert normalise.postcode(referral.person.postcode) == referral.person.postcode
+
+
+# --- issue 12: the written forms people use ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "e164"), [
+    ("01632 960 001", "+441632960001"), ("07700 900 982", "+447700900982"),  # Ofcom's drama ranges
+    ("(01632) 960001", "+441632960001"), ("+44 (0)1632 960001", "+441632960001"),
+    ("0044 1632 960001", "+441632960001"), ("07700-900-982", "+447700900982"),
+    ("020 7946 0018", "+442079460018"), ("0116 496 0123", "+441164960123"),
+])
+def test_uk_phone_numbers_in_their_usual_written_forms(written, e164):
+    assert normalise.phone(written) == e164
+
+
+def test_a_number_outside_any_range_says_what_was_expected():
+    with pytest.raises(ValueError, match="expected a UK phone number, like 01632 960 001"):
+        normalise.phone("01632 961 001")
+
+
+@pytest.mark.parametrize(("written", "day"), [("14/03/1948", date(1948, 3, 14)), ("1948-03-14", date(1948, 3, 14)),
+                                              ("4/3/1948", date(1948, 3, 4)), ("14.03.1948", date(1948, 3, 14))])
+def test_a_date_of_birth_as_people_write_it(written, day):
+    assert Person(given_name="Ann", family_name="Lee", date_of_birth=written).date_of_birth == day
+
+
+@pytest.mark.parametrize("written", ["31/02/1940", "14/03/48", "March 1948"])
+def test_a_date_of_birth_that_is_not_one_says_what_was_expected(written):
+    with pytest.raises(ValueError, match="expected a date like 14/03/1948 or 1948-03-14"):
+        Person(given_name="Ann", family_name="Lee", date_of_birth=written)

@@ -32,14 +32,26 @@ def postcode_sector(normalised_postcode: str) -> str:
     return f"{outward} {inward[0]}"
 
 
+# Ofcom's ranges for drama and examples (national significant numbers, E.164 without +44): real numbers
+# that are never allocated, used in forms' hints and in tests. libphonenumber calls the two that are not
+# in an allocated block invalid, so they are listed here.
+_DRAMA_RANGES = (re.compile(r"^1632960\d{3}$"), re.compile(r"^7700900\d{3}$"))
+_EXPECTED_PHONE = "a UK phone number, like 01632 960 001 or 07700 900 982 (or +44 ...)"
+
+
 def phone(value: str, region: str = "GB") -> str:
-    """A UK (or international, with +) phone number in E.164: '020 7946 0018' -> '+442079460018'."""
+    """A UK (or international, with +) phone number in E.164: '020 7946 0018' -> '+442079460018'.
+
+    The usual written forms are read: spaces, dashes, brackets, '+44 (0)...', '0044 ...'.
+    """
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("not a valid phone number")
+        raise ValueError(f"not a phone number: expected {_EXPECTED_PHONE}") from None
+    national = str(parsed.national_number)
+    drama = parsed.country_code == 44 and any(r.match(national) for r in _DRAMA_RANGES)
+    if not (phonenumbers.is_valid_number(parsed) or drama):
+        raise ValueError(f"not a valid phone number: expected {_EXPECTED_PHONE}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -6,6 +6,7 @@ stays distinct from "none" (see trigger groups).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 
@@ -13,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import normalise
 from .referral_sources import check_source
+
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class _Model(BaseModel):
@@ -146,6 +151,20 @@ class Person(_Model):
     @classmethod
     def _nhs_number(cls, value: str | None) -> str | None:
         return normalise.nhs_number(value) if value else None
+
+    @field_validator("date_of_birth", mode="before")
+    @classmethod
+    def _date_as_written(cls, value):
+        # People and UK systems write 14/03/1948; machines write 1948-03-14. Both mean the same day.
+        if isinstance(value, str) and (written := _DAY_MONTH_YEAR.fullmatch(value.strip())):
+            day, month, year = (int(part) for part in written.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise ValueError("not a real date: expected a date like 14/03/1948 or 1948-03-14") from None
+        if isinstance(value, str) and value.strip() and not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError("not a date: expected a date like 14/03/1948 or 1948-03-14")
+        return value
 
     @field_validator("date_of_birth")
     @classmethod

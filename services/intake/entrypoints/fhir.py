@@ -137,7 +137,7 @@ async def post_service_request(request: Request, partner: Partner = Depends(requ
 
 @router.get("/Task/{referral_id}", response_class=FhirJSONResponse, responses={
     200: {"description": "The referral's Task.", "content": {FHIR_JSON: {"schema": TASK}}},
-    **errors(401, 404, 422, fhir=(404,))})
+    **errors(401, 404, 422, fhir=(401, 404, 422))})
 async def get_task(referral_id: uuid.UUID, partner: Partner = Depends(require_partner),
                    deps: Intake = Depends(intake)):
     view = await queries.referral_for_partner(deps.uow(), partner, referral_id)

@@ -179,7 +179,8 @@ async def post_batch(
 
 
 @router.post("/v1/phone-referrals", tags=["staff"], status_code=201, response_model=ReferralAccepted,
-    responses={**ALREADY_RECEIVED, **errors(401, 403, 413, 422)}, openapi_extra=REFERRAL_BODY)
+    responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, why=FORBIDDEN_PROGRAMME)},
+    openapi_extra=REFERRAL_BODY)
 async def post_phone_referral(
     request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)), deps: Intake = Depends(intake)
 ) -> JSONResponse:

@@ -23,6 +23,12 @@ class ProgrammeNotAllowed(SubmissionRejected):
                          [{"field": "programme_id", "problem": "this referrer may not refer to that programme"}])
 
 
+class UnknownProgramme(SubmissionRejected):
+    def __init__(self) -> None:
+        super().__init__("No such programme",
+                         [{"field": "programme_id", "problem": "there is no programme with that id"}])
+
+
 class ReferenceReused(SubmissionRejected):
     """The partner's reference already names a referral with other content: never filed as a retry."""
 

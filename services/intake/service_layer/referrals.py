@@ -21,6 +21,7 @@ from services.intake.service_layer.errors import (
     InvalidSubmission,
     ProgrammeNotAllowed,
     ReferenceReused,
+    UnknownProgramme,
 )
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.uow import Conflict
@@ -80,7 +81,10 @@ async def submit(cmd: c.SubmitReferral, uow: IntakeUnitOfWork) -> Outcome:
         await _reject(uow, cmd, rejected.errors)
         raise rejected from None
     if cmd.partner is not None and not cmd.partner.may_refer_to(submission.programme_id):
-        rejected = ProgrammeNotAllowed()
+        # Told apart: a mistyped programme is the referrer's to mend; a programme they may not use is not.
+        async with uow:
+            known = await uow.programmes.get(submission.programme_id) is not None
+        rejected = ProgrammeNotAllowed() if known else UnknownProgramme()
         await _reject(uow, cmd, rejected.errors)
         raise rejected
     reference = submission.partner_referral_id or cmd.reference

@@ -20,6 +20,7 @@ from services.intake.service_layer.errors import (
     ProgrammeNotAllowed,
     ReferenceReused,
     Refused,
+    UnknownProgramme,
 )
 from services.intake.service_layer.webhooks import WebhookSettings, deliver_due
 from shared.schemas import topics
@@ -84,8 +85,16 @@ async def test_an_invalid_referral_is_kept_and_refused_with_each_problem(uow):
 
 
 async def test_a_partner_may_refer_only_to_its_own_programmes(uow):
+    await uow.programmes.put("elsewhere", "Another scheme", True)
     with pytest.raises(ProgrammeNotAllowed):
         await handlers.handle(from_gp(referral(programme_id="elsewhere")), uow)
+    assert uow.referrals.submissions[0]["outcome"] == "rejected"
+
+
+async def test_a_programme_that_does_not_exist_is_told_apart_from_one_not_allowed(uow):
+    with pytest.raises(UnknownProgramme) as refused:
+        await handlers.handle(from_gp(referral(programme_id="nowhere")), uow)
+    assert refused.value.errors == [{"field": "programme_id", "problem": "there is no programme with that id"}]
     assert uow.referrals.submissions[0]["outcome"] == "rejected"
 
 
