@@ -34,11 +34,6 @@ async def test_credentials_problems_and_idempotent_retries(system):
                        json={"name": "Another scheme"})
         other = await http.post(f"{intake}/v1/referrals", headers=partner, json={**BODY, "programme_id": "elsewhere"})
         assert other.status_code == 403 and other.json()["errors"][0]["field"] == "programme_id"
-        # A programme that does not exist is told apart: the referrer's to mend.
-        unknown = await http.post(f"{intake}/v1/referrals", headers=partner, json={**BODY, "programme_id": "nowhere"})
-        assert unknown.status_code == 422 and unknown.json()["errors"] == [
-            {"field": "programme_id", "problem": "there is no programme with that id"}]
-        assert (await http.get(f"{caseload}/v1/workers", headers=bad_token)).json()["detail"] == "invalid token"
         # An invalid body: 422 problem details naming each field, and the submission kept as sent.
         invalid = await http.post(f"{intake}/v1/referrals", headers=partner,
                                   content=b'{"programme_id": "demo", "person": {"given_name": ""}}')
@@ -50,6 +45,11 @@ async def test_credentials_problems_and_idempotent_retries(system):
         assert sorted(r["body"] for r in rejected) == sorted(
             [b'{"programme_id": "demo", "person": {"given_name": ""}}', other.request.content]
         )
+        # A programme that does not exist is told apart: the referrer's to mend.
+        unknown = await http.post(f"{intake}/v1/referrals", headers=partner, json={**BODY, "programme_id": "nowhere"})
+        assert unknown.status_code == 422 and unknown.json()["errors"] == [
+            {"field": "programme_id", "problem": "there is no programme with that id"}]
+        assert (await http.get(f"{caseload}/v1/workers", headers=bad_token)).json()["detail"] == "invalid token"
 
         # Retries with the same Idempotency-Key, or the same partner reference, return the first referral.
         headers = {**partner, "Idempotency-Key": "retry-1"}
@@ -57,7 +57,8 @@ async def test_credentials_problems_and_idempotent_retries(system):
         again = await http.post(f"{intake}/v1/referrals", headers=headers, json=BODY)
         assert (first.status_code, again.status_code) == (201, 200)
         assert first.json()["referral_id"] == again.json()["referral_id"]
-        with_ref = {**BODY, "partner_referral_id": "REF-9"}
+        # Another person: the same person twice, under two references, is one person's duplicate referral.
+        with_ref = {**BODY, "person": {**BODY["person"], "given_name": "Oswald"}, "partner_referral_id": "REF-9"}
         a = await http.post(f"{intake}/v1/referrals", headers=partner, json=with_ref)
         b = await http.post(f"{intake}/v1/referrals", headers=partner, json=with_ref)
         assert a.json()["referral_id"] == b.json()["referral_id"] and b.json()["created"] is False

@@ -24,9 +24,14 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import SubmissionRejected
 from shared.platform.http import correlation_id_of
-from shared.platform.openapi import errors, html, request_body
+from shared.platform.openapi import PROBLEM_JSON, PROBLEM_REF, html, request_body
 
 NOT_OPEN = html(404, "No such programme, or it does not take self-referrals (a page saying so).")
+# A page refusing what cannot be read (control characters: shared/platform/input_limits.py), or, for a
+# query parameter missing or malformed, the problem details every route gives.
+UNREADABLE = {422: {"description": "What was sent cannot be read: a short page, or problem details naming the field.",
+                    "content": {"text/html": {"schema": {"type": "string"}},
+                                PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}}
 FORM_FIELDS = request_body(
     {"type": "object", "additionalProperties": {"type": "string"}},
     media_types=("application/x-www-form-urlencoded",),
@@ -62,7 +67,7 @@ def _not_found() -> HTMLResponse:
     return HTMLResponse(pages.render_not_found(), 404)
 
 
-@router.get("/{programme_id}", response_class=HTMLResponse, responses={**NOT_OPEN, **errors(422)})
+@router.get("/{programme_id}", response_class=HTMLResponse, responses={**NOT_OPEN, **UNREADABLE})
 async def show_form(programme_id: str, request: Request) -> HTMLResponse:
     programme = await _programme(request, programme_id)
     if programme is None:
@@ -74,7 +79,8 @@ async def show_form(programme_id: str, request: Request) -> HTMLResponse:
 @router.post("/{programme_id}", response_class=HTMLResponse, status_code=303, responses={
     303: {"description": "Received: on to the confirmation page with the reference.",
           "headers": {"Location": {"schema": {"type": "string"}}}},
-    **NOT_OPEN, **html(422, "The form again, each problem shown by its field."), **errors(413)},
+    **NOT_OPEN, **html(422, "The form again, each problem shown by its field, or a page refusing what cannot be read."),
+    **html(413, "What was sent is too large (a page saying so).")},
     openapi_extra=FORM_FIELDS)
 async def submit_form(programme_id: str, request: Request):
     programme = await _programme(request, programme_id)
@@ -109,7 +115,7 @@ async def submit_form(programme_id: str, request: Request):
     )
 
 
-@router.get("/{programme_id}/confirmation", response_class=HTMLResponse, responses={**NOT_OPEN, **errors(422)})
+@router.get("/{programme_id}/confirmation", response_class=HTMLResponse, responses={**NOT_OPEN, **UNREADABLE})
 async def confirmation(programme_id: str, reference: str, request: Request) -> HTMLResponse:
     programme = await _programme(request, programme_id)
     if programme is None:
@@ -117,7 +123,7 @@ async def confirmation(programme_id: str, reference: str, request: Request) -> H
     return HTMLResponse(pages.render_confirmation(reference=reference, programme_name=programme["name"]))
 
 
-@router.get("/{programme_id}/status", response_class=HTMLResponse, responses=errors(422))
+@router.get("/{programme_id}/status", response_class=HTMLResponse, responses=UNREADABLE)
 async def status_page(programme_id: str, request: Request, reference: str = "", postcode: str = "") -> HTMLResponse:
     """A self-referrer checks progress with their reference and postcode: no need to chase."""
     found_words: bool | None = None
