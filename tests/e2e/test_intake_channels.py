@@ -137,7 +137,6 @@ async def test_the_same_person_from_two_partners_is_one_person_and_the_second_re
     second = await post(system, charity, second_body)
     assert second.status_code == 201, second.text
     assert second.json()["status"] == "duplicate"
-    assert second.json()["linked_to_referral_id"] == first.json()["referral_id"]
     rows = await system.sql("SELECT person_id, duplicate_of FROM intake.referrals WHERE partner_referral_id IN ('C-1', 'CH-1') ORDER BY received_at")
     assert rows[0]["person_id"] == rows[1]["person_id"] and rows[1]["duplicate_of"] is not None
     # No second case is opened: only one referral.received went out.
@@ -145,13 +144,20 @@ async def test_the_same_person_from_two_partners_is_one_person_and_the_second_re
         "SELECT 1 FROM intake.outbox WHERE event_type = 'referral.received' AND message_key = ANY($1::text[])",
         [first.json()["referral_id"], second.json()["referral_id"]])
     assert len(received) == 1
-    # The second referrer is told, on its own status topic, and follows the first referral's progress.
+    # Partners are kept apart (issue 13): the charity is told, in its own terms, that the person is known
+    # to the service, and learns nothing of the council's referral: not its id, not its progress.
+    assert "linked_to_referral_id" not in second.json()
+    assert first.json()["referral_id"] not in second.text
     await system.wait_for("SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'assigned'",
-                          uuid.UUID(second.json()["referral_id"]))
-    statuses = await system.events_on(system.topics.referral_status("charity-dup"), min_records=3)
-    assert [e["data"]["status"] for e in statuses][:1] == ["duplicate"]
-    assert "assigned" in [e["data"]["status"] for e in statuses]
-    assert all(e["data"]["partner_id"] == "charity-dup" for e in statuses)
+                          uuid.UUID(first.json()["referral_id"]))
+    statuses = await system.events_on(system.topics.referral_status("charity-dup"), min_records=1)
+    assert [(e["data"]["status"], e["data"]["linked_referral_id"]) for e in statuses] == [("duplicate", None)]
+    assert "already known to the service" in statuses[0]["data"]["reason"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        view = await http.get(f"{system.url('intake')}/v1/referrals/{second.json()['referral_id']}",
+                              headers={"X-API-Key": charity})
+    assert first.json()["referral_id"] not in view.text
+    assert [e["status"] for e in view.json()["timeline"]] == ["duplicate"]
 
 
 async def test_a_referral_after_a_closed_episode_is_a_re_referral_linked_to_it(shared_system):

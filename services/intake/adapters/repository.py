@@ -157,6 +157,10 @@ class SqlReferralRepository(ReferralRepository):
         )
         return [{"status": r.status, "reason": r.reason, "at": r.at} for r in rows]
 
+    async def partner_of(self, referral_id: uuid.UUID) -> str | None:
+        return (await self._conn.execute(
+            sa.select(t.referrals.c.partner_id).where(t.referrals.c.id == referral_id))).scalar()
+
     async def _one(self, condition, lock: bool = False) -> Referral | None:
         found = await self._many(condition, lock)
         return found[0] if found else None

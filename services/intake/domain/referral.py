@@ -22,6 +22,10 @@ from shared.schemas.events.referral import ReferralStatusChanged
 
 MAX_REFERENCE_LENGTH = 128  # as ReferralSubmission.partner_referral_id allows
 
+# What a referrer whose referral joins another referrer's open one is told, in its own terms.
+KNOWN_TO_THE_SERVICE = "the person is already known to the service; this referral has been joined to their support"
+LINKED_TO_YOUR_OPEN_REFERRAL = "linked to an open referral for the same person"
+
 # Short and unambiguous (no 0/O, 1/I): a reference a person can read out on the phone.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -83,6 +87,11 @@ class Referral:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def may_name(self, other_referral_id: uuid.UUID | None, other_partner_id: str | None) -> uuid.UUID | None:
+        """Another referral this one's referrer may be told of: only its own. A partner learns about a
+        person only through its own referrals, never another referrer's ids or history."""
+        return other_referral_id if other_referral_id and other_partner_id == self.partner_id else None
 
     @property
     def told_to_a_partner(self) -> bool:

@@ -95,9 +95,12 @@ def accepted(outcome: Outcome) -> JSONResponse:
         "created": outcome.created,
         "correlation_id": str(referral.correlation_id),
     }
-    if outcome.duplicate_of:
-        content["linked_to_referral_id"] = str(outcome.duplicate_of)
+    if outcome.linked_to_referral_id:
+        content["linked_to_referral_id"] = str(outcome.linked_to_referral_id)
         content["message"] = "This person already has an open referral; this one has been linked to it."
+    elif outcome.duplicate_of:
+        content["message"] = ("This person is already known to the service; this referral has been joined to "
+                              "their support.")
     if outcome.previous_referral_id:
         content["previous_referral_id"] = str(outcome.previous_referral_id)
     if referral.self_reference:

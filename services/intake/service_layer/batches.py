@@ -82,7 +82,8 @@ async def _row(uow: IntakeUnitOfWork, cmd: c.ProcessBatch, mapping: CsvMapping, 
         return entry | {"outcome": "rejected", "errors": errors}
     kind = "duplicate" if outcome.duplicate_of else ("accepted" if outcome.created else "already_received")
     return entry | {"outcome": kind, "referral_id": str(outcome.referral.id),
-                    **({"linked_to_referral_id": str(outcome.duplicate_of)} if outcome.duplicate_of else {})}
+                    **({"linked_to_referral_id": str(outcome.linked_to_referral_id)}
+                       if outcome.linked_to_referral_id else {})}
 
 
 def _column(field: str, mapping: CsvMapping) -> str:

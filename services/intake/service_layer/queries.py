@@ -9,6 +9,7 @@ from services.intake.domain import api_keys
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.domain.status import ReferralStatus
+from services.intake.service_layer.referrals import told_of
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -47,8 +48,8 @@ async def _view(uow: IntakeUnitOfWork, referral: Referral) -> dict[str, Any]:
         "channel": referral.channel,
         "status": referral.status,
         "received_at": referral.received_at,
-        "linked_to_referral_id": referral.duplicate_of,
-        "previous_referral_id": referral.previous_referral_id,
+        "linked_to_referral_id": await told_of(uow, referral, referral.duplicate_of),
+        "previous_referral_id": await told_of(uow, referral, referral.previous_referral_id),
         "timeline": await uow.referrals.timeline(referral.id),
     }
 

@@ -11,7 +11,13 @@ from pydantic import ValidationError
 
 from services.intake.domain import matching, received
 from services.intake.domain.person import Person
-from services.intake.domain.referral import Referral, digest_of, reference_problem
+from services.intake.domain.referral import (
+    KNOWN_TO_THE_SERVICE,
+    LINKED_TO_YOUR_OPEN_REFERRAL,
+    Referral,
+    digest_of,
+    reference_problem,
+)
 from services.intake.domain.status import ReferralStatus
 from services.intake.domain.submission import ReferralSubmission
 from services.intake.service_layer import commands as c
@@ -32,11 +38,22 @@ ATTEMPTS = 3  # a concurrent retry or twin may win a unique key; then look again
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of a submission. `duplicate_of` is the scheme's own link; `linked_to_referral_id` and
+    `previous_referral_id` are what the referrer may be told: only referrals of its own."""
+
     referral: Referral
     created: bool
     duplicate_of: uuid.UUID | None = None
+    linked_to_referral_id: uuid.UUID | None = None
     previous_referral_id: uuid.UUID | None = None
     match: matching.MatchResult | None = None
+
+
+async def told_of(uow: IntakeUnitOfWork, referral: Referral, other_id: uuid.UUID | None) -> uuid.UUID | None:
+    """`other_id` if the referral's own referrer made that referral too, else None."""
+    if other_id is None:
+        return None
+    return referral.may_name(other_id, await uow.referrals.partner_of(other_id))
 
 
 def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -117,7 +134,8 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
     if reference is not None:
         existing = await uow.referrals.by_partner_reference(cmd.partner_id, reference)
         if existing is not None:  # a retry: the same referral, told again
-            return Outcome(existing, created=False, duplicate_of=existing.duplicate_of)
+            return Outcome(existing, created=False, duplicate_of=existing.duplicate_of,
+                           linked_to_referral_id=await told_of(uow, existing, existing.duplicate_of))
 
     now = datetime.now(UTC)
     key = Person.key_of(submission.person, now.date())
@@ -140,13 +158,17 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
         await uow.persons.open_review(referral.id, filing.person_id, filing.match)
 
     if referral.duplicate_of is not None:
-        # Linked to the open referral instead of opening a second case; the referrer is told.
+        # Linked to the open referral instead of opening a second case. The referrer is told in its own
+        # terms: of its own open referral by id; of another referrer's, only that the person is known.
+        own = await told_of(uow, referral, referral.duplicate_of)
         await status_updates.tell(uow, referral, ReferralStatus.DUPLICATE, now,
-                                  reason="linked to an open referral for the same person",
-                                  linked_referral_id=referral.duplicate_of)
-        return Outcome(referral, created=True, duplicate_of=referral.duplicate_of, match=filing.match)
+                                  reason=LINKED_TO_YOUR_OPEN_REFERRAL if own else KNOWN_TO_THE_SERVICE,
+                                  linked_referral_id=own)
+        return Outcome(referral, created=True, duplicate_of=referral.duplicate_of, linked_to_referral_id=own,
+                       match=filing.match)
 
     await status_updates.tell(uow, referral, ReferralStatus.RECEIVED, now)
     await uow.emit(received.referral_received(referral, submission, details, filing), topic=topics.REFERRALS,
                    subject=str(referral.id), correlation_id=referral.correlation_id)
-    return Outcome(referral, created=True, previous_referral_id=referral.previous_referral_id, match=filing.match)
+    return Outcome(referral, created=True, previous_referral_id=await told_of(uow, referral, referral.previous_referral_id),
+                   match=filing.match)

@@ -64,8 +64,10 @@ async def _advance(uow: IntakeUnitOfWork, consumer: str, envelope: Envelope, ref
         if referral is None:
             raise Rejected(f"unknown referral {referral_id}")
         await tell(uow, referral, status, at, reason=reason, event_id=envelope.id, estimated_wait_days=wait)
-        # Referrers whose referral was linked to this one follow it too.
+        # The referrer's own referrals linked to this one follow it too. Another referrer's do not: a
+        # partner learns about a person only through its own referral, never another's progress.
         for duplicate in await uow.referrals.linked_duplicates(referral_id):
-            await tell(uow, duplicate, status, at, reason=reason, event_id=envelope.id,
-                       linked_referral_id=referral_id, estimated_wait_days=wait)
+            if duplicate.partner_id == referral.partner_id:
+                await tell(uow, duplicate, status, at, reason=reason, event_id=envelope.id,
+                           linked_referral_id=referral_id, estimated_wait_days=wait)
         await uow.commit()

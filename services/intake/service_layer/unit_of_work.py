@@ -56,6 +56,10 @@ class ReferralRepository(abc.ABC):
     @abc.abstractmethod
     async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]: ...
 
+    @abc.abstractmethod
+    async def partner_of(self, referral_id: uuid.UUID) -> str | None:
+        """Who referred it (unlocked): what a referrer may be told of another referral depends on it."""
+
 
 class PersonRepository(abc.ABC):
     @abc.abstractmethod

@@ -71,6 +71,10 @@ class FakeReferrals(ReferralRepository):
     async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
         return sorted(self.timelines[referral_id], key=lambda e: e["at"])
 
+    async def partner_of(self, referral_id: uuid.UUID) -> str | None:
+        found = self.by_id.get(referral_id)
+        return found.partner_id if found else None
+
 
 class FakePersons(PersonRepository):
     def __init__(self) -> None:

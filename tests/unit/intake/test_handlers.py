@@ -383,3 +383,38 @@ async def test_a_reference_follows_the_same_rules_whichever_way_it_comes(uow, re
         await handlers.handle(from_gp(referral(), reference=reference), uow)
     assert refused.value.errors[0]["field"] == "reference"
     assert uow.referrals.submissions[0]["outcome"] == "rejected" and uow.published == []
+
+
+# --- partners kept apart (issue 13) ---------------------------------------------------------------------
+
+CHARITY = Partner("charity", "Befriending charity", ("demo",))
+
+
+async def test_a_partner_referring_another_partners_patient_learns_nothing_of_that_referral(uow):
+    await uow.partners.add(CHARITY)
+    gp = await handlers.handle(from_gp(referral(person={**referral()["person"], "nhs_number": "943 476 5919"})), uow)
+    theirs = await handlers.handle(from_gp(referral(person={"given_name": "Margaret", "family_name": "Okafor",
+                                                            "nhs_number": "9434765919", "date_of_birth": "1941-03-02"}),
+                                           partner=CHARITY), uow)
+    assert theirs.duplicate_of == gp.referral.id  # linked inside the scheme: no second case
+    assert theirs.linked_to_referral_id is None and theirs.previous_referral_id is None
+    told = uow.events(topics.referral_status_topic(CHARITY.id))
+    assert [(e.status, e.linked_referral_id) for e in told] == [("duplicate", None)]
+    assert "already known to the service" in told[0].reason
+
+    # The GP's referral moves on; the charity hears nothing of it.
+    event = decided(gp.referral.id)
+    await status.on_triage_decided(uow, envelope_of(event), event)
+    assert len(uow.events(topics.referral_status_topic(CHARITY.id))) == 1
+    view = await queries.referral_for_partner(uow, CHARITY, theirs.referral.id)
+    assert view["linked_to_referral_id"] is None and [e["status"] for e in view["timeline"]] == ["duplicate"]
+    assert str(gp.referral.id) not in json.dumps(view, default=str)
+
+
+async def test_a_partners_own_second_referral_is_linked_by_id_and_follows_the_first(uow):
+    first = await handlers.handle(from_gp(referral()), uow)
+    second = await handlers.handle(from_gp(referral()), uow)
+    assert second.linked_to_referral_id == first.referral.id
+    event = decided(first.referral.id)
+    await status.on_triage_decided(uow, envelope_of(event), event)
+    assert second.referral.status == "accepted"
