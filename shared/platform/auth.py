@@ -13,8 +13,42 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.platform.logging import get_logger
+from shared.platform.throttle import FailedAttempts
+
+log = get_logger(__name__)
+
 ISSUER = "community-connector-referrals"
 STAFF_ROLES = frozenset({"admin", "coordinator", "connector", "volunteer", "analyst"})
+
+
+def client_keys(request: Request, *more: tuple[str, str]) -> list[tuple[str, str]]:
+    """What failed attempts are counted by: the client's address, and any key id or account given."""
+    return [("address", request.client.host if request.client else "unknown"), *more]
+
+
+def _attempts(request: Request) -> FailedAttempts | None:
+    return getattr(request.app.state, "failed_attempts", None)
+
+
+def _too_many(retry_after: int) -> HTTPException:
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail="too many failed attempts: try again later",
+                         headers={"Retry-After": str(retry_after)})
+
+
+def refuse_if_locked_out(request: Request, keys: list[tuple[str, str]]) -> None:
+    attempts = _attempts(request)
+    if attempts is not None and (wait := attempts.retry_after(keys)):
+        raise _too_many(wait)
+
+
+def credential_failed(request: Request, keys: list[tuple[str, str]], what: str) -> None:
+    """Count a wrong credential; 429 at once if that locked the client or key out. Logs no secret."""
+    attempts = _attempts(request)
+    wait = attempts.failed(keys) if attempts is not None else None
+    log.warning(what, client_address=keys[0][1], key_ids=[v for k, v in keys[1:]], locked_out=bool(wait))
+    if wait:
+        raise _too_many(wait)
 
 
 @dataclass(frozen=True)
@@ -52,9 +86,12 @@ def require_staff(*roles: str):
                 detail="a staff bearer token is required",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        keys = client_keys(request)
+        refuse_if_locked_out(request, keys)
         try:
             principal = verify_staff_token(request.app.state.settings.auth_secret, credentials.credentials)
         except jwt.PyJWTError:
+            credential_failed(request, keys, "staff_token_refused")
             # Nothing of why: the library's words would tell a forger which check their token failed.
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

@@ -22,6 +22,7 @@ from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
 from shared.platform.http import install_http_plumbing
 from shared.platform.input_limits import InputLimitsMiddleware
+from shared.platform.throttle import FailedAttempts
 from shared.platform.logging import configure_logging, get_logger
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.lag import GroupLag
@@ -113,6 +114,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     openapi.install(app)
     app.state.settings = settings
     app.state.ready = False
+    app.state.failed_attempts = FailedAttempts(settings.auth_max_failures, settings.auth_failure_window_s,
+                                               settings.auth_lockout_s)
     # Added first, so the plumbing (correlation id, trace span) wraps its refusals too.
     app.add_middleware(InputLimitsMiddleware, limits=definition.input_limits)
     install_http_plumbing(app)

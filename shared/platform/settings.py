@@ -28,6 +28,10 @@ class PlatformSettings(BaseSettings):
     # Shared secret that signs staff bearer tokens; every service verifies with it.
     auth_secret: str = Field(validation_alias="AUTH_SECRET", min_length=16)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
+    auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
+    auth_failure_window_s: float = Field(default=60.0, validation_alias="AUTH_FAILURE_WINDOW_S", gt=0)
+    auth_lockout_s: float = Field(default=300.0, validation_alias="AUTH_LOCKOUT_S", gt=0)
 
     # Consumer behaviour: bounded retries with exponential backoff, then dead letter.
     consumer_max_attempts: int = Field(default=5, validation_alias="CONSUMER_MAX_ATTEMPTS", ge=1)

@@ -67,3 +67,23 @@ async def test_kafka_keys_follow_the_json_fields_rules_and_dead_letters_keep_no_
     rows = await system.wait_for("SELECT outcome FROM intake.submissions WHERE partner_id = 'kafka-trust'",
                                  predicate=lambda rows: len(rows) >= 4)
     assert sorted(r["outcome"] for r in rows) == ["accepted", "reference_reused", "rejected", "rejected"]
+
+
+async def test_guessing_api_keys_is_locked_out_within_ten_attempts(system):
+    # A system of its own: the lockout holds the test's address for minutes.
+    system.start("intake")
+    key = await system.setup_partner(partner_id="gp-guessed")
+    key_id = key.split("_")[1]
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as http:
+        statuses = []
+        for n in range(12):
+            guess = f"rk_{key_id}_{'x' * 40}{n}"
+            response = await http.post("/v1/referrals", headers={"X-API-Key": guess}, json=referral("Guess", 70))
+            statuses.append(response.status_code)
+        assert 429 in statuses[:10] and statuses[-1] == 429, statuses
+        assert int(response.headers["Retry-After"]) > 0
+        # The real key is held too while the lockout lasts: the guesser may have been anywhere.
+        held = await http.post("/v1/referrals", headers={"X-API-Key": key}, json=referral("Real", 70))
+        assert held.status_code == 429
+    refused = [line for line in system.log_lines("intake") if "partner_key_refused" in line]
+    assert len(refused) >= 9 and not any("x" * 40 in line for line in refused)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from fastapi import Header, HTTPException, Request, status
 
 from services.intake.bootstrap import Intake
+from services.intake.domain import api_keys
 from services.intake.domain.partner import Partner
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
+from shared.platform.auth import client_keys, credential_failed, refuse_if_locked_out
 
 
 def intake(request: Request) -> Intake:
@@ -18,8 +20,12 @@ def intake(request: Request) -> Intake:
 async def require_partner(request: Request, x_api_key: str | None = Header(default=None)) -> Partner:
     if not x_api_key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="an X-API-Key header is required")
+    parts = api_keys.split_key(x_api_key)
+    keys = client_keys(request, *([("api_key_id", parts[0][:32])] if parts else []))
+    refuse_if_locked_out(request, keys)
     partner = await queries.authenticate_partner(intake(request).uow(), x_api_key)
     if partner is None:
+        credential_failed(request, keys, "partner_key_refused")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="the API key is not valid or was revoked")
     return partner
 
