@@ -67,6 +67,9 @@ DEFINITION = ServiceDefinition(
     domain_gauges=gauges.refresh,
     # A FHIR message carries more than a referral needs; a council's batch file holds many.
     input_limits=InputLimits(bodies=(("/fhir/", 1 * MIB), ("/v1/referral-batches", 5 * MIB)),
-                             fhir_prefixes=("/fhir/",), html_prefixes=("/self-referral/",)),
+                             fhir_prefixes=("/fhir/",), html_prefixes=("/self-referral/",),
+                             # Every submission is kept as sent, with what was wrong with it.
+                             submission_prefixes=("/v1/referrals", "/v1/phone-referrals", "/fhir/Bundle",
+                                                  "/fhir/ServiceRequest")),
     api=API,
 )

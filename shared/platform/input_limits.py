@@ -38,6 +38,10 @@ class InputLimits:
     max_json_depth: int = MAX_JSON_DEPTH
     # Paths whose callers are FHIR systems: refusals are an OperationOutcome, as every FHIR error is.
     fhir_prefixes: tuple[str, ...] = ()
+    # Paths that keep every submission as it was sent and say themselves what is wrong with it (intake's
+    # referral routes): their JSON's characters are the route's to judge, so a rejected body is still kept.
+    # Size and nesting limits hold there too: those are answered before anything is stored.
+    submission_prefixes: tuple[str, ...] = ()
     # Paths people reach in a browser: refusals are a short HTML page, as the rest of those pages are.
     html_prefixes: tuple[str, ...] = ()
 
@@ -115,12 +119,14 @@ def check_head(scope: dict) -> None:
                           "contains control characters")
 
 
-def check_body(body: bytes, content_type: str, limits: InputLimits) -> None:
+def check_body(body: bytes, content_type: str, limits: InputLimits, *, characters: bool = True) -> None:
     if not body or not _is_json(content_type):
         return
     if json_depth_exceeds(body, limits.max_json_depth):
         raise Refusal(422, "The request is not valid", "<body>",
                       f"nested more than {limits.max_json_depth} levels deep")
+    if not characters:
+        return
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):
@@ -147,7 +153,9 @@ class InputLimitsMiddleware:
             check_head(scope)
             body = await self._read_body(scope, receive)
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            check_body(body, headers.get("content-type", ""), self.limits)
+            path = scope.get("path", "")
+            kept = bool(self.limits.submission_prefixes) and path.startswith(self.limits.submission_prefixes)
+            check_body(body, headers.get("content-type", ""), self.limits, characters=not kept)
         except Refusal as refusal:
             path = scope.get("path", "")
             if self.limits.fhir_prefixes and path.startswith(self.limits.fhir_prefixes):

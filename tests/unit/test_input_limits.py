@@ -130,3 +130,15 @@ def test_refusals_on_pages_people_read_are_html():
     refused = client.post("/self-referral/demo%00", data={"given_name": "Ann"})
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
     assert "cannot be read" in refused.text and "<h1>The request is not valid</h1>" in refused.text
+
+
+def test_routes_that_keep_every_submission_judge_its_characters_themselves_but_not_its_size():
+    client = app_with(InputLimits(default_body=200, submission_prefixes=("/v1/referrals",)))
+    body = json.dumps({"person": {"given_name": "B\u0000b"}}).encode()
+    kept = client.post("/v1/referrals", content=body, headers={"content-type": "application/json"})
+    assert kept.json() == {"bytes": len(body)}  # reached the route, which stores it and says what is wrong
+    elsewhere = client.post("/v1/partners", content=body, headers={"content-type": "application/json"})
+    assert elsewhere.status_code == 422
+    assert client.post("/v1/referrals", content=b"a" * 201).status_code == 413
+    deep = b"[" * 40 + b"]" * 40
+    assert client.post("/v1/referrals", content=deep, headers={"content-type": "application/json"}).status_code == 422
