@@ -111,12 +111,26 @@ def install_http_plumbing(app: FastAPI) -> None:
     # Starlette's own (404 no route, 405, 400 a body that is not JSON) are problem details too.
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the one route it matched; a path served by several
+            # routes (GET and POST /v1/referrals) allows the methods of all of them (RFC 9110 15.5.6).
+            headers["Allow"] = ", ".join(_methods_of(request))
         return JSONResponse(
             status_code=exc.status_code,
             media_type="application/problem+json",
-            headers=exc.headers,
+            headers=headers,
             content={"title": _title(exc.status_code), "status": exc.status_code, "detail": exc.detail},
         )
+
+
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _title(code: int) -> str:

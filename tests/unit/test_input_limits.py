@@ -142,3 +142,21 @@ def test_routes_that_keep_every_submission_judge_its_characters_themselves_but_n
     assert client.post("/v1/referrals", content=b"a" * 201).status_code == 413
     deep = b"[" * 40 + b"]" * 40
     assert client.post("/v1/referrals", content=deep, headers={"content-type": "application/json"}).status_code == 422
+
+
+def test_a_405_allows_the_methods_of_every_route_on_the_path():
+    from shared.platform.http import install_http_plumbing
+
+    app = FastAPI()
+    install_http_plumbing(app)
+
+    @app.get("/v1/referrals")
+    async def find() -> dict:
+        return {}
+
+    @app.post("/v1/referrals")
+    async def submit() -> dict:
+        return {}
+
+    refused = TestClient(app).delete("/v1/referrals")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, POST"

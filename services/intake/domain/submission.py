@@ -10,7 +10,7 @@ import re
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from . import normalise
 from .referral_sources import check_source
@@ -111,12 +111,12 @@ class Person(_Model):
     family_name: str = Field(min_length=1, max_length=100)
     preferred_name: str | None = Field(default=None, max_length=100)
     date_of_birth: date | None = None
-    age_years: int | None = Field(default=None, ge=0, le=120, description="when the date of birth is unknown")
+    age_years: StrictInt | None = Field(default=None, ge=0, le=120, description="when the date of birth is unknown")
     nhs_number: str | None = None
     gender: Gender | None = None
     ethnicity: str | None = Field(default=None, max_length=100)
     language: str | None = Field(default=None, max_length=50, description="main language, e.g. 'en', 'gu', 'so'")
-    interpreter_needed: bool = False
+    interpreter_needed: StrictBool = False
     address: Address | None = None
     postcode: str | None = Field(default=None, max_length=12)
     phone: str | None = Field(default=None, max_length=32)
@@ -162,6 +162,8 @@ class Person(_Model):
                 return date(year, month, day)
             except ValueError:
                 raise ValueError("not a real date: expected a date like 14/03/1948 or 1948-03-14") from None
+        if isinstance(value, int | float):  # pydantic would read a number as seconds since 1970
+            raise ValueError("not a date: expected a date like 14/03/1948 or 1948-03-14")
         if isinstance(value, str) and value.strip() and not _ISO_DATE.fullmatch(value.strip()):
             raise ValueError("not a date: expected a date like 14/03/1948 or 1948-03-14")
         return value
@@ -232,10 +234,11 @@ class TriggerGroupAssessment(_Model):
 
 
 class Consent(_Model):
-    to_referral: bool
-    to_data_sharing: bool = False
-    to_contact: bool = True
-    attested_by_referrer: bool = Field(
+    # Strict: a consent is true or false, never 1, "yes" or "true" read as one.
+    to_referral: StrictBool
+    to_data_sharing: StrictBool = False
+    to_contact: StrictBool = True
+    attested_by_referrer: StrictBool = Field(
         default=False, description="consent to referral is the referrer's attestation (an NHS message that carries no Consent)")
 
 

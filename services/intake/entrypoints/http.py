@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl, StrictBool, ValidationError
+from pydantic import BaseModel, Field, HttpUrl, StrictBool, ValidationError, field_validator
 
 from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
@@ -196,10 +196,18 @@ async def post_phone_referral(
 class OutreachContact(BaseModel):
     programme_id: str = Field(min_length=1)
     met_at: str = Field(min_length=1, max_length=200, description="e.g. 'listening bench, Ridley Road market'")
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = Field(default=None, description="when they met (ISO 8601)")
     first_name: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, max_length=2000)
     agreed_to_follow_up: StrictBool = False
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _a_written_time(cls, value):
+        # A bare number would be read as seconds since 1970: a time is written, as the schema says.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError("a date and time in ISO 8601, e.g. 2026-12-03T10:30:00Z")
+        return value
 
 
 @router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, responses=errors(400, 401, 403, 413, 422))
