@@ -111,7 +111,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         }
         if args.demo:
             summary.update(demo.seed(urls, env["AUTH_SECRET"], data_dir / "demo.json"))
-            (data_dir / "demo.json").write_text(json.dumps(summary, indent=2))
+            demo.write_private(data_dir / "demo.json", json.dumps(summary, indent=2))
         _print_summary(summary, data_dir, args.demo)
 
         stopping = False
@@ -164,10 +164,13 @@ def _print_summary(summary: dict, data_dir: Path, with_demo: bool) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from shared.platform.auth import issue_staff_token
 
     secret = os.environ.get("AUTH_SECRET") or _auth_secret(_data_dir(args.data_dir))
-    print(issue_staff_token(secret, args.subject, args.role))
+    print(issue_staff_token(secret, args.subject, args.role, ttl=timedelta(minutes=args.minutes),
+                            worker_id=args.worker_id))
     return 0
 
 
@@ -230,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     token = sub.add_parser("token", help="print a staff bearer token")
     token.add_argument("--subject", required=True)
     token.add_argument("--role", action="append", required=True)
+    token.add_argument("--worker-id", help="the worker a volunteer or connector acts as (its own cases only)")
+    token.add_argument("--minutes", type=int, default=60, help="lifetime, at most 720 (12 hours)")
     token.add_argument("--data-dir")
     token.set_defaults(func=cmd_token)
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")

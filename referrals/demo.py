@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import httpx
 
-from shared.platform.auth import issue_staff_token
+from shared.platform.auth import MAX_TOKEN_LIFETIME, issue_staff_token
 
 DEMO_PROGRAMME = "demo"
 DEMO_PARTNER = "demo-gp-practice"
@@ -24,10 +25,16 @@ DEMO_WORKERS = (
 )
 
 
+# Demo tokens last a working day (the longest a staff token may live), not the hour a real one does.
+DEMO_TOKEN_LIFETIME = MAX_TOKEN_LIFETIME
+
+
+def _token(secret: str, subject: str, roles: list[str], worker_id: str | None = None) -> str:
+    return issue_staff_token(secret, subject, roles, ttl=DEMO_TOKEN_LIFETIME, worker_id=worker_id)
+
+
 def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
-    tokens = {
-        role: issue_staff_token(secret, f"demo-{role}", [role]) for role in ("admin", "coordinator", "connector")
-    }
+    tokens = {role: _token(secret, f"demo-{role}", [role]) for role in ("admin", "coordinator", "manager")}
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     previous = json.loads(demo_file.read_text()) if demo_file.exists() else {}
     with httpx.Client(timeout=10) as client:
@@ -52,8 +59,16 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
             f"{urls['caseload']}/v1/workers", params={"programme_id": DEMO_PROGRAMME}, headers=admin
         ).raise_for_status().json()
         if not workers:
-            for worker in DEMO_WORKERS:
-                client.post(f"{urls['caseload']}/v1/workers", headers=admin, json=worker).raise_for_status()
+            workers = [client.post(f"{urls['caseload']}/v1/workers", headers=admin, json=worker)
+                       .raise_for_status().json() for worker in DEMO_WORKERS]
+    # Each demo worker signs in as itself: its token acts on its own offers and cases only.
+    accounts = [{"name": role, "roles": [role], "token": token} for role, token in tokens.items()]
+    for worker in workers:
+        subject = "demo-" + worker["name"].lower().replace(" ", "-")
+        accounts.append({"name": worker["name"], "roles": [worker["role"]], "worker_id": worker["id"],
+                         "token": _token(secret, subject, [worker["role"]], worker["id"])})
+    first_connector = next(a for a in accounts if a["roles"] == ["connector"])
+    tokens["connector"] = first_connector["token"]
     return {
         "programme_id": DEMO_PROGRAMME,
         "self_referral_form": f"{urls['intake']}/self-referral/{DEMO_PROGRAMME}",
@@ -61,6 +76,7 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
             "partner_id": DEMO_PARTNER,
             "partner_api_key": api_key,
             "staff_tokens": tokens,
+            "accounts": accounts,
         },
     }
 
@@ -70,3 +86,11 @@ def _key_works(client: httpx.Client, intake_url: str, api_key: str) -> bool:
         f"{intake_url}/v1/referrals/00000000-0000-0000-0000-000000000000", headers={"X-API-Key": api_key}
     )
     return probe.status_code == 404
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds credentials), whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    path.chmod(0o600)  # an older, world-readable demo.json keeps its mode through O_CREAT

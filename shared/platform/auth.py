@@ -6,6 +6,7 @@ are intake's business and live there.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +20,13 @@ from shared.platform.throttle import FailedAttempts
 log = get_logger(__name__)
 
 ISSUER = "community-connector-referrals"
-STAFF_ROLES = frozenset({"admin", "coordinator", "connector", "volunteer", "analyst"})
+STAFF_ROLES = frozenset({"volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin"})
+# Workers: they see and change their own offers and cases only (the worker id their token carries).
+WORKER_ROLES = frozenset({"volunteer", "connector"})
+# Access tokens are short-lived; one claiming a longer life than this is refused however it was signed,
+# so a leaked signing secret cannot mint a token that outlives its rotation by years.
+MAX_TOKEN_LIFETIME = timedelta(hours=12)
+DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
 
 
 def client_keys(request: Request, *more: tuple[str, str]) -> list[tuple[str, str]]:
@@ -55,20 +62,38 @@ def credential_failed(request: Request, keys: list[tuple[str, str]], what: str) 
 class StaffPrincipal:
     subject: str
     roles: frozenset[str]
+    worker_id: uuid.UUID | None = None  # the worker profile this account is, if any
+
+    @property
+    def own_work_only(self) -> bool:
+        """A worker and nothing more: limited to the offers and cases of its own worker profile."""
+        return bool(self.roles) and self.roles <= WORKER_ROLES
 
 
-def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = timedelta(days=30)) -> str:
+def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = DEFAULT_TOKEN_LIFETIME,
+                      worker_id: uuid.UUID | str | None = None) -> str:
     unknown = set(roles) - STAFF_ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
+    if ttl > MAX_TOKEN_LIFETIME:
+        raise ValueError(f"a staff token lives at most {MAX_TOKEN_LIFETIME}")
     now = datetime.now(UTC)
     claims = {"iss": ISSUER, "sub": subject, "roles": sorted(roles), "iat": now, "exp": now + ttl}
+    if worker_id is not None:
+        claims["wid"] = str(worker_id)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
-    claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub"]})
-    return StaffPrincipal(subject=claims["sub"], roles=frozenset(claims.get("roles", [])))
+    claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
+                        options={"require": ["exp", "iat", "sub"]})
+    if claims["exp"] - claims["iat"] > MAX_TOKEN_LIFETIME.total_seconds():
+        raise jwt.InvalidTokenError("lifetime too long")
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not set(roles) <= STAFF_ROLES:
+        raise jwt.InvalidTokenError("unknown roles")
+    worker_id = uuid.UUID(claims["wid"]) if claims.get("wid") else None
+    return StaffPrincipal(subject=claims["sub"], roles=frozenset(roles), worker_id=worker_id)
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -90,7 +115,7 @@ def require_staff(*roles: str):
         refuse_if_locked_out(request, keys)
         try:
             principal = verify_staff_token(request.app.state.settings.auth_secret, credentials.credentials)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, TypeError):
             credential_failed(request, keys, "staff_token_refused")
             # Nothing of why: the library's words would tell a forger which check their token failed.
             raise HTTPException(

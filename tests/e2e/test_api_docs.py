@@ -68,9 +68,9 @@ async def test_served_docs_and_every_event_on_the_wire_is_declared_by_its_publis
         assert created.status_code == 201, created.text
         referral_id = uuid.UUID(created.json()["referral_id"])
         [case] = await system.wait_for(
-            "SELECT id FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'", referral_id)
+            "SELECT id, worker_id FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'", referral_id)
         case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
-        worker = system.staff_headers("connector")
+        worker = system.staff_headers("connector", worker_id=str(case["worker_id"]))
 
         async def post(path: str, body: dict) -> dict:
             response = await http.post(case_url + path, headers=worker, json=body)

@@ -98,7 +98,16 @@ async def test_offers_declined_and_lapsed_move_to_the_next_best_worker(system):
         on_topic = await system.events_on(system.topics.offers, min_records=1)
         assert [(e["_key"], e["data"]["case_id"]) for e in on_topic] == [(best, str(case["id"]))]
 
-        declined = await http.post(f"/v1/offers/{offer['id']}/decline", headers=system.staff_headers("connector"),
+        # Another worker can neither see the best fit's offers nor take or turn down its offer.
+        as_second = system.staff_headers("connector", worker_id=second)
+        assert (await http.get(f"/v1/workers/{best}/offers", headers=as_second)).status_code == 403
+        for action in ("accept", "decline"):
+            refused = await http.post(f"/v1/offers/{offer['id']}/{action}", headers=as_second, json={})
+            assert refused.status_code == 403, refused.text
+        assert (await case_for(system, decision.referral_id))["status"] == "offered"
+
+        declined = await http.post(f"/v1/offers/{offer['id']}/decline",
+                                   headers=system.staff_headers("connector", worker_id=best),
                                    json={"reason": "Full this week"})
         assert declined.status_code == 200, declined.text
         assert (await http.post(f"/v1/offers/{offer['id']}/accept", headers=coordinator)).status_code == 409
@@ -149,7 +158,7 @@ async def test_waiting_list_order_ageing_and_capacity_release(system):
         assert queue[0]["effective_priority"] == 1
 
         # Closing the first case frees the hours, and the next in line is assigned without anyone asking.
-        connector = system.staff_headers("connector")
+        connector = system.staff_headers("connector", worker_id=str(first_case["worker_id"]))
         await http.post(f"/v1/cases/{first_case['id']}/contacts", headers=connector, json={"kind": "phone",
                                                                                          "minutes": 10})
         closed = await http.post(f"/v1/cases/{first_case['id']}/close", headers=connector,
@@ -169,7 +178,7 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
     assert str(case["worker_id"]) == alice
     assert case["first_contact_due_at"] > case["assigned_at"]
     url = f"/v1/cases/{case['id']}"
-    worker = system.staff_headers("connector", subject="alice")
+    worker = system.staff_headers("connector", subject="alice", worker_id=alice)
     coordinator = system.staff_headers("coordinator", subject="coord")
     async with httpx.AsyncClient(base_url=system.url("caseload"), timeout=10) as http:
         async def post(path, body=None, headers=worker, expect=(200, 201)):
@@ -185,6 +194,14 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
         await post("/contacts", {"kind": "phone", "minutes": 2, "successful": False})
         await post("/contacts", {"kind": "home_visit", "minutes": 75, "travel_minutes": 30})
         assert (await http.get(url, headers=worker)).json()["measures_due"] == ["baseline"]
+        # Another worker's token neither reads alice's case, nor its history, nor changes it.
+        stranger = system.staff_headers("connector", subject="bob", worker_id=str(uuid.uuid4()))
+        assert (await http.get(url, headers=stranger)).status_code == 403
+        assert (await http.get(url + "/events", headers=stranger)).status_code == 403
+        await post("/contacts", {"kind": "phone", "minutes": 5}, headers=stranger, expect=(403,))
+        await post("/close", {"reason": "planned_end"}, headers=stranger, expect=(403,))
+        mine = (await http.get("/v1/cases", headers=stranger)).json()
+        assert str(case["id"]) not in [c["id"] for c in mine]
         await post("/measures", {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]})
         goals = [(await post("/goals", {"description": d}))["goal_id"]
                  for d in ("Join a walking group", "Call my sister weekly", "Get a bus pass")]
@@ -206,10 +223,13 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
         bob = await system.add_worker("connector", "21", gender="male")
         await post("/transfer", {"to_worker_id": bob, "reason": "Alice's hours went to a waiting case"},
                    headers=coordinator)
-        await post("/resume")
+        # The case is Bob's now: Alice's token no longer moves it, Bob's does.
+        await post("/resume", expect=(403,))
+        worker = system.staff_headers("connector", subject="bob", worker_id=bob)
+        await post("/resume", headers=worker)
         await post("/close", {"reason": "planned_end", "measures": [
-            {"instrument": "ucla3", "timepoint": "end", "items": [2, 1, 1]}]})
-        await post("/close", {"reason": "planned_end"}, expect=(409,))
+            {"instrument": "ucla3", "timepoint": "end", "items": [2, 1, 1]}]}, headers=worker)
+        await post("/close", {"reason": "planned_end"}, headers=worker, expect=(409,))
 
         # Three months later the follow-up falls due, is requested, and is recorded.
         await system.sql("UPDATE caseload.cases SET follow_up_due_at = now() - interval '1 minute' WHERE id = $1",
@@ -217,7 +237,7 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
         await system.wait_for("SELECT 1 FROM caseload.case_events WHERE case_id = $1 AND "
                               "event_type = 'case.follow_up_requested'", case["id"])
         assert (await http.get(url, headers=worker)).json()["measures_due"] == ["follow_up"]
-        await post("/measures", {"instrument": "ucla3", "timepoint": "follow_up", "items": [2, 2, 1]})
+        await post("/measures", {"instrument": "ucla3", "timepoint": "follow_up", "items": [2, 2, 1]}, headers=worker)
         final = (await http.get(url, headers=worker)).json()
     assert final["status"] == "closed" and final["measures_due"] == []
     assert (final["contact_count"], final["attempts"], final["extensions"]) == (1, 1, 1)

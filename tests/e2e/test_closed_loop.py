@@ -54,7 +54,7 @@ async def test_referrer_follows_a_referral_from_submission_to_closure(system):
     receiver = Receiver(failures=2)
     system.start(extra_env={"WEBHOOK_BACKOFF_INITIAL_S": "0.2"})
     key = await system.setup_partner(partner_id="gp-loop")
-    await system.add_worker("connector", "21")
+    worker_id = await system.add_worker("connector", "21")
     admin = system.staff_headers("admin")
     async with httpx.AsyncClient(timeout=10) as http:
         hook = await http.put(f"{system.url('intake')}/v1/partners/gp-loop/webhook", headers=admin,
@@ -69,7 +69,7 @@ async def test_referrer_follows_a_referral_from_submission_to_closure(system):
         referral_id = created.json()["referral_id"]
         [case] = await system.wait_for("SELECT id FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'",
                                        uuid.UUID(referral_id))
-        connector = system.staff_headers("connector")
+        connector = system.staff_headers("connector", worker_id=worker_id)
         case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
         await http.post(f"{case_url}/contacts", headers=connector, json={"kind": "phone", "minutes": 12})
         await http.post(f"{case_url}/contacts", headers=connector, json={"kind": "home_visit", "minutes": 80})

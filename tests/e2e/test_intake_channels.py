@@ -165,9 +165,9 @@ async def test_a_referral_after_a_closed_episode_is_a_re_referral_linked_to_it(s
     key = await system.setup_partner(partner_id="gp-rereferral")
     first = await post(system, key, referral("Again", "R-1"))
     first_id = uuid.UUID(first.json()["referral_id"])
-    [case] = await system.wait_for("SELECT id FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'",
-                                   first_id)
-    connector = system.staff_headers("connector")
+    [case] = await system.wait_for(
+        "SELECT id, worker_id FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'", first_id)
+    connector = system.staff_headers("connector", worker_id=str(case["worker_id"]))
     async with httpx.AsyncClient(base_url=system.url("caseload"), timeout=10) as http:
         assert (await http.post(f"/v1/cases/{case['id']}/contacts", headers=connector,
                                 json={"kind": "phone", "minutes": 10})).status_code == 201

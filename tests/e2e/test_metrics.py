@@ -91,9 +91,9 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
 
     # The volunteer closes their case: their half hour frees up, the longest waiter is assigned,
     # and the waiting-list gauge falls from 2 to 1.
-    [case] = await system.sql("SELECT id FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'",
-                              programme)
-    volunteer = system.staff_headers("volunteer", subject="metrics-volunteer")
+    [case] = await system.sql(
+        "SELECT id, worker_id FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'", programme)
+    volunteer = system.staff_headers("volunteer", subject="metrics-volunteer", worker_id=str(case["worker_id"]))
     async with httpx.AsyncClient(timeout=20) as http:
         case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
         contact = await http.post(f"{case_url}/contacts", headers=volunteer, json={"kind": "phone", "minutes": 30})

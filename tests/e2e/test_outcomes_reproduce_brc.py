@@ -74,14 +74,16 @@ async def test_report_reproduces_the_published_british_red_cross_figures(shared_
 
         referral_ids = await asyncio.gather(*(refer(i) for i in range(820)))
         cases = await system.wait_for(
-            "SELECT c.id, c.referral_id FROM caseload.cases c WHERE c.programme_id = $1 AND c.status = 'assigned'",
+            "SELECT c.id, c.referral_id, c.worker_id FROM caseload.cases c WHERE c.programme_id = $1 AND c.status = 'assigned'",
             PROGRAMME, predicate=lambda rows: len(rows) == 820, timeout_s=600)
         case_of = {str(c["referral_id"]): c["id"] for c in cases}
-        volunteer = system.staff_headers("volunteer")
+        # Each case is worked by the volunteer who holds it: a worker's token moves its own cases only.
+        worker_of = {str(c["referral_id"]): str(c["worker_id"]) for c in cases}
 
         async def close(i: int) -> None:
             start, end = pairs[i]
             url = f"{system.url('caseload')}/v1/cases/{case_of[referral_ids[i]]}"
+            volunteer = system.staff_headers("volunteer", worker_id=worker_of[referral_ids[i]])
             async with limit:
                 contact = await http.post(f"{url}/contacts", headers=volunteer, json={"kind": "phone", "minutes": 15})
                 assert contact.status_code == 201, contact.text
@@ -102,7 +104,7 @@ async def test_report_reproduces_the_published_british_red_cross_figures(shared_
         await system.wait_for("SELECT count(*) AS n FROM outcomes.referral_facts WHERE programme_id = $1 "
                               "AND decision = 'accepted'", PROGRAMME,
                               predicate=lambda rows: rows[0]["n"] == 820, timeout_s=300)
-        analyst = system.staff_headers("analyst")
+        analyst = system.staff_headers("manager")  # reports are a manager's
         report = (await http.get(f"{system.url('outcomes')}/v1/reports/outcomes",
                                  params={"programme_id": PROGRAMME}, headers=analyst)).json()
         [overall] = report["groups"]

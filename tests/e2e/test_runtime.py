@@ -70,6 +70,14 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
     running = tmp_path / "data" / "running.json"  # how `referrals status` finds the services
     try:
         assert json.loads(running.read_text()) == {"services": demo["services"]}
+        # demo.json holds credentials: its owner's alone, with a token for each demo worker acting as itself.
+        assert (tmp_path / "data" / "demo.json").stat().st_mode & 0o777 == 0o600
+        accounts = demo["credentials"]["accounts"]
+        assert {a["name"] for a in accounts} >= {"admin", "coordinator", "manager", "Demo Volunteer"}
+        assert all(a.get("worker_id") for a in accounts if a["roles"][0] in ("connector", "volunteer"))
+        listed = httpx.get(f"{demo['services']['caseload']}/v1/workers", timeout=10,
+                           headers={"Authorization": f"Bearer {demo['credentials']['staff_tokens']['coordinator']}"})
+        assert sorted(w["id"] for w in listed.json()) == sorted(a["worker_id"] for a in accounts if "worker_id" in a)
         assert set(demo["services"]) == {"intake", "triage", "caseload", "outcomes"}
         watched = subprocess.run([sys.executable, "-m", "referrals.cli", "status", "--once", "--data-dir",
                                   str(tmp_path / "data")], capture_output=True, text=True, timeout=60)

@@ -160,7 +160,7 @@ async def test_an_offer_accepted_later_is_its_own_trace_linked_to_the_referrals(
             "WHERE c.referral_id = $1 AND o.status = 'open'", uuid.UUID(posted.json()["referral_id"]))
         # The worker accepts hours later, from their phone: a request of its own, in a trace of its own.
         accepted = await http.post(f"{system.url('caseload')}/v1/offers/{offer['id']}/accept",
-                                   headers=system.staff_headers("connector", subject=worker_id))
+                                   headers=system.staff_headers("connector", subject=worker_id, worker_id=worker_id))
         assert accepted.status_code == 200, accepted.text
         accept_trace = accepted.headers["traceresponse"].split("-")[1]
     assert accept_trace != referral_trace

@@ -101,7 +101,7 @@ async def test_each_programme_decides_each_kind_through_the_pipeline(shared_syst
 
     # Appropriateness feedback: declines and redirects counted by referring organisation and reason.
     async with httpx.AsyncClient(base_url=system.url("triage"), timeout=10) as http:
-        report = (await http.get("/v1/reports/appropriateness", headers=system.staff_headers("analyst"))).json()
+        report = (await http.get("/v1/reports/appropriateness", headers=system.staff_headers("manager"))).json()
     mine = {(r["decision"], r["reason_code"]): r["referrals"] for r in report
             if r["referring_organisation"] == "multi-scheme"}
     assert mine == {("declined", "age_out_of_range"): 2, ("declined", "out_of_area"): 1,

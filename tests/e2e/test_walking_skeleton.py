@@ -68,7 +68,7 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
         assert "worker_id" not in json.dumps(status)
 
         # The connector records a contact and closes the case with start and end UCLA-3 scores.
-        connector = system.staff_headers("connector", subject="connector-1")
+        connector = system.staff_headers("connector", subject="connector-1", worker_id=worker_id)
         case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
         contact = await http.post(f"{case_url}/contacts", headers=connector, json={"kind": "home_visit", "minutes": 75})
         assert contact.status_code == 201, contact.text
@@ -98,7 +98,7 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
 
         await system.wait_for("SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'closed'", referral_id)
         report = (await http.get(f"{system.url('outcomes')}/v1/reports/loneliness",
-                                 headers=system.staff_headers("analyst"))).json()
+                                 headers=system.staff_headers("manager"))).json()
         assert (report["paired"], report["improved"], report["mean_change"]) == (1, 1, -4.0)
 
     # The events on the wire: one of each, keyed by aggregate id, one correlation id throughout,

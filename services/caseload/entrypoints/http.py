@@ -7,6 +7,7 @@ from the service layer by kind (not found, not allowed) and become 404 and 409 h
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
@@ -18,7 +19,8 @@ from services.caseload.bootstrap import Caseload
 from services.caseload.domain.model import ContactKind, NotAllowed
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer import queries
-from services.caseload.service_layer.errors import NotFound
+from services.caseload.service_layer.errors import Forbidden, NotFound
+from services.caseload.service_layer.ownership import Viewer
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors
@@ -30,13 +32,27 @@ from shared.schemas.events.common import MeasureResponse
 router = APIRouter(responses=errors(400, 401, 403, 404, 409, 422))
 MANAGE = ("admin", "coordinator")
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
+# Who reads across workers: the programme's workers and the waiting list.
+OVERSEE = ("admin", "coordinator", "manager")
+# Who reads cases: workers (their own only), coordinators, and auditors (the case history is the trail).
+CASE_READERS = (*CASEWORK, "auditor")
 
 
 def caseload(request: Request) -> Caseload:
     return request.app.state.ctx.dependencies
 
 
-REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CONFLICT}
+REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CONFLICT,
+            Forbidden: status.HTTP_403_FORBIDDEN}
+
+
+def _viewer(principal: StaffPrincipal) -> Viewer:
+    return Viewer(principal.own_work_only, principal.worker_id)
+
+
+def _handle(deps: Caseload, principal: StaffPrincipal, command: c.Command):
+    """Hand the command on as this principal: a worker's acts on its own offers and cases only."""
+    return deps.handle(replace(command, own_work_only=principal.own_work_only, actor_worker_id=principal.worker_id))
 
 
 async def _guard(call):
@@ -74,7 +90,7 @@ async def create_worker(body: NewWorker, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
     worker_id = uuid.uuid4()
     details = body.model_dump(mode="python", exclude_none=True, exclude={"programme_id"})
-    await deps.handle(c.AddWorker(principal.subject, worker_id, body.programme_id, details))
+    await _handle(deps, principal, c.AddWorker(principal.subject, worker_id, body.programme_id, details))
     return {"id": str(worker_id), **body.model_dump(mode="json")}
 
 
@@ -82,20 +98,20 @@ async def create_worker(body: NewWorker, deps: Caseload = Depends(caseload),
 async def update_worker(worker_id: uuid.UUID, body: WorkerFields, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
     details = body.model_dump(mode="python", exclude_none=True)
-    return await _guard(deps.handle(c.UpdateWorker(principal.subject, worker_id, details)))
+    return await _guard(_handle(deps, principal, c.UpdateWorker(principal.subject, worker_id, details)))
 
 
 @router.get("/v1/workers", tags=["workers"])
 async def list_workers(programme_id: str | None = None, deps: Caseload = Depends(caseload),
-                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+                       _: StaffPrincipal = Depends(require_staff(*OVERSEE))) -> list[dict]:
     return await queries.workers(deps.uow(), programme_id)
 
 
 @router.get("/v1/workers/{worker_id}/offers", tags=["offers"])
 async def worker_offers(worker_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                        _: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> list[dict]:
+                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> list[dict]:
     """The worker's open offers (also on the caseload.offers topic, keyed by worker id)."""
-    return await queries.open_offers(deps.uow(), worker_id)
+    return await _guard(queries.open_offers(deps.uow(), worker_id, _viewer(principal)))
 
 
 class OfferResponse(BaseModel):
@@ -105,18 +121,18 @@ class OfferResponse(BaseModel):
 @router.post("/v1/offers/{offer_id}/accept", tags=["offers"])
 async def accept_offer(offer_id: uuid.UUID, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.AcceptOffer(principal.subject, offer_id)))
+    return await _guard(_handle(deps, principal, c.AcceptOffer(principal.subject, offer_id)))
 
 
 @router.post("/v1/offers/{offer_id}/decline", tags=["offers"])
 async def decline_offer(offer_id: uuid.UUID, body: OfferResponse, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.DeclineOffer(principal.subject, offer_id, body.reason)))
+    return await _guard(_handle(deps, principal, c.DeclineOffer(principal.subject, offer_id, body.reason)))
 
 
 @router.get("/v1/waiting-list", tags=["waiting list"])
 async def waiting_list(programme_id: str, deps: Caseload = Depends(caseload),
-                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+                       _: StaffPrincipal = Depends(require_staff(*OVERSEE))) -> list[dict]:
     """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
     return await queries.waiting_list(deps.uow(), programme_id)
 
@@ -134,7 +150,7 @@ class Settings(BaseModel):
 @router.put("/v1/programmes/{programme_id}/settings", tags=["settings"])
 async def put_settings(programme_id: str, body: Settings, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
-    return await deps.handle(c.SetProgrammeSettings(principal.subject, programme_id, body.model_dump()))
+    return await _handle(deps, principal, c.SetProgrammeSettings(principal.subject, programme_id, body.model_dump()))
 
 
 # --- cases ------------------------------------------------------------------------------------------
@@ -144,20 +160,20 @@ async def put_settings(programme_id: str, body: Settings, deps: Caseload = Depen
 async def find_cases(referral_id: uuid.UUID | None = Query(default=None),
                      worker_id: uuid.UUID | None = Query(default=None), status_: str | None = Query(default=None,
                                                                                                   alias="status"),
-                     deps: Caseload = Depends(caseload), _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
-    return await queries.find_cases(deps.uow(), referral_id=referral_id, worker_id=worker_id, status=status_)
+                     deps: Caseload = Depends(caseload), principal: StaffPrincipal = Depends(require_staff(*CASE_READERS))) -> list[dict]:
+    return await queries.find_cases(deps.uow(), _viewer(principal), referral_id=referral_id, worker_id=worker_id, status=status_)
 
 
 @router.get("/v1/cases/{case_id}", tags=["cases"])
 async def get_case(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                   _: StaffPrincipal = Depends(require_staff())) -> dict:
-    return await _guard(queries.case_summary(deps.uow(), case_id))
+                   principal: StaffPrincipal = Depends(require_staff(*CASE_READERS))) -> dict:
+    return await _guard(queries.case_summary(deps.uow(), case_id, _viewer(principal)))
 
 
 @router.get("/v1/cases/{case_id}/events", tags=["cases"])
 async def case_events(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                      _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
-    return await queries.case_events(deps.uow(), case_id)
+                      principal: StaffPrincipal = Depends(require_staff(*CASE_READERS))) -> list[dict]:
+    return await _guard(queries.case_events(deps.uow(), case_id, _viewer(principal)))
 
 
 class NewContact(BaseModel):
@@ -171,7 +187,7 @@ class NewContact(BaseModel):
 @router.post("/v1/cases/{case_id}/contacts", tags=["cases"], status_code=201)
 async def add_contact(case_id: uuid.UUID, body: NewContact, deps: Caseload = Depends(caseload),
                       principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    count = await _guard(deps.handle(c.RecordContact(
+    count = await _guard(_handle(deps, principal, c.RecordContact(
         principal.subject, case_id, kind=body.kind.value, minutes=body.minutes, travel_minutes=body.travel_minutes,
         successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC))))
     return {"case_id": str(case_id), "contact_count": count}
@@ -220,61 +236,61 @@ class Transfer(BaseModel):
 @router.post("/v1/cases/{case_id}/goals", tags=["cases"], status_code=201)
 async def add_goal(case_id: uuid.UUID, body: Goal, deps: Caseload = Depends(caseload),
                    principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.SetGoal(principal.subject, case_id, body.description)))
+    return await _guard(_handle(deps, principal, c.SetGoal(principal.subject, case_id, body.description)))
 
 
 @router.post("/v1/cases/{case_id}/goals/{goal_id}/progress", tags=["cases"])
 async def goal_progress(case_id: uuid.UUID, goal_id: uuid.UUID, body: GoalProgress, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.ProgressGoal(principal.subject, case_id, goal_id, body.progress)))
+    return await _guard(_handle(deps, principal, c.ProgressGoal(principal.subject, case_id, goal_id, body.progress)))
 
 
 @router.post("/v1/cases/{case_id}/signposts", tags=["cases"], status_code=201)
 async def add_signpost(case_id: uuid.UUID, body: Signpost, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.Signpost(principal.subject, case_id, body.destination, body.category)))
+    return await _guard(_handle(deps, principal, c.Signpost(principal.subject, case_id, body.destination, body.category)))
 
 
 @router.post("/v1/cases/{case_id}/signposts/{signpost_id}/take-up", tags=["cases"])
 async def signpost_take_up(case_id: uuid.UUID, signpost_id: uuid.UUID, body: TakeUp, deps: Caseload = Depends(caseload),
                            principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.RecordTakeUp(principal.subject, case_id, signpost_id, body.taken_up)))
+    return await _guard(_handle(deps, principal, c.RecordTakeUp(principal.subject, case_id, signpost_id, body.taken_up)))
 
 
 @router.post("/v1/cases/{case_id}/unmet-needs", tags=["cases"], status_code=201)
 async def unmet_need(case_id: uuid.UUID, body: UnmetNeed, deps: Caseload = Depends(caseload),
                      principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.RecordUnmetNeed(principal.subject, case_id, body.need)))
+    return await _guard(_handle(deps, principal, c.RecordUnmetNeed(principal.subject, case_id, body.need)))
 
 
 @router.post("/v1/cases/{case_id}/review", tags=["cases"])
 async def review(case_id: uuid.UUID, body: Review, deps: Caseload = Depends(caseload),
                  principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.ReviewCase(principal.subject, case_id, body.outcome)))
+    return await _guard(_handle(deps, principal, c.ReviewCase(principal.subject, case_id, body.outcome)))
 
 
 @router.post("/v1/cases/{case_id}/extend", tags=["cases"])
 async def extend(case_id: uuid.UUID, body: Extension, deps: Caseload = Depends(caseload),
                  principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.ExtendCase(principal.subject, case_id, **body.model_dump())))
+    return await _guard(_handle(deps, principal, c.ExtendCase(principal.subject, case_id, **body.model_dump())))
 
 
 @router.post("/v1/cases/{case_id}/hold", tags=["cases"])
 async def hold(case_id: uuid.UUID, body: Hold, deps: Caseload = Depends(caseload),
                principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.PutOnHold(principal.subject, case_id, body.reason)))
+    return await _guard(_handle(deps, principal, c.PutOnHold(principal.subject, case_id, body.reason)))
 
 
 @router.post("/v1/cases/{case_id}/resume", tags=["cases"])
 async def resume(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
                  principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.ResumeCase(principal.subject, case_id)))
+    return await _guard(_handle(deps, principal, c.ResumeCase(principal.subject, case_id)))
 
 
 @router.post("/v1/cases/{case_id}/transfer", tags=["cases"])
 async def transfer(case_id: uuid.UUID, body: Transfer, deps: Caseload = Depends(caseload),
                    principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
-    return await _guard(deps.handle(c.TransferCase(principal.subject, case_id, body.to_worker_id, body.reason)))
+    return await _guard(_handle(deps, principal, c.TransferCase(principal.subject, case_id, body.to_worker_id, body.reason)))
 
 
 @router.post("/v1/cases/{case_id}/measures", tags=["cases"], status_code=201)
@@ -282,7 +298,7 @@ async def add_measure(case_id: uuid.UUID, body: MeasureResponse, deps: Caseload 
                       principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
     if (body.items is None) == (body.not_collected_reason is None):
         raise HTTPException(422, detail="give either the item responses or why the measure was not collected")
-    return await _guard(deps.handle(c.RecordMeasure(principal.subject, case_id, body)))
+    return await _guard(_handle(deps, principal, c.RecordMeasure(principal.subject, case_id, body)))
 
 
 class Closure(BaseModel):
@@ -293,4 +309,4 @@ class Closure(BaseModel):
 @router.post("/v1/cases/{case_id}/close", tags=["cases"])
 async def close_case(case_id: uuid.UUID, body: Closure, deps: Caseload = Depends(caseload),
                      principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
-    return await _guard(deps.handle(c.CloseCase(principal.subject, case_id, body.reason, body.measures)))
+    return await _guard(_handle(deps, principal, c.CloseCase(principal.subject, case_id, body.reason, body.measures)))

@@ -16,6 +16,7 @@ from services.caseload.domain.matching import rank
 from services.caseload.domain.model import require
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.errors import OfferNotFound, WorkerNotFound
+from services.caseload.service_layer.ownership import require_own
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.tracing import current_trace_context
@@ -101,17 +102,18 @@ async def _accept(uow: CaseloadUnitOfWork, case: Case, offer: dict[str, Any], no
     await store(uow, case)
 
 
-async def _open_offer(uow: CaseloadUnitOfWork, offer_id: uuid.UUID) -> tuple[dict[str, Any], Case]:
-    offer = await uow.offers.get(offer_id)
+async def _open_offer(uow: CaseloadUnitOfWork, cmd: c.AcceptOffer | c.DeclineOffer) -> tuple[dict[str, Any], Case]:
+    offer = await uow.offers.get(cmd.offer_id)
     if offer is None:
-        raise OfferNotFound(offer_id)
+        raise OfferNotFound(cmd.offer_id)
+    require_own(cmd, offer["worker_id"], "offer")
     require(offer["status"] == "open", f"this offer is {offer['status']}")
     return offer, await uow.cases.get(offer["case_id"])
 
 
 async def accept_offer(cmd: c.AcceptOffer, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        offer, case = await _open_offer(uow, cmd.offer_id)
+        offer, case = await _open_offer(uow, cmd)
         await _accept(uow, case, offer, datetime.now(UTC), cmd.actor)
         await uow.commit()
         return {"offer_id": str(cmd.offer_id), "status": "accepted", "case_status": case.status.value}
@@ -119,7 +121,7 @@ async def accept_offer(cmd: c.AcceptOffer, uow: CaseloadUnitOfWork) -> dict[str,
 
 async def decline_offer(cmd: c.DeclineOffer, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        offer, case = await _open_offer(uow, cmd.offer_id)
+        offer, case = await _open_offer(uow, cmd)
         now = datetime.now(UTC)
         case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason=cmd.reason, now=now,
                             actor=cmd.actor)

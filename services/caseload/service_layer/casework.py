@@ -11,14 +11,16 @@ from services.caseload.domain.case import Case
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.assignment import assign_waiting
 from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.ownership import require_own
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
 
-async def _case(uow: CaseloadUnitOfWork, case_id) -> Case:
-    case = await uow.cases.get(case_id)
+async def _case(uow: CaseloadUnitOfWork, cmd: c.CaseCommand) -> Case:
+    case = await uow.cases.get(cmd.case_id)
     if case is None:
-        raise CaseNotFound(case_id)
+        raise CaseNotFound(cmd.case_id)
+    require_own(cmd, case.worker_id)
     return case
 
 
@@ -32,7 +34,7 @@ async def _worker_role(uow: CaseloadUnitOfWork, case: Case) -> str | None:
 
 async def record_contact(cmd: c.RecordContact, uow: CaseloadUnitOfWork) -> int:
     async with uow:
-        case = await _case(uow, cmd.case_id)
+        case = await _case(uow, cmd)
         case.record_contact(kind=cmd.kind, minutes=cmd.minutes, travel_minutes=cmd.travel_minutes,
                             successful=cmd.successful, occurred_at=cmd.occurred_at, recorded_by=cmd.actor)
         await store(uow, case)
@@ -40,12 +42,12 @@ async def record_contact(cmd: c.RecordContact, uow: CaseloadUnitOfWork) -> int:
         return case.state.contacts
 
 
-async def _on_case(uow: CaseloadUnitOfWork, case_id, act: Callable[[Case, datetime], object]) -> dict[str, Any]:
+async def _on_case(uow: CaseloadUnitOfWork, cmd: c.CaseCommand, act: Callable[[Case, datetime], object]) -> dict[str, Any]:
     """Load the case, make one change to it (the case checks its rule), store what it caused.
 
     A change that returns a dict adds it to the result (the id of what it created)."""
     async with uow:
-        case = await _case(uow, case_id)
+        case = await _case(uow, cmd)
         result = act(case, datetime.now(UTC))
         extra = result if isinstance(result, dict) else {}
         await store(uow, case)
@@ -56,11 +58,11 @@ async def _on_case(uow: CaseloadUnitOfWork, case_id, act: Callable[[Case, dateti
 async def set_goal(cmd: c.SetGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     def act(case: Case, now: datetime) -> dict[str, Any]:
         return {"goal_id": str(case.set_goal(cmd.description, now=now, actor=cmd.actor).goal_id)}
-    return await _on_case(uow, cmd.case_id, act)
+    return await _on_case(uow, cmd, act)
 
 
 async def progress_goal(cmd: c.ProgressGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd.case_id,
+    return await _on_case(uow, cmd,
                          lambda case, now: case.progress_goal(cmd.goal_id, cmd.progress, now=now, actor=cmd.actor))
 
 
@@ -68,34 +70,34 @@ async def signpost(cmd: c.Signpost, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     def act(case: Case, now: datetime) -> dict[str, Any]:
         event = case.signpost(cmd.destination, cmd.category, now=now, actor=cmd.actor)
         return {"signpost_id": str(event.signpost_id)}
-    return await _on_case(uow, cmd.case_id, act)
+    return await _on_case(uow, cmd, act)
 
 
 async def record_take_up(cmd: c.RecordTakeUp, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd.case_id,
+    return await _on_case(uow, cmd,
                          lambda case, now: case.record_take_up(cmd.signpost_id, cmd.taken_up, now=now,
                                                                actor=cmd.actor))
 
 
 async def record_unmet_need(cmd: c.RecordUnmetNeed, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd.case_id,
+    return await _on_case(uow, cmd,
                          lambda case, now: case.record_unmet_need(cmd.need, now=now, actor=cmd.actor))
 
 
 async def review(cmd: c.ReviewCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd.case_id,
+    return await _on_case(uow, cmd,
                          lambda case, now: case.review(cmd.outcome, now=now, actor=cmd.actor))
 
 
 async def extend(cmd: c.ExtendCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd.case_id,
+    return await _on_case(uow, cmd,
                          lambda case, now: case.extend(cmd.extra_weeks, cmd.extra_sessions, cmd.reason, now=now,
                                                        actor=cmd.actor))
 
 
 async def put_on_hold(cmd: c.PutOnHold, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        case = await _case(uow, cmd.case_id)
+        case = await _case(uow, cmd)
         now = datetime.now(UTC)
         case.put_on_hold(cmd.reason, now=now, actor=cmd.actor)
         await store(uow, case)
@@ -108,7 +110,7 @@ async def put_on_hold(cmd: c.PutOnHold, uow: CaseloadUnitOfWork) -> dict[str, An
 
 async def resume(cmd: c.ResumeCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        case = await _case(uow, cmd.case_id)
+        case = await _case(uow, cmd)
         case.check_can_resume()
         has_room = await uow.workers.reserve(case.worker_id, case.hours)
         case.resume(worker_has_room=has_room, now=datetime.now(UTC), actor=cmd.actor)
@@ -119,7 +121,7 @@ async def resume(cmd: c.ResumeCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
 
 async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        case = await _case(uow, cmd.case_id)
+        case = await _case(uow, cmd)
         target = await uow.workers.get(cmd.to_worker_id)
         target_programme = target["programme_id"] if target else None
         case.check_transfer(cmd.to_worker_id, target_programme)
@@ -136,7 +138,7 @@ async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, An
 
 async def record_measure(cmd: c.RecordMeasure, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        case = await _case(uow, cmd.case_id)
+        case = await _case(uow, cmd)
         case.record_measure(cmd.measure, worker_role=await _worker_role(uow, case), now=datetime.now(UTC),
                             actor=cmd.actor)
         await store(uow, case)
@@ -147,7 +149,7 @@ async def record_measure(cmd: c.RecordMeasure, uow: CaseloadUnitOfWork) -> dict[
 
 async def close(cmd: c.CloseCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
-        case = await _case(uow, cmd.case_id)
+        case = await _case(uow, cmd)
         now = datetime.now(UTC)
         settings = await uow.settings.get(case.programme_id)
         gave_back_hours = not case.holds_capacity  # a case on hold already gave its hours and slot back

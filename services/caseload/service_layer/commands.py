@@ -19,6 +19,10 @@ from shared.schemas.events.common import MeasureResponse
 @dataclass(frozen=True)
 class Command:
     actor: str
+    # Set for a worker acting as itself (a volunteer's or connector's token): it may change only the
+    # offers and cases of `actor_worker_id`. Unset for coordinators and caseload's own timers.
+    own_work_only: bool = field(default=False, kw_only=True)
+    actor_worker_id: uuid.UUID | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -27,4 +27,8 @@ class WorkerNotFound(NotFound):
         self.worker_id = worker_id
 
 
-__all__ = ["CaseNotFound", "NotAllowed", "NotFound", "OfferNotFound", "WorkerNotFound"]
+class Forbidden(Exception):
+    """The actor may not do this to this case or offer (a worker acting on another worker's)."""
+
+
+__all__ = ["Forbidden", "CaseNotFound", "NotAllowed", "NotFound", "OfferNotFound", "WorkerNotFound"]

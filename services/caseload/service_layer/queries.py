@@ -9,6 +9,7 @@ from typing import Any
 from services.caseload.domain import model
 from services.caseload.domain.case import Case
 from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.ownership import EVERYONE, Viewer
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
 
@@ -41,12 +42,13 @@ def _measures_due(case: Case, measures: list[dict[str, Any]]) -> list[str]:
     return due
 
 
-async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID) -> dict[str, Any]:
+async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewer = EVERYONE) -> dict[str, Any]:
     """The case as its worker sees it: its fields, where it stands, and the measures due."""
     async with uow:
         case = await uow.cases.get(case_id)
         if case is None:
             raise CaseNotFound(case_id)
+        viewer.require_own(case.worker_id)
         events = await uow.views.events(case_id)
     state = case.state
     measures = [e["data"]["measure"] for e in events if e["event_type"] == "case.measure_recorded"]
@@ -57,13 +59,23 @@ async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID) -> dict[str,
             "first_contact_deadline_missed": state.first_contact_deadline_missed}
 
 
-async def find_cases(uow: CaseloadUnitOfWork, **criteria: Any) -> list[dict[str, Any]]:
+async def find_cases(uow: CaseloadUnitOfWork, viewer: Viewer = EVERYONE, **criteria: Any) -> list[dict[str, Any]]:
+    """Cases matching the criteria; a worker's own only, whatever worker it asked for."""
+    if viewer.own_work_only:
+        if criteria.get("worker_id") not in (None, viewer.worker_id) or viewer.worker_id is None:
+            return []
+        criteria["worker_id"] = viewer.worker_id
     async with uow:
         return await uow.views.find(**criteria)
 
 
-async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID) -> list[dict[str, Any]]:
+async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     async with uow:
+        if viewer.own_work_only:
+            case = await uow.cases.get(case_id)
+            if case is None:
+                raise CaseNotFound(case_id)
+            viewer.require_own(case.worker_id)
         return await uow.views.events(case_id)
 
 
@@ -72,6 +84,7 @@ async def workers(uow: CaseloadUnitOfWork, programme_id: str | None) -> list[dic
         return await uow.workers.list(programme_id)
 
 
-async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID) -> list[dict[str, Any]]:
+async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
+    viewer.require_own(worker_id, "worker's offer list")
     async with uow:
         return await uow.offers.for_worker(worker_id)

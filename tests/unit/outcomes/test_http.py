@@ -34,7 +34,7 @@ def client(views) -> TestClient:
     app.state.settings = SimpleNamespace(auth_secret=SECRET)
     app.state.ctx = SimpleNamespace(dependencies=OutcomesDependencies(uow=FakeOutcomesUnitOfWork(), views=views))
     client = TestClient(app)
-    client.headers["Authorization"] = f"Bearer {issue_staff_token(SECRET, 'analyst-1', ['analyst'])}"
+    client.headers["Authorization"] = f"Bearer {issue_staff_token(SECRET, 'manager-1', ['manager'])}"
     return client
 
 

@@ -1,0 +1,85 @@
+"""A worker acting as itself changes and reads only its own offers and cases (refused in the service layer)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from services.caseload.service_layer import handlers, queries
+from services.caseload.service_layer import commands as c
+from services.caseload.service_layer.errors import Forbidden
+from services.caseload.service_layer.ownership import Viewer
+from tests.unit.caseload.fakes import FakeCaseloadUnitOfWork
+from tests.unit.caseload.test_handlers import add_worker, assigned_case, open_case
+
+
+@pytest.fixture
+def uow() -> FakeCaseloadUnitOfWork:
+    return FakeCaseloadUnitOfWork()
+
+
+def contact(case_id, *, worker_id, own_only=True) -> c.RecordContact:
+    return c.RecordContact("someone", case_id, kind="phone", minutes=15, occurred_at=datetime.now(UTC),
+                           own_work_only=own_only, actor_worker_id=worker_id)
+
+
+async def test_a_worker_records_a_contact_on_its_own_case_but_not_on_another_workers(uow):
+    case, asha = await assigned_case(uow)
+    other = await add_worker(uow, name="Ben")
+
+    assert await handlers.handle(contact(case.id, worker_id=asha), uow) == 1
+    with pytest.raises(Forbidden, match="another worker"):
+        await handlers.handle(contact(case.id, worker_id=other), uow)
+    with pytest.raises(Forbidden):  # a worker's token naming no worker profile acts on nobody's case
+        await handlers.handle(contact(case.id, worker_id=None), uow)
+    assert (await uow.cases.get(case.id)).state.contacts == 1
+
+
+async def test_closing_holding_and_goals_on_another_workers_case_are_refused(uow):
+    case, _asha = await assigned_case(uow)
+    ben = await add_worker(uow, name="Ben")
+    for command in (c.PutOnHold("ben", case.id, "away", own_work_only=True, actor_worker_id=ben),
+                    c.SetGoal("ben", case.id, "join the walking group", own_work_only=True, actor_worker_id=ben)):
+        with pytest.raises(Forbidden):
+            await handlers.handle(command, uow)
+    assert (await uow.cases.get(case.id)).status == "assigned"
+
+
+async def test_a_coordinator_acts_on_any_workers_case(uow):
+    case, _asha = await assigned_case(uow)
+    assert await handlers.handle(contact(case.id, worker_id=None, own_only=False), uow) == 1
+
+
+async def test_a_worker_accepts_only_its_own_offer(uow):
+    asha = await add_worker(uow, name="Asha", auto_accept_offers=False)
+    case = await open_case(uow)
+    offers = await queries.open_offers(uow, asha)
+    assert len(offers) == 1 and case.status == "offered"
+    ben = uuid.uuid4()
+    with pytest.raises(Forbidden, match="offer is not yours"):
+        await handlers.handle(c.AcceptOffer("ben", offers[0]["id"], own_work_only=True, actor_worker_id=ben), uow)
+    with pytest.raises(Forbidden):
+        await handlers.handle(c.DeclineOffer("ben", offers[0]["id"], "busy", own_work_only=True,
+                                             actor_worker_id=ben), uow)
+    result = await handlers.handle(c.AcceptOffer("asha", offers[0]["id"], own_work_only=True, actor_worker_id=asha),
+                                   uow)
+    assert result["status"] == "accepted"
+
+
+async def test_a_worker_reads_only_its_own_cases_and_offers(uow):
+    case, asha = await assigned_case(uow)
+    ben = await add_worker(uow, name="Ben")
+    as_ben = Viewer(own_work_only=True, worker_id=ben)
+    with pytest.raises(Forbidden):
+        await queries.case_summary(uow, case.id, as_ben)
+    with pytest.raises(Forbidden):
+        await queries.case_events(uow, case.id, as_ben)
+    with pytest.raises(Forbidden):
+        await queries.open_offers(uow, asha, as_ben)
+    assert await queries.find_cases(uow, as_ben) == []
+    assert await queries.find_cases(uow, as_ben, worker_id=asha) == []
+    mine = await queries.find_cases(uow, Viewer(own_work_only=True, worker_id=asha))
+    assert [row["id"] for row in mine] == [case.id]
+    assert (await queries.case_summary(uow, case.id, Viewer(True, asha)))["worker_id"] == asha
