@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.platform.logging import get_logger
+from shared.platform.policy import Access, access_for
 from shared.platform.throttle import FailedAttempts
 
 log = get_logger(__name__)
@@ -99,12 +100,25 @@ def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def require_staff(*roles: str):
-    """FastAPI dependency: a valid staff token holding at least one of `roles` (any role if none given)."""
+def route_access(request: Request) -> Access:
+    """The policy table's row for the route this request matched; refused outright if it has none."""
+    route = request.scope.get("route")
+    service = getattr(request.app.state, "service_name", None)
+    access = access_for(service, request.method, route.path) if route is not None and service else None
+    if access is None:
+        # Fail closed: a route nobody wrote a policy for is nobody's (and tests/unit/test_policy_table.py fails).
+        log.error("route_without_policy", service=service, path=getattr(route, "path", None))
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="no access policy covers this route")
+    return access
+
+
+def require_staff():
+    """FastAPI dependency: a valid staff token holding a role the policy table gives this route."""
 
     async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
     ) -> StaffPrincipal:
+        access = route_access(request)
         if credentials is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -123,8 +137,9 @@ def require_staff(*roles: str):
                 detail="invalid token",
                 headers={"WWW-Authenticate": "Bearer"},
             ) from None
-        if roles and not (principal.roles & set(roles)):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"needs one of the roles: {', '.join(roles)}")
+        if not access.admits(principal.roles):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                detail=f"needs one of the roles: {', '.join(sorted(access.roles))}")
         return principal
 
     return dependency

@@ -13,10 +13,11 @@ import inspect
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 
 from shared.platform import health, metrics, openapi
+from shared.platform.auth import route_access
 from shared.platform.definition import ServiceContext, ServiceDefinition
 from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
@@ -109,10 +110,12 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             log.info("service_stopped")
 
     # /docs and /redoc are docs_router's: FastAPI's own load their scripts from a CDN.
+    # Every route passes the policy table first (shared/platform/policy.py): one with no row is refused.
     app = FastAPI(**api_info(definition), lifespan=lifespan, docs_url=None, redoc_url=None,
-                  **_without_native_telemetry())
+                  dependencies=[Depends(route_access)], **_without_native_telemetry())
     openapi.install(app)
     app.state.settings = settings
+    app.state.service_name = definition.name
     app.state.ready = False
     app.state.failed_attempts = FailedAttempts(settings.auth_max_failures, settings.auth_failure_window_s,
                                                settings.auth_lockout_s)

@@ -58,31 +58,33 @@ def client() -> TestClient:
     app = FastAPI()
     app.state.settings = type("Settings", (), {"auth_secret": SECRET})()
     app.state.failed_attempts = FailedAttempts(max_failures=10)
+    # A route the policy table knows (caseload's case list, which connectors may read).
+    app.state.service_name = "caseload"
 
-    @app.get("/cases")
-    async def cases(_: StaffPrincipal = Depends(require_staff("connector"))) -> dict:
+    @app.get("/v1/cases")
+    async def cases(_: StaffPrincipal = Depends(require_staff())) -> dict:
         return {"ok": True}
 
     return TestClient(app)
 
 
 def test_a_brute_force_loop_gets_429_within_ten_attempts_and_then_even_a_good_token_waits(client):
-    statuses = [client.get("/cases", headers={"Authorization": f"Bearer guess-{n}"}).status_code for n in range(12)]
+    statuses = [client.get("/v1/cases", headers={"Authorization": f"Bearer guess-{n}"}).status_code for n in range(12)]
     assert statuses[:9] == [401] * 9 and statuses[9] == 429 and statuses[10:] == [429, 429]
     good = issue_staff_token(SECRET, "c-1", ["connector"], ttl=timedelta(minutes=5))
-    refused = client.get("/cases", headers={"Authorization": f"Bearer {good}"})
+    refused = client.get("/v1/cases", headers={"Authorization": f"Bearer {good}"})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
 
 
 def test_no_credential_at_all_is_a_plain_401_and_not_counted(client):
-    assert {client.get("/cases").status_code for _ in range(20)} == {401}
+    assert {client.get("/v1/cases").status_code for _ in range(20)} == {401}
     good = issue_staff_token(SECRET, "c-1", ["connector"], ttl=timedelta(minutes=5))
-    assert client.get("/cases", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    assert client.get("/v1/cases", headers={"Authorization": f"Bearer {good}"}).status_code == 200
 
 
 def test_the_log_names_the_address_never_the_token(client):
     with capture_logs() as logs:
-        client.get("/cases", headers={"Authorization": "Bearer secret-guess-xyz"})
+        client.get("/v1/cases", headers={"Authorization": "Bearer secret-guess-xyz"})
     [refused] = [entry for entry in logs if entry["event"] == "staff_token_refused"]
     assert refused["client_address"] == "testclient" and refused["locked_out"] is False
     assert "secret-guess-xyz" not in repr(logs)

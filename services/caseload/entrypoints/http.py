@@ -29,13 +29,8 @@ from shared.schemas.events.common import MeasureResponse
 
 # Every route is staff's; those naming a case, worker, offer, goal or signpost refuse unknown ids (404) and
 # changes the case's state does not allow (409).
+# Who may call each route: shared/platform/policy.py (require_staff reads it).
 router = APIRouter(responses=errors(400, 401, 403, 404, 409, 422))
-MANAGE = ("admin", "coordinator")
-CASEWORK = ("admin", "coordinator", "connector", "volunteer")
-# Who reads across workers: the programme's workers and the waiting list.
-OVERSEE = ("admin", "coordinator", "manager")
-# Who reads cases: workers (their own only), coordinators, and auditors (the case history is the trail).
-CASE_READERS = (*CASEWORK, "auditor")
 
 
 def caseload(request: Request) -> Caseload:
@@ -87,7 +82,7 @@ class NewWorker(WorkerFields):
 
 @router.post("/v1/workers", tags=["workers"], status_code=201)
 async def create_worker(body: NewWorker, deps: Caseload = Depends(caseload),
-                        principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     worker_id = uuid.uuid4()
     details = body.model_dump(mode="python", exclude_none=True, exclude={"programme_id"})
     await _handle(deps, principal, c.AddWorker(principal.subject, worker_id, body.programme_id, details))
@@ -96,20 +91,20 @@ async def create_worker(body: NewWorker, deps: Caseload = Depends(caseload),
 
 @router.patch("/v1/workers/{worker_id}", tags=["workers"])
 async def update_worker(worker_id: uuid.UUID, body: WorkerFields, deps: Caseload = Depends(caseload),
-                        principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     details = body.model_dump(mode="python", exclude_none=True)
     return await _guard(_handle(deps, principal, c.UpdateWorker(principal.subject, worker_id, details)))
 
 
 @router.get("/v1/workers", tags=["workers"])
 async def list_workers(programme_id: str | None = None, deps: Caseload = Depends(caseload),
-                       _: StaffPrincipal = Depends(require_staff(*OVERSEE))) -> list[dict]:
+                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     return await queries.workers(deps.uow(), programme_id)
 
 
 @router.get("/v1/workers/{worker_id}/offers", tags=["offers"])
 async def worker_offers(worker_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> list[dict]:
+                        principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """The worker's open offers (also on the caseload.offers topic, keyed by worker id)."""
     return await _guard(queries.open_offers(deps.uow(), worker_id, _viewer(principal)))
 
@@ -120,19 +115,19 @@ class OfferResponse(BaseModel):
 
 @router.post("/v1/offers/{offer_id}/accept", tags=["offers"])
 async def accept_offer(offer_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                       principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.AcceptOffer(principal.subject, offer_id)))
 
 
 @router.post("/v1/offers/{offer_id}/decline", tags=["offers"])
 async def decline_offer(offer_id: uuid.UUID, body: OfferResponse, deps: Caseload = Depends(caseload),
-                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.DeclineOffer(principal.subject, offer_id, body.reason)))
 
 
 @router.get("/v1/waiting-list", tags=["waiting list"])
 async def waiting_list(programme_id: str, deps: Caseload = Depends(caseload),
-                       _: StaffPrincipal = Depends(require_staff(*OVERSEE))) -> list[dict]:
+                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
     return await queries.waiting_list(deps.uow(), programme_id)
 
@@ -149,7 +144,7 @@ class Settings(BaseModel):
 
 @router.put("/v1/programmes/{programme_id}/settings", tags=["settings"])
 async def put_settings(programme_id: str, body: Settings, deps: Caseload = Depends(caseload),
-                       principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _handle(deps, principal, c.SetProgrammeSettings(principal.subject, programme_id, body.model_dump()))
 
 
@@ -160,19 +155,19 @@ async def put_settings(programme_id: str, body: Settings, deps: Caseload = Depen
 async def find_cases(referral_id: uuid.UUID | None = Query(default=None),
                      worker_id: uuid.UUID | None = Query(default=None), status_: str | None = Query(default=None,
                                                                                                   alias="status"),
-                     deps: Caseload = Depends(caseload), principal: StaffPrincipal = Depends(require_staff(*CASE_READERS))) -> list[dict]:
+                     deps: Caseload = Depends(caseload), principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     return await queries.find_cases(deps.uow(), _viewer(principal), referral_id=referral_id, worker_id=worker_id, status=status_)
 
 
 @router.get("/v1/cases/{case_id}", tags=["cases"])
 async def get_case(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                   principal: StaffPrincipal = Depends(require_staff(*CASE_READERS))) -> dict:
+                   principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(queries.case_summary(deps.uow(), case_id, _viewer(principal)))
 
 
 @router.get("/v1/cases/{case_id}/events", tags=["cases"])
 async def case_events(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                      principal: StaffPrincipal = Depends(require_staff(*CASE_READERS))) -> list[dict]:
+                      principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     return await _guard(queries.case_events(deps.uow(), case_id, _viewer(principal)))
 
 
@@ -186,7 +181,7 @@ class NewContact(BaseModel):
 
 @router.post("/v1/cases/{case_id}/contacts", tags=["cases"], status_code=201)
 async def add_contact(case_id: uuid.UUID, body: NewContact, deps: Caseload = Depends(caseload),
-                      principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                      principal: StaffPrincipal = Depends(require_staff())) -> dict:
     count = await _guard(_handle(deps, principal, c.RecordContact(
         principal.subject, case_id, kind=body.kind.value, minutes=body.minutes, travel_minutes=body.travel_minutes,
         successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC))))
@@ -235,67 +230,67 @@ class Transfer(BaseModel):
 
 @router.post("/v1/cases/{case_id}/goals", tags=["cases"], status_code=201)
 async def add_goal(case_id: uuid.UUID, body: Goal, deps: Caseload = Depends(caseload),
-                   principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                   principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.SetGoal(principal.subject, case_id, body.description)))
 
 
 @router.post("/v1/cases/{case_id}/goals/{goal_id}/progress", tags=["cases"])
 async def goal_progress(case_id: uuid.UUID, goal_id: uuid.UUID, body: GoalProgress, deps: Caseload = Depends(caseload),
-                        principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.ProgressGoal(principal.subject, case_id, goal_id, body.progress)))
 
 
 @router.post("/v1/cases/{case_id}/signposts", tags=["cases"], status_code=201)
 async def add_signpost(case_id: uuid.UUID, body: Signpost, deps: Caseload = Depends(caseload),
-                       principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.Signpost(principal.subject, case_id, body.destination, body.category)))
 
 
 @router.post("/v1/cases/{case_id}/signposts/{signpost_id}/take-up", tags=["cases"])
 async def signpost_take_up(case_id: uuid.UUID, signpost_id: uuid.UUID, body: TakeUp, deps: Caseload = Depends(caseload),
-                           principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                           principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.RecordTakeUp(principal.subject, case_id, signpost_id, body.taken_up)))
 
 
 @router.post("/v1/cases/{case_id}/unmet-needs", tags=["cases"], status_code=201)
 async def unmet_need(case_id: uuid.UUID, body: UnmetNeed, deps: Caseload = Depends(caseload),
-                     principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                     principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.RecordUnmetNeed(principal.subject, case_id, body.need)))
 
 
 @router.post("/v1/cases/{case_id}/review", tags=["cases"])
 async def review(case_id: uuid.UUID, body: Review, deps: Caseload = Depends(caseload),
-                 principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                 principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.ReviewCase(principal.subject, case_id, body.outcome)))
 
 
 @router.post("/v1/cases/{case_id}/extend", tags=["cases"])
 async def extend(case_id: uuid.UUID, body: Extension, deps: Caseload = Depends(caseload),
-                 principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                 principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.ExtendCase(principal.subject, case_id, **body.model_dump())))
 
 
 @router.post("/v1/cases/{case_id}/hold", tags=["cases"])
 async def hold(case_id: uuid.UUID, body: Hold, deps: Caseload = Depends(caseload),
-               principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+               principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.PutOnHold(principal.subject, case_id, body.reason)))
 
 
 @router.post("/v1/cases/{case_id}/resume", tags=["cases"])
 async def resume(case_id: uuid.UUID, deps: Caseload = Depends(caseload),
-                 principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                 principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.ResumeCase(principal.subject, case_id)))
 
 
 @router.post("/v1/cases/{case_id}/transfer", tags=["cases"])
 async def transfer(case_id: uuid.UUID, body: Transfer, deps: Caseload = Depends(caseload),
-                   principal: StaffPrincipal = Depends(require_staff(*MANAGE))) -> dict:
+                   principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.TransferCase(principal.subject, case_id, body.to_worker_id, body.reason)))
 
 
 @router.post("/v1/cases/{case_id}/measures", tags=["cases"], status_code=201)
 async def add_measure(case_id: uuid.UUID, body: MeasureResponse, deps: Caseload = Depends(caseload),
-                      principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                      principal: StaffPrincipal = Depends(require_staff())) -> dict:
     if (body.items is None) == (body.not_collected_reason is None):
         raise HTTPException(422, detail="give either the item responses or why the measure was not collected")
     return await _guard(_handle(deps, principal, c.RecordMeasure(principal.subject, case_id, body)))
@@ -308,5 +303,5 @@ class Closure(BaseModel):
 
 @router.post("/v1/cases/{case_id}/close", tags=["cases"])
 async def close_case(case_id: uuid.UUID, body: Closure, deps: Caseload = Depends(caseload),
-                     principal: StaffPrincipal = Depends(require_staff(*CASEWORK))) -> dict:
+                     principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.CloseCase(principal.subject, case_id, body.reason, body.measures)))

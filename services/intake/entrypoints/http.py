@@ -34,7 +34,6 @@ from shared.platform.messaging.kafka import ensure_topic
 from shared.platform.openapi import errors, request_body, text_body
 
 router = APIRouter()
-CASEWORK = ("admin", "coordinator", "connector", "volunteer")
 
 # What the OpenAPI document shows; the routes validate the raw body against the same models.
 MINIMAL_REFERRAL = {"programme_id": "demo", "consent": {"to_referral": True},
@@ -185,7 +184,7 @@ async def post_batch(
     responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, why=FORBIDDEN_PROGRAMME)},
     openapi_extra=REFERRAL_BODY)
 async def post_phone_referral(
-    request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)), deps: Intake = Depends(intake)
+    request: Request, principal: StaffPrincipal = Depends(require_staff()), deps: Intake = Depends(intake)
 ) -> JSONResponse:
     """A referral taken by phone by staff: the same canonical payload and checks as every channel."""
     return await submit(deps, c.SubmitReferral(
@@ -212,7 +211,7 @@ class OutreachContact(BaseModel):
 
 @router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, responses=errors(400, 401, 403, 413, 422))
 async def post_outreach(
-    body: OutreachContact, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
+    body: OutreachContact, principal: StaffPrincipal = Depends(require_staff()),
     deps: Intake = Depends(intake),
 ) -> dict:
     """Someone met at outreach, possibly anonymous; complete it into a referral later."""
@@ -227,7 +226,7 @@ async def post_outreach(
     responses={**ALREADY_RECEIVED, **errors(400, 401, 403, 404, 409, 413, 422)},
     openapi_extra=REFERRAL_BODY)
 async def complete_outreach(
-    contact_id: uuid.UUID, request: Request, principal: StaffPrincipal = Depends(require_staff(*CASEWORK)),
+    contact_id: uuid.UUID, request: Request, principal: StaffPrincipal = Depends(require_staff()),
     deps: Intake = Depends(intake),
 ) -> JSONResponse:
     try:
@@ -246,7 +245,7 @@ async def complete_outreach(
 
 @router.get("/v1/match-reviews", tags=["staff"], responses=errors(401, 403))
 async def list_match_reviews(
-    deps: Intake = Depends(intake), _: StaffPrincipal = Depends(require_staff("admin", "coordinator"))
+    deps: Intake = Depends(intake), _: StaffPrincipal = Depends(require_staff())
 ) -> list[dict]:
     """Uncertain person matches, oldest first, for a person to decide."""
     return await queries.match_reviews(deps.uow())
@@ -259,7 +258,7 @@ class MatchDecision(BaseModel):
 @router.post("/v1/match-reviews/{review_id}/decision", tags=["staff"], responses=errors(400, 401, 403, 404, 409, 422))
 async def decide_match(
     review_id: uuid.UUID, body: MatchDecision, deps: Intake = Depends(intake),
-    principal: StaffPrincipal = Depends(require_staff("admin", "coordinator")),
+    principal: StaffPrincipal = Depends(require_staff()),
 ) -> dict:
     return await _guard(deps.handle(c.DecideMatchReview(principal.subject, review_id, body.same_person)))
 
@@ -277,7 +276,7 @@ class NewPartner(BaseModel):
 
 @router.post("/v1/partners", tags=["partners"], status_code=201, responses=errors(400, 401, 403, 409, 422))
 async def create_partner(body: NewPartner, request: Request, deps: Intake = Depends(intake),
-                         principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
     partner = Partner(body.id, body.name, tuple(body.allowed_programmes), body.attests_consent)
     await _guard(deps.handle(c.RegisterPartner(principal.subject, partner)))
     ctx = request.app.state.ctx
@@ -288,7 +287,7 @@ async def create_partner(body: NewPartner, request: Request, deps: Intake = Depe
 @router.post("/v1/partners/{partner_id}/api-keys", tags=["partners"], status_code=201,
              responses=errors(401, 403, 404, 422))
 async def create_partner_key(partner_id: str, deps: Intake = Depends(intake),
-                             principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+                             principal: StaffPrincipal = Depends(require_staff())) -> dict:
     """Issue an API key. The plaintext is shown once; only its hash is stored."""
     key = await _guard(deps.handle(c.IssuePartnerKey(principal.subject, partner_id)))
     return {"partner_id": partner_id, "api_key": key}
@@ -301,7 +300,7 @@ class Webhook(BaseModel):
 
 @router.put("/v1/partners/{partner_id}/webhook", tags=["partners"], responses=errors(400, 401, 403, 404, 422))
 async def put_webhook(partner_id: str, body: Webhook, deps: Intake = Depends(intake),
-                      principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+                      principal: StaffPrincipal = Depends(require_staff())) -> dict:
     await _guard(deps.handle(c.ConfigureWebhook(principal.subject, partner_id, str(body.url), body.secret)))
     return {"partner_id": partner_id, "url": str(body.url)}
 
@@ -312,7 +311,7 @@ async def put_webhook(partner_id: str, body: Webhook, deps: Intake = Depends(int
                             "person.age_years": "age", "consent.to_referral": "consent"},
                 "defaults": {"programme_id": "demo"}}))
 async def put_csv_mapping(partner_id: str, request: Request, deps: Intake = Depends(intake),
-                          principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+                          principal: StaffPrincipal = Depends(require_staff())) -> dict:
     try:
         mapping = CsvMapping.model_validate(await request.json())
     except (ValidationError, ValueError) as exc:
@@ -328,6 +327,6 @@ class Programme(BaseModel):
 
 @router.put("/v1/programmes/{programme_id}", tags=["programmes"], responses=errors(400, 401, 403, 422))
 async def put_programme(programme_id: str, body: Programme, deps: Intake = Depends(intake),
-                        principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     await deps.handle(c.PutProgramme(principal.subject, programme_id, body.name, body.self_referral_open))
     return {"id": programme_id, **body.model_dump()}

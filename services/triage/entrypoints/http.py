@@ -28,7 +28,6 @@ from shared.platform.openapi import errors, request_body
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 
 router = APIRouter(responses=errors(400, 401, 403, 422))  # every route is staff's, and validates what it reads
-REVIEWERS = ("admin", "coordinator")
 STATUS_OF = {NotFound: status.HTTP_404_NOT_FOUND, Conflict: status.HTTP_409_CONFLICT,
              IncompleteDecision: 422}
 
@@ -52,14 +51,14 @@ async def get_decision(referral_id: uuid.UUID, deps: TriageDependencies = Depend
 
 @router.get("/v1/reviews", tags=["reviews"])
 async def list_reviews(programme_id: str | None = None, deps: TriageDependencies = Depends(dependencies),
-                       _: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> list[dict]:
+                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Referrals waiting for a person, oldest first, with their age and whether they are overdue."""
     return await queries.list_reviews(programme_id, uow_factory=deps.uow_factory, clock=deps.clock)
 
 
 @router.post("/v1/reviews/{review_id}/claim", tags=["reviews"], responses=errors(404, 409))
 async def claim(review_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
-                principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
+                principal: StaffPrincipal = Depends(require_staff())) -> dict:
     with refusals_as_http(STATUS_OF):
         return await handlers.claim_review(ClaimReview(review_id, principal.subject), uow_factory=deps.uow_factory,
                                            clock=deps.clock)
@@ -90,7 +89,7 @@ class HumanDecision(BaseModel):
 
 @router.post("/v1/reviews/{review_id}/decision", tags=["reviews"], responses=errors(404, 409))
 async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
-                        principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     command = DecideReview(review_id, principal.subject, body.decision, body.note, body.reason_code, body.sizing())
     with refusals_as_http(STATUS_OF):
         return await handlers.decide_review(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
@@ -99,7 +98,7 @@ async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageD
 
 @router.post("/v1/decisions/{referral_id}/override", tags=["decisions"], responses=errors(404, 409))
 async def override(referral_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
-                   principal: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
+                   principal: StaffPrincipal = Depends(require_staff())) -> dict:
     command = OverrideDecision(referral_id, principal.subject, body.decision, body.note, body.reason_code,
                                body.sizing())
     with refusals_as_http(STATUS_OF):
@@ -119,7 +118,7 @@ async def _ruleset_from(request: Request) -> RuleSet:
 @router.post("/v1/rulesets", tags=["rulesets"], status_code=201, responses=errors(409, 413),
              openapi_extra=RULESET_BODY)
 async def publish(request: Request, deps: TriageDependencies = Depends(dependencies),
-                  principal: StaffPrincipal = Depends(require_staff("admin"))) -> dict:
+                  principal: StaffPrincipal = Depends(require_staff())) -> dict:
     """Publish a new rule-set version (YAML or JSON). It applies to referrals received from `effective_from`."""
     ruleset = await _ruleset_from(request)
     with refusals_as_http(STATUS_OF):
@@ -131,7 +130,7 @@ async def publish(request: Request, deps: TriageDependencies = Depends(dependenc
 @router.post("/v1/rulesets/what-if", tags=["rulesets"], responses=errors(413), openapi_extra=RULESET_BODY)
 async def what_if(request: Request, received_from: datetime | None = None, received_to: datetime | None = None,
                   deps: TriageDependencies = Depends(dependencies),
-                  _: StaffPrincipal = Depends(require_staff(*REVIEWERS))) -> dict:
+                  _: StaffPrincipal = Depends(require_staff())) -> dict:
     """Run a draft rule set over past referrals: how many decisions would change, and which."""
     draft = await _ruleset_from(request)
     return await handlers.what_if(WhatIf(draft, received_from, received_to), uow_factory=deps.uow_factory)

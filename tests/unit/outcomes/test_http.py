@@ -32,6 +32,7 @@ def client(views) -> TestClient:
     app = FastAPI()
     app.include_router(router)
     app.state.settings = SimpleNamespace(auth_secret=SECRET)
+    app.state.service_name = "outcomes"
     app.state.ctx = SimpleNamespace(dependencies=OutcomesDependencies(uow=FakeOutcomesUnitOfWork(), views=views))
     client = TestClient(app)
     client.headers["Authorization"] = f"Bearer {issue_staff_token(SECRET, 'manager-1', ['manager'])}"

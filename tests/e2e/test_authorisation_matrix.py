@@ -1,0 +1,126 @@
+"""The authorisation matrix, over the wire: every route each running service serves (its app's route table)
+× every credential (none, garbage, forged, expired, over-long, wrong issuer, unknown role, a partner's key,
+each staff role) gets the answer the policy table (shared/platform/policy.py) gives it.
+
+"Let in" means neither 401 nor 403: the route then answers on the request itself (404 for an unknown id,
+422 for an empty body), which is what a random id and an empty body are for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import jwt
+import pytest
+
+from shared.platform.auth import ISSUER, STAFF_ROLES
+from shared.platform.policy import access_for
+from tests.support.routes import SERVICES, served_routes
+
+pytestmark = pytest.mark.e2e
+
+WORKER_ROLES = ("volunteer", "connector")
+PROGRAMME = "matrix-programme"
+PARTNER = "matrix-gp"
+
+
+def _token(secret: str, *, roles=("admin",), lifetime=timedelta(minutes=10), issued=None, issuer=ISSUER) -> str:
+    issued = issued or datetime.now(UTC)
+    return jwt.encode({"iss": issuer, "sub": "matrix", "roles": list(roles), "iat": issued,
+                       "exp": issued + lifetime}, secret, algorithm="HS256")
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _path(template: str, worker_id: str | None) -> str:
+    values = {"programme_id": PROGRAMME, "partner_id": PARTNER, "worker_id": worker_id or str(uuid.uuid4())}
+    path = template
+    while "{" in path:
+        name = path[path.index("{") + 1:path.index("}")]
+        path = path.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
+    return path
+
+
+async def test_every_route_and_credential_gets_what_the_policy_table_says(system):
+    # The matrix sends hundreds of wrong credentials from one address: the lockout is tested elsewhere.
+    system.start(extra_env={"AUTH_MAX_FAILURES": "1000000"})
+    key = await system.setup_partner(programmes=(PROGRAMME,), partner_id=PARTNER)
+    secret = system.secret
+    workers = {role: await system.add_worker(role, "21", programme=PROGRAMME) for role in WORKER_ROLES}
+    refused_outright = {
+        "no credential": {},
+        "garbage bearer": _bearer("not-a-token"),
+        "forged (another secret)": _bearer(_token("f" * 40)),
+        "expired": _bearer(_token(secret, issued=datetime.now(UTC) - timedelta(hours=2), lifetime=timedelta(hours=1))),
+        "over-long lifetime": _bearer(_token(secret, lifetime=timedelta(days=365))),
+        "wrong issuer": _bearer(_token(secret, issuer="someone-else")),
+        "unknown role": _bearer(_token(secret, roles=("superuser",))),
+        "wrong API key": {"X-API-Key": "ccr_nope.nope"},
+    }
+    roles = {role: system.staff_headers(role, subject=f"matrix-{role}", worker_id=workers.get(role))
+             for role in sorted(STAFF_ROLES)}
+    wrong: list[str] = []
+    checked = 0
+    async with httpx.AsyncClient(timeout=20) as http:
+        async def call(service, route, headers, worker_id=None) -> int:
+            nonlocal checked
+            checked += 1
+            response = await http.request(route.method, system.url(service) + _path(route.path, worker_id),
+                                          headers=headers, json=None if route.method == "GET" else {})
+            return response.status_code
+
+        for service in SERVICES:
+            for route in served_routes(service):
+                access = access_for(service, route.method, route.path)
+                where = f"{service} {route.method} {route.path}"
+                if access.who == "public":
+                    for name, headers in {**refused_outright, "admin": roles["admin"]}.items():
+                        if (got := await call(service, route, headers)) in (401, 403):
+                            wrong.append(f"{where} [{name}]: {got}, but it is public")
+                    continue
+                for name, headers in refused_outright.items():
+                    if (got := await call(service, route, headers)) != 401:
+                        wrong.append(f"{where} [{name}]: {got}, expected 401")
+                if access.who == "partner":
+                    if (got := await call(service, route, {"X-API-Key": key})) in (401, 403):
+                        wrong.append(f"{where} [partner key]: {got}, expected to be let in")
+                    for role, headers in roles.items():
+                        if (got := await call(service, route, headers)) != 401:
+                            wrong.append(f"{where} [{role} token]: {got}, expected 401 (partners only)")
+                    continue
+                if (got := await call(service, route, {"X-API-Key": key})) != 401:
+                    wrong.append(f"{where} [partner key]: {got}, expected 401 (staff only)")
+                for role, headers in roles.items():
+                    got = await call(service, route, headers, worker_id=workers.get(role))
+                    if role in access.roles and got in (401, 403):
+                        wrong.append(f"{where} [{role}]: {got}, expected to be let in")
+                    elif role not in access.roles and got != 403:
+                        wrong.append(f"{where} [{role}]: {got}, expected 403")
+    assert wrong == []
+    assert checked > 700  # every route × every credential, not a handful
+
+
+async def test_another_partners_key_learns_nothing_of_a_referral(system):
+    system.start()
+    key_a = await system.setup_partner(partner_id="matrix-gp-a")
+    key_b = await system.setup_partner(partner_id="matrix-gp-b")
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as http:
+        sent = await http.post("/v1/referrals", headers={"X-API-Key": key_a}, json={
+            "partner_referral_id": "MATRIX-A-1", "programme_id": "demo",
+            "person": {"given_name": "Ada", "family_name": "Apart", "age_years": 70},
+            "consent": {"to_referral": True}})
+        assert sent.status_code == 201, sent.text
+        referral_id = sent.json()["referral_id"]
+        assert (await http.get(f"/v1/referrals/{referral_id}", headers={"X-API-Key": key_a})).status_code == 200
+        for path in (f"/v1/referrals/{referral_id}", f"/fhir/Task/{referral_id}"):
+            seen = await http.get(path, headers={"X-API-Key": key_b})
+            assert seen.status_code == 404, f"{path}: {seen.text}"
+            assert referral_id not in seen.text
+        # B asking by A's own reference finds nothing either: references are looked up within a partner.
+        found = await http.get("/v1/referrals", params={"partner_referral_id": "MATRIX-A-1"},
+                               headers={"X-API-Key": key_b})
+        assert found.status_code == 404 and referral_id not in found.text
