@@ -42,7 +42,9 @@ class LocalOidcIssuer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="oidc-issuer", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval for the serving loop to notice.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="oidc-issuer", daemon=True)
         self.rotate()
 
     # -- lifecycle ------------------------------------------------------------------------------
