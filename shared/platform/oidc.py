@@ -159,6 +159,7 @@ class OidcVerifier:
         )
         self._discovery: _Cached | None = None
         self._keys: _Cached | None = None
+        self._refetch_attempted_at = 0.0
         # One fetch at a time: requests arriving together with a new key id wait for the same refresh.
         self._lock = asyncio.Lock()
 
@@ -270,7 +271,10 @@ class OidcVerifier:
             return key
         # Not among the cached keys: the issuer may have rotated to a new one since they were fetched.
         async with self._lock:
-            if self._keys is None or self._clock() - self._keys.fetched_at >= self.settings.jwks_min_refresh_s:
+            # Measured from the last attempt, failed or not, so an outage is not hammered by forged kids.
+            last = max(self._keys.fetched_at if self._keys else 0.0, self._refetch_attempted_at)
+            if self._clock() - last >= self.settings.jwks_min_refresh_s:
+                self._refetch_attempted_at = self._clock()
                 await self._refresh_keys()
             assert self._keys is not None
             key = _pick(self._keys.value, header)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -277,3 +278,10 @@ async def test_roles_and_worker_id_are_read_from_the_configured_claims(issuer, c
                                               "https://example.org/wid": str(WORKER)})
         identity = await verifier.verify(token)
         assert identity.roles == {"coordinator"} and identity.worker_id == WORKER
+
+
+async def test_requests_arriving_together_share_one_fetch_of_the_keys(issuer, verifier):
+    tokens = [issuer.mint(f"user-{n}", ["volunteer"]) for n in range(10)]
+    identities = await asyncio.gather(*(verifier.verify(token) for token in tokens))
+    assert [identity.subject for identity in identities] == [f"user-{n}" for n in range(10)]
+    assert issuer.requests[DISCOVERY_PATH] == 1 and issuer.requests[JWKS_PATH] == 1
