@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,6 +15,19 @@ def asyncpg_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+# What a template's or a tutorial's stand-in for a secret looks like. A service refuses to start on one,
+# so a deployment copied without its secrets fails loudly instead of running on a value the world knows.
+PLACEHOLDER = re.compile(r"change[-_ ]?(it|me|this)|replace[-_ ]?(it|me|this)|placeholder|your[-_ ]?(own[-_ ]?)?secret"
+                         r"|<[^>]*>|^x+$|^(password|secret|referrals|postgres)$", re.IGNORECASE)
+MIN_DISTINCT_SECRET_CHARACTERS = 10
+
+
+def refuse_placeholder(what: str, value: str) -> str:
+    if PLACEHOLDER.search(value):
+        raise ValueError(f"{what} is a placeholder: set a long random value (e.g. openssl rand -hex 32)")
+    return value
 
 
 class PlatformSettings(BaseSettings):
@@ -26,7 +42,7 @@ class PlatformSettings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", validation_alias="HTTP_HOST")
     http_port: int = Field(default=8000, validation_alias="HTTP_PORT")
     # Shared secret that signs staff bearer tokens; every service verifies with it.
-    auth_secret: str = Field(validation_alias="AUTH_SECRET", min_length=16)
+    auth_secret: str = Field(validation_alias="AUTH_SECRET", min_length=32)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
     auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
@@ -57,4 +73,16 @@ class PlatformSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
+        password = urlsplit(value).password
+        if password:
+            refuse_placeholder("the DATABASE_URL password", password)
         return asyncpg_url(value)
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _a_real_secret(cls, value: str) -> str:
+        refuse_placeholder("AUTH_SECRET", value)
+        if len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS:
+            # "aaaa…" or "1234…" is long enough but guessable; random values use many characters.
+            raise ValueError("AUTH_SECRET is too simple: set a long random value (e.g. openssl rand -hex 32)")
+        return value

@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import secrets
 import shlex
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
-from pydantic import AliasChoices
+from pydantic import AliasChoices, ValidationError
 
 from shared.platform.settings import PlatformSettings
 
@@ -51,8 +52,13 @@ def test_settings_introspection_sees_the_real_names():
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}")
 
 
+# What an operator must give compose (it has no default for a secret); random, as they would be.
+OPERATOR_SECRETS = {"AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": secrets.token_hex(24)}
+
+
 def interpolate(value: object) -> str:
-    """Resolve compose `${VAR}`, `${VAR:-default}` and `${VAR-default}` as if no variable were set."""
+    """Resolve compose `${VAR}`, `${VAR:-default}` and `${VAR-default}` as if no variable were set, and
+    `${VAR:?message}` as the operator's secret (only the secrets may be required)."""
     text = str(value)
 
     def substitute(match: re.Match) -> str:
@@ -60,7 +66,10 @@ def interpolate(value: object) -> str:
         if op in (":-", "-"):
             return match.group("default")
         if op in (":?", "?"):
-            pytest.fail(f"{text!r} requires {match.group('name')} to be set; give it a default")
+            name = match.group("name")
+            if name not in OPERATOR_SECRETS:
+                pytest.fail(f"{text!r} requires {name} to be set; give it a default")
+            return OPERATOR_SECRETS[name]
         return ""
 
     return _INTERPOLATION.sub(substitute, text).replace("$$", "$")
@@ -525,11 +534,31 @@ def test_deployment_env_names_are_settings_names(manifests, name):
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_deployment_env_makes_valid_settings(manifests, name):
-    """Even the template placeholders pass validation, and the service listens on all interfaces."""
+def test_deployment_env_makes_valid_settings_once_the_secrets_are_real(manifests, name):
+    """The template's placeholders are refused; with real secrets in their place the settings validate,
+    and the service listens on all interfaces."""
     env = deployment_env(manifests, container_of(by_kind(manifests, "Deployment")[name], name))
-    settings = PlatformSettings(**{k: v for k, v in env.items() if v is not None})
-    assert settings.http_host == "0.0.0.0"
+    env = {k: v for k, v in env.items() if v is not None}
+    with pytest.raises(ValidationError) as refused:
+        PlatformSettings(**env)
+    assert "AUTH_SECRET is a placeholder" in str(refused.value)
+    assert "the DATABASE_URL password is a placeholder" in str(refused.value)
+    assert PlatformSettings(**with_real_secrets(env)).http_host == "0.0.0.0"
+
+
+def with_real_secrets(env: dict) -> dict:
+    """The Secret template's values as an operator would replace them."""
+    return {**env, "AUTH_SECRET": secrets.token_hex(32),
+            "DATABASE_URL": env["DATABASE_URL"].replace("CHANGE_ME", secrets.token_hex(12))}
+
+
+def test_compose_has_no_default_for_any_secret():
+    """Compose refuses to start without the secrets, rather than falling back to a known one."""
+    text = COMPOSE_FILE.read_text()
+    for name in OPERATOR_SECRETS:
+        uses = re.findall(r"\$\{" + name + r"(:?[-?])?", text)
+        assert uses and all(op in (":?", "?") for op in uses), f"{name} has a default or is not required"
+    assert "change-me" not in text.lower()
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -557,7 +586,7 @@ def test_deployment_resources_and_shutdown(manifests, name):
     assert resources["requests"]["cpu"] and resources["requests"]["memory"]
     assert resources["limits"]["cpu"] and resources["limits"]["memory"]
     env = deployment_env(manifests, container)
-    graceful = PlatformSettings(**{k: v for k, v in env.items() if v is not None}).graceful_timeout_s
+    graceful = PlatformSettings(**with_real_secrets({k: v for k, v in env.items() if v is not None})).graceful_timeout_s
     assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > graceful
 
 
