@@ -64,6 +64,8 @@ class StaffPrincipal:
     subject: str
     roles: frozenset[str]
     worker_id: uuid.UUID | None = None  # the worker profile this account is, if any
+    # The programmes this account works in; None: every programme (an admin, or a scheme-wide coordinator).
+    programmes: frozenset[str] | None = None
 
     @property
     def own_work_only(self) -> bool:
@@ -72,7 +74,7 @@ class StaffPrincipal:
 
 
 def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = DEFAULT_TOKEN_LIFETIME,
-                      worker_id: uuid.UUID | str | None = None) -> str:
+                      worker_id: uuid.UUID | str | None = None, programmes: list[str] | None = None) -> str:
     unknown = set(roles) - STAFF_ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
@@ -82,6 +84,8 @@ def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelt
     claims = {"iss": ISSUER, "sub": subject, "roles": sorted(roles), "iat": now, "exp": now + ttl}
     if worker_id is not None:
         claims["wid"] = str(worker_id)
+    if programmes is not None:
+        claims["prg"] = sorted(programmes)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -94,7 +98,11 @@ def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
     if not isinstance(roles, list) or not set(roles) <= STAFF_ROLES:
         raise jwt.InvalidTokenError("unknown roles")
     worker_id = uuid.UUID(claims["wid"]) if claims.get("wid") else None
-    return StaffPrincipal(subject=claims["sub"], roles=frozenset(roles), worker_id=worker_id)
+    programmes = claims.get("prg")
+    if programmes is not None and (not isinstance(programmes, list) or not all(isinstance(p, str) for p in programmes)):
+        raise jwt.InvalidTokenError("bad programmes")
+    return StaffPrincipal(subject=claims["sub"], roles=frozenset(roles), worker_id=worker_id,
+                          programmes=None if programmes is None else frozenset(programmes))
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -202,6 +202,13 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
         await post("/close", {"reason": "planned_end"}, headers=stranger, expect=(403,))
         mine = (await http.get("/v1/cases", headers=stranger)).json()
         assert str(case["id"]) not in [c["id"] for c in mine]
+        # A coordinator of another programme neither reads nor moves the case; one of its own does.
+        elsewhere = system.staff_headers("coordinator", subject="coord-elsewhere", programmes=["elsewhere"])
+        assert (await http.get(url, headers=elsewhere)).status_code == 403
+        await post("/hold", {"reason": "not yours"}, headers=elsewhere, expect=(403,))
+        assert str(case["id"]) not in [c["id"] for c in (await http.get("/v1/cases", headers=elsewhere)).json()]
+        here = system.staff_headers("coordinator", subject="coord-here", programmes=[case["programme_id"]])
+        assert (await http.get(url, headers=here)).json()["id"] == str(case["id"])
         await post("/measures", {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]})
         goals = [(await post("/goals", {"description": d}))["goal_id"]
                  for d in ("Join a walking group", "Call my sister weekly", "Get a bus pass")]

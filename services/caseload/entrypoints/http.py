@@ -42,12 +42,13 @@ REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CON
 
 
 def _viewer(principal: StaffPrincipal) -> Viewer:
-    return Viewer(principal.own_work_only, principal.worker_id)
+    return Viewer(principal.own_work_only, principal.worker_id, principal.programmes)
 
 
 def _handle(deps: Caseload, principal: StaffPrincipal, command: c.Command):
     """Hand the command on as this principal: a worker's acts on its own offers and cases only."""
-    return deps.handle(replace(command, own_work_only=principal.own_work_only, actor_worker_id=principal.worker_id))
+    return deps.handle(replace(command, own_work_only=principal.own_work_only, actor_worker_id=principal.worker_id,
+                               actor_programmes=principal.programmes))
 
 
 async def _guard(call):
@@ -98,8 +99,8 @@ async def update_worker(worker_id: uuid.UUID, body: WorkerFields, deps: Caseload
 
 @router.get("/v1/workers", tags=["workers"])
 async def list_workers(programme_id: str | None = None, deps: Caseload = Depends(caseload),
-                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
-    return await queries.workers(deps.uow(), programme_id)
+                       principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+    return await queries.workers(deps.uow(), programme_id, _viewer(principal))
 
 
 @router.get("/v1/workers/{worker_id}/offers", tags=["offers"])
@@ -127,9 +128,9 @@ async def decline_offer(offer_id: uuid.UUID, body: OfferResponse, deps: Caseload
 
 @router.get("/v1/waiting-list", tags=["waiting list"])
 async def waiting_list(programme_id: str, deps: Caseload = Depends(caseload),
-                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+                       principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
-    return await queries.waiting_list(deps.uow(), programme_id)
+    return await _guard(queries.waiting_list(deps.uow(), programme_id, _viewer(principal)))
 
 
 class Settings(BaseModel):

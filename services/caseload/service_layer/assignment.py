@@ -16,7 +16,7 @@ from services.caseload.domain.matching import rank
 from services.caseload.domain.model import require
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.errors import OfferNotFound, WorkerNotFound
-from services.caseload.service_layer.ownership import require_own
+from services.caseload.service_layer.ownership import require_in_programme, require_own
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.tracing import current_trace_context
@@ -107,8 +107,10 @@ async def _open_offer(uow: CaseloadUnitOfWork, cmd: c.AcceptOffer | c.DeclineOff
     if offer is None:
         raise OfferNotFound(cmd.offer_id)
     require_own(cmd, offer["worker_id"], "offer")
+    case = await uow.cases.get(offer["case_id"])
+    require_in_programme(cmd, case.programme_id, "offer")
     require(offer["status"] == "open", f"this offer is {offer['status']}")
-    return offer, await uow.cases.get(offer["case_id"])
+    return offer, case
 
 
 async def accept_offer(cmd: c.AcceptOffer, uow: CaseloadUnitOfWork) -> dict[str, Any]:
@@ -163,6 +165,7 @@ async def assign_waiting(uow: CaseloadUnitOfWork, programme_id: str, now: dateti
 
 
 async def add_worker(cmd: c.AddWorker, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    require_in_programme(cmd, cmd.programme_id, "worker")
     async with uow:
         await uow.workers.add(id=cmd.worker_id, programme_id=cmd.programme_id, **cmd.details)
         await assign_waiting(uow, cmd.programme_id, datetime.now(UTC))
@@ -175,6 +178,7 @@ async def update_worker(cmd: c.UpdateWorker, uow: CaseloadUnitOfWork) -> dict[st
         worker = await uow.workers.get(cmd.worker_id)
         if worker is None:
             raise WorkerNotFound(cmd.worker_id)
+        require_in_programme(cmd, worker["programme_id"], "worker")
         require("capacity_hours" not in cmd.details or cmd.details["capacity_hours"] >= worker["load_hours"],
                 "capacity below the hours already assigned: transfer cases first")
         await uow.workers.update(cmd.worker_id, **cmd.details)
@@ -184,6 +188,7 @@ async def update_worker(cmd: c.UpdateWorker, uow: CaseloadUnitOfWork) -> dict[st
 
 
 async def set_programme_settings(cmd: c.SetProgrammeSettings, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    require_in_programme(cmd, cmd.programme_id, "programme")
     async with uow:
         await uow.settings.put(cmd.programme_id, cmd.settings)
         await uow.commit()

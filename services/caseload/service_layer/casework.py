@@ -11,7 +11,7 @@ from services.caseload.domain.case import Case
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.assignment import assign_waiting
 from services.caseload.service_layer.errors import CaseNotFound
-from services.caseload.service_layer.ownership import require_own
+from services.caseload.service_layer.ownership import require_in_programme, require_own
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
@@ -20,6 +20,7 @@ async def _case(uow: CaseloadUnitOfWork, cmd: c.CaseCommand) -> Case:
     case = await uow.cases.get(cmd.case_id)
     if case is None:
         raise CaseNotFound(cmd.case_id)
+    require_in_programme(cmd, case.programme_id)
     require_own(cmd, case.worker_id)
     return case
 

@@ -23,6 +23,8 @@ class Command:
     # offers and cases of `actor_worker_id`. Unset for coordinators and caseload's own timers.
     own_work_only: bool = field(default=False, kw_only=True)
     actor_worker_id: uuid.UUID | None = field(default=None, kw_only=True)
+    # The programmes the actor works in (a coordinator coordinates only these); None: every programme.
+    actor_programmes: frozenset[str] | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

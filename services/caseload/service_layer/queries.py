@@ -13,8 +13,9 @@ from services.caseload.service_layer.ownership import EVERYONE, Viewer
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
 
-async def waiting_list(uow: CaseloadUnitOfWork, programme_id: str) -> list[dict[str, Any]]:
+async def waiting_list(uow: CaseloadUnitOfWork, programme_id: str, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
+    viewer.require_in_programme(programme_id, "waiting list")
     now = datetime.now(UTC)
     async with uow:
         settings = await uow.settings.get(programme_id)
@@ -48,6 +49,7 @@ async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: View
         case = await uow.cases.get(case_id)
         if case is None:
             raise CaseNotFound(case_id)
+        viewer.require_in_programme(case.programme_id)
         viewer.require_own(case.worker_id)
         events = await uow.views.events(case_id)
     state = case.state
@@ -66,22 +68,25 @@ async def find_cases(uow: CaseloadUnitOfWork, viewer: Viewer = EVERYONE, **crite
             return []
         criteria["worker_id"] = viewer.worker_id
     async with uow:
-        return await uow.views.find(**criteria)
+        found = await uow.views.find(**criteria)
+    return [case for case in found if viewer.sees_programme(case["programme_id"])]
 
 
 async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     async with uow:
-        if viewer.own_work_only:
+        if viewer.own_work_only or viewer.programmes is not None:
             case = await uow.cases.get(case_id)
             if case is None:
                 raise CaseNotFound(case_id)
+            viewer.require_in_programme(case.programme_id)
             viewer.require_own(case.worker_id)
         return await uow.views.events(case_id)
 
 
-async def workers(uow: CaseloadUnitOfWork, programme_id: str | None) -> list[dict[str, Any]]:
+async def workers(uow: CaseloadUnitOfWork, programme_id: str | None, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     async with uow:
-        return await uow.workers.list(programme_id)
+        listed = await uow.workers.list(programme_id)
+    return [worker for worker in listed if viewer.sees_programme(worker["programme_id"])]
 
 
 async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:

@@ -21,14 +21,14 @@ from services.triage.service_layer.commands import (
     Sizing,
     WhatIf,
 )
-from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound
+from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, OutOfScope
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors, request_body
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 
 router = APIRouter(responses=errors(400, 401, 403, 422))  # every route is staff's, and validates what it reads
-STATUS_OF = {NotFound: status.HTTP_404_NOT_FOUND, Conflict: status.HTTP_409_CONFLICT,
+STATUS_OF = {NotFound: status.HTTP_404_NOT_FOUND, Conflict: status.HTTP_409_CONFLICT, OutOfScope: status.HTTP_403_FORBIDDEN,
              IncompleteDecision: 422}
 
 
@@ -51,16 +51,17 @@ async def get_decision(referral_id: uuid.UUID, deps: TriageDependencies = Depend
 
 @router.get("/v1/reviews", tags=["reviews"])
 async def list_reviews(programme_id: str | None = None, deps: TriageDependencies = Depends(dependencies),
-                       _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+                       principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Referrals waiting for a person, oldest first, with their age and whether they are overdue."""
-    return await queries.list_reviews(programme_id, uow_factory=deps.uow_factory, clock=deps.clock)
+    return await queries.list_reviews(programme_id, uow_factory=deps.uow_factory, clock=deps.clock,
+                                      programmes=principal.programmes)
 
 
 @router.post("/v1/reviews/{review_id}/claim", tags=["reviews"], responses=errors(404, 409))
 async def claim(review_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
                 principal: StaffPrincipal = Depends(require_staff())) -> dict:
     with refusals_as_http(STATUS_OF):
-        return await handlers.claim_review(ClaimReview(review_id, principal.subject), uow_factory=deps.uow_factory,
+        return await handlers.claim_review(ClaimReview(review_id, principal.subject, programmes=principal.programmes), uow_factory=deps.uow_factory,
                                            clock=deps.clock)
 
 
@@ -90,7 +91,8 @@ class HumanDecision(BaseModel):
 @router.post("/v1/reviews/{review_id}/decision", tags=["reviews"], responses=errors(404, 409))
 async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
-    command = DecideReview(review_id, principal.subject, body.decision, body.note, body.reason_code, body.sizing())
+    command = DecideReview(review_id, principal.subject, body.decision, body.note, body.reason_code, body.sizing(),
+                           programmes=principal.programmes)
     with refusals_as_http(STATUS_OF):
         return await handlers.decide_review(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
                                             clock=deps.clock)
@@ -100,7 +102,7 @@ async def decide_review(review_id: uuid.UUID, body: HumanDecision, deps: TriageD
 async def override(referral_id: uuid.UUID, body: HumanDecision, deps: TriageDependencies = Depends(dependencies),
                    principal: StaffPrincipal = Depends(require_staff())) -> dict:
     command = OverrideDecision(referral_id, principal.subject, body.decision, body.note, body.reason_code,
-                               body.sizing())
+                               body.sizing(), programmes=principal.programmes)
     with refusals_as_http(STATUS_OF):
         return await handlers.override_decision(command, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
                                                 clock=deps.clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.triage.domain.ruleset import RuleSet
@@ -21,10 +21,16 @@ class Sizing:
     signposting: str | None = None
 
 
+# The programmes a reviewer coordinates (from their account); None: every programme. A reviewer acts
+# only on referrals to their programmes.
+Programmes = frozenset[str] | None
+
+
 @dataclass(frozen=True)
 class ClaimReview:
     review_id: uuid.UUID
     reviewer: str
+    programmes: Programmes = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class DecideReview:
     note: str
     reason_code: str | None = None
     sizing: Sizing = Sizing()
+    programmes: Programmes = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class OverrideDecision:
     note: str
     reason_code: str | None = None
     sizing: Sizing = Sizing()
+    programmes: Programmes = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

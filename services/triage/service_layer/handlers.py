@@ -22,7 +22,7 @@ from services.triage.service_layer.commands import (
     Sizing,
     WhatIf,
 )
-from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound
+from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, require_in_programme
 from services.triage.service_layer.rulebook import RuleBook
 from services.triage.service_layer.unit_of_work import (
     Clock,
@@ -103,6 +103,7 @@ async def _publish(uow: TriageUnitOfWork, entry: DecisionEntry, *, correlation_i
 async def claim_review(cmd: ClaimReview, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> dict[str, Any]:
     async with uow_factory() as uow:
         review = await _locked_review(uow, cmd.review_id)
+        require_in_programme(cmd.programmes, review.programme_id)
         if review.status == "decided":
             raise Conflict("this review is already decided")
         if review.claimed_by not in (None, cmd.reviewer):
@@ -123,13 +124,14 @@ async def decide_review(cmd: DecideReview, *, uow_factory: UnitOfWorkFactory, ru
                         clock: Clock) -> dict[str, Any]:
     async with uow_factory() as uow:
         review = await _locked_review(uow, cmd.review_id)
+        require_in_programme(cmd.programmes, review.programme_id)
         if review.status == "decided":
             raise Conflict("this review is already decided")
         if review.claimed_by not in (None, cmd.reviewer):
             raise Conflict(f"claimed by {review.claimed_by}: only they can decide it")
         now = clock()
         await _decide_by_person(uow, rulebook, review.referral_id, cmd.reviewer, cmd.decision, cmd.reason_code,
-                                cmd.note, cmd.sizing, now)
+                                cmd.note, cmd.sizing, now, cmd.programmes)
         await uow.reviews.decide(cmd.review_id, cmd.reviewer, now, cmd.decision.value, cmd.note)
         await uow.commit()
         return {"review_id": str(cmd.review_id), "decision": cmd.decision.value, "decided_by": cmd.reviewer}
@@ -141,7 +143,7 @@ async def override_decision(cmd: OverrideDecision, *, uow_factory: UnitOfWorkFac
     async with uow_factory() as uow:
         now = clock()
         await _decide_by_person(uow, rulebook, cmd.referral_id, cmd.reviewer, cmd.decision, cmd.reason_code,
-                                cmd.note, cmd.sizing, now)
+                                cmd.note, cmd.sizing, now, cmd.programmes)
         await uow.reviews.decide_open_for_referral(cmd.referral_id, cmd.reviewer, now, cmd.decision.value, cmd.note)
         await uow.commit()
         return {"referral_id": str(cmd.referral_id), "decision": cmd.decision.value, "decided_by": cmd.reviewer}
@@ -149,10 +151,11 @@ async def override_decision(cmd: OverrideDecision, *, uow_factory: UnitOfWorkFac
 
 async def _decide_by_person(uow: TriageUnitOfWork, rulebook: RuleBook, referral_id: uuid.UUID, reviewer: str,
                             decision: Decision, reason_code: str | None, note: str, sizing: Sizing,
-                            now: datetime) -> None:
+                            now: datetime, programmes: frozenset[str] | None = None) -> None:
     referral = await uow.decisions.get_for_update(referral_id)
     if referral is None:
         raise NotFound("no decision for that referral")
+    require_in_programme(programmes, referral.facts.programme_id)
     outcome = await _human_outcome(uow, rulebook, referral, decision, reason_code, note, sizing)
     entry = _entry(referral_id, referral.person_id, referral.facts, outcome, now, decided_by=reviewer, note=note,
                    previous_referral_id=referral.previous_referral_id)

@@ -16,10 +16,12 @@ async def decision(referral_id: uuid.UUID, *, uow_factory: UnitOfWorkFactory) ->
 
 
 async def list_reviews(programme_id: str | None = None, *, uow_factory: UnitOfWorkFactory,
-                       clock: Clock) -> list[dict[str, Any]]:
-    """Referrals waiting for a person, oldest first, with their age in hours and whether they are overdue."""
+                       clock: Clock, programmes: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """Referrals waiting for a person, oldest first, with their age in hours and whether they are overdue;
+    only those of the programmes the reader coordinates (`programmes`; None: every programme)."""
     async with uow_factory() as uow:
-        rows = await uow.views.open_reviews(programme_id)
+        rows = [row for row in await uow.views.open_reviews(programme_id)
+                if programmes is None or row["programme_id"] in programmes]
     now = clock()
     for row in rows:
         row["age_hours"] = round((now - row["created_at"]).total_seconds() / 3600, 2)

@@ -12,7 +12,7 @@ from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.errors import Forbidden
 from services.caseload.service_layer.ownership import Viewer
 from tests.unit.caseload.fakes import FakeCaseloadUnitOfWork
-from tests.unit.caseload.test_handlers import add_worker, assigned_case, open_case
+from tests.unit.caseload.test_handlers import PROGRAMME, add_worker, assigned_case, open_case
 
 
 @pytest.fixture
@@ -83,3 +83,41 @@ async def test_a_worker_reads_only_its_own_cases_and_offers(uow):
     mine = await queries.find_cases(uow, Viewer(own_work_only=True, worker_id=asha))
     assert [row["id"] for row in mine] == [case.id]
     assert (await queries.case_summary(uow, case.id, Viewer(True, asha)))["worker_id"] == asha
+
+
+# --- a coordinator of some programmes coordinates those only -------------------------------------------
+
+OTHER_PROGRAMMES = frozenset({"leicester-ageing-together"})
+
+
+async def test_a_coordinator_of_another_programme_neither_changes_nor_reads_the_case(uow):
+    case, asha = await assigned_case(uow)
+    elsewhere = dict(actor_programmes=OTHER_PROGRAMMES)
+    for command in (c.RecordContact("coord", case.id, kind="phone", minutes=5, occurred_at=datetime.now(UTC),
+                                    **elsewhere),
+                    c.PutOnHold("coord", case.id, "away", **elsewhere),
+                    c.UpdateWorker("coord", asha, {"capacity_hours": 30}, **elsewhere),
+                    c.SetProgrammeSettings("coord", PROGRAMME, {"ageing_days": 3}, **elsewhere)):
+        with pytest.raises(Forbidden, match="programme you do not work in"):
+            await handlers.handle(command, uow)
+    assert (await uow.cases.get(case.id)).state.contacts == 0
+    viewer = Viewer(programmes=OTHER_PROGRAMMES)
+    with pytest.raises(Forbidden):
+        await queries.case_summary(uow, case.id, viewer)
+    with pytest.raises(Forbidden):
+        await queries.case_events(uow, case.id, viewer)
+    with pytest.raises(Forbidden):
+        await queries.waiting_list(uow, PROGRAMME, viewer)
+    assert await queries.find_cases(uow, viewer) == []
+    assert await queries.workers(uow, None, viewer) == []
+
+
+async def test_a_coordinator_of_the_programme_does_its_work(uow):
+    case, asha = await assigned_case(uow)
+    here = frozenset({PROGRAMME})
+    assert await handlers.handle(c.RecordContact("coord", case.id, kind="phone", minutes=5,
+                                                 occurred_at=datetime.now(UTC), actor_programmes=here), uow) == 1
+    viewer = Viewer(programmes=here)
+    assert (await queries.case_summary(uow, case.id, viewer))["contact_count"] == 1
+    assert [row["id"] for row in await queries.find_cases(uow, viewer)] == [case.id]
+    assert [w["id"] for w in await queries.workers(uow, None, viewer)] == [asha]

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.triage.service_layer import handlers
+from services.triage.service_layer import handlers, queries
 from services.triage.service_layer.commands import ClaimReview, DecideReview, OverrideDecision, Sizing
-from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound
+from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, OutOfScope
 from shared.schemas import topics
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 from tests.unit.triage.examples import dependencies, received, referral, ruleset
@@ -150,3 +150,22 @@ async def test_without_a_rule_set_a_person_must_size_an_acceptance():
     last = uow.events(topics.TRIAGE_DECISIONS)[-1]
     assert (last.complexity, last.pathway, last.expected_weekly_hours, last.priority, last.ruleset_version) == (
         Complexity.HIGH, Pathway.CONNECTOR, 2.5, 3, "none")
+
+
+async def test_a_coordinator_of_another_programme_cannot_claim_decide_override_or_see_the_review(queued):
+    uow, deps, clock, event, review = queued
+    elsewhere = frozenset({"leicester-ageing-together"})
+    with pytest.raises(OutOfScope, match="programme you do not work in"):
+        await handlers.claim_review(ClaimReview(review.id, "carol", programmes=elsewhere),
+                                    uow_factory=deps.uow_factory, clock=deps.clock)
+    with pytest.raises(OutOfScope):
+        await _decide(deps, review.id, "carol", programmes=elsewhere)
+    with pytest.raises(OutOfScope):
+        await _override(deps, event.referral_id, "carol", programmes=elsewhere)
+    assert len(uow.events(topics.TRIAGE_DECISIONS)) == 1  # only the rules' decision
+    assert await queries.list_reviews(uow_factory=deps.uow_factory, clock=deps.clock, programmes=elsewhere) == []
+    mine = await queries.list_reviews(uow_factory=deps.uow_factory, clock=deps.clock,
+                                      programmes=frozenset({review.programme_id}))
+    assert [row["id"] for row in mine] == [review.id]
+    decided = await _decide(deps, review.id, "dina", programmes=frozenset({review.programme_id}))
+    assert decided["decided_by"] == "dina"
