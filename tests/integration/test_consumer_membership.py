@@ -3,6 +3,7 @@ assignments, split between members when a second replica joins."""
 
 from __future__ import annotations
 
+import secrets
 import asyncio
 import uuid
 
@@ -30,7 +31,7 @@ async def test_membership_follows_the_groups_assignments(infrastructure):
     await ensure_topics(infrastructure.bootstrap_servers, topics, [GROUP])
     settings = PlatformSettings(
         DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
-        AUTH_SECRET="x" * 32, TOPIC_PREFIX=topics.prefix, KAFKA_SESSION_TIMEOUT_MS=6000,
+        AUTH_SECRET=secrets.token_hex(32), TOPIC_PREFIX=topics.prefix, KAFKA_SESSION_TIMEOUT_MS=6000,
         KAFKA_REBALANCE_TIMEOUT_MS=1000,
     )
     producer = make_producer(infrastructure.bootstrap_servers)

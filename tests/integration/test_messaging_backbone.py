@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import asyncio
 import json
 import uuid
@@ -165,7 +166,7 @@ async def test_inbox_claims_an_event_once_and_only_with_a_committed_transaction(
 def settings_for(infrastructure, attempts: int) -> PlatformSettings:
     return PlatformSettings(
         DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
-        AUTH_SECRET="x" * 32, CONSUMER_MAX_ATTEMPTS=attempts, CONSUMER_BACKOFF_INITIAL_MS=20,
+        AUTH_SECRET=secrets.token_hex(32), CONSUMER_MAX_ATTEMPTS=attempts, CONSUMER_BACKOFF_INITIAL_MS=20,
     )
 
 
