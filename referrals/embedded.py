@@ -142,6 +142,8 @@ class EmbeddedKafka:
 
     port: int
     log_path: Path | None = None
+    # Where clients are told to reconnect after bootstrapping, if not the listener itself (a TLS proxy, say).
+    advertised: str | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -157,7 +159,7 @@ class EmbeddedKafka:
         self.process = subprocess.Popen(
             [binary, "broker",
              "--listener-url", f"tcp://127.0.0.1:{self.port}",
-             "--advertised-listener-url", f"tcp://127.0.0.1:{self.port}",
+             "--advertised-listener-url", f"tcp://{self.advertised or self.bootstrap_servers}",
              "--storage-engine", "memory://tansu/"],
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )

@@ -40,7 +40,7 @@ async def partner_status_topics(ctx: ServiceContext) -> None:
     async with ctx.dependencies.uow() as uow:
         partner_ids = await uow.partners.ids()
     for partner_id in partner_ids:
-        await ensure_topic(ctx.settings.kafka_bootstrap_servers, ctx.topics.referral_status(partner_id))
+        await ensure_topic(ctx.settings.kafka, ctx.topics.referral_status(partner_id))
 
 
 def background(ctx: ServiceContext):

@@ -53,7 +53,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             try:
                 # A broker busy rebalancing can leave an admin request unanswered: ask again.
                 await asyncio.wait_for(
-                    ensure_topics(settings.kafka_bootstrap_servers, topics, list(CONSUMER_GROUPS)), timeout=15
+                    ensure_topics(settings.kafka, topics, list(CONSUMER_GROUPS)), timeout=15
                 )
                 break
             except TimeoutError:
@@ -62,7 +62,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             raise RuntimeError("the broker did not answer topic requests")
         log.info("topics_ready")
         engine = make_engine(settings.database_url)
-        producer = make_producer(settings.kafka_bootstrap_servers)
+        producer = make_producer(settings.kafka)
         await producer.start()
         ctx = ServiceContext(definition.name, settings, engine, producer, topics)
         app.state.ctx = ctx
@@ -75,13 +75,13 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             outbox=definition.outbox,
             producer=producer,
             topics=topics,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings.kafka,
             poll_interval_s=settings.relay_poll_interval_ms / 1000,
             batch_size=settings.relay_batch_size,
         )
         ctx.relay.start()
         broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
+            **settings.kafka.broker_options(),
             graceful_timeout=settings.graceful_timeout_s,
             logger=None,
         )
@@ -163,7 +163,7 @@ async def _refresh_lag(ctx: ServiceContext) -> None:
         probe = ctx.lag_probes.get(consumer.group)
         if probe is None:
             probe = ctx.lag_probes[consumer.group] = GroupLag(
-                ctx.settings.kafka_bootstrap_servers, f"{ctx.settings.topic_prefix}{consumer.group}", consumer.topic)
+                ctx.settings.kafka, f"{ctx.settings.topic_prefix}{consumer.group}", consumer.topic)
         for partition, lag in (await probe.read()).items():
             metrics.CONSUMER_LAG.labels(consumer.group, str(partition)).set(lag)
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.platform.messaging.connection import (KafkaConnection, OAuthClientCredentials, SaslMechanism,
+                                                  SecurityProtocol)
 
 
 def asyncpg_url(url: str) -> str:
@@ -33,10 +36,25 @@ def refuse_placeholder(what: str, value: str) -> str:
 class PlatformSettings(BaseSettings):
     """What every service process needs: where the database and broker are, and how to behave."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the secrets beside it into the log.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(validation_alias="DATABASE_URL")
     kafka_bootstrap_servers: str = Field(validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    # How Kafka clients connect and authenticate: PLAINTEXT for the embedded broker; production brokers
+    # take TLS and SASL (SCRAM or OAUTHBEARER). deploy/README.md says which to set for which broker.
+    kafka_security_protocol: SecurityProtocol = Field(default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL")
+    kafka_sasl_mechanism: SaslMechanism | None = Field(default=None, validation_alias="KAFKA_SASL_MECHANISM")
+    kafka_sasl_username: str | None = Field(default=None, validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: str | None = Field(default=None, validation_alias="KAFKA_SASL_PASSWORD", repr=False)
+    kafka_ssl_cafile: str | None = Field(default=None, validation_alias="KAFKA_SSL_CAFILE")
+    kafka_ssl_certfile: str | None = Field(default=None, validation_alias="KAFKA_SSL_CERTFILE")
+    kafka_ssl_keyfile: str | None = Field(default=None, validation_alias="KAFKA_SSL_KEYFILE")
+    kafka_oauth_token_url: str | None = Field(default=None, validation_alias="KAFKA_OAUTH_TOKEN_URL")
+    kafka_oauth_client_id: str | None = Field(default=None, validation_alias="KAFKA_OAUTH_CLIENT_ID")
+    kafka_oauth_client_secret: str | None = Field(default=None, validation_alias="KAFKA_OAUTH_CLIENT_SECRET",
+                                                  repr=False)
+    kafka_oauth_scope: str | None = Field(default=None, validation_alias="KAFKA_OAUTH_SCOPE")
     # Prefix on every topic name, so test runs (and tenants sharing a cluster) never collide.
     topic_prefix: str = Field(default="", validation_alias="TOPIC_PREFIX")
     http_host: str = Field(default="127.0.0.1", validation_alias="HTTP_HOST")
@@ -69,6 +87,27 @@ class PlatformSettings(BaseSettings):
 
     # Seconds allowed for in-flight work to finish on shutdown.
     graceful_timeout_s: float = Field(default=15.0, validation_alias="GRACEFUL_TIMEOUT_S")
+
+    @field_validator("kafka_sasl_password", "kafka_oauth_client_secret")
+    @classmethod
+    def _no_placeholder_broker_secret(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_placeholder("a Kafka credential", value)
+
+    @model_validator(mode="after")
+    def _kafka_connection_is_complete(self) -> PlatformSettings:
+        self.kafka  # noqa: B018 - builds the connection, which refuses an incomplete set of settings at start
+        return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        oauth = None
+        if self.kafka_oauth_token_url and self.kafka_oauth_client_id and self.kafka_oauth_client_secret:
+            oauth = OAuthClientCredentials(self.kafka_oauth_token_url, self.kafka_oauth_client_id,
+                                           self.kafka_oauth_client_secret, self.kafka_oauth_scope)
+        return KafkaConnection(
+            self.kafka_bootstrap_servers, self.kafka_security_protocol, self.kafka_sasl_mechanism,
+            self.kafka_sasl_username, self.kafka_sasl_password, self.kafka_ssl_cafile, self.kafka_ssl_certfile,
+            self.kafka_ssl_keyfile, oauth)
 
     @field_validator("database_url")
     @classmethod

@@ -57,7 +57,7 @@ def decided(referral_id: uuid.UUID, n: int = 0) -> TriageDecided:
 
 def relay_for(engine, outbox, producer, topics, infrastructure) -> OutboxRelay:
     return OutboxRelay(engine=engine, outbox=outbox, producer=producer, topics=topics,
-                       bootstrap_servers=infrastructure.bootstrap_servers, poll_interval_s=0.05)
+                       kafka=infrastructure.bootstrap_servers, poll_interval_s=0.05)
 
 
 async def wait_published(engine, outbox, expected: int) -> None:

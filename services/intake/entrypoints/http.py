@@ -280,7 +280,7 @@ async def create_partner(body: NewPartner, request: Request, deps: Intake = Depe
     partner = Partner(body.id, body.name, tuple(body.allowed_programmes), body.attests_consent)
     await _guard(deps.handle(c.RegisterPartner(principal.subject, partner)))
     ctx = request.app.state.ctx
-    await ensure_topic(ctx.settings.kafka_bootstrap_servers, ctx.topics.referral_status(body.id))
+    await ensure_topic(ctx.settings.kafka, ctx.topics.referral_status(body.id))
     return {"id": body.id, "status_topic": ctx.topics.referral_status(body.id)}
 
 

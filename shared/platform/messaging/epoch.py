@@ -16,9 +16,11 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
+from shared.platform.messaging.connection import KafkaConnection, as_connection
 
-async def read_epoch(bootstrap_servers: str, topic: str, timeout_ms: int = 1500) -> str | None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+
+async def read_epoch(kafka: KafkaConnection | str, topic: str, timeout_ms: int = 1500) -> str | None:
+    consumer = AIOKafkaConsumer(**as_connection(kafka).client_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
         tp = TopicPartition(topic, 0)
@@ -33,13 +35,13 @@ async def read_epoch(bootstrap_servers: str, topic: str, timeout_ms: int = 1500)
         await consumer.stop()
 
 
-async def resolve_epoch(bootstrap_servers: str, topic: str, producer: AIOKafkaProducer) -> str:
-    current = await read_epoch(bootstrap_servers, topic)
+async def resolve_epoch(kafka: KafkaConnection | str, topic: str, producer: AIOKafkaProducer) -> str:
+    current = await read_epoch(kafka, topic)
     if current is not None:
         return current
     await producer.send_and_wait(topic, uuid.uuid4().hex.encode(), key=b"epoch", partition=0)
     # Two writers may race; the record at offset 0 wins for everyone.
-    current = await read_epoch(bootstrap_servers, topic, timeout_ms=5000)
+    current = await read_epoch(kafka, topic, timeout_ms=5000)
     if current is None:
         raise RuntimeError("broker epoch topic is still empty after writing to it")
     return current

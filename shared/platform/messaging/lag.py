@@ -11,10 +11,12 @@ import asyncio
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from shared.platform.messaging.connection import KafkaConnection, as_connection
+
 
 class GroupLag:
-    def __init__(self, bootstrap_servers: str, group_id: str, topic: str) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection | str, group_id: str, topic: str) -> None:
+        self._kafka = as_connection(kafka)
         self._group_id = group_id
         self._topic = topic
         self._probe: AIOKafkaConsumer | None = None
@@ -24,7 +26,7 @@ class GroupLag:
         """Partition -> records not yet committed by the group (the end of the partition minus its offset)."""
         async with self._lock:  # scrapes may overlap
             if self._probe is None:
-                probe = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=self._group_id,
+                probe = AIOKafkaConsumer(**self._kafka.client_options(), group_id=self._group_id,
                                          enable_auto_commit=False)
                 try:
                     await probe.start()

@@ -20,6 +20,7 @@ from shared.platform.leadership import leadership
 from shared.platform.logging import get_logger
 from shared.schemas.topics import Topics
 
+from .connection import KafkaConnection
 from .epoch import resolve_epoch
 
 log = get_logger(__name__)
@@ -33,7 +34,7 @@ class OutboxRelay:
         outbox: sa.Table,
         producer: AIOKafkaProducer,
         topics: Topics,
-        bootstrap_servers: str,
+        kafka: KafkaConnection | str,
         poll_interval_s: float = 0.1,
         batch_size: int = 200,
         epoch_check_interval_s: float = 15.0,
@@ -42,7 +43,7 @@ class OutboxRelay:
         self._outbox = outbox
         self._producer = producer
         self._topics = topics
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._epoch_check_interval_s = epoch_check_interval_s
@@ -90,7 +91,7 @@ class OutboxRelay:
                 await self._sleep(self._poll_interval_s)
 
     async def _check_epoch(self) -> None:
-        epoch = await resolve_epoch(self._bootstrap, self._topics.broker_epoch, self._producer)
+        epoch = await resolve_epoch(self._kafka, self._topics.broker_epoch, self._producer)
         if epoch == self._epoch:
             return
         async with self._engine.begin() as conn:
