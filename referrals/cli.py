@@ -26,6 +26,7 @@ from shared.platform.messaging.kafka import ensure_topics
 from referrals import demo
 from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
 from referrals.launcher import SERVICES, start_services
+from referrals.status import METRICS_TOKEN_FILE
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 DATABASE_NAME = "referrals"
@@ -38,9 +39,14 @@ def _data_dir(arg: str | None) -> Path:
 
 
 def _auth_secret(data_dir: Path) -> str:
-    if os.environ.get("AUTH_SECRET"):
-        return os.environ["AUTH_SECRET"]
-    path = data_dir / "auth_secret"
+    return _secret(data_dir, "AUTH_SECRET", "auth_secret")
+
+
+def _secret(data_dir: Path, variable: str, file_name: str) -> str:
+    """The operator's value if set, else one generated into the data directory once (mode 0600) and kept."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    path = data_dir / file_name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
@@ -88,6 +94,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "AUTH_SECRET": _auth_secret(data_dir),
+            # What `referrals status` (and a local Prometheus) present at /metrics: status reads it from here.
+            "METRICS_SCRAPE_TOKEN": _secret(data_dir, "METRICS_SCRAPE_TOKEN", METRICS_TOKEN_FILE),
             "TOPIC_PREFIX": topic_prefix,
         }
         if embedded_broker:

@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear screen
 RUNNING_FILE = "running.json"
+METRICS_TOKEN_FILE = "metrics_scrape_token"  # written by `referrals up` beside running.json, mode 0600
 
 
 class Sample(NamedTuple):
@@ -372,7 +373,19 @@ def as_json(views: list[ServiceView], at: datetime) -> str:
 
 def running_file(data_dir: str | None) -> Path:
     """Where `referrals up` lists the services it runs (same default data directory as `up`)."""
-    return Path(data_dir or os.environ.get("REFERRALS_DATA_DIR") or ".referrals").resolve() / RUNNING_FILE
+    return _data_dir(data_dir) / RUNNING_FILE
+
+
+def _data_dir(data_dir: str | None) -> Path:
+    return Path(data_dir or os.environ.get("REFERRALS_DATA_DIR") or ".referrals").resolve()
+
+
+def scrape_token(data_dir: str | None) -> str | None:
+    """What /metrics asks of us: METRICS_SCRAPE_TOKEN if set, else the one `referrals up` generated."""
+    if os.environ.get("METRICS_SCRAPE_TOKEN"):
+        return os.environ["METRICS_SCRAPE_TOKEN"]
+    path = _data_dir(data_dir) / METRICS_TOKEN_FILE
+    return path.read_text().strip() if path.exists() else None
 
 
 def find_services(data_dir: str | None, explicit: list[str]) -> dict[str, str]:
@@ -391,11 +404,15 @@ def find_services(data_dir: str | None, explicit: list[str]) -> dict[str, str]:
     return dict(json.loads(path.read_text()).get("services", {}))
 
 
-def scrape(name: str, url: str, timeout_s: float = 5.0) -> ServiceView:
+def scrape(name: str, url: str, token: str | None = None, timeout_s: float = 5.0) -> ServiceView:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.get(f"{url}/metrics", timeout=timeout_s)
+        response = httpx.get(f"{url}/metrics", headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
         return down(name, url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    if response.status_code in (401, 403):
+        return down(name, url, f"HTTP {response.status_code} from /metrics: give METRICS_SCRAPE_TOKEN "
+                               "(or an operator's token) in the environment")
     if response.status_code != 200:
         return down(name, url, f"HTTP {response.status_code} from /metrics")
     try:
@@ -420,12 +437,13 @@ def readiness_problems(url: str, timeout_s: float) -> list[str]:
         f"readiness: {body.get('status', response.status_code)}"]
 
 
-def run(services: dict[str, str], *, once: bool, interval: float, json_out: bool, out: TextIO) -> int:
+def run(services: dict[str, str], *, once: bool, interval: float, json_out: bool, out: TextIO,
+        token: str | None = None) -> int:
     """Scrape and show until Ctrl-C (exit 0), or once (exit 1 if any service is down)."""
     try:
         with ThreadPoolExecutor(max_workers=len(services)) as pool:
             while True:
-                views = list(pool.map(lambda item: scrape(*item), services.items()))
+                views = list(pool.map(lambda item: scrape(*item, token), services.items()))
                 at = datetime.now().astimezone()
                 if json_out:
                     out.write(as_json(views, at) + "\n")
@@ -463,4 +481,5 @@ def command(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         print("referrals status: --interval must be positive", file=sys.stderr)
         return 2
-    return run(services, once=args.once, interval=args.interval, json_out=args.json, out=sys.stdout)
+    return run(services, once=args.once, interval=args.interval, json_out=args.json, out=sys.stdout,
+               token=scrape_token(args.data_dir))

@@ -20,6 +20,8 @@ class Access:
     who: Literal["public", "partner", "staff"]
     roles: frozenset[str] = frozenset()
     why: str = ""
+    # Also open to the deployment's metrics scraper (METRICS_SCRAPE_TOKEN): Prometheus holds no staff account.
+    scraper: bool = False
 
     def admits(self, roles: frozenset[str]) -> bool:
         return self.who == "staff" and bool(self.roles & roles)
@@ -47,14 +49,17 @@ OVERSEE = ("admin", "coordinator", "manager")
 CASE_READERS = (*CASEWORK, "auditor")
 # Who reads triage decisions: those who make and review them, and auditors.
 DECISION_READERS = ("admin", "coordinator", "auditor")
+# Who runs the platform: health, metrics, dead letters.
+OPERATE = ("admin", "operator")
 # Reports: counts and outcomes for managers and commissioners, and the coordinators who run the programme.
 REPORTS = ("admin", "coordinator", "manager")
 
 _PLATFORM: dict[tuple[str, str], Access] = {
     ("GET", "/health/live"): public("the orchestrator's liveness probe"),
     ("GET", "/health/ready"): public("the orchestrator's readiness probe"),
-    # Counts and timings only, never personal data; scraped by Prometheus inside the cluster.
-    ("GET", "/metrics"): public("scraped by Prometheus; counts and timings, no personal data"),
+    # Counts and timings only, yet they tell how busy the scheme is and where it fails: operators' business,
+    # and the scraper's, by the deployment's scrape token.
+    ("GET", "/metrics"): Access("staff", frozenset(OPERATE), why="health and metrics are operators'", scraper=True),
     ("GET", "/openapi.json"): public("the API's own description"),
     ("GET", "/asyncapi.json"): public("the events' own description"),
     ("GET", "/asyncapi.yaml"): public("the events' own description"),

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 
 from shared.platform import health, metrics, openapi
-from shared.platform.auth import route_access
+from shared.platform.auth import StaffPrincipal, require_staff, route_access
 from shared.platform.definition import ServiceContext, ServiceDefinition
 from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
@@ -142,7 +142,7 @@ def _metrics_router(definition: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/metrics", include_in_schema=False)
-    async def prometheus(request: Request) -> Response:
+    async def prometheus(request: Request, _: StaffPrincipal = Depends(require_staff())) -> Response:
         ctx: ServiceContext | None = getattr(request.app.state, "ctx", None)
         if ctx is not None:
             try:

@@ -61,6 +61,9 @@ class PlatformSettings(BaseSettings):
     http_port: int = Field(default=8000, validation_alias="HTTP_PORT")
     # Shared secret that signs staff bearer tokens; every service verifies with it.
     auth_secret: str = Field(validation_alias="AUTH_SECRET", min_length=32)
+    # A bearer token the metrics scraper (Prometheus) presents at /metrics; none: only operators' tokens.
+    metrics_scrape_token: str | None = Field(default=None, validation_alias="METRICS_SCRAPE_TOKEN", min_length=32,
+                                             repr=False)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
     auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
@@ -87,6 +90,13 @@ class PlatformSettings(BaseSettings):
 
     # Seconds allowed for in-flight work to finish on shutdown.
     graceful_timeout_s: float = Field(default=15.0, validation_alias="GRACEFUL_TIMEOUT_S")
+
+    @field_validator("metrics_scrape_token")
+    @classmethod
+    def _a_real_scrape_token(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _random_enough("METRICS_SCRAPE_TOKEN", refuse_placeholder("METRICS_SCRAPE_TOKEN", value))
 
     @field_validator("kafka_sasl_password", "kafka_oauth_client_secret")
     @classmethod
@@ -120,8 +130,11 @@ class PlatformSettings(BaseSettings):
     @field_validator("auth_secret")
     @classmethod
     def _a_real_secret(cls, value: str) -> str:
-        refuse_placeholder("AUTH_SECRET", value)
-        if len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS:
-            # "aaaa…" or "1234…" is long enough but guessable; random values use many characters.
-            raise ValueError("AUTH_SECRET is too simple: set a long random value (e.g. openssl rand -hex 32)")
-        return value
+        return _random_enough("AUTH_SECRET", refuse_placeholder("AUTH_SECRET", value))
+
+
+def _random_enough(what: str, value: str) -> str:
+    if len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS:
+        # "aaaa…" or "1234…" is long enough but guessable; random values use many characters.
+        raise ValueError(f"{what} is too simple: set a long random value (e.g. openssl rand -hex 32)")
+    return value

@@ -61,6 +61,7 @@ async def test_every_route_and_credential_gets_what_the_policy_table_says(system
         "unknown role": _bearer(_token(secret, roles=("superuser",))),
         "wrong API key": {"X-API-Key": "ccr_nope.nope"},
     }
+    scraper = system.scraper_headers  # the deployment's metrics scrape token: /metrics only
     roles = {role: system.staff_headers(role, subject=f"matrix-{role}", worker_id=workers.get(role))
              for role in sorted(STAFF_ROLES)}
     wrong: list[str] = []
@@ -86,6 +87,8 @@ async def test_every_route_and_credential_gets_what_the_policy_table_says(system
                     if (got := await call(service, route, headers)) != 401:
                         wrong.append(f"{where} [{name}]: {got}, expected 401")
                 if access.who == "partner":
+                    if (got := await call(service, route, scraper)) != 401:
+                        wrong.append(f"{where} [scrape token]: {got}, expected 401 (partners only)")
                     if (got := await call(service, route, {"X-API-Key": key})) in (401, 403):
                         wrong.append(f"{where} [partner key]: {got}, expected to be let in")
                     for role, headers in roles.items():
@@ -94,6 +97,11 @@ async def test_every_route_and_credential_gets_what_the_policy_table_says(system
                     continue
                 if (got := await call(service, route, {"X-API-Key": key})) != 401:
                     wrong.append(f"{where} [partner key]: {got}, expected 401 (staff only)")
+                got = await call(service, route, scraper)
+                if access.scraper and got in (401, 403):
+                    wrong.append(f"{where} [scrape token]: {got}, expected to be let in")
+                elif not access.scraper and got != 401:
+                    wrong.append(f"{where} [scrape token]: {got}, expected 401 (it is no staff token)")
                 for role, headers in roles.items():
                     got = await call(service, route, headers, worker_id=workers.get(role))
                     if role in access.roles and got in (401, 403):

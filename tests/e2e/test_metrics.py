@@ -52,7 +52,7 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
         await asyncio.sleep(1)  # let the relays and consumers settle
         scraped = {}
         for service in ("intake", "triage", "caseload", "outcomes"):
-            response = await http.get(f"{system.url(service)}/metrics")
+            response = await http.get(f"{system.url(service)}/metrics", headers=system.scraper_headers)
             assert response.status_code == 200
             scraped[service] = response.text
     triage = scraped["triage"]
@@ -102,7 +102,7 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
         assert closed.status_code == 200, closed.text
         await system.wait_for("SELECT 1 FROM caseload.cases WHERE programme_id = $1 AND status = 'assigned'",
                               programme, predicate=lambda rows: len(rows) == 1)
-        caseload = (await http.get(f"{system.url('caseload')}/metrics")).text
+        caseload = (await http.get(f"{system.url('caseload')}/metrics", headers=system.scraper_headers)).text
         assert value(caseload, "referrals_waiting_list_depth", programme=programme, site="Dalston") == 1
         # The newly assigned person is contacted: nobody is left awaiting a first contact.
         [next_case] = await system.sql(
@@ -112,6 +112,6 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
         contact = await http.post(f"{system.url('caseload')}/v1/cases/{next_case['id']}/contacts", headers=volunteer,
                                   json={"kind": "phone", "minutes": 10})
         assert contact.status_code == 201, contact.text
-        caseload = (await http.get(f"{system.url('caseload')}/metrics")).text
+        caseload = (await http.get(f"{system.url('caseload')}/metrics", headers=system.scraper_headers)).text
     assert value(caseload, "referrals_awaiting_first_contact", programme=programme) == 0
     assert value(caseload, "referrals_capacity_hours_used", programme=programme, site="Dalston") == 0.5

@@ -30,9 +30,14 @@ def status_command(system, *args: str, extra: tuple[str, ...] = ()) -> list[str]
     return [sys.executable, "-m", "referrals.cli", "status", *args, *services, *extra]
 
 
+def scraper_env(system) -> dict[str, str]:
+    """`referrals status` presents the deployment's scrape token, as an operator's shell would have it."""
+    return {**os.environ, "METRICS_SCRAPE_TOKEN": system.env["METRICS_SCRAPE_TOKEN"]}
+
+
 def run_status(system, *args: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     return subprocess.run(status_command(system, *args, extra=extra), cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env=os.environ.copy())
+                          timeout=60, env=scraper_env(system))
 
 
 async def settled(system, *args: str, ready) -> subprocess.CompletedProcess:
@@ -102,7 +107,7 @@ async def test_status_shows_the_waiting_list_capacity_and_outbox_and_a_down_serv
 
 async def test_live_mode_redraws_until_ctrl_c(shared_system):
     process = subprocess.Popen(status_command(shared_system, "--interval", "0.5"), cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=scraper_env(shared_system))
     output = bytearray()
 
     def read() -> None:
@@ -129,3 +134,15 @@ async def test_live_mode_redraws_until_ctrl_c(shared_system):
     errors = process.stderr.read().decode()
     assert code == 0, errors
     assert "Traceback" not in errors
+
+
+async def test_without_the_scrape_token_status_says_what_it_needs(shared_system, tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k != "METRICS_SCRAPE_TOKEN"}
+    # An empty data directory: no token that `referrals up` generated is found there either.
+    result = await asyncio.to_thread(
+        subprocess.run, status_command(shared_system, "--once", extra=(f"--data-dir={tmp_path}",)), cwd=ROOT,
+        capture_output=True, text=True, timeout=60, env=environment)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for name in SERVICES:
+        assert f"{name}  {shared_system.url(name)}  DOWN  (HTTP 401 from /metrics: give METRICS_SCRAPE_TOKEN" \
+            in result.stdout, result.stdout

@@ -35,6 +35,11 @@ class System:
     def secret(self) -> str:
         return self.env["AUTH_SECRET"]
 
+    @property
+    def scraper_headers(self) -> dict[str, str]:
+        """What Prometheus presents at /metrics: the deployment's scrape token."""
+        return {"Authorization": f"Bearer {self.env['METRICS_SCRAPE_TOKEN']}"}
+
     def url(self, service: str) -> str:
         return self.processes[service].url
 
@@ -173,6 +178,7 @@ async def new_system(infra: Infrastructure, log_dir: Path) -> System:
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "TOPIC_PREFIX": topics.prefix,
         "AUTH_SECRET": secrets.token_urlsafe(40),
+        "METRICS_SCRAPE_TOKEN": secrets.token_urlsafe(40),
         "LOG_LEVEL": "INFO",
         "CONSUMER_MAX_ATTEMPTS": "3",
         "CONSUMER_BACKOFF_INITIAL_MS": "50",

@@ -543,12 +543,13 @@ def test_deployment_env_makes_valid_settings_once_the_secrets_are_real(manifests
         PlatformSettings(**env)
     assert "AUTH_SECRET is a placeholder" in str(refused.value)
     assert "the DATABASE_URL password is a placeholder" in str(refused.value)
+    assert "METRICS_SCRAPE_TOKEN is a placeholder" in str(refused.value)
     assert PlatformSettings(**with_real_secrets(env)).http_host == "0.0.0.0"
 
 
 def with_real_secrets(env: dict) -> dict:
     """The Secret template's values as an operator would replace them."""
-    return {**env, "AUTH_SECRET": secrets.token_hex(32),
+    return {**env, "AUTH_SECRET": secrets.token_hex(32), "METRICS_SCRAPE_TOKEN": secrets.token_hex(32),
             "DATABASE_URL": env["DATABASE_URL"].replace("CHANGE_ME", secrets.token_hex(12))}
 
 

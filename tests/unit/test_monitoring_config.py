@@ -139,3 +139,10 @@ def test_dashboard_queues_follow_the_programme_chosen_at_the_top():
                 assert re.search(rf'{metric}\{{programme=~"\$programme"\}}', target["expr"]), target["expr"]
                 filtered += 1
     assert filtered >= 10
+
+
+def test_prometheus_presents_the_scrape_token_metrics_ask_for():
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    for job in scrape["scrape_configs"]:
+        assert job["authorization"]["type"] == "Bearer"
+        assert job["authorization"]["credentials_file"].startswith("/etc/prometheus/secrets/")

@@ -80,3 +80,47 @@ def test_the_roles_come_from_the_table_not_the_route():
     auditor = issue_staff_token(SECRET, "u-1", ["auditor"])  # a case reader in the table
     assert client.get("/v1/cases", headers={"Authorization": f"Bearer {manager}"}).status_code == 403
     assert client.get("/v1/cases", headers={"Authorization": f"Bearer {auditor}"}).status_code == 200
+
+
+def test_metrics_are_for_operators_and_the_scraper_and_nothing_else_takes_the_scrape_token():
+    scraper_rows = {(service, method, path) for service, rows in POLICY.items()
+                    for (method, path), row in rows.items() if row.scraper}
+    assert scraper_rows == {(service, "GET", "/metrics") for service in POLICY}
+    assert all(POLICY[service][("GET", "/metrics")].roles == {"admin", "operator"} for service in POLICY)
+
+
+def _app_with_metrics(scrape_token: str | None) -> TestClient:
+    app = FastAPI(dependencies=[Depends(route_access)], docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = SimpleNamespace(auth_secret=SECRET, metrics_scrape_token=scrape_token)
+    app.state.failed_attempts = FailedAttempts(max_failures=100)
+    app.state.service_name = "caseload"
+
+    @app.get("/metrics")
+    async def metrics(who: StaffPrincipal = Depends(require_staff())) -> dict:
+        return {"who": who.subject}
+
+    @app.get("/v1/cases")
+    async def cases(_: StaffPrincipal = Depends(require_staff())) -> dict:
+        return {"listed": True}
+
+    return TestClient(app)
+
+
+def test_the_scrape_token_opens_metrics_only():
+    token = "m" + "etrics-scrape-token-0123456789abcdefXYZ"
+    client = _app_with_metrics(token)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/metrics", headers=bearer).json() == {"who": "metrics-scraper"}
+    assert client.get("/v1/cases", headers=bearer).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {token[:-1]}x"}).status_code == 401
+    assert client.get("/metrics").status_code == 401
+    operator = issue_staff_token(SECRET, "o-1", ["operator"])
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {operator}"}).json() == {"who": "o-1"}
+    manager = issue_staff_token(SECRET, "m-1", ["manager"])
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {manager}"}).status_code == 403
+
+
+def test_without_a_scrape_token_configured_an_empty_bearer_is_no_key():
+    client = _app_with_metrics(None)
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer None"}).status_code == 401
