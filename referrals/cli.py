@@ -178,7 +178,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     secret = os.environ.get("AUTH_SECRET") or _auth_secret(_data_dir(args.data_dir))
     print(issue_staff_token(secret, args.subject, args.role, ttl=timedelta(minutes=args.minutes),
-                            worker_id=args.worker_id, programmes=args.programme))
+                            worker_id=args.worker_id, programmes=args.programme, sites=args.site))
     return 0
 
 
@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--minutes", type=int, default=60, help="lifetime, at most 720 (12 hours)")
     token.add_argument("--programme", action="append", default=None,
                        help="a programme the holder works in (repeat); none: every programme")
+    token.add_argument("--site", action="append", default=None,
+                       help="a site the holder coordinates (repeat); none: every site")
     token.add_argument("--data-dir")
     token.set_defaults(func=cmd_token)
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")

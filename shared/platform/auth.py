@@ -67,6 +67,8 @@ class StaffPrincipal:
     worker_id: uuid.UUID | None = None  # the worker profile this account is, if any
     # The programmes this account works in; None: every programme (an admin, or a scheme-wide coordinator).
     programmes: frozenset[str] | None = None
+    # The sites this account coordinates within its programmes; None: every site.
+    sites: frozenset[str] | None = None
 
     @property
     def own_work_only(self) -> bool:
@@ -75,7 +77,8 @@ class StaffPrincipal:
 
 
 def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = DEFAULT_TOKEN_LIFETIME,
-                      worker_id: uuid.UUID | str | None = None, programmes: list[str] | None = None) -> str:
+                      worker_id: uuid.UUID | str | None = None, programmes: list[str] | None = None,
+                      sites: list[str] | None = None) -> str:
     unknown = set(roles) - STAFF_ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
@@ -87,6 +90,8 @@ def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelt
         claims["wid"] = str(worker_id)
     if programmes is not None:
         claims["prg"] = sorted(programmes)
+    if sites is not None:
+        claims["sit"] = sorted(sites)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -99,11 +104,19 @@ def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
     if not isinstance(roles, list) or not set(roles) <= STAFF_ROLES:
         raise jwt.InvalidTokenError("unknown roles")
     worker_id = uuid.UUID(claims["wid"]) if claims.get("wid") else None
-    programmes = claims.get("prg")
-    if programmes is not None and (not isinstance(programmes, list) or not all(isinstance(p, str) for p in programmes)):
-        raise jwt.InvalidTokenError("bad programmes")
+    programmes, sites = _names(claims, "prg"), _names(claims, "sit")
     return StaffPrincipal(subject=claims["sub"], roles=frozenset(roles), worker_id=worker_id,
-                          programmes=None if programmes is None else frozenset(programmes))
+                          programmes=programmes, sites=sites)
+
+
+def _names(claims: dict, claim: str) -> frozenset[str] | None:
+    """A claim that lists names (programmes, sites); absent means every one."""
+    names = claims.get(claim)
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise jwt.InvalidTokenError(f"bad {claim}")
+    return frozenset(names)
 
 
 _bearer = HTTPBearer(auto_error=False)

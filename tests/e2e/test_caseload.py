@@ -171,7 +171,7 @@ async def test_waiting_list_order_ageing_and_capacity_release(system):
 
 async def test_a_whole_case_from_assignment_to_follow_up(system):
     system.start("caseload", extra_env={"CASELOAD_TIMER_INTERVAL_S": "0.3"})
-    alice = await system.add_worker("connector", "3", gender="female")
+    alice = await system.add_worker("connector", "3", gender="female", site="Dalston")
     decision = accepted(hours=3.0, worker_gender_preference="female")
     await send_decisions(system, [decision])
     case = await case_for(system, decision.referral_id, "assigned")
@@ -209,6 +209,15 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
         assert str(case["id"]) not in [c["id"] for c in (await http.get("/v1/cases", headers=elsewhere)).json()]
         here = system.staff_headers("coordinator", subject="coord-here", programmes=[case["programme_id"]])
         assert (await http.get(url, headers=here)).json()["id"] == str(case["id"])
+        # Within the programme, a coordinator of another site neither reads nor moves it; one of Alice's does.
+        other_site = system.staff_headers("coordinator", subject="coord-wick", sites=["Hackney Wick"])
+        assert (await http.get(url, headers=other_site)).status_code == 403
+        await post("/hold", {"reason": "not yours"}, headers=other_site, expect=(403,))
+        assert str(case["id"]) not in [c["id"] for c in (await http.get("/v1/cases", headers=other_site)).json()]
+        assert alice not in [w["id"] for w in (await http.get("/v1/workers", headers=other_site)).json()]
+        dalston = system.staff_headers("coordinator", subject="coord-dalston", sites=["Dalston"])
+        assert (await http.get(url, headers=dalston)).json()["id"] == str(case["id"])
+        assert alice in [w["id"] for w in (await http.get("/v1/workers", headers=dalston)).json()]
         await post("/measures", {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]})
         goals = [(await post("/goals", {"description": d}))["goal_id"]
                  for d in ("Join a walking group", "Call my sister weekly", "Get a bus pass")]

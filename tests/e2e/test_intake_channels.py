@@ -195,6 +195,11 @@ async def test_an_uncertain_match_goes_to_a_person_who_decides(shared_system):
         reviews = (await http.get("/v1/match-reviews", headers=coordinator)).json()
         [review] = [r for r in reviews if r["referral_id"] == second.json()["referral_id"]]
         assert 0.75 <= float(review["confidence"]) < 0.92
+        # A coordinator of another programme neither sees the review nor decides it.
+        elsewhere = system.staff_headers("coordinator", subject="coord-elsewhere", programmes=["elsewhere"])
+        assert review["id"] not in [r["id"] for r in (await http.get("/v1/match-reviews", headers=elsewhere)).json()]
+        assert (await http.post(f"/v1/match-reviews/{review['id']}/decision", headers=elsewhere,
+                                json={"same_person": False})).status_code == 403
         decided = await http.post(f"/v1/match-reviews/{review['id']}/decision", headers=coordinator,
                                   json={"same_person": True})
         assert decided.status_code == 200

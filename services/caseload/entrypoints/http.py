@@ -42,13 +42,13 @@ REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CON
 
 
 def _viewer(principal: StaffPrincipal) -> Viewer:
-    return Viewer(principal.own_work_only, principal.worker_id, principal.programmes)
+    return Viewer(principal.own_work_only, principal.worker_id, principal.programmes, principal.sites)
 
 
 def _handle(deps: Caseload, principal: StaffPrincipal, command: c.Command):
     """Hand the command on as this principal: a worker's acts on its own offers and cases only."""
     return deps.handle(replace(command, own_work_only=principal.own_work_only, actor_worker_id=principal.worker_id,
-                               actor_programmes=principal.programmes))
+                               actor_programmes=principal.programmes, actor_sites=principal.sites))
 
 
 async def _guard(call):

@@ -16,7 +16,8 @@ from services.caseload.domain.matching import rank
 from services.caseload.domain.model import require
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.errors import OfferNotFound, WorkerNotFound
-from services.caseload.service_layer.ownership import require_in_programme, require_own
+from services.caseload.service_layer.ownership import (Viewer, require_at_site, require_in_programme, require_own,
+                                                     worker_site)
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.tracing import current_trace_context
@@ -109,6 +110,8 @@ async def _open_offer(uow: CaseloadUnitOfWork, cmd: c.AcceptOffer | c.DeclineOff
     require_own(cmd, offer["worker_id"], "offer")
     case = await uow.cases.get(offer["case_id"])
     require_in_programme(cmd, case.programme_id, "offer")
+    if cmd.actor_sites is not None:
+        require_at_site(cmd, await worker_site(uow, offer["worker_id"]), "offer")
     require(offer["status"] == "open", f"this offer is {offer['status']}")
     return offer, case
 
@@ -166,6 +169,7 @@ async def assign_waiting(uow: CaseloadUnitOfWork, programme_id: str, now: dateti
 
 async def add_worker(cmd: c.AddWorker, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     require_in_programme(cmd, cmd.programme_id, "worker")
+    require_at_site(cmd, cmd.details.get("site"), "worker")
     async with uow:
         await uow.workers.add(id=cmd.worker_id, programme_id=cmd.programme_id, **cmd.details)
         await assign_waiting(uow, cmd.programme_id, datetime.now(UTC))
@@ -179,6 +183,9 @@ async def update_worker(cmd: c.UpdateWorker, uow: CaseloadUnitOfWork) -> dict[st
         if worker is None:
             raise WorkerNotFound(cmd.worker_id)
         require_in_programme(cmd, worker["programme_id"], "worker")
+        require_at_site(cmd, worker["site"], "worker")
+        if "site" in cmd.details:
+            require_at_site(cmd, cmd.details["site"], "worker")  # nor moved to a site they do not coordinate
         require("capacity_hours" not in cmd.details or cmd.details["capacity_hours"] >= worker["load_hours"],
                 "capacity below the hours already assigned: transfer cases first")
         await uow.workers.update(cmd.worker_id, **cmd.details)
@@ -189,6 +196,7 @@ async def update_worker(cmd: c.UpdateWorker, uow: CaseloadUnitOfWork) -> dict[st
 
 async def set_programme_settings(cmd: c.SetProgrammeSettings, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     require_in_programme(cmd, cmd.programme_id, "programme")
+    Viewer.of(cmd).require_whole_programme()
     async with uow:
         await uow.settings.put(cmd.programme_id, cmd.settings)
         await uow.commit()

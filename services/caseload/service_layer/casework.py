@@ -11,7 +11,7 @@ from services.caseload.domain.case import Case
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.assignment import assign_waiting
 from services.caseload.service_layer.errors import CaseNotFound
-from services.caseload.service_layer.ownership import require_in_programme, require_own
+from services.caseload.service_layer.ownership import Viewer, require_at_site, require_sees_case
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
@@ -20,8 +20,7 @@ async def _case(uow: CaseloadUnitOfWork, cmd: c.CaseCommand) -> Case:
     case = await uow.cases.get(cmd.case_id)
     if case is None:
         raise CaseNotFound(cmd.case_id)
-    require_in_programme(cmd, case.programme_id)
-    require_own(cmd, case.worker_id)
+    await require_sees_case(Viewer.of(cmd), uow, case)
     return case
 
 
@@ -124,6 +123,8 @@ async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, An
     async with uow:
         case = await _case(uow, cmd)
         target = await uow.workers.get(cmd.to_worker_id)
+        if target is not None:
+            require_at_site(cmd, target["site"], "worker")  # a site's coordinator moves cases within their sites
         target_programme = target["programme_id"] if target else None
         case.check_transfer(cmd.to_worker_id, target_programme)
         from_worker, moves_hours = case.worker_id, case.holds_capacity

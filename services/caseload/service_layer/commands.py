@@ -25,6 +25,8 @@ class Command:
     actor_worker_id: uuid.UUID | None = field(default=None, kw_only=True)
     # The programmes the actor works in (a coordinator coordinates only these); None: every programme.
     actor_programmes: frozenset[str] | None = field(default=None, kw_only=True)
+    # The sites the actor coordinates within those programmes; None: every site.
+    actor_sites: frozenset[str] | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 from services.caseload.domain import model
 from services.caseload.domain.case import Case
 from services.caseload.service_layer.errors import CaseNotFound
-from services.caseload.service_layer.ownership import EVERYONE, Viewer
+from services.caseload.service_layer.ownership import EVERYONE, Viewer, require_sees_case, worker_site
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
 
@@ -49,8 +49,7 @@ async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: View
         case = await uow.cases.get(case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        viewer.require_in_programme(case.programme_id)
-        viewer.require_own(case.worker_id)
+        await require_sees_case(viewer, uow, case)
         events = await uow.views.events(case_id)
     state = case.state
     measures = [e["data"]["measure"] for e in events if e["event_type"] == "case.measure_recorded"]
@@ -68,28 +67,32 @@ async def find_cases(uow: CaseloadUnitOfWork, viewer: Viewer = EVERYONE, **crite
             return []
         criteria["worker_id"] = viewer.worker_id
     async with uow:
-        found = await uow.views.find(**criteria)
-    return [case for case in found if viewer.sees_programme(case["programme_id"])]
+        found = [case for case in await uow.views.find(**criteria) if viewer.sees_programme(case["programme_id"])]
+        if viewer.sites is None:
+            return found
+        sites = {w["id"]: w["site"] for w in await uow.workers.list()}
+    return [case for case in found if case["worker_id"] is None or viewer.sees_site(sites.get(case["worker_id"]))]
 
 
 async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     async with uow:
-        if viewer.own_work_only or viewer.programmes is not None:
+        if viewer.limited:
             case = await uow.cases.get(case_id)
             if case is None:
                 raise CaseNotFound(case_id)
-            viewer.require_in_programme(case.programme_id)
-            viewer.require_own(case.worker_id)
+            await require_sees_case(viewer, uow, case)
         return await uow.views.events(case_id)
 
 
 async def workers(uow: CaseloadUnitOfWork, programme_id: str | None, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     async with uow:
         listed = await uow.workers.list(programme_id)
-    return [worker for worker in listed if viewer.sees_programme(worker["programme_id"])]
+    return [worker for worker in listed if viewer.sees_programme(worker["programme_id"]) and viewer.sees_site(worker["site"])]
 
 
 async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     viewer.require_own(worker_id, "worker's offer list")
     async with uow:
+        if viewer.sites is not None:
+            viewer.require_at_site(await worker_site(uow, worker_id), "worker's offer list")
         return await uow.offers.for_worker(worker_id)

@@ -23,6 +23,7 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import (
     BatchRejected,
+    Forbidden,
     NotFound,
     Refused,
     SubmissionRejected,
@@ -63,7 +64,8 @@ class ReferralAccepted(BaseModel):
 ALREADY_RECEIVED = {200: {"model": ReferralAccepted, "description": "Already received: the first referral."}}
 
 
-REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Refused: status.HTTP_409_CONFLICT}
+REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Refused: status.HTTP_409_CONFLICT,
+            Forbidden: status.HTTP_403_FORBIDDEN}
 
 
 async def _guard(call):
@@ -245,10 +247,10 @@ async def complete_outreach(
 
 @router.get("/v1/match-reviews", tags=["staff"], responses=errors(401, 403))
 async def list_match_reviews(
-    deps: Intake = Depends(intake), _: StaffPrincipal = Depends(require_staff())
+    deps: Intake = Depends(intake), principal: StaffPrincipal = Depends(require_staff())
 ) -> list[dict]:
-    """Uncertain person matches, oldest first, for a person to decide."""
-    return await queries.match_reviews(deps.uow())
+    """Uncertain person matches, oldest first, for a person to decide (a coordinator's programmes only)."""
+    return await queries.match_reviews(deps.uow(), principal.programmes)
 
 
 class MatchDecision(BaseModel):
@@ -260,7 +262,8 @@ async def decide_match(
     review_id: uuid.UUID, body: MatchDecision, deps: Intake = Depends(intake),
     principal: StaffPrincipal = Depends(require_staff()),
 ) -> dict:
-    return await _guard(deps.handle(c.DecideMatchReview(principal.subject, review_id, body.same_person)))
+    return await _guard(deps.handle(c.DecideMatchReview(principal.subject, review_id, body.same_person,
+                                                        actor_programmes=principal.programmes)))
 
 
 # --- administration -------------------------------------------------------------------------

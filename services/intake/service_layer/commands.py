@@ -7,7 +7,7 @@ for staff, and the channel for the public form.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ from services.intake.domain.partner import Partner
 @dataclass(frozen=True)
 class Command:
     actor: str
+    # The programmes the actor works in (a coordinator of one programme reviews its matches only); None: all.
+    actor_programmes: frozenset[str] | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,7 @@ class BatchRejected(Exception):
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
+
+
+class Forbidden(Exception):
+    """The actor's account does not reach this (a programme it does not work in)."""

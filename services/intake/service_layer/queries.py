@@ -64,10 +64,17 @@ async def csv_mapping(uow: IntakeUnitOfWork, partner_id: str) -> dict[str, Any] 
         return await uow.partners.csv_mapping(partner_id)
 
 
-async def match_reviews(uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
-    """Uncertain person matches, oldest first, for a person to decide."""
+async def match_reviews(uow: IntakeUnitOfWork, programmes: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """Uncertain person matches, oldest first, for a person to decide: each with the programme its referral
+    is to, and only those of `programmes` for a coordinator who works in some (None: every programme)."""
     async with uow:
-        return await uow.persons.reviews("open")
+        reviews = []
+        for review in await uow.persons.reviews("open"):
+            referral = await uow.referrals.get(review["referral_id"])
+            programme = referral.programme_id if referral else None
+            if programmes is None or programme in programmes:
+                reviews.append({**review, "programme_id": programme})
+        return reviews
 
 
 async def self_referral_status(uow: IntakeUnitOfWork, reference: str, postcode: str) -> ReferralStatus | None:

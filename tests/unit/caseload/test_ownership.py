@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -121,3 +122,73 @@ async def test_a_coordinator_of_the_programme_does_its_work(uow):
     assert (await queries.case_summary(uow, case.id, viewer))["contact_count"] == 1
     assert [row["id"] for row in await queries.find_cases(uow, viewer)] == [case.id]
     assert [w["id"] for w in await queries.workers(uow, None, viewer)] == [asha]
+
+
+# --- a coordinator of some sites coordinates the workers there and the cases they hold -------------------
+
+DALSTON, HACKNEY_WICK = frozenset({"Dalston"}), frozenset({"Hackney Wick"})
+
+
+async def test_a_sites_coordinator_acts_on_cases_held_at_their_sites_only(uow):
+    asha = await add_worker(uow, name="Asha", site="Dalston", auto_accept_offers=True)
+    case, _ = await assigned_case(uow, asha)
+    wick = dict(actor_programmes=frozenset({PROGRAMME}), actor_sites=HACKNEY_WICK)
+    for command in (c.RecordContact("wick-coordinator", case.id, kind="phone", minutes=10,
+                                    occurred_at=datetime.now(UTC), **wick),
+                    c.PutOnHold("wick-coordinator", case.id, "away", **wick)):
+        with pytest.raises(Forbidden, match="site you do not coordinate"):
+            await handlers.handle(command, uow)
+    as_wick = Viewer(programmes=frozenset({PROGRAMME}), sites=HACKNEY_WICK)
+    with pytest.raises(Forbidden):
+        await queries.case_summary(uow, case.id, as_wick)
+    with pytest.raises(Forbidden):
+        await queries.case_events(uow, case.id, as_wick)
+    assert await queries.find_cases(uow, as_wick) == []
+    assert (await uow.cases.get(case.id)).state.contacts == 0
+
+    dalston = dict(actor_sites=DALSTON)
+    assert await handlers.handle(c.RecordContact("dalston-coordinator", case.id, kind="phone", minutes=10,
+                                                 occurred_at=datetime.now(UTC), **dalston), uow) == 1
+    assert [found["id"] for found in await queries.find_cases(uow, Viewer(sites=DALSTON))] == [case.id]
+    assert (await queries.case_summary(uow, case.id, Viewer(sites=DALSTON)))["contact_count"] == 1
+
+
+async def test_a_case_nobody_holds_is_every_sites_coordinators_to_see(uow):
+    case = await open_case(uow)  # no worker at all: it waits
+    assert case.status == "waiting"
+    assert [found["id"] for found in await queries.find_cases(uow, Viewer(sites=HACKNEY_WICK))] == [case.id]
+    assert (await queries.case_summary(uow, case.id, Viewer(sites=HACKNEY_WICK)))["status"] == "waiting"
+
+
+async def test_a_sites_coordinator_sees_and_changes_only_their_sites_workers(uow):
+    await add_worker(uow, name="Asha", site="Dalston")
+    wick_worker = await add_worker(uow, name="Wren", site="Hackney Wick")
+    listed = await queries.workers(uow, PROGRAMME, Viewer(sites=DALSTON))
+    assert [w["name"] for w in listed] == ["Asha"]
+    with pytest.raises(Forbidden, match="site you do not coordinate"):
+        await handlers.handle(c.UpdateWorker("dalston", wick_worker, {"capacity_hours": Decimal("5")},
+                                             actor_sites=DALSTON), uow)
+    with pytest.raises(Forbidden):
+        await handlers.handle(c.AddWorker("dalston", uuid.uuid4(), PROGRAMME,
+                                          {"name": "Zed", "role": "connector", "capacity_hours": Decimal("3"),
+                                           "site": "Hackney Wick"}, actor_sites=DALSTON), uow)
+    with pytest.raises(Forbidden):  # nor moved out of their sight
+        asha = next(w["id"] for w in listed)
+        await handlers.handle(c.UpdateWorker("dalston", asha, {"site": "Hackney Wick"}, actor_sites=DALSTON), uow)
+    with pytest.raises(Forbidden):
+        await queries.open_offers(uow, wick_worker, Viewer(sites=DALSTON))
+    assert (await uow.workers.get(wick_worker))["capacity_hours"] == Decimal("3")
+
+
+async def test_a_sites_coordinator_transfers_within_their_sites_and_leaves_programme_settings_alone(uow):
+    asha = await add_worker(uow, name="Asha", site="Dalston", auto_accept_offers=True)
+    case, _ = await assigned_case(uow, asha)
+    wren = await add_worker(uow, name="Wren", site="Hackney Wick")
+    bea = await add_worker(uow, name="Bea", site="Dalston")
+    with pytest.raises(Forbidden, match="site you do not coordinate"):
+        await handlers.handle(c.TransferCase("dalston", case.id, wren, "closer to home", actor_sites=DALSTON), uow)
+    moved = await handlers.handle(c.TransferCase("dalston", case.id, bea, "Asha is away", actor_sites=DALSTON), uow)
+    assert moved["status"] == "assigned" and (await uow.cases.get(case.id)).worker_id == bea
+    with pytest.raises(Forbidden, match="every site"):
+        await handlers.handle(c.SetProgrammeSettings("dalston", PROGRAMME, {"ageing_days": 7}, actor_sites=DALSTON),
+                              uow)

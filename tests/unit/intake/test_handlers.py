@@ -14,6 +14,7 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import handlers, queries, status
 from services.intake.service_layer.errors import (
     BatchRejected,
+    Forbidden,
     InvalidReference,
     InvalidSubmission,
     NotFound,
@@ -338,6 +339,23 @@ async def test_a_match_review_is_decided_once_and_can_merge_the_two(uow):
         await handlers.handle(c.DecideMatchReview("coordinator-1", review["id"], False), uow)
     with pytest.raises(NotFound):
         await handlers.handle(c.DecideMatchReview("coordinator-1", uuid.uuid4(), False), uow)
+
+
+async def test_a_coordinator_of_other_programmes_neither_sees_nor_decides_a_match_review(uow):
+    await handlers.handle(from_gp(referral()), uow)
+    maybe = referral(person={**referral()["person"], "given_name": "Margret", "postcode": "E9 2BB"})
+    outcome = await handlers.handle(from_gp(maybe), uow)
+    programme = outcome.referral.programme_id
+    assert await queries.match_reviews(uow, frozenset({"another-scheme"})) == []
+    (review,) = await queries.match_reviews(uow, frozenset({programme}))
+    assert review["programme_id"] == programme and review["referral_id"] == outcome.referral.id
+    with pytest.raises(Forbidden, match="programme you do not work in"):
+        await handlers.handle(c.DecideMatchReview("elsewhere", review["id"], True,
+                                                  actor_programmes=frozenset({"another-scheme"})), uow)
+    assert uow.persons.merged == [] and (await queries.match_reviews(uow))[0]["status"] == "open"
+    decided = await handlers.handle(c.DecideMatchReview("here", review["id"], False,
+                                                        actor_programmes=frozenset({programme})), uow)
+    assert decided["same_person"] is False
 
 
 async def test_a_partner_sees_only_its_own_referrals(uow):
