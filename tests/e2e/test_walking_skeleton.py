@@ -100,6 +100,15 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
         report = (await http.get(f"{system.url('outcomes')}/v1/reports/loneliness",
                                  headers=system.staff_headers("manager"))).json()
         assert (report["paired"], report["improved"], report["mean_change"]) == (1, 1, -4.0)
+        # A manager of another programme does not read this one's figures, nor the case's; one of its own does.
+        outcomes = system.url("outcomes")
+        elsewhere = system.staff_headers("manager", subject="manager-elsewhere", programmes=["elsewhere"])
+        assert (await http.get(f"{outcomes}/v1/reports/loneliness", params={"programme_id": case["programme_id"]},
+                               headers=elsewhere)).status_code == 403
+        assert (await http.get(f"{outcomes}/v1/outcomes/cases/{case['id']}", headers=elsewhere)).status_code == 403
+        own = (await http.get(f"{outcomes}/v1/reports/loneliness", headers=system.staff_headers(
+            "manager", subject="manager-here", programmes=[case["programme_id"]]))).json()
+        assert (own["programme_id"], own["paired"], own["improved"]) == (case["programme_id"], 1, 1)
 
     # The events on the wire: one of each, keyed by aggregate id, one correlation id throughout,
     # each caused by the one before.

@@ -11,10 +11,15 @@ from fastapi.responses import Response
 
 from services.outcomes.bootstrap import OutcomesDependencies
 from services.outcomes.service_layer import reports
+from services.outcomes.service_layer.scope import OutsideProgrammes
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.openapi import errors
 
 router = APIRouter(responses=errors(401, 403, 422))  # every route is staff's
+
+
+def _refused(exc: OutsideProgrammes) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc))
 
 
 def dependencies(request: Request) -> OutcomesDependencies:
@@ -23,11 +28,13 @@ def dependencies(request: Request) -> OutcomesDependencies:
 
 @router.get("/v1/outcomes/cases/{case_id}", tags=["outcomes"], responses=errors(404))
 async def case_measures(case_id: uuid.UUID, deps: OutcomesDependencies = Depends(dependencies),
-                        _: StaffPrincipal = Depends(require_staff())) -> dict:
+                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     try:
-        return await reports.case_measures(deps.views, case_id)
+        return await reports.case_measures(deps.views, case_id, principal.programmes)
     except reports.NoMeasuresRecorded as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except OutsideProgrammes as exc:
+        raise _refused(exc) from exc
 
 
 @router.get("/v1/reports/outcomes", tags=["reports"])
@@ -40,15 +47,18 @@ async def outcomes_report(
     breakdown: Literal["trigger_group", "source", "age_band", "gender", "support", "contacts"] | None = None,
     format: Literal["json", "csv", "svg"] = "json",
     deps: OutcomesDependencies = Depends(dependencies),
-    _: StaffPrincipal = Depends(require_staff()),
+    principal: StaffPrincipal = Depends(require_staff()),
 ):
     """Paired start/end change on an instrument, overall or broken down, for any programme, worker and dates."""
     try:
         report = await reports.change_report(deps.views, instrument=instrument, programme_id=programme_id,
                                              worker_id=str(worker_id) if worker_id else None,
-                                             closed_from=closed_from, closed_to=closed_to, breakdown=breakdown)
+                                             closed_from=closed_from, closed_to=closed_to, breakdown=breakdown,
+                                             programmes=principal.programmes)
     except reports.UnknownInstrument as exc:
         raise HTTPException(422, detail=str(exc)) from exc
+    except OutsideProgrammes as exc:
+        raise _refused(exc) from exc
     if format == "csv":
         return Response(reports.to_csv(report), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{instrument}-report.csv"'})
@@ -59,22 +69,32 @@ async def outcomes_report(
 
 @router.get("/v1/reports/loneliness", tags=["reports"])
 async def loneliness_report(programme_id: str | None = None, deps: OutcomesDependencies = Depends(dependencies),
-                            _: StaffPrincipal = Depends(require_staff())) -> dict:
+                            principal: StaffPrincipal = Depends(require_staff())) -> dict:
     """UCLA-3 start/end for everyone: the headline figures."""
-    report = await reports.change_report(deps.views, instrument="ucla3", programme_id=programme_id)
-    return {"programme_id": programme_id, "instrument": "ucla3", **reports.headline(report)}
+    try:
+        report = await reports.change_report(deps.views, instrument="ucla3", programme_id=programme_id,
+                                             programmes=principal.programmes)
+    except OutsideProgrammes as exc:
+        raise _refused(exc) from exc
+    return {"programme_id": report["filters"]["programme_id"], "instrument": "ucla3", **reports.headline(report)}
 
 
 @router.get("/v1/reports/funnel", tags=["reports"])
 async def funnel(programme_id: str | None = None, received_from: datetime | None = None,
                  received_to: datetime | None = None, deps: OutcomesDependencies = Depends(dependencies),
-                 _: StaffPrincipal = Depends(require_staff())) -> dict:
+                 principal: StaffPrincipal = Depends(require_staff())) -> dict:
     """Referrals (and people) to decisions, contact, time in service, closures, signposts, unmet needs."""
-    return await reports.funnel(deps.views, programme_id, received_from, received_to)
+    try:
+        return await reports.funnel(deps.views, programme_id, received_from, received_to, principal.programmes)
+    except OutsideProgrammes as exc:
+        raise _refused(exc) from exc
 
 
 @router.get("/v1/reports/completeness", tags=["reports"])
 async def completeness(programme_id: str | None = None, instrument: str = "ucla3",
                        deps: OutcomesDependencies = Depends(dependencies),
-                       _: StaffPrincipal = Depends(require_staff())) -> dict:
-    return await reports.completeness(deps.views, programme_id, instrument)
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    try:
+        return await reports.completeness(deps.views, programme_id, instrument, principal.programmes)
+    except OutsideProgrammes as exc:
+        raise _refused(exc) from exc

@@ -18,6 +18,7 @@ from typing import Any
 
 from services.outcomes.domain.instruments import INSTRUMENTS
 from services.outcomes.service_layer.ports import OutcomesViews
+from services.outcomes.service_layer.scope import programme_in_reach, require_case_in_reach
 
 
 class UnknownInstrument(ValueError):
@@ -50,7 +51,10 @@ def t95(df: int) -> float:
 
 async def change_report(views: OutcomesViews, *, instrument: str = "ucla3", programme_id: str | None = None,
                         worker_id: str | None = None, closed_from: datetime | None = None,
-                        closed_to: datetime | None = None, breakdown: str | None = None) -> dict[str, Any]:
+                        closed_to: datetime | None = None, breakdown: str | None = None,
+                        programmes: frozenset[str] | None = None) -> dict[str, Any]:
+    """`programmes`: those the asking account works in (None: every one); the report covers only those."""
+    programme_id = programme_in_reach(programme_id, programmes)
     if instrument not in INSTRUMENTS:
         raise UnknownInstrument(instrument)
     spec = INSTRUMENTS[instrument]
@@ -72,11 +76,13 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     return report["groups"][0] if report["groups"] else empty
 
 
-async def case_measures(views: OutcomesViews, case_id: uuid.UUID) -> dict[str, Any]:
+async def case_measures(views: OutcomesViews, case_id: uuid.UUID,
+                        programmes: frozenset[str] | None = None) -> dict[str, Any]:
     """A case's measures, and its start-to-end change on each instrument scored at both."""
     measures = await views.case_measures(case_id)
     if not measures:
         raise NoMeasuresRecorded(case_id)
+    require_case_in_reach(measures, programmes)
     changes = []
     for instrument in sorted({m["instrument"] for m in measures}):
         by_time = {m["timepoint"]: m for m in measures if m["instrument"] == instrument}
@@ -187,7 +193,8 @@ def _esc(text: str) -> str:
 
 
 async def funnel(views: OutcomesViews, programme_id: str | None, received_from: datetime | None,
-                 received_to: datetime | None) -> dict[str, Any]:
+                 received_to: datetime | None, programmes: frozenset[str] | None = None) -> dict[str, Any]:
+    programme_id = programme_in_reach(programme_id, programmes)
     rows = await views.funnel(programme_id, received_from, received_to)
     return {"programme_id": programme_id, **{k: _plain(v) for k, v in rows.head.items()},
             "declined_or_redirected_by_reason": rows.declined_or_redirected,
@@ -199,8 +206,10 @@ def _plain(value):
     return round(float(value), 2) if value is not None and not isinstance(value, int) else value
 
 
-async def completeness(views: OutcomesViews, programme_id: str | None, instrument: str = "ucla3") -> dict[str, Any]:
+async def completeness(views: OutcomesViews, programme_id: str | None, instrument: str = "ucla3",
+                       programmes: frozenset[str] | None = None) -> dict[str, Any]:
     """For each programme and worker: the share of closed cases with each measure, and why the rest are missing."""
+    programme_id = programme_in_reach(programme_id, programmes)
     found = await views.completeness(programme_id, instrument)
     rows = found.rows
     result = []

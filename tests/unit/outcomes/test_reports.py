@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.outcomes.service_layer import reports
+from services.outcomes.service_layer.scope import OutsideProgrammes
 from services.outcomes.service_layer.ports import CompletenessRows, FunnelRows
 from tests.unit.outcomes.fakes import FakeViews
 
@@ -101,3 +102,37 @@ async def test_completeness_gives_shares_at_each_level():
     assert [(r["level"], r["worker_id"], r["with_end_pct"]) for r in found["rows"]] == [
         ("worker", str(worker), 75.0), ("programme", None, 75.0), ("all", None, None)]
     assert found["missing_reasons"] == [{"timepoint": "end", "reason": "declined", "cases": 1}]
+
+
+# --- an account that names programmes reads those programmes' figures only --------------------------------
+
+
+async def test_a_scoped_account_reads_its_own_programmes_reports_only():
+    views = FakeViews()
+    mine = frozenset({"brc-hackney"})
+    for ask in (lambda: reports.change_report(views, programme_id="elsewhere", programmes=mine),
+                lambda: reports.funnel(views, "elsewhere", None, None, mine),
+                lambda: reports.completeness(views, "elsewhere", "ucla3", mine),
+                # Across every programme: for scheme-wide accounts only, once an account names two.
+                lambda: reports.change_report(views, programmes=frozenset({"brc-hackney", "brc-camden"}))):
+        with pytest.raises(OutsideProgrammes):
+            await ask()
+    assert views.asked == []  # refused before anything was read
+
+    report = await reports.change_report(views, programmes=mine)  # none named: the account's one programme
+    assert report["filters"]["programme_id"] == "brc-hackney"
+    assert views.asked[-1][1]["programme_id"] == "brc-hackney"
+    await reports.funnel(views, None, None, None, mine)
+    assert views.asked[-1] == ("funnel", {"programme_id": "brc-hackney"})
+    await reports.completeness(views, "brc-hackney", "ucla3", mine)
+    assert views.asked[-1] == ("completeness", {"programme_id": "brc-hackney", "instrument": "ucla3"})
+    unscoped = await reports.change_report(views)
+    assert unscoped["filters"]["programme_id"] is None
+
+
+async def test_a_scoped_account_reads_its_own_programmes_cases_only():
+    views = FakeViews(measures={CASE: [{**_measure("ucla3", "baseline", Decimal("8")), "programme_id": "brc-hackney"}]})
+    with pytest.raises(OutsideProgrammes):
+        await reports.case_measures(views, CASE, frozenset({"elsewhere"}))
+    shown = await reports.case_measures(views, CASE, frozenset({"brc-hackney"}))
+    assert shown["case_id"] == str(CASE)
