@@ -13,6 +13,7 @@ import sys
 
 import structlog
 
+from shared.platform.redaction import redact_personal_data
 from shared.platform.tracing import ids_of_current_span
 
 _configured = False
@@ -47,6 +48,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                # Ours and libraries' lines alike, exceptions included: personal data masked by name and pattern.
+                redact_personal_data,
                 structlog.processors.EventRenamer("message"),
                 structlog.processors.JSONRenderer(),
             ],

@@ -19,6 +19,7 @@ from typing import Any
 from services.outcomes.domain.instruments import INSTRUMENTS
 from services.outcomes.service_layer.ports import OutcomesViews
 from services.outcomes.service_layer.scope import programme_in_reach, require_case_in_reach
+from shared.platform.spreadsheet import safe_cell
 
 
 class UnknownInstrument(ValueError):
@@ -152,7 +153,8 @@ def to_csv(report: dict[str, Any]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for g in groups:
-        writer.writerow({k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in g.items()})
+        # Group names come from what referrers and staff typed (a referral's source): never a formula.
+        writer.writerow({k: safe_cell(";".join(map(str, v)) if isinstance(v, list) else v) for k, v in g.items()})
     return out.getvalue()
 
 
