@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.platform.messaging.signing import load_private_key, parse_verify_keys
+
 
 def asyncpg_url(url: str) -> str:
     """Accept the usual PostgreSQL URL spellings and return the SQLAlchemy asyncpg one."""
@@ -33,7 +35,8 @@ def refuse_placeholder(what: str, value: str) -> str:
 class PlatformSettings(BaseSettings):
     """What every service process needs: where the database and broker are, and how to behave."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # An error names the setting and the rule, never the value: the values include private keys.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(validation_alias="DATABASE_URL")
     kafka_bootstrap_servers: str = Field(validation_alias="KAFKA_BOOTSTRAP_SERVERS")
@@ -43,6 +46,12 @@ class PlatformSettings(BaseSettings):
     http_port: int = Field(default=8000, validation_alias="HTTP_PORT")
     # Shared secret that signs staff bearer tokens; every service verifies with it.
     auth_secret: str = Field(validation_alias="AUTH_SECRET", min_length=32)
+    # Event provenance (shared/platform/messaging/signing.py): this service's own Ed25519 private key
+    # (base64 of its 32 raw bytes, or PKCS#8 PEM) signs every envelope it publishes; EVENT_VERIFY_KEYS
+    # holds every producer's public key (`intake=<b64>,triage=<b64>,...`, a service named twice while its
+    # key is rotated). Both are parsed here, so a missing, placeholder or malformed key stops the start.
+    event_signing_key: str = Field(validation_alias="EVENT_SIGNING_KEY", min_length=1, repr=False)
+    event_verify_keys: str = Field(validation_alias="EVENT_VERIFY_KEYS", min_length=1)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
     auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
@@ -85,4 +94,18 @@ class PlatformSettings(BaseSettings):
         if len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS:
             # "aaaa…" or "1234…" is long enough but guessable; random values use many characters.
             raise ValueError("AUTH_SECRET is too simple: set a long random value (e.g. openssl rand -hex 32)")
+        return value
+
+    @field_validator("event_signing_key")
+    @classmethod
+    def _a_real_signing_key(cls, value: str) -> str:
+        refuse_placeholder("EVENT_SIGNING_KEY", value)
+        load_private_key(value)  # raises, without quoting the key, if it is not an Ed25519 key
+        return value
+
+    @field_validator("event_verify_keys")
+    @classmethod
+    def _real_verify_keys(cls, value: str) -> str:
+        refuse_placeholder("EVENT_VERIFY_KEYS", value)
+        parse_verify_keys(value)
         return value
