@@ -576,7 +576,11 @@ def test_each_deployment_gets_its_own_signing_key_and_everyones_public_keys(mani
     container = container_of(by_kind(manifests, "Deployment")[name], name)
     [ref] = [item["valueFrom"]["secretKeyRef"] for item in container.get("env", [])
              if item["name"] == "EVENT_SIGNING_KEY"]
-    assert ref["key"] == name
+    assert (ref["name"], ref["key"]) == (f"referrals-event-key-{name}", "EVENT_SIGNING_KEY")
+    # No other Deployment refers to this service's key Secret.
+    others = [other for other in APP_SERVICES if other != name and f"referrals-event-key-{name}" in str(
+        container_of(by_kind(manifests, "Deployment")[other], other))]
+    assert others == []
     env = deployment_env(manifests, container)
     assert set(env) & {f"{other.upper()}_EVENT_SIGNING_KEY" for other in APP_SERVICES} == set()
     listed = {pair.partition("=")[0] for pair in env["EVENT_VERIFY_KEYS"].split(",")}
