@@ -58,10 +58,13 @@ def _event_signing_keys(data_dir: Path) -> dict[str, str]:
     for name in SERVICES:
         path = directory / f"{name}.key"
         if not path.exists():
-            # Created 0600 from the start: the key is never readable by others, not even briefly.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Created 0600 from the start, so the key is never readable by others, not even briefly;
+            # written aside and renamed, so an interrupted start never leaves an empty key behind.
+            partial = directory / f".{name}.key.{os.getpid()}"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as file:
                 file.write(generate_private_key())
+            os.replace(partial, path)
         keys[name] = path.read_text().strip()
     return keys
 

@@ -273,3 +273,25 @@ def test_pem_keys_are_accepted_too():
     public_pem = KEYS["intake"].public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     signed = EnvelopeSigner("intake", load_private_key(pem)).sign(envelope(), REFERRALS)
     EnvelopeVerifier(parse_verify_keys(json.dumps({"intake": public_pem}))).verify(wire(signed), REFERRALS)
+
+
+# --- keys for the embedded system (`referrals up`) ---------------------------------------------------------
+
+
+def test_referrals_up_makes_each_service_a_private_key_once_and_gives_it_only_its_own(tmp_path):
+    from referrals.cli import _event_signing_keys
+    from referrals.launcher import SERVICES as LAUNCHED, event_key_env
+
+    first = _event_signing_keys(tmp_path)
+    assert _event_signing_keys(tmp_path) == first  # kept: a restart verifies what was published before it
+    assert set(first) == set(LAUNCHED) and len(set(first.values())) == len(LAUNCHED)
+    assert all((tmp_path / "event_keys" / f"{name}.key").stat().st_mode & 0o077 == 0 for name in LAUNCHED)
+    env = event_key_env(first)
+    for name in LAUNCHED:
+        assert env[name]["EVENT_SIGNING_KEY"] == first[name]
+        keys = parse_verify_keys(env[name]["EVENT_VERIFY_KEYS"])
+        check_service_keys(name, load_private_key(first[name]), keys)  # its own key is the one listed for it
+        # Cryptography's own check that the listed key is the public half of the service's key.
+        own = load_private_key(first[name])
+        [listed] = keys[name]
+        listed.verify(own.sign(b"probe"), b"probe")
