@@ -118,6 +118,13 @@ async def test_forged_referrals_are_dead_lettered_and_change_nothing_while_a_rea
                                  params={"programme_id": "demo"})).json()
     assert (funnel["referrals"], funnel["people"], funnel["accepted"]) == (1, 1, 1)
 
+    # Monitoring sees the attempt: each consumer counts its forgeries apart from other dead letters.
+    async with httpx.AsyncClient(timeout=10) as http:
+        for group in REFERRAL_GROUPS:
+            metrics = (await http.get(f"{system.url(group.split('.')[0])}/metrics")).text
+            counted = f'referrals_events_dead_lettered_total{{consumer="{group}",error_type="ForgedEnvelope"}} 3.0'
+            assert counted in metrics, group
+
     # The forger's personal data reached no log: the records were refused before they were read.
     for service in ("triage", "outcomes"):
         for line in system.log_lines(service):
