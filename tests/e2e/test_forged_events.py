@@ -131,3 +131,25 @@ async def test_forged_referrals_are_dead_lettered_and_change_nothing_while_a_rea
             assert not any(name in line for name in FORGED_NAME), service
         refused = [json.loads(line) for line in system.log_lines(service) if "event_dead_lettered" in line]
         assert len(refused) == len(forged)
+
+
+async def test_a_service_refuses_to_start_on_a_placeholder_empty_or_borrowed_signing_key(system):
+    """No deployment runs on a key the world knows, or signs with a key that is not its own."""
+    placeholders = ",".join(f"{name}=CHANGE_ME" for name in ("intake", "triage", "caseload", "outcomes"))
+    refusals = [
+        ({"EVENT_SIGNING_KEY": "CHANGE_ME_TO_TRIAGE_EVENT_SIGNING_KEY"}, "EVENT_SIGNING_KEY is a placeholder"),
+        ({"EVENT_SIGNING_KEY": ""}, "EVENT_SIGNING_KEY"),
+        ({"EVENT_VERIFY_KEYS": placeholders}, "EVENT_VERIFY_KEYS is a placeholder"),
+        # Intake's real key handed to triage: triage could then publish referrals as intake.
+        ({"EVENT_SIGNING_KEY": system.signing_keys["intake"]},
+         "EVENT_SIGNING_KEY is not the key EVENT_VERIFY_KEYS lists for triage"),
+    ]
+    for attempt, (env, message) in enumerate(refusals, start=1):
+        with pytest.raises(RuntimeError, match="exited with code"):
+            system.start("triage", extra_env=env, replica=attempt)
+        log = (system.log_dir / f"triage-{attempt}.log").read_text()
+        assert message in log, log[-3000:]
+        assert system.signing_keys["intake"] not in log  # the refusal never prints a key
+    # With its own keys it starts.
+    system.start("triage")
+    assert system.processes["triage"].alive()
