@@ -303,3 +303,50 @@ async def test_forged_records_are_dead_lettered_at_once_naming_why_and_never_rea
         assert "reason-0" not in reason  # nothing from the event's data
         assert headers[key]["dlt.error_type"] == "ForgedEnvelope"
         assert headers[key]["dlt.attempts"] == "1"  # refused at once: retrying cannot make it genuine
+
+
+async def test_a_genuine_event_parked_for_its_signature_is_republished_signed_by_clearing_its_outbox_row(
+        backbone, infrastructure):
+    """The recovery deploy/README.md gives: the outbox keeps events unsigned, the relay signs as it publishes."""
+    engine, outbox, inbox, topics, producer, reader = backbone
+    handled: list[str] = []
+
+    async def handler(envelope, payload):
+        handled.append(str(envelope.id))
+
+    consumer = consumer_of(topics, producer, settings_for(infrastructure, attempts=3), {"triage.decided": handler})
+
+    async def consume_new(already: int) -> int:
+        records = await reader.read_topic(topics.triage_decisions, min_records=already + 1)
+        for r in records[already:]:
+            await consumer.process(ConsumedRecord(topic=TRIAGE_DECISIONS, partition=r.partition, offset=r.offset,
+                                                  key=r.key, value=r.value, headers=tuple(r.headers)))
+        return len(records)
+
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+        envelope = await uow.emit(decided(uuid.uuid4()), topic=TRIAGE_DECISIONS, subject="parked",
+                                  correlation_id=uuid.uuid4())
+        await uow.commit()
+    # Published by a triage misconfigured with a key that is not the one everyone lists for it.
+    misconfigured = OutboxRelay(engine=engine, outbox=outbox, producer=producer, topics=topics,
+                                signer=EnvelopeSigner("triage", generate_private_key()),
+                                bootstrap_servers=infrastructure.bootstrap_servers, poll_interval_s=0.05)
+    misconfigured.start()
+    try:
+        await wait_published(engine, outbox, 1)
+    finally:
+        await misconfigured.stop()
+    seen = await consume_new(0)
+    assert (handled, consumer.dead_lettered) == ([], 1)
+
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(outbox).where(outbox.c.event_id == envelope.id)
+                           .values(published_at=None, published_epoch=None))
+    relay = relay_for(engine, outbox, producer, topics, infrastructure)  # triage's real key
+    relay.start()
+    try:
+        await wait_published(engine, outbox, 1)
+    finally:
+        await relay.stop()
+    await consume_new(seen)
+    assert (handled, consumer.dead_lettered) == ([str(envelope.id)], 1)
