@@ -5,6 +5,7 @@
     referrals token --subject S --role R     print a staff bearer token
     referrals schemas [--write]              check (or record) the JSON Schema of every event
     referrals docs [--write]                 check (or write) docs/api/<service>/{openapi,asyncapi}.json
+    referrals event-keys                     print fresh event signing keys (.env lines for compose)
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
     referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
                      [--interval S] [--service NAME=URL]
@@ -25,7 +26,7 @@ from pathlib import Path
 from shared.platform.messaging.kafka import ensure_topics
 from referrals import demo
 from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
-from referrals.launcher import SERVICES, start_services
+from referrals.launcher import SERVICES, event_key_env, start_services
 from referrals.status import METRICS_TOKEN_FILE
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
@@ -51,6 +52,27 @@ def _secret(data_dir: Path, variable: str, file_name: str) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _event_signing_keys(data_dir: Path) -> dict[str, str]:
+    """Each service's Ed25519 private key, made once and kept in the data dir (event_keys/<service>.key)."""
+    from shared.platform.messaging.signing import generate_private_key
+
+    directory = data_dir / "event_keys"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    keys = {}
+    for name in SERVICES:
+        path = directory / f"{name}.key"
+        if not path.exists():
+            # Created 0600 from the start, so the key is never readable by others, not even briefly;
+            # written aside and renamed, so an interrupted start never leaves an empty key behind.
+            partial = directory / f".{name}.key.{os.getpid()}"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(generate_private_key())
+            os.replace(partial, path)
+        keys[name] = path.read_text().strip()
+    return keys
 
 
 def _ports(base: int) -> dict[str, int]:
@@ -103,7 +125,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             env.setdefault("KAFKA_SESSION_TIMEOUT_MS", "6000")
             env.setdefault("KAFKA_REBALANCE_TIMEOUT_MS", "1000")
         say("starting services (migrations run as each starts) ...")
-        processes = start_services(env, _ports(args.port_base), data_dir / "logs")
+        processes = start_services(env, _ports(args.port_base), data_dir / "logs",
+                                   service_env=event_key_env(_event_signing_keys(data_dir)))
         stack.append(lambda: [p.stop() for p in reversed(processes)])
         urls = {p.name: p.url for p in processes}
         running = data_dir / "running.json"  # how `referrals status` finds the services
@@ -218,6 +241,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_event_keys(args: argparse.Namespace) -> int:
+    """Fresh signing keys for a deployment, as `NAME=value` lines (docker compose reads them from .env)."""
+    from shared.platform.messaging.signing import format_verify_keys, generate_private_key, public_key_text
+
+    private = {name: generate_private_key() for name in SERVICES}
+    for name in SERVICES:
+        print(f"{name.upper()}_EVENT_SIGNING_KEY={private[name]}")
+    print(f"EVENT_VERIFY_KEYS={format_verify_keys({n: public_key_text(k) for n, k in private.items()})}")
+    return 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from referrals import benchmark
 
@@ -255,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     docs = sub.add_parser("docs", help="check or write each service's OpenAPI and AsyncAPI documents (docs/api/)")
     docs.add_argument("--write", action="store_true")
     docs.set_defaults(func=cmd_docs)
+    keys = sub.add_parser("event-keys", help="print new event signing keys for a deployment (.env lines)")
+    keys.set_defaults(func=cmd_event_keys)
     bench = sub.add_parser("benchmark", help="load a large history and print report latencies")
     bench.add_argument("what", choices=["outcomes"])
     bench.add_argument("--cases", type=int, default=1_000_000)

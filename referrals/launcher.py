@@ -15,6 +15,17 @@ import httpx
 SERVICES = ("intake", "triage", "caseload", "outcomes")
 
 
+def event_key_env(private_keys: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each service's environment for event signing: its own private key, everyone's public keys.
+
+    A service never gets another's private key, so it cannot sign for a topic it does not own.
+    """
+    from shared.platform.messaging.signing import format_verify_keys, public_key_text
+
+    verify = format_verify_keys({name: public_key_text(key) for name, key in private_keys.items()})
+    return {name: {"EVENT_SIGNING_KEY": key, "EVENT_VERIFY_KEYS": verify} for name, key in private_keys.items()}
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -77,9 +88,12 @@ class ServiceProcess:
 
 
 def start_services(
-    env: dict[str, str], ports: dict[str, int], log_dir: Path, names: tuple[str, ...] = SERVICES
+    env: dict[str, str], ports: dict[str, int], log_dir: Path, names: tuple[str, ...] = SERVICES,
+    service_env: dict[str, dict[str, str]] | None = None,
 ) -> list[ServiceProcess]:
-    processes = [ServiceProcess(n, ports[n], env, log_dir / f"{n}.log") for n in names]
+    """`service_env` adds variables for one service only (its own signing key)."""
+    processes = [ServiceProcess(n, ports[n], {**env, **(service_env or {}).get(n, {})}, log_dir / f"{n}.log")
+                 for n in names]
     for p in processes:
         p.start()
     try:

@@ -20,6 +20,7 @@ from shared.platform.input_limits import InputLimits
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
+from shared.platform.messaging.signing import EnvelopeSigner, EnvelopeVerifier
 from shared.platform.settings import PlatformSettings
 from shared.schemas.topics import Topics
 
@@ -58,6 +59,9 @@ class ServiceContext:
     # What the service's bootstrap wired (unit of work factory, rule book, clock): routes and
     # consumers take their dependencies from here, never from module globals.
     dependencies: Any = None
+    # This service's signing key and everyone's public keys (set by the runner from its settings).
+    signer: EnvelopeSigner | None = None
+    verifier: EnvelopeVerifier | None = None
 
     def consumer(self, group: str, topic: str, handlers: dict) -> EventConsumer:
         """A subscriber of this service: its own group, its own dead-letter topic."""
@@ -66,6 +70,7 @@ class ServiceContext:
             topic=topic,
             dead_letter_topic=self.topics.dead_letter(group),
             handlers=handlers,
+            verifier=self.verifier,
             producer=self.producer,
             settings=self.settings,
         )

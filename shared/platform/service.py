@@ -28,6 +28,13 @@ from shared.platform.logging import configure_logging, get_logger
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
+from shared.platform.messaging.signing import (
+    EnvelopeSigner,
+    EnvelopeVerifier,
+    check_service_keys,
+    load_private_key,
+    parse_verify_keys,
+)
 from shared.platform.migrations import upgrade_to_head
 from shared.platform.settings import PlatformSettings
 from shared.platform.tracing import configure_tracing, shutdown_tracing
@@ -46,6 +53,13 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Checked first: keys that are not this service's own, or that miss a producer, stop the
+        # service before it touches anything (the settings already refused missing or placeholder ones).
+        signing_key = load_private_key(settings.event_signing_key)
+        verify_keys = parse_verify_keys(settings.event_verify_keys)
+        check_service_keys(definition.name, signing_key, verify_keys)
+        signer = EnvelopeSigner(definition.name, signing_key)
+        verifier = EnvelopeVerifier(verify_keys)
         await upgrade_to_head(definition.migrations, settings.database_url, definition.schema)
         log.info("migrations_applied", schema=definition.schema)
         topics = Topics(settings.topic_prefix)
@@ -64,7 +78,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         engine = make_engine(settings.database_url)
         producer = make_producer(settings.kafka)
         await producer.start()
-        ctx = ServiceContext(definition.name, settings, engine, producer, topics)
+        ctx = ServiceContext(definition.name, settings, engine, producer, topics, signer=signer, verifier=verifier)
         app.state.ctx = ctx
         if definition.bootstrap:
             ctx.dependencies = definition.bootstrap(ctx)
@@ -75,6 +89,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             outbox=definition.outbox,
             producer=producer,
             topics=topics,
+            signer=signer,
             kafka=settings.kafka,
             poll_interval_s=settings.relay_poll_interval_ms / 1000,
             batch_size=settings.relay_batch_size,

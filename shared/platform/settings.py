@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.platform.messaging.connection import (KafkaConnection, OAuthClientCredentials, SaslMechanism,
                                                   SecurityProtocol)
+from shared.platform.messaging.signing import load_private_key, parse_verify_keys
 
 
 def asyncpg_url(url: str) -> str:
@@ -36,7 +37,7 @@ def refuse_placeholder(what: str, value: str) -> str:
 class PlatformSettings(BaseSettings):
     """What every service process needs: where the database and broker are, and how to behave."""
 
-    # hide_input_in_errors: a refused setting must not print the secrets beside it into the log.
+    # An error names the setting and the rule, never the value: the values include private keys and passwords.
     model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(validation_alias="DATABASE_URL")
@@ -64,6 +65,12 @@ class PlatformSettings(BaseSettings):
     # A bearer token the metrics scraper (Prometheus) presents at /metrics; none: only operators' tokens.
     metrics_scrape_token: str | None = Field(default=None, validation_alias="METRICS_SCRAPE_TOKEN", min_length=32,
                                              repr=False)
+    # Event provenance (shared/platform/messaging/signing.py): this service's own Ed25519 private key
+    # (base64 of its 32 raw bytes, or PKCS#8 PEM) signs every envelope it publishes; EVENT_VERIFY_KEYS
+    # holds every producer's public key (`intake=<b64>,triage=<b64>,...`, a service named twice while its
+    # key is rotated). Both are parsed here, so a missing, placeholder or malformed key stops the start.
+    event_signing_key: str = Field(validation_alias="EVENT_SIGNING_KEY", min_length=1, repr=False)
+    event_verify_keys: str = Field(validation_alias="EVENT_VERIFY_KEYS", min_length=1)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
     auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
@@ -131,6 +138,20 @@ class PlatformSettings(BaseSettings):
     @classmethod
     def _a_real_secret(cls, value: str) -> str:
         return _random_enough("AUTH_SECRET", refuse_placeholder("AUTH_SECRET", value))
+
+    @field_validator("event_signing_key")
+    @classmethod
+    def _a_real_signing_key(cls, value: str) -> str:
+        refuse_placeholder("EVENT_SIGNING_KEY", value)
+        load_private_key(value)  # raises, without quoting the key, if it is not an Ed25519 key
+        return value
+
+    @field_validator("event_verify_keys")
+    @classmethod
+    def _real_verify_keys(cls, value: str) -> str:
+        refuse_placeholder("EVENT_VERIFY_KEYS", value)
+        parse_verify_keys(value)
+        return value
 
 
 def _random_enough(what: str, value: str) -> str:

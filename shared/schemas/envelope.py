@@ -39,6 +39,15 @@ class Envelope(BaseModel):
         default=None, max_length=55, description="W3C traceparent of the span that wrote the event"
     )
     tracestate: str | None = Field(default=None, max_length=512, description="W3C tracestate, if any")
+    # Provenance extension: the producing service signs the envelope when it publishes it, so a
+    # record someone else wrote to our topics is told apart (shared.platform.messaging.signing).
+    signer: str | None = Field(
+        default=None, max_length=64, description="Name of the service that signed the envelope, e.g. 'intake'"
+    )
+    signature: str | None = Field(
+        default=None, max_length=128,
+        description="base64url Ed25519 signature by the signer over every other attribute, data included",
+    )
     data: dict[str, Any]
 
 

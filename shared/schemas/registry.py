@@ -59,9 +59,17 @@ def parse_envelope(raw: bytes | str) -> tuple[Envelope, EventPayload]:
     Error texts name fields and rules, never the submitted values.
     """
     envelope = Envelope.model_validate_json(raw)
+    return envelope, parse_data(envelope)
+
+
+def parse_data(envelope: Envelope) -> EventPayload:
+    """Validate an envelope's data against the contract its type and version name.
+
+    Raises UnknownEventType or InvalidEventData (naming fields and rules, never values).
+    """
     model = model_for(envelope.type, envelope.schemaversion)
     try:
-        return envelope, model.model_validate(envelope.data)
+        return model.model_validate(envelope.data)
     except ValidationError as exc:
         problems = [f"data.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
         raise InvalidEventData(envelope.type, envelope.schemaversion, problems) from None

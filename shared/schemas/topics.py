@@ -24,6 +24,28 @@ BROKER_EPOCH = "platform.broker-epoch"
 EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS)
 PARTITIONS = 6
 
+# The one service allowed to publish each of our event topics: consumers trust an envelope on a
+# topic only if its owner signed it (shared.platform.messaging.signing), and every service needs
+# each owner's public key. A new producer is one line here (e.g. identity's sessions topic).
+# PARTNER_SUBMISSIONS is absent on purpose: partners write it, each record carries its own API key.
+TOPIC_OWNERS = {
+    REFERRALS: "intake",
+    REFERRAL_STATUS: "intake",  # and every intake.referral-status.<partner id> under it
+    TRIAGE_DECISIONS: "triage",
+    CASES: "caseload",
+    OFFERS: "caseload",
+}
+PRODUCERS = frozenset(TOPIC_OWNERS.values())
+
+
+def topic_owner(topic: str) -> str | None:
+    """The service that owns a topic (base name, no prefix); None for topics no service owns."""
+    if topic in TOPIC_OWNERS:
+        return TOPIC_OWNERS[topic]
+    if topic.startswith(f"{REFERRAL_STATUS}."):
+        return TOPIC_OWNERS[REFERRAL_STATUS]
+    return None
+
 
 def consumer_group(service: str, topic: str) -> str:
     """One consumer group per (service, topic), e.g. 'triage.intake.referrals'."""
@@ -90,6 +112,10 @@ class Topics:
 
     def dead_letter(self, consumer_group: str) -> str:
         return self.name(dead_letter_topic(consumer_group))
+
+    def base(self, name: str) -> str:
+        """The base topic name of a prefixed one (the inverse of `name`)."""
+        return name[len(self.prefix):] if self.prefix and name.startswith(self.prefix) else name
 
     def all_event_topics(self) -> list[str]:
         return [self.name(t) for t in EVENT_TOPICS]

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events.triage import Complexity, Decision, Pathway, TriageDecided
+from shared.schemas.topics import TRIAGE_DECISIONS
 
 pytestmark = pytest.mark.e2e
 PROGRAMME = "demo"
@@ -26,7 +27,9 @@ async def send_decisions(system, decisions: list[TriageDecided]) -> None:
     try:
         for d in decisions:
             envelope = new_envelope(d, source="/tests/triage", subject=str(d.referral_id), correlation_id=uuid.uuid4())
-            await producer.send(system.topics.triage_decisions, envelope.model_dump_json().encode(),
+            # Signed as triage: the test plays triage's part, so caseload trusts these decisions.
+            signed = system.signer("triage").sign(envelope, TRIAGE_DECISIONS)
+            await producer.send(system.topics.triage_decisions, signed.model_dump_json().encode(),
                                 key=str(d.referral_id).encode())
         await producer.flush()
     finally:

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from shared.schemas.envelope import new_envelope
+from shared.schemas.envelope import Envelope, new_envelope
 from shared.schemas.events.common import ReferralSource
 from shared.schemas.events.referral import Consent, PersonDetails, ReferralReceived
+from shared.schemas.topics import REFERRALS
 
 pytestmark = pytest.mark.e2e
 
@@ -94,12 +95,15 @@ async def test_consumer_killed_after_writing_but_before_committing_offset_applie
 async def test_malformed_events_go_to_the_dead_letter_topic_with_their_error(system):
     system.start("triage")
     not_json = b"{this is not json"
-    wrong_shape = json.dumps(
-        {"specversion": "1.0", "id": str(uuid.uuid4()), "type": "referral.received", "source": "/partner",
-         "subject": "x", "time": datetime.now(UTC).isoformat(), "schemaversion": 1,
-         "correlationid": str(uuid.uuid4()), "data": {"referral_id": "not-a-uuid"}}
-    ).encode()
-    unknown_version = wrong_shape.replace(b'"schemaversion": 1', b'"schemaversion": 99')
+    attributes = {"specversion": "1.0", "id": str(uuid.uuid4()), "type": "referral.received", "source": "/partner",
+                  "subject": "x", "time": datetime.now(UTC).isoformat(), "schemaversion": 1,
+                  "correlationid": str(uuid.uuid4()), "data": {"referral_id": "not-a-uuid"}}
+    # Signed by intake, as a bug in intake would publish them: the contract check is what refuses
+    # these (an unsigned one would be refused as forged before its data is read).
+    intake = system.signer("intake")
+    wrong_shape = intake.sign(Envelope.model_validate(attributes), REFERRALS).model_dump_json().encode()
+    unknown_version = intake.sign(Envelope.model_validate(attributes | {"schemaversion": 99}),
+                                  REFERRALS).model_dump_json().encode()
     for value in (not_json, wrong_shape, unknown_version):
         await system.produce_raw(system.topics.referrals, value, key=b"k")
 
@@ -125,7 +129,8 @@ async def test_malformed_events_go_to_the_dead_letter_topic_with_their_error(sys
         ),
         source="/tests", subject=str(referral_id), correlation_id=uuid.uuid4(),
     )
-    await system.produce_raw(system.topics.referrals, good.model_dump_json().encode(), key=str(referral_id).encode())
+    await system.produce_raw(system.topics.referrals, intake.sign(good, REFERRALS).model_dump_json().encode(),
+                             key=str(referral_id).encode())
     [decision] = await system.wait_for("SELECT decision FROM triage.decisions WHERE referral_id = $1", referral_id)
     assert decision["decision"] == "accepted"
 

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events.common import ReferralSource
 from shared.schemas.events.referral import Consent, PersonDetails, ReferralProfile, ReferralReceived
+from shared.schemas.topics import REFERRALS
 
 pytestmark = pytest.mark.e2e
 PROGRAMMES = ("hackney-connect", "leicester-ageing-together", "brc-community-connectors")
@@ -239,7 +240,9 @@ async def test_what_if_over_a_thousand_past_referrals(system):
             )
             envelope = new_envelope(event, source="/tests/history", subject=str(r["referral_id"]),
                                     correlation_id=uuid.uuid4())
-            await producer.send(system.topics.referrals, envelope.model_dump_json().encode(),
+            # Signed as intake: the history stands in for what intake itself published.
+            signed = system.signer("intake").sign(envelope, REFERRALS)
+            await producer.send(system.topics.referrals, signed.model_dump_json().encode(),
                                 key=str(r["referral_id"]).encode())
         await producer.flush()
     finally:

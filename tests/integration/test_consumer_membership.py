@@ -12,6 +12,13 @@ from faststream.kafka import KafkaBroker
 
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.kafka import ensure_topics, make_producer
+from shared.platform.messaging.signing import (
+    EnvelopeVerifier,
+    format_verify_keys,
+    generate_private_key,
+    parse_verify_keys,
+    public_key_text,
+)
 from shared.platform.settings import PlatformSettings
 from shared.schemas.topics import PARTITIONS, TRIAGE_DECISIONS, Topics
 
@@ -29,10 +36,12 @@ async def until(condition, timeout_s: float = 45) -> None:
 async def test_membership_follows_the_groups_assignments(infrastructure):
     topics = Topics(prefix=f"m{uuid.uuid4().hex[:10]}.")
     await ensure_topics(infrastructure.bootstrap_servers, topics, [GROUP])
+    keys = {name: generate_private_key() for name in ("intake", "triage", "caseload", "outcomes")}
+    verify_keys = format_verify_keys({name: public_key_text(key) for name, key in keys.items()})
     settings = PlatformSettings(
         DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
         AUTH_SECRET=secrets.token_hex(32), TOPIC_PREFIX=topics.prefix, KAFKA_SESSION_TIMEOUT_MS=6000,
-        KAFKA_REBALANCE_TIMEOUT_MS=1000,
+        KAFKA_REBALANCE_TIMEOUT_MS=1000, EVENT_SIGNING_KEY=keys["caseload"], EVENT_VERIFY_KEYS=verify_keys,
     )
     producer = make_producer(infrastructure.bootstrap_servers)
     await producer.start()
@@ -41,6 +50,7 @@ async def test_membership_follows_the_groups_assignments(infrastructure):
         for _ in range(2):
             members.append(EventConsumer(group=GROUP, topic=topics.name(TRIAGE_DECISIONS),
                                          dead_letter_topic=topics.dead_letter(GROUP), handlers={},
+                                         verifier=EnvelopeVerifier(parse_verify_keys(verify_keys)),
                                          producer=producer, settings=settings))
             brokers.append(KafkaBroker(infrastructure.bootstrap_servers, logger=None))
         first, second = members

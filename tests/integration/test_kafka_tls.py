@@ -27,6 +27,7 @@ from referrals.embedded import EmbeddedKafka, free_port
 from shared.platform.messaging.epoch import read_epoch, resolve_epoch
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.lag import GroupLag
+from shared.platform.messaging.signing import format_verify_keys, generate_private_key, public_key_text
 from shared.platform.settings import PlatformSettings
 from shared.schemas.topics import Topics
 
@@ -103,8 +104,10 @@ async def tls_broker(tmp_path):
 
 
 def _settings(bootstrap: str, **kafka: str) -> PlatformSettings:
+    key = generate_private_key()
     return PlatformSettings(DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-                            AUTH_SECRET=secrets.token_hex(32), **kafka)
+                            AUTH_SECRET=secrets.token_hex(32), EVENT_SIGNING_KEY=key,
+                            EVENT_VERIFY_KEYS=format_verify_keys({"intake": public_key_text(key)}), **kafka)
 
 
 async def test_every_client_a_service_opens_speaks_tls_when_set_to(tls_broker, tmp_path):

@@ -16,17 +16,34 @@ from shared.platform.messaging.consumer import EventConsumer, Rejected
 from shared.platform.messaging.dead_letter import ConsumedRecord
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.relay import OutboxRelay
+from shared.platform.messaging.signing import (
+    EnvelopeSigner,
+    EnvelopeVerifier,
+    ForgedEnvelope,
+    format_verify_keys,
+    generate_private_key,
+    parse_verify_keys,
+    public_key_text,
+)
 from shared.platform.messaging.tables import inbox_table, outbox_table
 from shared.platform.settings import PlatformSettings
 from shared.platform.uow import SqlUnitOfWork
-from shared.schemas.envelope import new_envelope
+from shared.schemas.envelope import Envelope, new_envelope
 from shared.schemas.events.triage import Decision, TriageDecided
-from shared.schemas.topics import TRIAGE_DECISIONS, Topics
+from shared.schemas.topics import CASES, REFERRALS, TRIAGE_DECISIONS, Topics
 from tests.support.system import System
 
 pytestmark = pytest.mark.integration
 SCHEMA = "backbone"
 GROUP = "tests.backbone"
+# Each producer's own key, as every service gets one; the tests play triage, whose topic they use.
+SIGNING_KEYS = {name: generate_private_key() for name in ("intake", "triage", "caseload", "outcomes")}
+VERIFY_KEYS = format_verify_keys({name: public_key_text(key) for name, key in SIGNING_KEYS.items()})
+TRIAGE = EnvelopeSigner("triage", SIGNING_KEYS["triage"])
+
+
+def verifier() -> EnvelopeVerifier:
+    return EnvelopeVerifier(parse_verify_keys(VERIFY_KEYS))
 
 
 @pytest.fixture
@@ -56,7 +73,7 @@ def decided(referral_id: uuid.UUID, n: int = 0) -> TriageDecided:
 
 
 def relay_for(engine, outbox, producer, topics, infrastructure) -> OutboxRelay:
-    return OutboxRelay(engine=engine, outbox=outbox, producer=producer, topics=topics,
+    return OutboxRelay(engine=engine, outbox=outbox, producer=producer, topics=topics, signer=TRIAGE,
                        kafka=infrastructure.bootstrap_servers, poll_interval_s=0.05)
 
 
@@ -105,6 +122,13 @@ async def test_relay_publishes_committed_events_in_order_keyed_by_aggregate(back
         partitions.setdefault(body["subject"], set()).add(record.partition)
     assert seen == written  # every aggregate's events, in the order they were written
     assert all(len(p) == 1 for p in partitions.values())  # one aggregate, one partition
+    # Signed by the relay as it published, for the topic it published on, and for no other.
+    for record in records:
+        envelope = Envelope.model_validate_json(record.value)
+        assert envelope.signer == "triage"
+        verifier().verify(envelope, TRIAGE_DECISIONS)
+        with pytest.raises(ForgedEnvelope):
+            verifier().verify(envelope, CASES)
     async with engine.connect() as conn:
         epochs = set((await conn.execute(sa.select(outbox.c.published_epoch))).scalars())
     assert epochs == {relay.epoch}
@@ -167,12 +191,21 @@ def settings_for(infrastructure, attempts: int) -> PlatformSettings:
     return PlatformSettings(
         DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
         AUTH_SECRET=secrets.token_hex(32), CONSUMER_MAX_ATTEMPTS=attempts, CONSUMER_BACKOFF_INITIAL_MS=20,
+        EVENT_SIGNING_KEY=SIGNING_KEYS["triage"], EVENT_VERIFY_KEYS=VERIFY_KEYS,
     )
 
 
-def record_of(envelope) -> ConsumedRecord:
-    return ConsumedRecord(topic="t", partition=2, offset=41, key=envelope.subject.encode(),
-                        value=envelope.model_dump_json().encode(), headers=(("ce_type", envelope.type.encode()),))
+def record_of(envelope, signer: EnvelopeSigner | None = TRIAGE, topic: str = TRIAGE_DECISIONS) -> ConsumedRecord:
+    """The record a consumer of triage's decisions reads; signed by triage unless a test says otherwise."""
+    if signer is not None:
+        envelope = signer.sign(envelope, TRIAGE_DECISIONS)
+    return ConsumedRecord(topic=topic, partition=2, offset=41, key=envelope.subject.encode(),
+                          value=envelope.model_dump_json().encode(), headers=(("ce_type", envelope.type.encode()),))
+
+
+def consumer_of(topics, producer, settings, handlers) -> EventConsumer:
+    return EventConsumer(group=GROUP, topic=topics.triage_decisions, dead_letter_topic=topics.dead_letter(GROUP),
+                         handlers=handlers, verifier=verifier(), producer=producer, settings=settings)
 
 
 async def test_failing_handler_is_retried_with_backoff_then_dead_lettered(backbone, infrastructure):
@@ -183,18 +216,18 @@ async def test_failing_handler_is_retried_with_backoff_then_dead_lettered(backbo
         calls.append(asyncio.get_running_loop().time())
         raise RuntimeError("database unavailable")
 
-    consumer = EventConsumer(group=GROUP, topic="t", dead_letter_topic=topics.dead_letter(GROUP),
-                             handlers={"triage.decided": always_fails}, producer=producer,
-                             settings=settings_for(infrastructure, attempts=4))
+    consumer = consumer_of(topics, producer, settings_for(infrastructure, attempts=4),
+                           {"triage.decided": always_fails})
     envelope = new_envelope(decided(uuid.uuid4()), source="/tests", subject="agg-1", correlation_id=uuid.uuid4())
-    await consumer.process(record_of(envelope))
+    record = record_of(envelope)
+    await consumer.process(record)
 
     assert len(calls) == 4
     gaps = [b - a for a, b in zip(calls, calls[1:])]
     assert gaps == sorted(gaps) and gaps[0] >= 0.015  # backoff grows
     [dead] = await reader.read_topic(topics.dead_letter(GROUP), min_records=1)
     headers = {k: v.decode() for k, v in dead.headers}
-    assert dead.value == envelope.model_dump_json().encode() and dead.key == b"agg-1"
+    assert dead.value == record.value and dead.key == b"agg-1"
     assert headers["dlt.attempts"] == "4" and headers["dlt.error_type"] == "RuntimeError"
     assert "database unavailable" in headers["dlt.reason"]
     assert (headers["dlt.original_partition"], headers["dlt.original_offset"]) == ("2", "41")
@@ -215,16 +248,105 @@ async def test_transient_failure_recovers_and_permanent_failure_is_not_retried(b
         raise Rejected("unknown referral")
 
     settings = settings_for(infrastructure, attempts=5)
-    ok = EventConsumer(group=GROUP, topic="t", dead_letter_topic=topics.dead_letter(GROUP),
-                       handlers={"triage.decided": flaky}, producer=producer, settings=settings)
+    ok = consumer_of(topics, producer, settings, {"triage.decided": flaky})
     await ok.process(record_of(new_envelope(decided(uuid.uuid4()), source="/t", subject="a",
                                             correlation_id=uuid.uuid4())))
     assert (attempts["flaky"], ok.handled, ok.dead_lettered) == (3, 1, 0)
 
-    doomed = EventConsumer(group=GROUP, topic="t", dead_letter_topic=topics.dead_letter(GROUP),
-                           handlers={"triage.decided": permanent}, producer=producer, settings=settings)
+    doomed = consumer_of(topics, producer, settings, {"triage.decided": permanent})
     await doomed.process(record_of(new_envelope(decided(uuid.uuid4()), source="/t", subject="b",
                                                 correlation_id=uuid.uuid4())))
     assert (attempts["permanent"], doomed.dead_lettered) == (1, 1)
     [dead] = await reader.read_topic(topics.dead_letter(GROUP), min_records=1)
     assert {k: v.decode() for k, v in dead.headers}["dlt.reason"] == "unknown referral"
+
+
+async def test_forged_records_are_dead_lettered_at_once_naming_why_and_never_reach_a_handler(backbone, infrastructure):
+    _, _, _, topics, producer, reader = backbone
+    handled: list[str] = []
+
+    async def handler(envelope, payload):
+        handled.append(envelope.subject)
+
+    consumer = consumer_of(topics, producer, settings_for(infrastructure, attempts=5), {"triage.decided": handler})
+
+    def event(subject: str):
+        return new_envelope(decided(uuid.uuid4()), source="/tests", subject=subject, correlation_id=uuid.uuid4())
+
+    intake = EnvelopeSigner("intake", SIGNING_KEYS["intake"])
+    forged = {
+        "unsigned": record_of(event("unsigned"), signer=None),
+        # A real service's valid signature, but intake does not own triage's topic.
+        "wrong signer": record_of(event("wrong signer"), signer=intake),
+        # Claims to be triage, signed with a key that is not triage's.
+        "bad signature": record_of(event("bad signature"), signer=EnvelopeSigner("triage", generate_private_key())),
+    }
+    # Intake's genuine event for its own topic, replayed onto triage's.
+    replayed = intake.sign(event("replayed"), REFERRALS)
+    forged["replayed"] = ConsumedRecord(topic=TRIAGE_DECISIONS, partition=0, offset=7, key=b"replayed",
+                                        value=replayed.model_dump_json().encode(), headers=())
+    for record in forged.values():
+        await consumer.process(record)
+    # The consumer moves on: a genuine record behind the forged ones is handled.
+    await consumer.process(record_of(event("genuine")))
+
+    assert handled == ["genuine"]
+    assert (consumer.dead_lettered, consumer.handled) == (4, 1)
+    dead = await reader.read_topic(topics.dead_letter(GROUP), min_records=4)
+    headers = {r.key.decode(): {k: v.decode() for k, v in r.headers} for r in dead}
+    assert set(headers) == set(forged)
+    expected_kind = {"unsigned": "unsigned", "wrong signer": "wrong signer", "bad signature": "bad signature",
+                     "replayed": "wrong signer"}
+    for key, kind in expected_kind.items():
+        reason = headers[key]["dlt.reason"]
+        assert reason.startswith(f"forged event refused ({kind}): "), reason
+        assert "reason-0" not in reason  # nothing from the event's data
+        assert headers[key]["dlt.error_type"] == "ForgedEnvelope"
+        assert headers[key]["dlt.attempts"] == "1"  # refused at once: retrying cannot make it genuine
+
+
+async def test_a_genuine_event_parked_for_its_signature_is_republished_signed_by_clearing_its_outbox_row(
+        backbone, infrastructure):
+    """The recovery deploy/README.md gives: the outbox keeps events unsigned, the relay signs as it publishes."""
+    engine, outbox, inbox, topics, producer, reader = backbone
+    handled: list[str] = []
+
+    async def handler(envelope, payload):
+        handled.append(str(envelope.id))
+
+    consumer = consumer_of(topics, producer, settings_for(infrastructure, attempts=3), {"triage.decided": handler})
+
+    async def consume_new(already: int) -> int:
+        records = await reader.read_topic(topics.triage_decisions, min_records=already + 1)
+        for r in records[already:]:
+            await consumer.process(ConsumedRecord(topic=TRIAGE_DECISIONS, partition=r.partition, offset=r.offset,
+                                                  key=r.key, value=r.value, headers=tuple(r.headers)))
+        return len(records)
+
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+        envelope = await uow.emit(decided(uuid.uuid4()), topic=TRIAGE_DECISIONS, subject="parked",
+                                  correlation_id=uuid.uuid4())
+        await uow.commit()
+    # Published by a triage misconfigured with a key that is not the one everyone lists for it.
+    misconfigured = OutboxRelay(engine=engine, outbox=outbox, producer=producer, topics=topics,
+                                signer=EnvelopeSigner("triage", generate_private_key()),
+                                kafka=infrastructure.bootstrap_servers, poll_interval_s=0.05)
+    misconfigured.start()
+    try:
+        await wait_published(engine, outbox, 1)
+    finally:
+        await misconfigured.stop()
+    seen = await consume_new(0)
+    assert (handled, consumer.dead_lettered) == ([], 1)
+
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(outbox).where(outbox.c.event_id == envelope.id)
+                           .values(published_at=None, published_epoch=None))
+    relay = relay_for(engine, outbox, producer, topics, infrastructure)  # triage's real key
+    relay.start()
+    try:
+        await wait_published(engine, outbox, 1)
+    finally:
+        await relay.stop()
+    await consume_new(seen)
+    assert (handled, consumer.dead_lettered) == ([str(envelope.id)], 1)

@@ -16,7 +16,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.platform.auth import issue_staff_token
 from shared.platform.messaging.kafka import ensure_topics
 from referrals.embedded import free_port
-from referrals.launcher import SERVICES, ServiceProcess
+from referrals.launcher import SERVICES, ServiceProcess, event_key_env
+from shared.platform.messaging.signing import EnvelopeSigner, generate_private_key
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 from .infrastructure import Infrastructure
@@ -30,6 +31,12 @@ class System:
     env: dict[str, str]
     log_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    # Each service's own event signing key, made for this system alone.
+    signing_keys: dict[str, str] = field(default_factory=lambda: {n: generate_private_key() for n in SERVICES})
+
+    def signer(self, service: str) -> EnvelopeSigner:
+        """Signs as `service` would: for tests that publish a service's events themselves."""
+        return EnvelopeSigner(service, self.signing_keys[service])
 
     @property
     def secret(self) -> str:
@@ -57,9 +64,8 @@ class System:
         started = []
         for name in names:
             key = f"{name}-{replica}" if replica else name
-            process = ServiceProcess(
-                name, free_port(), {**self.env, **(extra_env or {})}, self.log_dir / f"{key}.log"
-            )
+            env = {**self.env, **event_key_env(self.signing_keys)[name], **(extra_env or {})}
+            process = ServiceProcess(name, free_port(), env, self.log_dir / f"{key}.log")
             process.start()
             self.processes[key] = process
             started.append(process)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import base64
 import re
 import secrets
 import shlex
@@ -16,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from pydantic import AliasChoices, ValidationError
 
 from shared.platform.settings import PlatformSettings
@@ -52,8 +55,27 @@ def test_settings_introspection_sees_the_real_names():
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}")
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _event_keys() -> tuple[dict[str, str], str]:
+    """Each service's Ed25519 private key and the EVENT_VERIFY_KEYS listing their public halves, made with
+    the cryptography library directly (as an operator's own tooling would), not with the code under test."""
+    keys = {name: Ed25519PrivateKey.generate() for name in APP_SERVICES}
+    private = {name: _b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+               for name, key in keys.items()}
+    public = ",".join(f"{name}={_b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))}"
+                      for name, key in keys.items())
+    return private, public
+
+
+EVENT_SIGNING_KEYS, EVENT_VERIFY_KEYS = _event_keys()
+
 # What an operator must give compose (it has no default for a secret); random, as they would be.
-OPERATOR_SECRETS = {"AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": secrets.token_hex(24)}
+OPERATOR_SECRETS = {"AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": secrets.token_hex(24),
+                    "EVENT_VERIFY_KEYS": EVENT_VERIFY_KEYS,
+                    **{f"{name.upper()}_EVENT_SIGNING_KEY": key for name, key in EVENT_SIGNING_KEYS.items()}}
 
 
 def interpolate(value: object) -> str:
@@ -544,13 +566,33 @@ def test_deployment_env_makes_valid_settings_once_the_secrets_are_real(manifests
     assert "AUTH_SECRET is a placeholder" in str(refused.value)
     assert "the DATABASE_URL password is a placeholder" in str(refused.value)
     assert "METRICS_SCRAPE_TOKEN is a placeholder" in str(refused.value)
-    assert PlatformSettings(**with_real_secrets(env)).http_host == "0.0.0.0"
+    assert "EVENT_SIGNING_KEY is a placeholder" in str(refused.value)
+    assert "EVENT_VERIFY_KEYS is a placeholder" in str(refused.value)
+    assert PlatformSettings(**with_real_secrets(env, name)).http_host == "0.0.0.0"
 
 
-def with_real_secrets(env: dict) -> dict:
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_each_deployment_gets_its_own_signing_key_and_everyones_public_keys(manifests, name):
+    """A service holding another's private key could sign for the other's topics."""
+    container = container_of(by_kind(manifests, "Deployment")[name], name)
+    [ref] = [item["valueFrom"]["secretKeyRef"] for item in container.get("env", [])
+             if item["name"] == "EVENT_SIGNING_KEY"]
+    assert (ref["name"], ref["key"]) == (f"referrals-event-key-{name}", "EVENT_SIGNING_KEY")
+    # No other Deployment refers to this service's key Secret.
+    others = [other for other in APP_SERVICES if other != name and f"referrals-event-key-{name}" in str(
+        container_of(by_kind(manifests, "Deployment")[other], other))]
+    assert others == []
+    env = deployment_env(manifests, container)
+    assert set(env) & {f"{other.upper()}_EVENT_SIGNING_KEY" for other in APP_SERVICES} == set()
+    listed = {pair.partition("=")[0] for pair in env["EVENT_VERIFY_KEYS"].split(",")}
+    assert listed == set(APP_SERVICES)
+
+
+def with_real_secrets(env: dict, name: str = "intake") -> dict:
     """The Secret template's values as an operator would replace them."""
     return {**env, "AUTH_SECRET": secrets.token_hex(32), "METRICS_SCRAPE_TOKEN": secrets.token_hex(32),
-            "DATABASE_URL": env["DATABASE_URL"].replace("CHANGE_ME", secrets.token_hex(12))}
+            "DATABASE_URL": env["DATABASE_URL"].replace("CHANGE_ME", secrets.token_hex(12)),
+            "EVENT_SIGNING_KEY": EVENT_SIGNING_KEYS[name], "EVENT_VERIFY_KEYS": EVENT_VERIFY_KEYS}
 
 
 def test_compose_has_no_default_for_any_secret():
@@ -587,7 +629,7 @@ def test_deployment_resources_and_shutdown(manifests, name):
     assert resources["requests"]["cpu"] and resources["requests"]["memory"]
     assert resources["limits"]["cpu"] and resources["limits"]["memory"]
     env = deployment_env(manifests, container)
-    graceful = PlatformSettings(**with_real_secrets({k: v for k, v in env.items() if v is not None})).graceful_timeout_s
+    graceful = PlatformSettings(**with_real_secrets({k: v for k, v in env.items() if v is not None}, name)).graceful_timeout_s
     assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > graceful
 
 

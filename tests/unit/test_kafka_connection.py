@@ -16,14 +16,17 @@ from faststream.security import BaseSecurity, SASLOAuthBearer, SASLScram256, SAS
 from pydantic import ValidationError
 
 from shared.platform.messaging.connection import ClientCredentialsTokens, OAuthClientCredentials
+from shared.platform.messaging.signing import format_verify_keys, generate_private_key, public_key_text
 from shared.platform.settings import PlatformSettings
 
 SASL_PASSWORD = "kafka-Pa55-" + "q7Zr9xW2mK4vB8nT"
+_KEY = generate_private_key()
+EVENT_KEYS = {"EVENT_SIGNING_KEY": _KEY, "EVENT_VERIFY_KEYS": format_verify_keys({"intake": public_key_text(_KEY)})}
 
 
 def settings(**kafka: str) -> PlatformSettings:
     return PlatformSettings(DATABASE_URL="postgresql://u@db/referrals", KAFKA_BOOTSTRAP_SERVERS="kafka-1:9093",
-                            AUTH_SECRET=secrets.token_hex(32), **kafka)
+                            AUTH_SECRET=secrets.token_hex(32), **EVENT_KEYS, **kafka)
 
 
 def test_the_default_is_plaintext_for_the_embedded_broker():

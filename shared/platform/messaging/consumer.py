@@ -27,9 +27,11 @@ from shared.platform.faults import delay_point, fault_point
 from shared.platform.logging import get_logger
 from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope, EventPayload
-from shared.schemas.registry import UnknownEventType, parse_envelope
+from shared.schemas.registry import UnknownEventType, parse_data
+from shared.schemas.topics import Topics
 
 from .dead_letter import ConsumedRecord, dead_letter
+from .signing import EnvelopeVerifier, ForgedEnvelope
 
 log = get_logger(__name__)
 
@@ -187,16 +189,38 @@ class _Assignment(ConsumerRebalanceListener):
 
 
 class EventConsumer(RecordConsumer):
-    """Consumes our own events: envelope and payload validated against their contracts."""
+    """Consumes our own events: envelope and payload validated against their contracts, and the
+    envelope's signature checked against the topic's owner before any handler sees it."""
 
-    def __init__(self, *, handlers: dict[str, Handler], **kwargs) -> None:
+    def __init__(self, *, handlers: dict[str, Handler], verifier: EnvelopeVerifier | None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.handlers = handlers
+        # None only where consumers are built to be described, not run (the API docs): register()
+        # and handle() refuse to work without one, so nothing is ever consumed unverified.
+        self._verifier = verifier
+
+    def register(self, broker: KafkaBroker) -> None:
+        if self._verifier is None:
+            raise RuntimeError(f"{self.group}: an event consumer needs the services' public keys to run")
+        super().register(broker)
 
     async def handle(self, record: ConsumedRecord) -> bool:
         try:
-            envelope, payload = parse_envelope(record.value)
-        except (ValidationError, UnknownEventType, ValueError) as exc:
+            envelope = Envelope.model_validate_json(record.value)
+        except ValidationError as exc:
+            raise Rejected(f"malformed event: {_describe(exc)}") from exc
+        if self._verifier is None:
+            raise RuntimeError(f"{self.group}: no verifier, the event cannot be trusted")
+        try:
+            # Before the payload is read and before any handler, for every type (even ones this
+            # consumer ignores): a forged record is parked where operators see it, named as forged,
+            # and never touches the inbox or a table. No retry: it would fail the same way.
+            self._verifier.verify(envelope, Topics(self._settings.topic_prefix).base(record.topic))
+        except ForgedEnvelope as exc:
+            raise Rejected(str(exc)) from exc
+        try:
+            payload = parse_data(envelope)
+        except (UnknownEventType, ValueError) as exc:
             raise Rejected(f"malformed event: {_describe(exc)}") from exc
         structlog.contextvars.bind_contextvars(
             correlation_id=str(envelope.correlationid), event_id=str(envelope.id), event_type=envelope.type

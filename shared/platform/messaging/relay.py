@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.platform import metrics, tracing
 from shared.platform.leadership import leadership
 from shared.platform.logging import get_logger
+from shared.schemas.envelope import Envelope
 from shared.schemas.topics import Topics
 
 from .connection import KafkaConnection
 from .epoch import resolve_epoch
+from .signing import EnvelopeSigner
 
 log = get_logger(__name__)
 
@@ -34,6 +36,7 @@ class OutboxRelay:
         outbox: sa.Table,
         producer: AIOKafkaProducer,
         topics: Topics,
+        signer: EnvelopeSigner,
         kafka: KafkaConnection | str,
         poll_interval_s: float = 0.1,
         batch_size: int = 200,
@@ -43,6 +46,7 @@ class OutboxRelay:
         self._outbox = outbox
         self._producer = producer
         self._topics = topics
+        self._signer = signer
         self._kafka = kafka
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
@@ -121,7 +125,9 @@ class OutboxRelay:
                 return 0
             futures, spans = [], []
             for row in rows:
-                envelope = row.envelope
+                # Signed here, as it leaves: the outbox keeps what the transaction wrote, and rows
+                # written before signing existed (or republished after an epoch change) are signed too.
+                envelope = self._signer.sign(Envelope.model_validate(row.envelope), row.topic).model_dump(mode="json")
                 topic = self._topics.name(row.topic)
                 # Child of the span the event was written in; the consumer's span will be its child.
                 span = tracing.start_publish_span(
