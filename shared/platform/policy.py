@@ -43,6 +43,9 @@ ADMIN = ("admin",)
 COORDINATE = ("admin", "coordinator")
 # Workers act on their own offers and cases (ownership in the service layer); coordinators on any.
 CASEWORK = ("admin", "coordinator", "connector", "volunteer")
+WORKERS = ("connector", "volunteer")
+# Who reads the audit trail of personal data.
+AUDIT = ("admin", "auditor")
 # Who reads across workers: the programme's workers, the waiting list.
 OVERSEE = ("admin", "coordinator", "manager")
 # Who reads cases: workers (their own only), coordinators, and auditors (the case history is the trail).
@@ -86,6 +89,10 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/outreach-contacts/{contact_id}/referral"): staff(*CASEWORK),
         ("GET", "/v1/match-reviews"): staff(*COORDINATE),
         ("POST", "/v1/match-reviews/{review_id}/decision"): staff(*COORDINATE),
+        # The person registry: the worker holding a case (ownership in the service layer) or its coordinator.
+        ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
+        ("GET", "/v1/audit-trail"): staff(*AUDIT),
+        ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
         ("POST", "/v1/partners"): staff(*ADMIN),
         ("POST", "/v1/partners/{partner_id}/api-keys"): staff(*ADMIN),
         ("PUT", "/v1/partners/{partner_id}/webhook"): staff(*ADMIN),

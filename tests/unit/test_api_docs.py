@@ -252,8 +252,10 @@ def test_receive_operations_are_exactly_the_consumer_groups_of_the_system(docs):
     # Spot checks written out by hand.
     assert received["triage.intake.referrals"] == {"referral.received"}
     assert received["caseload.triage.decisions"] == {"triage.decided"}
+    # Referral status from four; who holds each case (for the person registry's reads) from opened, assigned,
+    # transferred and closed.
     assert received["intake.caseload.cases"] == {"case.assigned", "case.waitlisted", "case.first_contact_made",
-                                                 "case.closed"}
+                                                 "case.closed", "case.opened", "case.transferred"}
     assert received["intake.intake.partner-submissions"] == {"partner-submission"}
 
 

@@ -22,6 +22,7 @@ from services.intake.service_layer.unit_of_work import (
     PersonRepository,
     ProgrammeRepository,
     ReferralRepository,
+    RegistryRecord,
     WebhookDelivery,
     WebhookRepository,
 )
@@ -119,8 +120,15 @@ class SqlReferralRepository(ReferralRepository):
     async def get(self, referral_id: uuid.UUID) -> Referral | None:
         return await self._one(t.referrals.c.id == referral_id, lock=True)
 
-    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult) -> None:
-        await _unique(self._conn, sa.insert(t.referrals).values(
+    async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
+        r = t.referrals
+        row = (await self._conn.execute(sa.select(r.c.person_id, r.c.person, r.c.contact)
+                                        .where(r.c.id == referral_id))).first()
+        return RegistryRecord(row.person_id, row.person, row.contact) if row else None
+
+    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
+                  contact: dict[str, Any] | None = None) -> None:
+        await _unique(self._conn, sa.insert(t.referrals).values(contact=contact,
             id=referral.id, person_id=referral.person_id, partner_id=referral.partner_id,
             partner_referral_id=referral.partner_referral_id, programme_id=referral.programme_id,
             status=referral.status, person=person, received_at=referral.received_at,

@@ -65,7 +65,38 @@ referrals = sa.Table(
     sa.Column("match_confidence", sa.Numeric(4, 3)),
     sa.Column("self_reference", sa.Text, unique=True, comment="short reference a self-referrer can quote"),
     sa.Column("submission_sha256", sa.Text, comment="digest of the canonical submission: a retry has the same"),
+    sa.Column("contact", JSONB, comment="how to reach the person safely, why they were referred and by whom"),
     sa.UniqueConstraint("partner_id", "partner_referral_id", name="uq_referrals_partner_ref"),
+)
+
+case_holders = sa.Table(
+    "case_holders",
+    metadata,
+    sa.Column("case_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("referral_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("programme_id", sa.Text, nullable=False),
+    sa.Column("worker_id", UUID(as_uuid=True), comment="the worker holding the case now; none while it waits"),
+    sa.Column("open", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+audit_trail = sa.Table(
+    "audit_trail",
+    metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("roles", ARRAY(sa.Text), nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("person_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("referral_id", UUID(as_uuid=True)),
+    sa.Column("case_id", UUID(as_uuid=True)),
+    sa.Column("fields", ARRAY(sa.Text), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.LargeBinary, nullable=False),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+    sa.Index("ix_audit_trail_person", "person_id"),
+    sa.Index("ix_audit_trail_actor", "actor"),
 )
 
 referral_timeline = sa.Table(

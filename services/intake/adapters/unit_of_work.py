@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.adapters import tables
+from services.intake.adapters.registry import SqlAuditTrail, SqlCaseHolderRepository
 from services.intake.adapters.repository import (
     SqlBatchRepository,
     SqlOutreachRepository,
@@ -32,3 +33,5 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
         self.outreach = SqlOutreachRepository(conn)
         self.batches = SqlBatchRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
+        self.case_holders = SqlCaseHolderRepository(conn)
+        self.audit = SqlAuditTrail(conn)

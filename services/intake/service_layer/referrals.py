@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from services.intake.domain import matching, received
+from services.intake.domain.contact_record import contact_record
 from services.intake.domain.person import Person
 from services.intake.domain.referral import (
     KNOWN_TO_THE_SERVICE,
@@ -153,7 +154,7 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
                                 correlation_id=cmd.correlation_id, now=now, earlier=earlier,
                                 submission_sha256=digest_of(submission))
     details = received.person_details(submission, now)
-    await uow.referrals.add(referral, details.model_dump(mode="json"), filing.match)
+    await uow.referrals.add(referral, details.model_dump(mode="json"), filing.match, contact_record(submission))
     if filing.needs_review:
         await uow.persons.open_review(referral.id, filing.person_id, filing.match)
 

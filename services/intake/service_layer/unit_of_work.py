@@ -12,11 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.intake.domain.audit import AuditEntry
 from services.intake.domain.matching import MatchResult, PersonKey
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from shared.platform.uow import UnitOfWork
 from shared.schemas.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class RegistryRecord:
+    person_id: uuid.UUID
+    person: dict[str, Any]
+    contact: dict[str, Any] | None
 
 
 class ReferralRepository(abc.ABC):
@@ -27,7 +35,12 @@ class ReferralRepository(abc.ABC):
         """Every submission is kept as it was sent, accepted or not."""
 
     @abc.abstractmethod
-    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult) -> None:
+    async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
+        """The person's details as stored with the referral, and its contact record (None before it was kept)."""
+
+    @abc.abstractmethod
+    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
+                  contact: dict[str, Any] | None = None) -> None:
         """Raises Conflict if another transaction stored the same partner reference first."""
 
     @abc.abstractmethod
@@ -183,6 +196,41 @@ class WebhookRepository(abc.ABC):
     async def retry_at(self, delivery_id: int, attempts: int, error: str, at: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class CaseHolder:
+    """Who holds a person's case now, as caseload's events tell it: whom the registry lets read the person."""
+
+    case_id: uuid.UUID
+    referral_id: uuid.UUID
+    programme_id: str
+    worker_id: uuid.UUID | None
+    open: bool
+
+
+class CaseHolderRepository(abc.ABC):
+    @abc.abstractmethod
+    async def get(self, case_id: uuid.UUID) -> CaseHolder | None: ...
+
+    @abc.abstractmethod
+    async def put(self, holder: CaseHolder) -> None:
+        """Record who holds the case now (replacing what was known)."""
+
+
+class AuditTrail(abc.ABC):
+    @abc.abstractmethod
+    async def append(self, entry: AuditEntry) -> None:
+        """Add the entry at the end of the chain (serialised with every other writer of the trail)."""
+
+    @abc.abstractmethod
+    async def entries(self, *, person_id: uuid.UUID | None = None, actor: str | None = None,
+                      since: datetime | None = None, until: datetime | None = None,
+                      limit: int = 500) -> list[AuditEntry]: ...
+
+    @abc.abstractmethod
+    async def chain(self) -> list[tuple[AuditEntry, bytes, bytes]]:
+        """Every entry in order, with the previous hash and the hash stored beside it."""
+
+
 class IntakeUnitOfWork(UnitOfWork):
     referrals: ReferralRepository
     persons: PersonRepository
@@ -191,3 +239,5 @@ class IntakeUnitOfWork(UnitOfWork):
     outreach: OutreachRepository
     batches: BatchRepository
     webhooks: WebhookRepository
+    case_holders: CaseHolderRepository
+    audit: AuditTrail

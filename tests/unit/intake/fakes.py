@@ -8,17 +8,22 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from services.intake.domain.audit import GENESIS, AuditEntry
 from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.service_layer.unit_of_work import (
+    AuditTrail,
     BatchRepository,
+    CaseHolder,
+    CaseHolderRepository,
     IntakeUnitOfWork,
     OutreachRepository,
     PartnerRepository,
     PersonRepository,
     ProgrammeRepository,
     ReferralRepository,
+    RegistryRecord,
     WebhookDelivery,
     WebhookRepository,
 )
@@ -30,6 +35,7 @@ class FakeReferrals(ReferralRepository):
     def __init__(self) -> None:
         self.by_id: dict[uuid.UUID, Referral] = {}
         self.persons: dict[uuid.UUID, dict[str, Any]] = {}  # referral id -> the person's details as stored
+        self.contacts: dict[uuid.UUID, dict[str, Any] | None] = {}  # referral id -> its contact record
         self.matches: dict[uuid.UUID, MatchResult] = {}
         self.submissions: list[dict[str, Any]] = []
         self.timelines: dict[uuid.UUID, list[dict[str, Any]]] = {}
@@ -37,7 +43,13 @@ class FakeReferrals(ReferralRepository):
     async def record_submission(self, **values: Any) -> None:
         self.submissions.append(values)
 
-    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult) -> None:
+    async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
+        found = self.by_id.get(referral_id)
+        return RegistryRecord(found.person_id, self.persons[referral_id], self.contacts.get(referral_id)) if found else None
+
+    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
+                  contact: dict[str, Any] | None = None) -> None:
+        self.contacts[referral.id] = contact
         if referral.partner_referral_id is not None and await self.by_partner_reference(
                 referral.partner_id, referral.partner_referral_id):
             raise Conflict("referrals_partner_id_partner_referral_id_key")
@@ -221,6 +233,35 @@ class FakeWebhooks(WebhookRepository):
         self.deliveries[delivery_id].update(attempts=attempts, error=error, next_attempt_at=at)
 
 
+class FakeCaseHolders(CaseHolderRepository):
+    def __init__(self) -> None:
+        self.by_case: dict[uuid.UUID, CaseHolder] = {}
+
+    async def get(self, case_id: uuid.UUID) -> CaseHolder | None:
+        return self.by_case.get(case_id)
+
+    async def put(self, holder: CaseHolder) -> None:
+        self.by_case[holder.case_id] = holder
+
+
+class FakeAuditTrail(AuditTrail):
+    """Stored as the SQL trail stores it: (entry, previous hash, hash), in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[AuditEntry, bytes, bytes]] = []
+
+    async def append(self, entry: AuditEntry) -> None:
+        previous = self.rows[-1][2] if self.rows else GENESIS
+        self.rows.append((dataclasses.replace(entry, seq=len(self.rows) + 1), previous, entry.chained_to(previous)))
+
+    async def entries(self, *, person_id=None, actor=None, since=None, until=None, limit=500) -> list[AuditEntry]:
+        return [e for e, _, _ in self.rows if person_id in (None, e.person_id) and actor in (None, e.actor)
+                and (since is None or e.at >= since) and (until is None or e.at < until)][:limit]
+
+    async def chain(self) -> list[tuple[AuditEntry, bytes, bytes]]:
+        return list(self.rows)
+
+
 class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -231,3 +272,5 @@ class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
         self.outreach = FakeOutreach()
         self.batches = FakeBatches()
         self.webhooks = FakeWebhooks()
+        self.case_holders = FakeCaseHolders()
+        self.audit = FakeAuditTrail()

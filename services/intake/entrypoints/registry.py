@@ -1,0 +1,64 @@
+"""The registry's staff routes: the person of a case, for the worker holding it; the audit trail, for auditors."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BeforeValidator
+
+from services.intake.bootstrap import Intake
+from services.intake.entrypoints.dependencies import intake
+from services.intake.service_layer import registry
+from services.intake.service_layer.errors import Forbidden, NotFound
+from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.http import refusals_as_http
+from shared.platform.openapi import errors
+
+router = APIRouter(responses=errors(401, 403, 422))
+REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Forbidden: status.HTTP_403_FORBIDDEN}
+
+
+def _iso_only(value: object) -> object:
+    """A date-time as the document says (ISO 8601), never a bare number read as seconds since 1970."""
+    if isinstance(value, str) and not value[:4].isdigit() or isinstance(value, str) and "-" not in value:
+        raise ValueError("a date-time in ISO 8601, e.g. 2026-12-05T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
+def _reader(principal: StaffPrincipal) -> registry.Reader:
+    return registry.Reader(principal.subject, principal.roles, principal.own_work_only, principal.worker_id,
+                           principal.programmes)
+
+
+@router.get("/v1/cases/{case_id}/person", tags=["registry"], responses=errors(404))
+async def person_for_case(case_id: uuid.UUID, deps: Intake = Depends(intake),
+                          principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Whom to contact for a case and how: contact details, preferred method and times, safe-contact
+    instructions, access and interpreter needs, concerns and the referrer's reason. For the worker holding
+    the case (or a coordinator of its programme); every read is recorded in the audit trail."""
+    with refusals_as_http(REFUSALS):
+        return await registry.person_for_case(deps.uow(), case_id, _reader(principal))
+
+
+@router.get("/v1/audit-trail", tags=["audit"])
+async def audit_trail(person_id: uuid.UUID | None = None, actor: str | None = Query(default=None, max_length=200),
+                      since: IsoDateTime | None = None, until: IsoDateTime | None = None,
+                      limit: int = Query(default=500, ge=1, le=5000), deps: Intake = Depends(intake),
+                      _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
+    """Who read or changed whose personal data, when and why, oldest first: by person, by user, by time."""
+    return await registry.audit_entries(deps.uow(), person_id=person_id, actor=actor, since=since, until=until,
+                                        limit=limit)
+
+
+@router.get("/v1/audit-trail/verification", tags=["audit"])
+async def audit_trail_verification(deps: Intake = Depends(intake),
+                                   _: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Recomputes the trail's hash chain: intact, or the first entry that no longer fits."""
+    check = await registry.audit_chain_check(deps.uow())
+    return {"entries": check.entries, "intact": check.intact, "first_broken_seq": check.first_broken_seq}

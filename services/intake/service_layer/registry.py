@@ -1,0 +1,73 @@
+"""The person registry's reads: the worker holding a case reads the person they are to contact, and each
+read is recorded in the audit trail with the case as its purpose; auditors read the trail.
+
+Who may read is decided here, not in the routes: a worker acting as itself reads the people whose open
+cases it holds, and nobody else's; a coordinator, the people in the programmes they work in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from services.intake.domain.audit import READ, AuditEntry, ChainCheck, verify
+from services.intake.domain.contact_record import VIEW_FIELDS, connector_view
+from services.intake.service_layer.errors import Forbidden, NotFound
+from services.intake.service_layer.unit_of_work import CaseHolder, IntakeUnitOfWork
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks to read personal data."""
+
+    subject: str
+    roles: frozenset[str]
+    own_work_only: bool = False  # a worker acting as itself: the people of its own open cases only
+    worker_id: uuid.UUID | None = None
+    programmes: frozenset[str] | None = None  # None: every programme
+
+    def require_may_read(self, holder: CaseHolder) -> None:
+        if self.own_work_only:
+            if self.worker_id is None or holder.worker_id != self.worker_id:
+                raise Forbidden("only the worker holding this case reads the person's details")
+            if not holder.open:
+                raise Forbidden("this case is closed: its worker no longer reads the person's details")
+        elif self.programmes is not None and holder.programme_id not in self.programmes:
+            raise Forbidden("this case is in a programme you do not work in")
+
+
+async def person_for_case(uow: IntakeUnitOfWork, case_id: uuid.UUID, reader: Reader) -> dict[str, Any]:
+    """Whom to call for a case, and how: read from the registry, recorded in the audit trail."""
+    async with uow:
+        holder = await uow.case_holders.get(case_id)
+        if holder is None:
+            raise NotFound("no such case")
+        reader.require_may_read(holder)
+        record = await uow.referrals.registry_record(holder.referral_id)
+        if record is None:
+            raise NotFound("the person's record is not held (erased)")
+        await uow.audit.append(AuditEntry(
+            at=datetime.now(UTC), actor=reader.subject, roles=tuple(sorted(reader.roles)), action=READ,
+            person_id=record.person_id, fields=VIEW_FIELDS, purpose=f"case {case_id}",
+            referral_id=holder.referral_id, case_id=case_id))
+        await uow.commit()
+    return {"case_id": str(case_id), "referral_id": str(holder.referral_id), "person_id": str(record.person_id),
+            **connector_view(record.person, record.contact)}
+
+
+async def audit_entries(uow: IntakeUnitOfWork, *, person_id: uuid.UUID | None = None, actor: str | None = None,
+                        since: datetime | None = None, until: datetime | None = None,
+                        limit: int = 500) -> list[dict[str, Any]]:
+    async with uow:
+        found = await uow.audit.entries(person_id=person_id, actor=actor, since=since, until=until, limit=limit)
+    return [{"seq": e.seq, "at": e.at, "actor": e.actor, "roles": list(e.roles), "action": e.action,
+             "person_id": str(e.person_id), "referral_id": str(e.referral_id) if e.referral_id else None,
+             "case_id": str(e.case_id) if e.case_id else None, "fields": list(e.fields), "purpose": e.purpose}
+            for e in found]
+
+
+async def audit_chain_check(uow: IntakeUnitOfWork) -> ChainCheck:
+    async with uow:
+        return verify(await uow.audit.chain())
