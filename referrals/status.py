@@ -440,22 +440,25 @@ def readiness_problems(url: str, timeout_s: float) -> list[str]:
 def run(services: dict[str, str], *, once: bool, interval: float, json_out: bool, out: TextIO,
         token: str | None = None) -> int:
     """Scrape and show until Ctrl-C (exit 0), or once (exit 1 if any service is down)."""
+    pool = ThreadPoolExecutor(max_workers=len(services))
     try:
-        with ThreadPoolExecutor(max_workers=len(services)) as pool:
-            while True:
-                views = list(pool.map(lambda item: scrape(*item, token), services.items()))
-                at = datetime.now().astimezone()
-                if json_out:
-                    out.write(as_json(views, at) + "\n")
-                else:
-                    footer = None if once else f"every {_num(interval)}s; Ctrl-C stops"
-                    out.write(("" if once else CLEAR) + "\n".join(render(views, at, footer)) + "\n")
-                out.flush()
-                if once:
-                    return 1 if any(not v.up for v in views) else 0
-                time.sleep(interval)
+        while True:
+            views = list(pool.map(lambda item: scrape(*item, token), services.items()))
+            at = datetime.now().astimezone()
+            if json_out:
+                out.write(as_json(views, at) + "\n")
+            else:
+                footer = None if once else f"every {_num(interval)}s; Ctrl-C stops"
+                out.write(("" if once else CLEAR) + "\n".join(render(views, at, footer)) + "\n")
+            out.flush()
+            if once:
+                return 1 if any(not v.up for v in views) else 0
+            time.sleep(interval)
     except KeyboardInterrupt:
         return 0
+    finally:
+        # Ctrl-C during a scrape: drop the scrapes not yet begun rather than wait for a screen nobody reads.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
