@@ -77,9 +77,13 @@ class ServiceProcess:
 
 
 def start_services(
-    env: dict[str, str], ports: dict[str, int], log_dir: Path, names: tuple[str, ...] = SERVICES
+    env: dict[str, str], ports: dict[str, int], log_dir: Path, names: tuple[str, ...] = SERVICES,
+    service_env: dict[str, dict[str, str]] | None = None,
 ) -> list[ServiceProcess]:
-    processes = [ServiceProcess(n, ports[n], env, log_dir / f"{n}.log") for n in names]
+    """`service_env` adds to (or overrides) `env` for one service, e.g. its own DATABASE_URL."""
+    service_env = service_env or {}
+    processes = [ServiceProcess(n, ports[n], {**env, **service_env.get(n, {})}, log_dir / f"{n}.log")
+                 for n in names]
     for p in processes:
         p.start()
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 
 from shared.platform.settings import asyncpg_url
+from referrals.dbroles import derived_passwords
 from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 
 
@@ -28,6 +29,12 @@ class Infrastructure:
     bootstrap_servers: str
     embedded_broker: bool
     _stops: list[Callable[[], None]] = field(default_factory=list)
+    # Each service role's password (referrals.dbroles); the embedded server keeps them in files.
+    role_password: Callable[[str], str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.role_password is None:
+            self.role_password = derived_passwords(self.admin_database_url)
 
     def database_url(self, database: str) -> str:
         base, _, _ = self.admin_database_url.rpartition("/")
@@ -67,7 +74,7 @@ def start_infrastructure(workdir: Path) -> Infrastructure:
     kafka = EmbeddedKafka(free_port(), log_path=workdir / "broker.log")
     kafka.start()
     return Infrastructure("embedded", pg.url, kafka.bootstrap_servers, embedded_broker=True,
-                          _stops=[pg.stop, kafka.stop])
+                          _stops=[pg.stop, kafka.stop], role_password=pg.password)
 
 
 def _testcontainers() -> Infrastructure:
