@@ -1,0 +1,137 @@
+"""The embedded PostgreSQL asks every connection for a password (SCRAM), the superuser's generated into a
+0600 file; a data directory made before that (initdb --auth=trust, as `referrals up` once did) still
+starts, and from then on asks for passwords too; and a database whose tables the superuser made (every
+service once connected as it) is handed to the services' roles.
+
+Each test runs a server of its own in tmp_path, so it can be stopped, started and made old."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+
+import asyncpg
+import pytest
+
+from referrals import dbroles
+from referrals.embedded import EmbeddedPostgres, free_port
+from shared.platform.migrations import upgrade_to_head
+
+pytestmark = pytest.mark.integration
+
+# What initdb writes for --auth=trust: every local and loopback connection, any user, no password.
+TRUST = "trust"
+
+
+@pytest.fixture
+def server(tmp_path):
+    servers = []
+
+    def make() -> EmbeddedPostgres:
+        pg = EmbeddedPostgres(tmp_path / "postgres" / "data", free_port())
+        servers.append(pg)
+        return pg
+
+    yield make
+    for pg in servers:
+        pg.stop()
+
+
+async def _refused(pg: EmbeddedPostgres, tmp_path, user: str, **password) -> None:
+    # passfile: a ~/.pgpass (or PGPASSWORD) on the machine must not supply the password the test leaves out.
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        await asyncpg.connect(host="127.0.0.1", port=pg.port, user=user, database="postgres",
+                              passfile=str(tmp_path / "no-passfile"), **password)
+
+
+async def _current_user(url: str) -> str:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval("SELECT current_user")
+    finally:
+        await conn.close()
+
+
+def _hba_methods(pg: EmbeddedPostgres) -> set[str]:
+    lines = (pg.data_dir / "pg_hba.conf").read_text().splitlines()
+    return {line.split()[-1] for line in lines if line.strip() and not line.lstrip().startswith("#")}
+
+
+async def test_a_new_server_wants_the_generated_password_from_everyone(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    pg = server()
+    pg.start()
+    password_file = tmp_path / "postgres" / "passwords" / "postgres"
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(password_file.parent.stat().st_mode) == 0o700
+    assert len(password_file.read_text().strip()) >= 40
+    assert _hba_methods(pg) == {"scram-sha-256"}
+
+    await _refused(pg, tmp_path, "postgres")
+    await _refused(pg, tmp_path, "postgres", password="not-the-password")
+    assert await _current_user(f"postgresql://postgres:{password_file.read_text().strip()}@127.0.0.1:{pg.port}/postgres") == "postgres"
+
+    # Started again, it keeps the password it was given.
+    pg.stop()
+    pg = server()
+    pg.start()
+    assert await _current_user(pg.url) == "postgres"
+    await _refused(pg, tmp_path, "postgres")
+
+
+async def test_a_data_directory_from_before_passwords_starts_and_then_wants_one(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    pg = server()
+    # The data directory exactly as the previous referrals.embedded made it.
+    pg.data_dir.mkdir(parents=True)
+    run_as = pg._run_as()  # noqa: SLF001 - the same system user the server runs as
+    subprocess.run([pg._bin("initdb"), "-D", str(pg.data_dir), "--auth=trust", "-U", "postgres",  # noqa: SLF001
+                    "--encoding=UTF8", "--no-sync"], check=True, capture_output=True, **run_as)
+    assert TRUST in _hba_methods(pg)
+    assert not (tmp_path / "postgres" / "passwords").exists()
+
+    pg.start()
+    assert _hba_methods(pg) == {"scram-sha-256"}
+    await _refused(pg, tmp_path, "postgres")
+    await _refused(pg, tmp_path, "postgres", password="not-the-password")
+    password = (tmp_path / "postgres" / "passwords" / "postgres").read_text().strip()
+    assert await _current_user(f"postgresql://postgres:{password}@127.0.0.1:{pg.port}/postgres") == "postgres"
+
+    pg.stop()
+    pg = server()
+    pg.start()
+    assert await _current_user(pg.url) == "postgres"
+
+
+async def test_tables_the_superuser_made_are_handed_to_the_services_role(server):
+    """Before roles, every service migrated as the superuser; provisioning gives its role what it made."""
+    from services.intake.app import DEFINITION
+
+    pg = server()
+    pg.start()
+    pg.create_database("referrals")
+    admin_url = pg.url_for("referrals")
+    await upgrade_to_head(DEFINITION.migrations, admin_url, "intake")
+
+    urls = await dbroles.provision(admin_url, pg.password, ("intake",))
+    assert urls is not None
+    admin = await asyncpg.connect(admin_url)
+    try:
+        owners = await admin.fetch(
+            """SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'intake' AND c.relkind IN ('r', 'p', 'S', 'v', 'm')""")
+    finally:
+        await admin.close()
+    assert {r["relname"] for r in owners} >= {"alembic_version", "referrals"}
+    assert {r["owner"] for r in owners} == {"referrals_intake"}
+
+    # The service, now its role, finds its migrations applied and its tables its own.
+    await upgrade_to_head(DEFINITION.migrations, urls["intake"], "intake")
+    role = await asyncpg.connect(dbroles.plain_url(urls["intake"]))
+    try:
+        assert await role.fetchval("SELECT current_user") == "referrals_intake"
+        assert await role.fetchval("SELECT count(*) FROM intake.referrals") == 0
+        assert await role.fetchval("SELECT count(*) FROM intake.alembic_version") == 1
+    finally:
+        await role.close()
