@@ -4,14 +4,16 @@ starts, and from then on asks for passwords too; and a database whose tables the
 service once connected as it) is handed to the services' roles. And deploy/postgres/init-roles.sh
 (compose's) makes the same roles from the operator's passwords.
 
-Each test runs a server of its own in tmp_path, so it can be stopped, started and made old."""
+Each test runs a server of its own in a directory of its own, so it can be stopped, started and made old."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -29,11 +31,20 @@ TRUST = "trust"
 
 
 @pytest.fixture
-def server(tmp_path):
+def pg_dir():
+    # Not under pytest's basetemp: as root the server runs as another user, who must traverse the path,
+    # and every pytest session on the machine makes /tmp/pytest-of-root 0700 again (tests/conftest.py).
+    directory = Path(tempfile.mkdtemp(prefix="referrals-test-pg-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def server(pg_dir):
     servers = []
 
     def make() -> EmbeddedPostgres:
-        pg = EmbeddedPostgres(tmp_path / "postgres" / "data", free_port())
+        pg = EmbeddedPostgres(pg_dir / "postgres" / "data", free_port())
         servers.append(pg)
         return pg
 
@@ -62,11 +73,11 @@ def _hba_methods(pg: EmbeddedPostgres) -> set[str]:
     return {line.split()[-1] for line in lines if line.strip() and not line.lstrip().startswith("#")}
 
 
-async def test_a_new_server_wants_the_generated_password_from_everyone(server, tmp_path, monkeypatch):
+async def test_a_new_server_wants_the_generated_password_from_everyone(server, pg_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("PGPASSWORD", raising=False)
     pg = server()
     pg.start()
-    password_file = tmp_path / "postgres" / "passwords" / "postgres"
+    password_file = pg_dir / "postgres" / "passwords" / "postgres"
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(password_file.parent.stat().st_mode) == 0o700
     assert len(password_file.read_text().strip()) >= 40
@@ -84,7 +95,7 @@ async def test_a_new_server_wants_the_generated_password_from_everyone(server, t
     await _refused(pg, tmp_path, "postgres")
 
 
-async def test_a_data_directory_from_before_passwords_starts_and_then_wants_one(server, tmp_path, monkeypatch):
+async def test_a_data_directory_from_before_passwords_starts_and_then_wants_one(server, pg_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("PGPASSWORD", raising=False)
     pg = server()
     # The data directory exactly as the previous referrals.embedded made it.
@@ -93,13 +104,13 @@ async def test_a_data_directory_from_before_passwords_starts_and_then_wants_one(
     subprocess.run([pg._bin("initdb"), "-D", str(pg.data_dir), "--auth=trust", "-U", "postgres",  # noqa: SLF001
                     "--encoding=UTF8", "--no-sync"], check=True, capture_output=True, **run_as)
     assert TRUST in _hba_methods(pg)
-    assert not (tmp_path / "postgres" / "passwords").exists()
+    assert not (pg_dir / "postgres" / "passwords").exists()
 
     pg.start()
     assert _hba_methods(pg) == {"scram-sha-256"}
     await _refused(pg, tmp_path, "postgres")
     await _refused(pg, tmp_path, "postgres", password="not-the-password")
-    password = (tmp_path / "postgres" / "passwords" / "postgres").read_text().strip()
+    password = (pg_dir / "postgres" / "passwords" / "postgres").read_text().strip()
     assert await _current_user(f"postgresql://postgres:{password}@127.0.0.1:{pg.port}/postgres") == "postgres"
 
     pg.stop()
