@@ -29,7 +29,11 @@ class Infrastructure:
     bootstrap_servers: str
     embedded_broker: bool
     _stops: list[Callable[[], None]] = field(default_factory=list)
-    # Each service role's password (referrals.dbroles); the embedded server keeps them in files.
+    # Each service role's password (referrals.dbroles.provision, run by tests.support.system.new_system).
+    # The embedded server keeps them in 0600 files beside its data. On testcontainers' server or
+    # DATABASE_URL's they are derived from the admin URL, so sessions sharing that server agree on them;
+    # if that URL's user is not a superuser there are no roles, every service connects as that user,
+    # and tests/e2e/test_database_roles.py skips, saying so.
     role_password: Callable[[str], str] | None = None
 
     def __post_init__(self) -> None:

@@ -175,6 +175,7 @@ async def new_system(infra: Infrastructure, log_dir: Path) -> System:
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
     await ensure_topics(infra.bootstrap_servers, topics, list(CONSUMER_GROUPS))
     env = {
+        # The admin's: each service started by System.start gets its own role's instead, when there are roles.
         "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "TOPIC_PREFIX": topics.prefix,
