@@ -207,3 +207,26 @@ async def test_the_compose_init_script_makes_the_roles_from_the_operators_passwo
         assert await conn.fetchval("SELECT count(*) FROM intake.referrals") == 0
     finally:
         await conn.close()
+
+
+async def test_provisioning_again_changes_nothing_and_a_user_who_is_not_superuser_gets_no_roles(server):
+    pg = server()
+    pg.start()
+    pg.create_database("referrals")
+    admin_url = pg.url_for("referrals")
+    first = await dbroles.provision(admin_url, pg.password)
+    again = await dbroles.provision(admin_url, pg.password)
+    assert first == again and set(first) == set(SERVICES)
+    for name, url in again.items():
+        assert await _current_user(dbroles.plain_url(url)) == f"referrals_{name}"
+
+    # A DATABASE_URL of an operator's that is no superuser (here one that may even create databases):
+    # provisioning declines, and the caller runs every service as that user.
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute("CREATE ROLE operator WITH LOGIN CREATEDB CREATEROLE PASSWORD 'operator-password-1234567890'")
+        await admin.execute("CREATE DATABASE theirs OWNER operator")
+    finally:
+        await admin.close()
+    operator_url = dbroles.with_credentials(pg.url_for("theirs"), "operator", "operator-password-1234567890")
+    assert await dbroles.provision(operator_url, pg.password) is None
