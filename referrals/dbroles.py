@@ -17,9 +17,11 @@ role.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
+import random
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -213,15 +215,28 @@ def psql_script(services: tuple[str, ...] = SERVICES) -> str:
 
 
 async def _ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:
+    # Roles belong to the whole server, not to a database: test sessions sharing a server provision
+    # their own databases at the same moment and meet here, on the same roles.
     attributes = role_attributes(password)
     if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role) is None:
         try:
             await conn.execute(f"CREATE ROLE {quote_ident(role)} WITH {attributes}")
             return
-        except asyncpg.DuplicateObjectError:  # created meanwhile by a concurrent provisioning
-            pass
+        except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            pass  # another provisioning created it first (which error depends on how close the race was)
     # An existing role: its attributes and password are made what they should be (again).
-    await conn.execute(f"ALTER ROLE {quote_ident(role)} WITH {attributes}")
+    for attempt in range(ROLE_UPDATE_ATTEMPTS):
+        try:
+            await conn.execute(f"ALTER ROLE {quote_ident(role)} WITH {attributes}")
+            return
+        except asyncpg.InternalServerError as exc:
+            # Two sessions altering one role at once: the loser is told so, and may simply do it again.
+            if "concurrently updated" not in str(exc) or attempt == ROLE_UPDATE_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(random.uniform(0.01, 0.1))
+
+
+ROLE_UPDATE_ATTEMPTS = 10
 
 
 async def _hand_over_objects(conn: asyncpg.Connection, schema: str, role: str) -> None:

@@ -8,6 +8,7 @@ Each test runs a server of its own in a directory of its own, so it can be stopp
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -230,3 +231,17 @@ async def test_provisioning_again_changes_nothing_and_a_user_who_is_not_superuse
         await admin.close()
     operator_url = dbroles.with_credentials(pg.url_for("theirs"), "operator", "operator-password-1234567890")
     assert await dbroles.provision(operator_url, pg.password) is None
+
+
+async def test_provisioning_many_databases_of_one_server_at_once(server):
+    """Test sessions sharing a server (DATABASE_URL) provision their databases concurrently; the roles are
+    the server's, so the sessions alter the same roles at the same time."""
+    pg = server()
+    pg.start()
+    names = [f"db{i}" for i in range(8)]
+    for name in names:
+        pg.create_database(name)
+    results = await asyncio.gather(*(dbroles.provision(pg.url_for(n), pg.password) for n in names))
+    for name, urls in zip(names, results, strict=True):
+        assert dbroles.database_name(urls["intake"]) == name
+        assert await _current_user(dbroles.plain_url(urls["intake"])) == "referrals_intake"
