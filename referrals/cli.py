@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from shared.platform.messaging.kafka import ensure_topics
-from referrals import demo
-from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
+from referrals import dbroles, demo
+from referrals.embedded import POSTGRES_SUPERUSER, EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
 from referrals.launcher import SERVICES, event_key_env, start_services
 from referrals.status import METRICS_TOKEN_FILE
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
@@ -99,6 +99,16 @@ def cmd_up(args: argparse.Namespace) -> int:
             stack.append(pg.stop)
             pg.create_database(DATABASE_NAME)
             database_url = pg.url_for(DATABASE_NAME)
+            passwords = pg.password
+            password_hint = f"   (password in {pg.passwords_dir / POSTGRES_SUPERUSER})"
+        else:
+            password_hint = ""
+            # Roles on a server of the operator's: their passwords kept with the rest of this run's data.
+            passwords = dbroles.password_store(data_dir / "database-roles")
+        service_urls = asyncio.run(dbroles.provision(database_url, passwords))
+        if service_urls is None:
+            say("DATABASE_URL's user is not a superuser, so cannot give each service a role of its own: "
+                "every service connects as that user")
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         embedded_broker = not bootstrap
         if embedded_broker:
@@ -125,8 +135,11 @@ def cmd_up(args: argparse.Namespace) -> int:
             env.setdefault("KAFKA_SESSION_TIMEOUT_MS", "6000")
             env.setdefault("KAFKA_REBALANCE_TIMEOUT_MS", "1000")
         say("starting services (migrations run as each starts) ...")
-        processes = start_services(env, _ports(args.port_base), data_dir / "logs",
-                                   service_env=event_key_env(_event_signing_keys(data_dir)))
+        keys = event_key_env(_event_signing_keys(data_dir))
+        per_service = {name: {**keys.get(name, {}), **({"DATABASE_URL": service_urls[name]}
+                                                        if service_urls and name in service_urls else {})}
+                       for name in SERVICES}
+        processes = start_services(env, _ports(args.port_base), data_dir / "logs", service_env=per_service)
         stack.append(lambda: [p.stop() for p in reversed(processes)])
         urls = {p.name: p.url for p in processes}
         running = data_dir / "running.json"  # how `referrals status` finds the services
@@ -137,13 +150,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             "services": urls,
             "kafka_bootstrap_servers": bootstrap,
             "database": "embedded PostgreSQL" if "DATABASE_URL" not in os.environ else "DATABASE_URL",
+            # For psql and the like (as the superuser, or DATABASE_URL's user); the services use their own
+            # roles. Without its password: that stays in its own 0600 file.
+            "operator_database_url": dbroles.without_password(database_url),
+            "service_database_roles": {name: dbroles.service_role(name) for name in service_urls or {}},
             "data_dir": str(data_dir),
             "logs": str(data_dir / "logs"),
         }
         if args.demo:
             summary.update(demo.seed(urls, env["AUTH_SECRET"], data_dir / "demo.json"))
             demo.write_private(data_dir / "demo.json", json.dumps(summary, indent=2))
-        _print_summary(summary, data_dir, args.demo)
+        _print_summary(summary, data_dir, args.demo, password_hint)
 
         stopping = False
 
@@ -170,11 +187,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("stopped", flush=True)
 
 
-def _print_summary(summary: dict, data_dir: Path, with_demo: bool) -> None:
+def _print_summary(summary: dict, data_dir: Path, with_demo: bool, password_hint: str = "") -> None:
     print("\nCommunity connector referrals is running.\n")
     for name, url in summary["services"].items():
         print(f"  {name:<9} {url}   (API docs: {url}/docs)")
     print(f"  kafka     {summary['kafka_bootstrap_servers']}")
+    print(f"  database  {summary['operator_database_url']}{password_hint}")
     print(f"  logs      {summary['logs']}")
     if with_demo:
         creds = summary["credentials"]

@@ -16,7 +16,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from referrals.dbroles import password_store, quote_ident, quote_literal, with_credentials
+
 POSTGRES_SYSTEM_USER = "embedded_postgres"
+POSTGRES_SUPERUSER = "postgres"
+
+
+def pg_hba_conf() -> str:
+    """Every connection, local or over TCP, must give a password (SCRAM-SHA-256): none is trusted."""
+    return (
+        "# Written by referrals.embedded: a password (SCRAM-SHA-256) for every connection.\n"
+        "# TYPE  DATABASE  USER  ADDRESS       METHOD\n"
+        "local   all       all                 scram-sha-256\n"
+        "host    all       all   127.0.0.1/32  scram-sha-256\n"
+        "host    all       all   ::1/128       scram-sha-256\n"
+    )
 
 
 def free_port() -> int:
@@ -60,16 +74,31 @@ def _stop_process(process: subprocess.Popen, sig: int, timeout_s: float) -> None
 
 @dataclass
 class EmbeddedPostgres:
+    """PostgreSQL in `data_dir`; passwords (the superuser's and any role's) in `data_dir/../passwords/`,
+    one 0600 file each in a 0700 directory (for `referrals up`: .referrals/postgres/passwords/).
+
+    The passwords live beside PostgreSQL's own directory, not in it: initdb wants an empty directory,
+    and the server (run as another user under root) has no need to read them.
+    """
+
     data_dir: Path
     port: int
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+    def passwords_dir(self) -> Path:
+        return self.data_dir.parent / "passwords"
 
-    def url_for(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+    def password(self, role: str) -> str:
+        """A role's password, generated into a 0600 file the first time and the same ever after."""
+        return password_store(self.passwords_dir)(role)
+
+    @property
+    def url(self) -> str:
+        return self.url_for("postgres")
+
+    def url_for(self, database: str, role: str = POSTGRES_SUPERUSER) -> str:
+        return with_credentials(f"postgresql://127.0.0.1:{self.port}/{database}", role, self.password(role))
 
     def _bin(self, name: str) -> str:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -96,18 +125,18 @@ class EmbeddedPostgres:
     def start(self, timeout_s: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         run_as = self._run_as()
+        hba = self.data_dir / "pg_hba.conf"
         if not (self.data_dir / "PG_VERSION").exists():
-            done = subprocess.run(
-                [self._bin("initdb"), "-D", str(self.data_dir), "--auth=trust", "-U", "postgres",
-                 "--encoding=UTF8", "--no-sync"],
-                capture_output=True, text=True, **run_as,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+            self._initdb(run_as)
+            hba.write_text(pg_hba_conf())  # initdb's also allows replication connections: ours is the whole list
+        # A data directory made before passwords were required (initdb --auth=trust) trusts every local
+        # connection: it starts as it is, the superuser is given its password, and then our pg_hba.conf
+        # is loaded. Any pg_hba.conf other than ours is replaced the same way.
+        trusting = hba.read_text() != pg_hba_conf()
         log = open(self.data_dir.parent / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
             [self._bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1", "-k", "",
-             "-c", "max_connections=300", "-c", "fsync=on"],
+             "-c", "max_connections=300", "-c", "fsync=on", "-c", "password_encryption=scram-sha-256"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **run_as,
         )
         wait_for_port(self.port, timeout_s, self.process, "PostgreSQL")
@@ -118,18 +147,56 @@ class EmbeddedPostgres:
                 capture_output=True,
             )
             if ready.returncode == 0:
-                return
+                break
             time.sleep(0.2)
-        raise TimeoutError("PostgreSQL did not become ready")
+        else:
+            raise TimeoutError("PostgreSQL did not become ready")
+        if trusting:
+            self._require_passwords(hba)
+
+    def _initdb(self, run_as: dict) -> None:
+        # initdb reads the superuser's password from a file; a temporary one, readable by whoever runs initdb.
+        pwfile = self.data_dir.parent / ".initdb-password"
+        pwfile.unlink(missing_ok=True)
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.password(POSTGRES_SUPERUSER) + "\n")
+        if run_as:
+            os.chown(pwfile, run_as["user"], run_as["group"])
+        try:
+            done = subprocess.run(
+                [self._bin("initdb"), "-D", str(self.data_dir), "--auth=scram-sha-256", "-U", POSTGRES_SUPERUSER,
+                 f"--pwfile={pwfile}", "--encoding=UTF8", "--no-sync"],
+                capture_output=True, text=True, **run_as,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+
+    def _require_passwords(self, hba: Path) -> None:
+        # Password first, pg_hba.conf second: a crash between them leaves a server that still lets us in
+        # (and the next start, finding pg_hba.conf still not ours, does both again).
+        password = quote_literal(self.password(POSTGRES_SUPERUSER))
+        self._psql("postgres", f"ALTER ROLE {POSTGRES_SUPERUSER} WITH PASSWORD {password}")
+        hba.write_text(pg_hba_conf())
+        self._psql("postgres", "SELECT pg_reload_conf()")
+
+    def _psql(self, database: str, sql: str) -> str:
+        """As the superuser. The password goes in the environment, not on a command line others can list."""
+        url = with_credentials(f"postgresql://127.0.0.1:{self.port}/{database}", POSTGRES_SUPERUSER, None)
+        env = {**os.environ, "PGPASSWORD": self.password(POSTGRES_SUPERUSER)}
+        done = subprocess.run([self._bin("psql"), url, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+                              capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise RuntimeError(f"psql as {POSTGRES_SUPERUSER} failed: {done.stderr.strip()} (its password is "
+                               f"{self.passwords_dir / POSTGRES_SUPERUSER})")
+        return done.stdout.strip()
 
     def create_database(self, name: str) -> None:
-        exists = subprocess.run(
-            [self._bin("psql"), self.url, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()
+        exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = {quote_literal(name)}")
         if exists != "1":
-            subprocess.run([self._bin("psql"), self.url, "-c", f'CREATE DATABASE "{name}"'],
-                           check=True, capture_output=True)
+            self._psql("postgres", f"CREATE DATABASE {quote_ident(name)}")
 
     def stop(self) -> None:
         if self.process is not None:

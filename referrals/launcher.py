@@ -91,8 +91,9 @@ def start_services(
     env: dict[str, str], ports: dict[str, int], log_dir: Path, names: tuple[str, ...] = SERVICES,
     service_env: dict[str, dict[str, str]] | None = None,
 ) -> list[ServiceProcess]:
-    """`service_env` adds variables for one service only (its own signing key)."""
-    processes = [ServiceProcess(n, ports[n], {**env, **(service_env or {}).get(n, {})}, log_dir / f"{n}.log")
+    """`service_env` adds to (or overrides) `env` for one service: its own signing key, its own DATABASE_URL."""
+    service_env = service_env or {}
+    processes = [ServiceProcess(n, ports[n], {**env, **service_env.get(n, {})}, log_dir / f"{n}.log")
                  for n in names]
     for p in processes:
         p.start()

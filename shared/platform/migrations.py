@@ -33,7 +33,13 @@ async def upgrade_to_head(script_location: Path, database_url: str, schema: str)
         async with engine.connect() as conn:
             await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key})
             try:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                # Looked up first: a service role owns its (provisioned) schema but may not create
+                # schemas, and CREATE SCHEMA IF NOT EXISTS checks that privilege before it looks.
+                exists = (await conn.execute(
+                    text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}
+                )).scalar()
+                if not exists:
+                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
                 await conn.commit()
 
                 def _upgrade(sync_conn) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 
 from shared.platform.settings import asyncpg_url
+from referrals.dbroles import derived_passwords
 from referrals.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 
 
@@ -28,6 +29,16 @@ class Infrastructure:
     bootstrap_servers: str
     embedded_broker: bool
     _stops: list[Callable[[], None]] = field(default_factory=list)
+    # Each service role's password (referrals.dbroles.provision, run by tests.support.system.new_system).
+    # The embedded server keeps them in 0600 files beside its data. On testcontainers' server or
+    # DATABASE_URL's they are derived from the admin URL, so sessions sharing that server agree on them;
+    # if that URL's user is not a superuser there are no roles, every service connects as that user,
+    # and tests/e2e/test_database_roles.py skips, saying so.
+    role_password: Callable[[str], str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.role_password is None:
+            self.role_password = derived_passwords(self.admin_database_url)
 
     def database_url(self, database: str) -> str:
         base, _, _ = self.admin_database_url.rpartition("/")
@@ -67,7 +78,7 @@ def start_infrastructure(workdir: Path) -> Infrastructure:
     kafka = EmbeddedKafka(free_port(), log_path=workdir / "broker.log")
     kafka.start()
     return Infrastructure("embedded", pg.url, kafka.bootstrap_servers, embedded_broker=True,
-                          _stops=[pg.stop, kafka.stop])
+                          _stops=[pg.stop, kafka.stop], role_password=pg.password)
 
 
 def _testcontainers() -> Infrastructure:

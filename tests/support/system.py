@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.platform.auth import issue_staff_token
 from shared.platform.messaging.kafka import ensure_topics
+from referrals import dbroles
 from referrals.embedded import free_port
 from referrals.launcher import SERVICES, ServiceProcess, event_key_env
 from shared.platform.messaging.signing import EnvelopeSigner, generate_private_key
@@ -37,6 +38,8 @@ class System:
     def signer(self, service: str) -> EnvelopeSigner:
         """Signs as `service` would: for tests that publish a service's events themselves."""
         return EnvelopeSigner(service, self.signing_keys[service])
+    # Each service's own DATABASE_URL (its own role); empty when the server's user may not create roles.
+    service_database_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def secret(self) -> str:
@@ -64,7 +67,8 @@ class System:
         started = []
         for name in names:
             key = f"{name}-{replica}" if replica else name
-            env = {**self.env, **event_key_env(self.signing_keys)[name], **(extra_env or {})}
+            own = {"DATABASE_URL": self.service_database_urls[name]} if name in self.service_database_urls else {}
+            env = {**self.env, **event_key_env(self.signing_keys)[name], **own, **(extra_env or {})}
             process = ServiceProcess(name, free_port(), env, self.log_dir / f"{key}.log")
             process.start()
             self.processes[key] = process
@@ -81,6 +85,7 @@ class System:
         return path.read_text().splitlines() if path.exists() else []
 
     async def sql(self, query: str, *args):
+        """As the server's admin user: tests may read across the services' schemas."""
         conn = await asyncpg.connect(self.database_url)
         try:
             return await conn.fetch(query, *args)
@@ -178,9 +183,11 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str):
 
 async def new_system(infra: Infrastructure, log_dir: Path) -> System:
     database_url = await infra.create_database()
+    service_urls = await dbroles.provision(database_url, infra.role_password)
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
     await ensure_topics(infra.bootstrap_servers, topics, list(CONSUMER_GROUPS))
     env = {
+        # The admin's: each service started by System.start gets its own role's instead, when there are roles.
         "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "TOPIC_PREFIX": topics.prefix,
@@ -193,4 +200,5 @@ async def new_system(infra: Infrastructure, log_dir: Path) -> System:
     }
     if infra.embedded_broker:
         env |= {"KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_REBALANCE_TIMEOUT_MS": "1000"}
-    return System(infra, database_url.replace("+asyncpg", ""), topics, env, log_dir)
+    return System(infra, database_url.replace("+asyncpg", ""), topics, env, log_dir,
+                  service_database_urls=service_urls or {})

@@ -75,7 +75,9 @@ EVENT_SIGNING_KEYS, EVENT_VERIFY_KEYS = _event_keys()
 # What an operator must give compose (it has no default for a secret); random, as they would be.
 OPERATOR_SECRETS = {"AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": secrets.token_hex(24),
                     "EVENT_VERIFY_KEYS": EVENT_VERIFY_KEYS,
-                    **{f"{name.upper()}_EVENT_SIGNING_KEY": key for name, key in EVENT_SIGNING_KEYS.items()}}
+                    **{f"{name.upper()}_EVENT_SIGNING_KEY": key for name, key in EVENT_SIGNING_KEYS.items()},
+                    # Each service's database role's password (deploy/postgres/roles.sql).
+                    **{f"{name.upper()}_DATABASE_PASSWORD": secrets.token_hex(24) for name in APP_SERVICES}}
 
 
 def interpolate(value: object) -> str:
@@ -323,11 +325,13 @@ def test_app_host_ports_do_not_collide(services):
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_database_url_matches_the_postgres_service(services, name):
+    """Each service connects as its own role, with the password the postgres container makes that role with."""
     postgres = compose_env(services["postgres"])
     url = urlsplit(compose_env(services[name])["DATABASE_URL"])
     assert url.scheme in ("postgresql", "postgres", "postgresql+asyncpg")
-    assert unquote(url.username or "") == postgres["POSTGRES_USER"]
-    assert unquote(url.password or "") == postgres["POSTGRES_PASSWORD"]
+    assert unquote(url.username or "") == f"referrals_{name}"
+    assert unquote(url.password or "") == postgres[f"{name.upper()}_DATABASE_PASSWORD"]
+    assert unquote(url.password or "") == OPERATOR_SECRETS[f"{name.upper()}_DATABASE_PASSWORD"]
     assert url.path.lstrip("/") == postgres.get("POSTGRES_DB", postgres["POSTGRES_USER"])
     assert url.hostname in {"postgres", services["postgres"].get("hostname")}
     assert (url.port or 5432) == 5432
@@ -355,6 +359,29 @@ def test_app_stop_grace_exceeds_graceful_timeout(services, name):
     graceful = PlatformSettings(**env).graceful_timeout_s
     grace = seconds(service.get("stop_grace_period", "10s"))
     assert grace > graceful, f"{name}: stop_grace_period {grace}s <= GRACEFUL_TIMEOUT_S {graceful}s"
+
+
+def test_postgres_makes_the_services_roles_when_its_volume_is_first_made(services):
+    mounts = {target: source for source, target, *_ in (str(v).split(":") for v in services["postgres"]["volumes"])}
+    init_scripts = {target: source for target, source in mounts.items()
+                    if target.startswith("/docker-entrypoint-initdb.d/")}
+    assert list(init_scripts.values()) == ["./deploy/postgres/init-roles.sh"]
+    script = ROOT / "deploy" / "postgres" / "init-roles.sh"
+    # Executable, so the image's entrypoint runs it in a shell of its own rather than sourcing it.
+    assert script.stat().st_mode & 0o111
+    assert mounts["/referrals/roles.sql"] == "./deploy/postgres/roles.sql"
+    assert "/referrals/roles.sql" in script.read_text()
+
+
+def test_the_roles_script_is_what_referrals_dbroles_does():
+    """roles.sql is written by referrals.dbroles.psql_script; when a service is added, regenerate it with
+    python -c "from referrals import dbroles; open('deploy/postgres/roles.sql', 'w').write(dbroles.psql_script())"
+    """
+    from referrals import dbroles
+
+    assert (ROOT / "deploy" / "postgres" / "roles.sql").read_text() == dbroles.psql_script()
+    for name in APP_SERVICES:
+        assert f"CREATE ROLE \"referrals_{name}\"" in dbroles.psql_script()
 
 
 def test_postgres_keeps_its_data_in_a_named_volume(compose, services):
@@ -671,3 +698,22 @@ def test_pods_invite_prometheus_to_scrape_metrics_on_the_http_port(manifests, na
     http_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "http")
     assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": str(http_port),
                            "prometheus.io/path": "/metrics"}
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_each_deployment_connects_as_its_own_database_role_from_a_secret_of_its_own(manifests, name):
+    container = container_of(by_kind(manifests, "Deployment")[name], name)
+    [item] = [e for e in container.get("env", []) if e["name"] == "DATABASE_URL"]
+    secret = item["valueFrom"]["secretKeyRef"]["name"]
+    url = urlsplit(deployment_env(manifests, container)["DATABASE_URL"])
+    assert unquote(url.username) == f"referrals_{name}"
+    # No other Deployment mounts that Secret, and no Secret shared through envFrom carries a DATABASE_URL.
+    for other, deployment in by_kind(manifests, "Deployment").items():
+        other_container = container_of(deployment, other)
+        refs = [e["valueFrom"]["secretKeyRef"]["name"] for e in other_container.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})]
+        refs += [s["secretRef"]["name"] for s in other_container.get("envFrom", []) if "secretRef" in s]
+        assert (secret in refs) == (other == name), (other, refs)
+    for source in container.get("envFrom", []):
+        if "secretRef" in source:
+            assert "DATABASE_URL" not in by_kind(manifests, "Secret")[source["secretRef"]["name"]].get("stringData", {})

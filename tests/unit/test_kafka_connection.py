@@ -16,12 +16,10 @@ from faststream.security import BaseSecurity, SASLOAuthBearer, SASLScram256, SAS
 from pydantic import ValidationError
 
 from shared.platform.messaging.connection import ClientCredentialsTokens, OAuthClientCredentials
-from shared.platform.messaging.signing import format_verify_keys, generate_private_key, public_key_text
+from tests.support.event_keys import EVENT_KEYS
 from shared.platform.settings import PlatformSettings
 
 SASL_PASSWORD = "kafka-Pa55-" + "q7Zr9xW2mK4vB8nT"
-_KEY = generate_private_key()
-EVENT_KEYS = {"EVENT_SIGNING_KEY": _KEY, "EVENT_VERIFY_KEYS": format_verify_keys({"intake": public_key_text(_KEY)})}
 
 
 def settings(**kafka: str) -> PlatformSettings:
