@@ -152,6 +152,9 @@ def _print_summary(summary: dict, data_dir: Path, with_demo: bool) -> None:
         print(f"  partner API key      {creds['partner_api_key']}")
         for role, token in creds["staff_tokens"].items():
             print(f"  staff token ({role}) {token}")
+        for account in creds.get("accounts", []):
+            # Staff sign in to identity with these (POST /v1/sessions) for an hour's revocable token.
+            print(f"  sign in ({account['name']}) {account['email']} / {account['password']}")
         print(f"  self-referral form   {summary['self_referral_form']}")
         print("\nTry:")
         print(
