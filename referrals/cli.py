@@ -3,6 +3,8 @@
     referrals up [--demo] [--data-dir DIR]   start everything (embedded PostgreSQL + broker
                                              unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
     referrals token --subject S --role R     print a staff bearer token
+    referrals account create|list|disable|enable|set-password
+                                             staff accounts in the running identity service
     referrals schemas [--write]              check (or record) the JSON Schema of every event
     referrals docs [--write]                 check (or write) docs/api/<service>/{openapi,asyncapi}.json
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
@@ -242,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="a programme the holder works in (repeat); none: every programme")
     token.add_argument("--data-dir")
     token.set_defaults(func=cmd_token)
+    from referrals import accounts
+
+    account = sub.add_parser("account", help="create, list, disable or enable staff accounts, or set a password")
+    accounts.add_arguments(account)
+    account.set_defaults(func=accounts.command)
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")
     schemas.add_argument("--write", action="store_true")
     schemas.set_defaults(func=cmd_schemas)

@@ -8,6 +8,7 @@ The services run as processes (tests/support/system.py) with the local issuer co
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import uuid
 
@@ -161,7 +162,9 @@ async def test_a_guessing_loop_is_locked_out_within_ten_attempts_and_no_password
 
 async def test_a_token_of_the_configured_oidc_issuer_signs_in_to_the_account_with_its_email(signed, issuer):
     account = await _new_account(signed, ["coordinator"])
-    async with httpx.AsyncClient(base_url=signed.url("identity"), timeout=20) as http:
+    # From an address of its own: the refusals below count against it, not against the other tests' 127.0.0.1.
+    transport = httpx.AsyncHTTPTransport(local_address="127.0.0.3")
+    async with httpx.AsyncClient(base_url=signed.url("identity"), timeout=20, transport=transport) as http:
         # The identity provider's roles mean nothing here: the account's are what the token carries.
         token = issuer.mint(f"idp-{uuid.uuid4()}", ["admin"], email=account["email"])
         response = await http.post("/v1/sessions/oidc", json={"token": token})
@@ -184,3 +187,43 @@ async def test_a_token_of_the_configured_oidc_issuer_signs_in_to_the_account_wit
         # Signing out of an OIDC sign-in ends it everywhere, as a password sign-in's does.
         assert (await http.delete("/v1/sessions/current", headers=ours)).status_code == 204
     assert await _until_refused_everywhere(signed, ours) == dict.fromkeys(ADMIN_ROUTE, 401)
+
+
+async def test_the_account_command_manages_accounts_of_the_running_system(signed, tmp_path, capsys, monkeypatch):
+    from referrals import cli
+
+    # Found as `referrals up` leaves them: running.json and the secret in the data directory.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "running.json").write_text(json.dumps({"services": {"identity": signed.url("identity")}}))
+    (data / "auth_secret").write_text(signed.secret)
+    monkeypatch.delenv("AUTH_SECRET", raising=False)
+    email = f"cli-{uuid.uuid4().hex[:8]}@staff.example.org"
+
+    def run(*argv: str) -> tuple[int, str]:
+        code = cli.main(["account", "--data-dir", str(data), *argv])
+        return code, capsys.readouterr().out
+
+    code, out = run("create", "--name", "Cli Person", "--email", email, "--role", "coordinator",
+                    "--programme", "demo")
+    assert code == 0, out
+    [password] = [line.removeprefix("password: ") for line in out.splitlines() if line.startswith("password: ")]
+    assert (await _sign_in(signed, email, password)).status_code == 201
+    code, out = run("list")
+    assert code == 0 and any(line.startswith(email) and "enabled" in line and "coordinator" in line
+                             for line in out.splitlines()), out
+
+    code, out = run("set-password", email)
+    [new_password] = [line.removeprefix("password: ") for line in out.splitlines() if line.startswith("password: ")]
+    assert code == 0 and new_password != password
+    assert (await _sign_in(signed, email, password)).status_code == 401
+    signed_in = await _sign_in(signed, email, new_password)
+    assert signed_in.status_code == 201
+    token = _bearer(signed_in.json()["access_token"])
+
+    assert run("disable", email)[0] == 0
+    assert (await _sign_in(signed, email, new_password)).status_code == 401
+    assert (await _until_refused_everywhere(signed, token))["caseload"] == 401
+    assert run("enable", email)[0] == 0
+    assert (await _sign_in(signed, email, new_password)).status_code == 201
+    assert run("disable", "nobody@nowhere.example")[0] == 1
