@@ -25,7 +25,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 K8S_DIR = ROOT / "deploy" / "kubernetes"
 DOCKERFILE = ROOT / "Dockerfile"
 
-APP_SERVICES = ("intake", "triage", "caseload", "outcomes")
+APP_SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 INFRA_SERVICES = ("kafka", "postgres")
 # Optional for the services: they run (and keep their traces to themselves) without it.
 OBSERVABILITY_SERVICES = ("jaeger",)
