@@ -176,6 +176,8 @@ async def test_a_token_of_the_configured_oidc_issuer_signs_in_to_the_account_wit
         refused = {
             "no account with that email": issuer.mint("someone", email=f"{uuid.uuid4().hex}@elsewhere.example"),
             "no email": issuer.mint("someone"),
+            "an email the provider has not verified": issuer.mint("someone", email=account["email"],
+                                                                  email_verified=False),
             "another client's token": issuer.mint("someone", email=account["email"], aud="another-client"),
             "expired": issuer.mint("someone", email=account["email"], exp_in=-600),
             "our own staff token": ours["Authorization"].removeprefix("Bearer "),

@@ -92,14 +92,23 @@ async def update_account(deps: Identity, cmd: c.UpdateAccount) -> Account:
         account = await uow.accounts.get(cmd.account_id)
         if account is None:
             raise NotFound(f"no account {cmd.account_id}")
-        was_disabled = account.disabled
+        before = account
         account = account.changed(now, **cmd.changes)
         await uow.accounts.save(account)
-        if account.disabled and not was_disabled:
+        if account.disabled and not before.disabled:
             # A disabled account's tokens stop working everywhere now, not when they expire.
             await _revoke_all(uow, deps, account.id, now, "account_disabled", cmd.correlation_id)
+        elif _grants(account) != _grants(before):
+            # A token carries the roles, programmes and worker profile it was issued with: one issued before
+            # a change would act on the old ones (a role taken away, say) until it expired. Sign in again.
+            await _revoke_all(uow, deps, account.id, now, "account_changed", cmd.correlation_id)
         await uow.commit()
     return account
+
+
+def _grants(account: Account) -> tuple:
+    """What a token of the account carries, besides who it is."""
+    return account.roles, account.programmes, account.worker_id
 
 
 async def set_password(deps: Identity, cmd: c.SetPassword) -> Account:
@@ -111,6 +120,8 @@ async def set_password(deps: Identity, cmd: c.SetPassword) -> Account:
             raise NotFound(f"no account {cmd.account_id}")
         account = account.changed(now, password_hash=password_hash)
         await uow.accounts.save(account)
+        # A password is reset when the old one may be known to someone else: their sessions end with it.
+        await _revoke_all(uow, deps, account.id, now, "password_changed", cmd.correlation_id)
         await uow.commit()
     return account
 
@@ -135,8 +146,10 @@ async def sign_in_with_oidc(deps: Identity, cmd: c.SignInWithOidc) -> SignedIn:
         raise OidcNotConfigured()
     # Raises the verifier's refusal (shared.platform.oidc.OidcTokenRefused) for any token not good.
     verified = await deps.oidc.verify(cmd.token)
-    if not verified.email:
-        raise SignInRefused()  # the account is found by email: a token without one names nobody here
+    if not verified.email or verified.email_verified is False:
+        # The account is found by email: a token without one names nobody here, and one whose provider
+        # says it has not checked the email could name anybody's.
+        raise SignInRefused()
     async with deps.uow() as uow:
         account = await uow.accounts.by_email(normalise_email(verified.email))
     if account is None or account.disabled:

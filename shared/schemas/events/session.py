@@ -23,5 +23,7 @@ class SessionRevoked(EventPayload):
     session_id: uuid.UUID
     account_id: uuid.UUID
     expires_at: datetime
-    reason: Literal["signed_out", "account_disabled"] = Field(description="why the session ended")
+    reason: Literal["signed_out", "account_disabled", "account_changed", "password_changed"] = Field(
+        description="why the session ended: signed out; the account disabled; its roles, programmes or worker "
+                    "profile changed (the token carried the old ones); or its password reset")
     revoked_at: datetime

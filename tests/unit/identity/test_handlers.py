@@ -133,20 +133,22 @@ async def test_a_new_password_replaces_the_old(identity):
         await identity.handle(c.SetPassword(uuid.uuid4(), "another passphrase"))
 
 
-def _oidc(email: str | None) -> OidcIdentity:
+def _oidc(email: str | None, email_verified: bool | None = None) -> OidcIdentity:
     return OidcIdentity(subject="idp-1", email=email, name=None, roles=frozenset({"admin"}), worker_id=None,
-                        expires_at=NOW + timedelta(minutes=5))
+                        expires_at=NOW + timedelta(minutes=5), email_verified=email_verified)
 
 
 async def test_oidc_sign_in_finds_the_account_by_email_and_gives_the_accounts_roles_not_the_providers(identity):
     account = await _account(identity, roles=("coordinator",))
     identity.oidc = FakeVerifier({"good": _oidc("ASHA@example.org"), "stranger": _oidc("who@example.org"),
-                                  "no-email": _oidc(None)})
+                                  "no-email": _oidc(None), "unverified": _oidc("asha@example.org", False),
+                                  "verified": _oidc("asha@example.org", True)})
     signed_in = await identity.handle(c.SignInWithOidc("good"))
     principal = verify_staff_token(SECRET, signed_in.access_token)
     assert principal.subject == str(account.id) and principal.roles == {"coordinator"}
     assert principal.session_id == signed_in.session.id
-    for token in ("stranger", "no-email"):
+    assert await identity.handle(c.SignInWithOidc("verified"))
+    for token in ("stranger", "no-email", "unverified"):
         with pytest.raises(SignInRefused):
             await identity.handle(c.SignInWithOidc(token))
     with pytest.raises(OidcTokenRefused):
@@ -169,3 +171,21 @@ async def test_accounts_are_listed_by_email_and_found_by_id(identity):
     assert (await handlers.get_account(identity, b.id)).email == "b@example.org"
     with pytest.raises(NotFound):
         await handlers.get_account(identity, uuid.uuid4())
+
+
+async def test_a_change_of_roles_programmes_or_worker_or_a_password_reset_ends_the_sessions_a_name_does_not(
+        identity, uow):
+    account = await _account(identity, roles=("coordinator",))
+
+    async def revocations_after(command) -> list[str]:
+        await identity.handle(c.SignIn(email="asha@example.org", password=PASSWORD))
+        before = len(uow.events(topics.SESSIONS))
+        await identity.handle(command)
+        return [e.reason for e in uow.events(topics.SESSIONS)[before:]]
+
+    assert await revocations_after(c.UpdateAccount(account.id, {"name": "Asha B"})) == []
+    # The session left live by the rename ends with the next change too: two sessions each time from here.
+    assert await revocations_after(c.UpdateAccount(account.id, {"roles": ["manager"]})) == ["account_changed"] * 2
+    assert await revocations_after(c.UpdateAccount(account.id, {"programmes": ["north"]})) == ["account_changed"]
+    assert await revocations_after(c.UpdateAccount(account.id, {"worker_id": uuid.uuid4()})) == ["account_changed"]
+    assert await revocations_after(c.SetPassword(account.id, PASSWORD)) == ["password_changed"]
