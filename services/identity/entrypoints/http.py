@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from services.identity.domain.accounts import Account, UnknownRole, normalise_email
 from services.identity.service_layer import commands as c
@@ -32,7 +32,8 @@ from shared.platform.oidc import OidcTokenRefused
 from shared.platform.openapi import errors
 
 log = get_logger(__name__)
-router = APIRouter(responses=errors(401, 422))
+# 400: a body that is not JSON at all (the platform's plumbing answers it before any route).
+router = APIRouter(responses=errors(400, 401, 422))
 # Who may call each route is the policy table's (shared/platform/policy.py): accounts are the admin's.
 STAFF = require_staff()
 REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, EmailTaken: status.HTTP_409_CONFLICT,
@@ -70,7 +71,8 @@ class AccountChanges(_Strict):
     programmes: list[Label] | None = Field(default=None, max_length=50)
     sites: list[Label] | None = Field(default=None, max_length=50)
     worker_id: uuid.UUID | None = None
-    disabled: bool | None = Field(default=None, description="disabling revokes every session of the account")
+    # Strict: 0 or "no" is not taken for false when what is at stake is who can sign in.
+    disabled: StrictBool | None = Field(default=None, description="disabling revokes every session of the account")
 
 
 class NewPassword(_Strict):
