@@ -1,6 +1,6 @@
 """The authorisation matrix, over the wire: every route each running service serves (its app's route table)
-× every credential (none, garbage, forged, expired, over-long, wrong issuer, unknown role, a signed-out session's, a partner's key,
-each staff role) gets the answer the policy table (shared/platform/policy.py) gives it.
+× every credential (none, garbage, forged, expired, over-long, wrong issuer, unknown role, a signed-out
+session's, a partner's key, each staff role) gets the answer the policy table (shared/platform/policy.py) gives it.
 
 "Let in" means neither 401 nor 403: the route then answers on the request itself (404 for an unknown id,
 422 for an empty body), which is what a random id and an empty body are for.
