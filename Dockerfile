@@ -1,4 +1,4 @@
-# One image for all four services (intake, triage, caseload, outcomes).
+# One image for all five services (intake, triage, caseload, outcomes, identity).
 # The service is chosen by the command: `python -m services.<name>`.
 # Configuration comes only from environment variables (shared/platform/settings.py).
 

@@ -3,6 +3,8 @@
     referrals up [--demo] [--data-dir DIR]   start everything (embedded PostgreSQL + broker
                                              unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
     referrals token --subject S --role R     print a staff bearer token
+    referrals account create|list|disable|enable|set-password
+                                             staff accounts in the running identity service
     referrals schemas [--write]              check (or record) the JSON Schema of every event
     referrals docs [--write]                 check (or write) docs/api/<service>/{openapi,asyncapi}.json
     referrals event-keys                     print fresh event signing keys (.env lines for compose)
@@ -201,6 +203,9 @@ def _print_summary(summary: dict, data_dir: Path, with_demo: bool, password_hint
         print(f"  partner API key      {creds['partner_api_key']}")
         for role, token in creds["staff_tokens"].items():
             print(f"  staff token ({role}) {token}")
+        for account in creds.get("accounts", []):
+            # Staff sign in to identity with these (POST /v1/sessions) for an hour's revocable token.
+            print(f"  sign in ({account['name']}) {account['email']} / {account['password']}")
         print(f"  self-referral form   {summary['self_referral_form']}")
         print("\nTry:")
         print(
@@ -301,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="a site the holder coordinates (repeat); none: every site")
     token.add_argument("--data-dir")
     token.set_defaults(func=cmd_token)
+    from referrals import accounts
+
+    account = sub.add_parser("account", help="create, list, disable or enable staff accounts, or set a password")
+    accounts.add_arguments(account)
+    account.set_defaults(func=accounts.command)
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")
     schemas.add_argument("--write", action="store_true")
     schemas.set_defaults(func=cmd_schemas)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from shared.platform.auth import MAX_TOKEN_LIFETIME, issue_staff_token
 
 DEMO_PROGRAMME = "demo"
 DEMO_PARTNER = "demo-gp-practice"
+DEMO_EMAIL_DOMAIN = "demo.example.org"  # example.org: a domain reserved for examples, so no mail goes anywhere
 DEMO_WORKERS = (
     # Demo workers take offers at once, so a referral is assigned straight away. To try offers,
     # PATCH a worker with {"auto_accept_offers": false}: their offers then wait at
@@ -61,12 +63,19 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
         if not workers:
             workers = [client.post(f"{urls['caseload']}/v1/workers", headers=admin, json=worker)
                        .raise_for_status().json() for worker in DEMO_WORKERS]
-    # Each demo worker signs in as itself: its token acts on its own offers and cases only.
-    accounts = [{"name": role, "roles": [role], "token": token} for role, token in tokens.items()]
-    for worker in workers:
-        subject = "demo-" + worker["name"].lower().replace(" ", "-")
-        accounts.append({"name": worker["name"], "roles": [worker["role"]], "worker_id": worker["id"],
-                         "token": _token(secret, subject, [worker["role"]], worker["id"])})
+        # Staff accounts in identity, each with a password of its own: sign in with POST /v1/sessions.
+        # Each demo worker's account is its worker profile: its tokens act on its own offers and cases only.
+        known = {a.get("email"): a.get("password") for a in previous.get("credentials", {}).get("accounts", [])}
+        wanted = [{"name": role, "email": f"demo-{role}@{DEMO_EMAIL_DOMAIN}", "roles": [role]}
+                  for role in ("admin", "coordinator", "manager")]
+        wanted += [{"name": w["name"], "email": f"demo-{_slug(w['name'])}@{DEMO_EMAIL_DOMAIN}", "roles": [w["role"]],
+                    "worker_id": w["id"], "programmes": [DEMO_PROGRAMME]} for w in workers]
+        accounts = [_account(client, urls["identity"], admin, spec, known.get(spec["email"])) for spec in wanted]
+    for account in accounts:
+        # A token that lasts the demo's day; a signed-in one (POST /v1/sessions) lasts an hour and can be revoked.
+        account["token"] = _token(secret, account.pop("id"), account["roles"], account.get("worker_id"))
+        if account["name"] in tokens:
+            tokens[account["name"]] = account["token"]
     first_connector = next(a for a in accounts if a["roles"] == ["connector"])
     tokens["connector"] = first_connector["token"]
     return {
@@ -79,6 +88,24 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
             "accounts": accounts,
         },
     }
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _account(client: httpx.Client, identity_url: str, admin: dict, spec: dict, password: str | None) -> dict:
+    """The demo account as `spec` says, with `password` (the one demo.json gave it before) or a new one."""
+    password = password or secrets.token_urlsafe(15)
+    created = client.post(f"{identity_url}/v1/accounts", headers=admin, json={**spec, "password": password})
+    if created.status_code == 409:  # seeded by an earlier run: give it the password demo.json will hold
+        listed = client.get(f"{identity_url}/v1/accounts", headers=admin, params={"limit": 500})
+        account = next(a for a in listed.raise_for_status().json() if a["email"] == spec["email"])
+        client.post(f"{identity_url}/v1/accounts/{account['id']}/password", headers=admin,
+                    json={"password": password}).raise_for_status()
+    else:
+        account = created.raise_for_status().json()
+    return {"id": account["id"], **{k: v for k, v in spec.items() if k != "programmes"}, "password": password}
 
 
 def _key_works(client: httpx.Client, intake_url: str, api_key: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = ("intake", "triage", "caseload", "outcomes")
+SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 
 
 def event_key_env(private_keys: dict[str, str]) -> dict[str, dict[str, str]]:

@@ -23,7 +23,7 @@ def infrastructure():
 
 @pytest.fixture
 async def system(infrastructure, tmp_path):
-    """The four services as separate processes, on a database and topics of this test's own."""
+    """The five services as separate processes, on a database and topics of this test's own."""
     system = await new_system(infrastructure, tmp_path / "logs")
     yield system
     for process in system.processes.values():
@@ -32,7 +32,7 @@ async def system(infrastructure, tmp_path):
 
 @pytest.fixture(scope="module")
 async def shared_system(infrastructure, tmp_path_factory):
-    """All four services, shared by the tests of one module (each test uses its own partners and people)."""
+    """All five services, shared by the tests of one module (each test uses its own partners and people)."""
     system = await new_system(infrastructure, tmp_path_factory.mktemp("system") / "logs")
     system.start()
     for _ in range(3):

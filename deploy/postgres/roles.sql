@@ -8,6 +8,7 @@
 --     -v triage_password="$(openssl rand -hex 24)" \
 --     -v caseload_password="$(openssl rand -hex 24)" \
 --     -v outcomes_password="$(openssl rand -hex 24)" \
+--     -v identity_password="$(openssl rand -hex 24)" \
 --     -f deploy/postgres/roles.sql
 --
 -- Then give each service DATABASE_URL=postgresql://referrals_<service>:<its password>@<host>/<database>.
@@ -16,8 +17,9 @@ CREATE ROLE "referrals_intake" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NO
 CREATE ROLE "referrals_triage" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'triage_password';
 CREATE ROLE "referrals_caseload" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'caseload_password';
 CREATE ROLE "referrals_outcomes" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'outcomes_password';
+CREATE ROLE "referrals_identity" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'identity_password';
 REVOKE ALL ON DATABASE :"DBNAME" FROM PUBLIC;
-GRANT CONNECT ON DATABASE :"DBNAME" TO "referrals_intake", "referrals_triage", "referrals_caseload", "referrals_outcomes";
+GRANT CONNECT ON DATABASE :"DBNAME" TO "referrals_intake", "referrals_triage", "referrals_caseload", "referrals_outcomes", "referrals_identity";
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA IF NOT EXISTS "intake" AUTHORIZATION "referrals_intake";
 ALTER SCHEMA "intake" OWNER TO "referrals_intake";
@@ -31,3 +33,6 @@ REVOKE ALL ON SCHEMA "caseload" FROM PUBLIC;
 CREATE SCHEMA IF NOT EXISTS "outcomes" AUTHORIZATION "referrals_outcomes";
 ALTER SCHEMA "outcomes" OWNER TO "referrals_outcomes";
 REVOKE ALL ON SCHEMA "outcomes" FROM PUBLIC;
+CREATE SCHEMA IF NOT EXISTS "identity" AUTHORIZATION "referrals_identity";
+ALTER SCHEMA "identity" OWNER TO "referrals_identity";
+REVOKE ALL ON SCHEMA "identity" FROM PUBLIC;

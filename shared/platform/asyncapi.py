@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from shared.platform.definition import ServiceApi, ServiceContext, ServiceDefinition
 from shared.platform.messaging.consumer import EventConsumer
+from shared.platform.sessions import revocations_consumer
 from shared.schemas import jsonschema, topics
 from shared.schemas.registry import EVENT_MODELS
 
@@ -121,7 +122,8 @@ def subscriptions(definition: ServiceDefinition) -> list[Subscription]:
     if definition.bootstrap:  # wiring only: nothing it builds connects until used
         ctx.dependencies = definition.bootstrap(ctx)
     found = []
-    for consumer in definition.consumers(ctx):
+    # With the platform's own subscription, made in every service (shared/platform/sessions.py).
+    for consumer in [*definition.consumers(ctx), revocations_consumer(ctx, None)]:
         if isinstance(consumer, EventConsumer):
             found.append(Subscription(consumer.group, consumer.topic, tuple(sorted(consumer.handlers))))
         else:

@@ -69,6 +69,7 @@ class StaffPrincipal:
     programmes: frozenset[str] | None = None
     # The sites this account coordinates within its programmes; None: every site.
     sites: frozenset[str] | None = None
+    session_id: uuid.UUID | None = None  # the sign-in session (identity's) the token belongs to, if any
 
     @property
     def own_work_only(self) -> bool:
@@ -78,7 +79,7 @@ class StaffPrincipal:
 
 def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = DEFAULT_TOKEN_LIFETIME,
                       worker_id: uuid.UUID | str | None = None, programmes: list[str] | None = None,
-                      sites: list[str] | None = None) -> str:
+                      sites: list[str] | None = None, session_id: uuid.UUID | str | None = None) -> str:
     unknown = set(roles) - STAFF_ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
@@ -92,6 +93,8 @@ def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelt
         claims["prg"] = sorted(programmes)
     if sites is not None:
         claims["sit"] = sorted(sites)
+    if session_id is not None:
+        claims["sid"] = str(session_id)  # so a signed-out session's token can be refused (shared/platform/sessions.py)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -105,8 +108,9 @@ def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
         raise jwt.InvalidTokenError("unknown roles")
     worker_id = uuid.UUID(claims["wid"]) if claims.get("wid") else None
     programmes, sites = _names(claims, "prg"), _names(claims, "sit")
+    session_id = uuid.UUID(claims["sid"]) if claims.get("sid") else None
     return StaffPrincipal(subject=claims["sub"], roles=frozenset(roles), worker_id=worker_id,
-                          programmes=programmes, sites=sites)
+                          programmes=programmes, sites=sites, session_id=session_id)
 
 
 def _names(claims: dict, claim: str) -> frozenset[str] | None:
@@ -143,6 +147,22 @@ def route_access(request: Request) -> Access:
     return access
 
 
+async def _refuse_if_revoked(request: Request, principal: StaffPrincipal) -> None:
+    """A token of a signed-out session (or a disabled account's) is refused, though its signature is still good.
+
+    The revocations are the service's own copy of identity's events (shared/platform/sessions.py)."""
+    if principal.session_id is None:
+        return  # a token minted without a session (referrals token, the tests' own): nothing to revoke
+    revoked = getattr(request.app.state, "revoked_sessions", None)
+    if revoked is None:
+        # Fail closed: a token that could have been revoked is not taken while that cannot be checked.
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="sign-in sessions cannot be checked yet")
+    if await revoked.is_revoked(principal.session_id):
+        log.info("revoked_session_refused", session_id=str(principal.session_id))
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid token",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
 def require_staff():
     """FastAPI dependency: a valid staff token holding a role the policy table gives this route."""
 
@@ -170,6 +190,7 @@ def require_staff():
                 detail="invalid token",
                 headers={"WWW-Authenticate": "Bearer"},
             ) from None
+        await _refuse_if_revoked(request, principal)
         if not access.admits(principal.roles):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 detail=f"needs one of the roles: {', '.join(sorted(access.roles))}")

@@ -124,6 +124,9 @@ class OidcIdentity:
     roles: frozenset[str]  # the known staff roles among those the token carries
     worker_id: uuid.UUID | None
     expires_at: datetime
+    # The provider's word on the email (OpenID Connect Core §5.1): False when it has not checked that this
+    # user holds it; None when the token does not say (many organisational providers only issue their own).
+    email_verified: bool | None = None
 
 
 class OidcTokenRefused(Exception):
@@ -260,6 +263,7 @@ class OidcVerifier:
             roles=frozenset(roles) & STAFF_ROLES,
             worker_id=worker_id,
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            email_verified=_optional_bool(claims.get("email_verified")),
         )
 
     # -- the issuer's keys ----------------------------------------------------------------------
@@ -393,6 +397,13 @@ def _claim(claims: dict[str, Any], name: str) -> Any:
             return None
         value = value[part]
     return value
+
+
+def _optional_bool(value: Any) -> bool | None:
+    # Some providers send the boolean as a string.
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value if isinstance(value, bool) else None
 
 
 def _optional_string(value: Any) -> str | None:

@@ -54,6 +54,8 @@ CASE_READERS = (*CASEWORK, "auditor")
 DECISION_READERS = ("admin", "coordinator", "auditor")
 # Who runs the platform: health, metrics, dead letters.
 OPERATE = ("admin", "operator")
+# Every staff role (shared.platform.auth.STAFF_ROLES, which imports this module, so spelled out here).
+STAFF = ("volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin")
 # Reports: counts and outcomes for managers and commissioners, and the coordinators who run the programme.
 REPORTS = ("admin", "coordinator", "manager")
 
@@ -152,6 +154,20 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/reports/loneliness"): staff(*REPORTS),
         ("GET", "/v1/reports/funnel"): staff(*REPORTS),
         ("GET", "/v1/reports/completeness"): staff(*REPORTS),
+    },
+    "identity": {
+        **_PLATFORM,
+        # Accounts decide who holds which role everywhere: the admin's alone.
+        ("POST", "/v1/accounts"): staff(*ADMIN),
+        ("GET", "/v1/accounts"): staff(*ADMIN),
+        ("GET", "/v1/accounts/{account_id}"): staff(*ADMIN),
+        ("PATCH", "/v1/accounts/{account_id}"): staff(*ADMIN),
+        ("POST", "/v1/accounts/{account_id}/password"): staff(*ADMIN),
+        # Wrong passwords and tokens are counted per account and address, and locked out (429).
+        ("POST", "/v1/sessions"): public("staff sign in with their email and password"),
+        ("POST", "/v1/sessions/oidc"): public("staff sign in with their organisation's identity provider"),
+        # Anyone signed in may end their own session (the token's sid), whatever their role.
+        ("DELETE", "/v1/sessions/current"): staff(*sorted(STAFF)),
     },
 }
 

@@ -36,6 +36,7 @@ from shared.platform.messaging.signing import (
     parse_verify_keys,
 )
 from shared.platform.migrations import upgrade_to_head
+from shared.platform.sessions import RevokedSessions, revocations_consumer
 from shared.platform.settings import PlatformSettings
 from shared.platform.tracing import configure_tracing, shutdown_tracing
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
@@ -80,6 +81,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         await producer.start()
         ctx = ServiceContext(definition.name, settings, engine, producer, topics, signer=signer, verifier=verifier)
         app.state.ctx = ctx
+        # Read by require_staff for tokens that carry a sign-in session (shared/platform/sessions.py).
+        app.state.revoked_sessions = revoked = RevokedSessions(engine, definition.schema)
         if definition.bootstrap:
             ctx.dependencies = definition.bootstrap(ctx)
         if definition.startup is not None:
@@ -100,7 +103,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             graceful_timeout=settings.graceful_timeout_s,
             logger=None,
         )
-        ctx.consumers = definition.consumers(ctx)
+        # The platform's own subscription, in every service: identity's session revocations (shared/platform/sessions.py).
+        ctx.consumers = [*definition.consumers(ctx), revocations_consumer(ctx, revoked)]
         for consumer in ctx.consumers:
             consumer.register(broker)
         log.info("subscribers_starting")
@@ -132,6 +136,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     app.state.settings = settings
     app.state.service_name = definition.name
     app.state.ready = False
+    app.state.revoked_sessions = None  # until the lifespan has a database engine
     app.state.failed_attempts = FailedAttempts(settings.auth_max_failures, settings.auth_failure_window_s,
                                                settings.auth_lockout_s)
     # Added first, so the plumbing (correlation id, trace span) wraps its refusals too.

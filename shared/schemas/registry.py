@@ -8,6 +8,7 @@ from .envelope import Envelope, EventPayload
 from .events import case as case_events
 from .events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
 from .events.referral import ReferralReceived, ReferralStatusChanged
+from .events.session import SessionRevoked
 from .events.triage import TriageDecided
 
 EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
@@ -20,6 +21,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
         CaseWaitlisted,
         CaseFirstContactMade,
         CaseClosed,
+        SessionRevoked,
         *(
             getattr(case_events, name)
             for name in (

@@ -18,10 +18,14 @@ TRIAGE_DECISIONS = "triage.decisions"
 CASES = "caseload.cases"
 # Offers to workers, keyed by worker id: each worker (or their app) follows their own key.
 OFFERS = "caseload.offers"
+# Sign-in sessions of staff accounts (identity): revocations, keyed by account id; every service reads them.
+SESSIONS = "identity.sessions"
 # One record at offset 0 names the broker's epoch (see shared.platform.messaging.epoch).
 BROKER_EPOCH = "platform.broker-epoch"
 
-EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS)
+EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS, SESSIONS)
+# Every service, for the subscriptions the platform itself makes in each (session revocations).
+SERVICE_NAMES = ("intake", "triage", "caseload", "outcomes", "identity")
 PARTITIONS = 6
 
 # The one service allowed to publish each of our event topics: consumers trust an envelope on a
@@ -34,6 +38,7 @@ TOPIC_OWNERS = {
     TRIAGE_DECISIONS: "triage",
     CASES: "caseload",
     OFFERS: "caseload",
+    SESSIONS: "identity",
 }
 PRODUCERS = frozenset(TOPIC_OWNERS.values())
 
@@ -62,6 +67,8 @@ CONSUMER_GROUPS = (
     consumer_group("outcomes", CASES),
     consumer_group("outcomes", REFERRALS),
     consumer_group("outcomes", TRIAGE_DECISIONS),
+    # Each service's own copy of the revoked sessions (shared/platform/sessions.py).
+    *(consumer_group(service, SESSIONS) for service in SERVICE_NAMES),
 )
 
 
@@ -105,6 +112,10 @@ class Topics:
     @property
     def offers(self) -> str:
         return self.name(OFFERS)
+
+    @property
+    def sessions(self) -> str:
+        return self.name(SESSIONS)
 
     @property
     def broker_epoch(self) -> str:

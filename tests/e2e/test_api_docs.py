@@ -88,9 +88,18 @@ async def test_served_docs_and_every_event_on_the_wire_is_declared_by_its_publis
             {"instrument": "ucla3", "timepoint": "end", "items": [2, 1, 1]}]})
     await system.wait_for("SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'closed'", referral_id)
 
+    # A member of staff signs in and out: identity's revocation goes on the wire too.
+    async with httpx.AsyncClient(base_url=system.url("identity"), timeout=15) as identity:
+        account = {"name": "Docs", "email": "docs@staff.example.org", "roles": ["coordinator"],
+                   "password": "a long docs passphrase"}
+        assert (await identity.post("/v1/accounts", headers=system.staff_headers("admin"), json=account)).status_code == 201
+        signed_in = await identity.post("/v1/sessions", json={"email": account["email"], "password": account["password"]})
+        token = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        assert (await identity.delete("/v1/sessions/current", headers=token)).status_code == 204
+
     t = system.topics
     records = []
-    for topic in (t.referrals, t.triage_decisions, t.offers, t.referral_status(PARTNER)):
+    for topic in (t.referrals, t.triage_decisions, t.offers, t.referral_status(PARTNER), t.sessions):
         records += await system.read_topic(topic, min_records=1)
     for _ in range(50):  # the relay publishes a moment after commit
         on_cases = await system.read_topic(t.cases, timeout_s=2)
@@ -130,4 +139,5 @@ async def test_served_docs_and_every_event_on_the_wire_is_declared_by_its_publis
         ("caseload.cases", "case.measure_recorded"),
         ("caseload.cases", "case.closed"),
         (f"intake.referral-status.{PARTNER}", "referral.status_changed"),
+        ("identity.sessions", "identity.session_revoked"),
     } <= observed, observed

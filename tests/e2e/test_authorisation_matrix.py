@@ -1,6 +1,6 @@
 """The authorisation matrix, over the wire: every route each running service serves (its app's route table)
-× every credential (none, garbage, forged, expired, over-long, wrong issuer, unknown role, a partner's key,
-each staff role) gets the answer the policy table (shared/platform/policy.py) gives it.
+× every credential (none, garbage, forged, expired, over-long, wrong issuer, unknown role, a signed-out
+session's, a partner's key, each staff role) gets the answer the policy table (shared/platform/policy.py) gives it.
 
 "Let in" means neither 401 nor 403: the route then answers on the request itself (404 for an unknown id,
 422 for an empty body), which is what a random id and an empty body are for.
@@ -8,6 +8,7 @@ each staff role) gets the answer the policy table (shared/platform/policy.py) gi
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,25 @@ def _path(template: str, worker_id: str | None) -> str:
     return path
 
 
+async def _signed_out_admin_token(system) -> str:
+    """An admin account's token from identity, signed out, once every service has the revocation."""
+    password = secrets.token_urlsafe(18)
+    email = f"matrix-{uuid.uuid4().hex[:8]}@staff.example.org"
+    async with httpx.AsyncClient(base_url=system.url("identity"), timeout=20) as identity:
+        created = await identity.post("/v1/accounts", headers=system.staff_headers("admin"),
+                                      json={"name": "Matrix", "email": email, "roles": ["admin"], "password": password})
+        assert created.status_code == 201, created.text
+        signed_in = await identity.post("/v1/sessions", json={"email": email, "password": password})
+        assert signed_in.status_code == 201, signed_in.text
+        session = signed_in.json()
+        assert (await identity.delete("/v1/sessions/current", headers=_bearer(session["access_token"]))).status_code == 204
+    # Waits until each service has recorded it (an event away), so the matrix tests the refusal, not a race.
+    for service in SERVICES:
+        await system.wait_for(f"SELECT 1 FROM {service}.revoked_sessions WHERE session_id = $1",
+                              uuid.UUID(session["session_id"]), timeout_s=30)
+    return session["access_token"]
+
+
 async def test_every_route_and_credential_gets_what_the_policy_table_says(system):
     # The matrix sends hundreds of wrong credentials from one address: the lockout is tested elsewhere.
     system.start(extra_env={"AUTH_MAX_FAILURES": "1000000"})
@@ -60,6 +80,8 @@ async def test_every_route_and_credential_gets_what_the_policy_table_says(system
         "wrong issuer": _bearer(_token(secret, issuer="someone-else")),
         "unknown role": _bearer(_token(secret, roles=("superuser",))),
         "wrong API key": {"X-API-Key": "ccr_nope.nope"},
+        # Well signed, by our secret, for an admin: but its session was signed out.
+        "revoked (signed out)": _bearer(await _signed_out_admin_token(system)),
     }
     scraper = system.scraper_headers  # the deployment's metrics scrape token: /metrics only
     roles = {role: system.staff_headers(role, subject=f"matrix-{role}", worker_id=workers.get(role))

@@ -13,7 +13,7 @@ import pytest
 from shared.platform.input_limits import DEFAULT_BODY_LIMIT, MIB
 
 pytestmark = pytest.mark.e2e
-SERVICES = ("intake", "triage", "caseload", "outcomes")
+SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 NUL = "\u0000"
 DEEP = b"[" * 20_000 + b"]" * 20_000
 OVERSIZED = b'{"a": "' + b"x" * (6 * MIB) + b'"}'  # over every route's limit, the batch files' 5 MiB included

@@ -35,3 +35,23 @@ async def test_intake_keeps_its_openapi_contract_under_generated_requests(system
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=DEADLINE_S)
     (tmp_path / "schemathesis.txt").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
+
+
+async def test_identity_keeps_its_openapi_contract_under_generated_requests(system, tmp_path):
+    # A high lockout threshold: generated sign-ins are wrong by the thousand, and a lockout would hide the
+    # answers the contract is checked on (the lockout itself is tests/e2e/test_staff_sign_in.py's).
+    system.start("identity", extra_env={"AUTH_MAX_FAILURES": "1000000"})
+    admin = system.staff_headers("admin")["Authorization"]
+    st = Path(sys.executable).with_name("st")
+    command = [
+        str(st), "--config-file", str(Path(__file__).with_name("schemathesis.toml")), "run",
+        f"{system.url('identity')}/openapi.json",
+        "--max-examples", str(MAX_EXAMPLES), "--seed", "12", "--request-timeout", "15",
+        "-H", f"Authorization: {admin}",
+        "--report", "junit", "--report-dir", str(tmp_path / "report"),
+    ]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(ROOT),
+           "NO_COLOR": "1"}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=DEADLINE_S)
+    (tmp_path / "schemathesis.txt").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]

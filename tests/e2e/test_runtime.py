@@ -64,6 +64,21 @@ def wait_until(fetch, predicate, timeout_s: float = 60):
     raise AssertionError(f"timed out; last value {value}")
 
 
+def _each_account_signs_in_with_its_password(demo: dict) -> None:
+    accounts = demo["credentials"]["accounts"]
+    assert {a["name"] for a in accounts} >= {"admin", "coordinator", "manager", "Demo Volunteer"}
+    for account in accounts:
+        signed_in = httpx.post(f"{demo['services']['identity']}/v1/sessions", timeout=20,
+                               json={"email": account["email"], "password": account["password"]})
+        assert signed_in.status_code == 201, (account["email"], signed_in.text)
+        # The session's token acts as the account: a worker's on its own offers, the others on the case list.
+        token = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        path = f"/v1/workers/{account['worker_id']}/offers" if account.get("worker_id") else "/v1/cases"
+        answer = httpx.get(f"{demo['services']['caseload']}{path}", headers=token, timeout=20)
+        expected = 403 if account["roles"] == ["manager"] else 200  # managers read reports, not cases
+        assert answer.status_code == expected, (account["email"], path, answer.status_code)
+
+
 def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
     up = ReferralsUp(tmp_path / "data", free_port())
     demo = up.start()
@@ -78,10 +93,11 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
         listed = httpx.get(f"{demo['services']['caseload']}/v1/workers", timeout=10,
                            headers={"Authorization": f"Bearer {demo['credentials']['staff_tokens']['coordinator']}"})
         assert sorted(w["id"] for w in listed.json()) == sorted(a["worker_id"] for a in accounts if "worker_id" in a)
-        assert set(demo["services"]) == {"intake", "triage", "caseload", "outcomes"}
+        assert set(demo["services"]) == {"intake", "triage", "caseload", "outcomes", "identity"}
+        _each_account_signs_in_with_its_password(demo)
         watched = subprocess.run([sys.executable, "-m", "referrals.cli", "status", "--once", "--data-dir",
                                   str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
-        assert watched.returncode == 0 and "4 services, all up" in watched.stdout, watched.stdout + watched.stderr
+        assert watched.returncode == 0 and "5 services, all up" in watched.stdout, watched.stdout + watched.stderr
         urls, creds = demo["services"], demo["credentials"]
         partner = {"X-API-Key": creds["partner_api_key"]}
         staff = {"Authorization": f"Bearer {creds['staff_tokens']['coordinator']}"}
@@ -103,6 +119,8 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
         partner = {"X-API-Key": creds["partner_api_key"]}
         staff = {"Authorization": f"Bearer {demo['credentials']['staff_tokens']['coordinator']}"}
         status_of = lambda rid: httpx.get(f"{urls['intake']}/v1/referrals/{rid}", headers=partner, timeout=10).json()
+
+        _each_account_signs_in_with_its_password(demo)  # the same accounts, with the passwords demo.json holds
 
         # The earlier events were published again to the new broker and absorbed by the inboxes.
         logs = tmp_path / "data" / "logs"

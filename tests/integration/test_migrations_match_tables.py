@@ -19,7 +19,7 @@ from shared.platform.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ["intake", "triage", "caseload", "outcomes"]
+SERVICES = ["intake", "triage", "caseload", "outcomes", "identity"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

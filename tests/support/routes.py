@@ -12,7 +12,7 @@ from shared.platform.api_docs import _settings as docs_settings
 from shared.platform.api_docs import definition_of
 from shared.platform.service import create_app
 
-SERVICES = ("intake", "triage", "caseload", "outcomes")
+SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 
 
 @dataclass(frozen=True)

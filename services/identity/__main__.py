@@ -1,0 +1,4 @@
+from services.identity.app import DEFINITION
+from shared.platform.service import run
+
+run(DEFINITION)
