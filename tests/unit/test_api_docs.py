@@ -253,7 +253,7 @@ def test_receive_operations_are_exactly_the_consumer_groups_of_the_system(docs):
     assert received["triage.intake.referrals"] == {"referral.received"}
     assert received["caseload.triage.decisions"] == {"triage.decided"}
     assert received["intake.caseload.cases"] == {"case.assigned", "case.waitlisted", "case.first_contact_made",
-                                                 "case.closed"}
+                                                 "case.closed", "case.consent_changed"}
     assert received["intake.intake.partner-submissions"] == {"partner-submission"}
 
 
