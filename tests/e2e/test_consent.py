@@ -1,0 +1,86 @@
+"""Consent enforced, through the real broker and database: the person's contact wishes travel from the
+referral to the case, a contact by a method they declined is refused with the instruction, withdrawing
+consent to contact stops further contacts and shows on the case, and the registry (intake) follows."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def body(reference: str, family_name: str, consent: dict, **extra) -> dict:
+    return {"partner_referral_id": reference, "programme_id": "demo",
+            "person": {"given_name": "Consuela", "family_name": family_name, "age_years": 79, "postcode": "e8 1dy"},
+            "consent": {"to_referral": True, **consent},
+            "referrer": {"source_category": "statutory", "source_subcategory": "nhs_gp", "organisation": "Test GP"},
+            "needs": ["loneliness"], **extra}
+
+
+async def test_a_declined_method_is_refused_and_withdrawn_consent_stops_contacts(system):
+    system.start()
+    key = await system.setup_partner()
+    await system.add_worker("connector", "21")
+    await system.add_worker("volunteer", "21")
+    async with httpx.AsyncClient(timeout=10) as http:
+        posted = await http.post(f"{system.url('intake')}/v1/referrals", headers={"X-API-Key": key}, json=body(
+            "CONSENT-1", "Nophone", {"to_data_sharing": True, "to_contact": True},
+            contact_preferences={"preferred": "post", "do_not_contact_by": ["phone"]}))
+        assert posted.status_code == 201, posted.text
+        referral_id = uuid.UUID(posted.json()["referral_id"])
+        [case] = await system.wait_for("SELECT id, worker_id FROM caseload.cases WHERE referral_id = $1 "
+                                       "AND status = 'assigned'", referral_id)
+        role = (await system.sql("SELECT role FROM caseload.workers WHERE id = $1", case["worker_id"]))[0]["role"]
+        worker = system.staff_headers(role, subject="worker-1", worker_id=str(case["worker_id"]))
+        case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
+
+        # The wishes the referral gave are on the case.
+        summary = (await http.get(case_url, headers=worker)).json()
+        assert summary["consent"]["do_not_contact_by"] == ["phone"]
+        assert (summary["consent"]["to_contact"], summary["consent"]["preferred_contact"]) == (True, "post")
+        assert summary["can_record_contact"] is True and "phone" in summary["contact_kinds_declined"]
+
+        # A phone call is refused, with the instruction; a letter and a visit are recorded.
+        refused = await http.post(f"{case_url}/contacts", headers=worker, json={"kind": "phone", "minutes": 10})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"] == "the person asked not to be contacted by phone; they prefer letter"
+        for kind in ("letter", "home_visit"):
+            recorded = await http.post(f"{case_url}/contacts", headers=worker, json={"kind": kind, "minutes": 30})
+            assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["contact_count"] == 2
+
+        # The person withdraws consent to contact: told to the worker, recorded on the case.
+        withdrawn = await http.post(f"{case_url}/consent", headers=worker,
+                                    json={"to_contact": False, "reported_by": "person"})
+        assert withdrawn.status_code == 200, withdrawn.text
+        for kind in ("letter", "face_to_face"):
+            again = await http.post(f"{case_url}/contacts", headers=worker, json={"kind": kind, "minutes": 30})
+            assert again.status_code == 409 and "asked not to be contacted by the service" in again.json()["detail"]
+        summary = (await http.get(case_url, headers=worker)).json()
+        assert summary["consent"]["to_contact"] is False and summary["can_record_contact"] is False
+        assert "asked not to be contacted" in summary["contact_refused_reason"]
+        assert [(h["reported_by"], h["to_contact"]) for h in summary["consent"]["history"]] == [
+            ("referral", True), ("person", False)]
+        assert summary["consent"]["history"][1]["recorded_by"] == "worker-1"
+        # The person rang in themselves: that is recorded still.
+        theirs = await http.post(f"{case_url}/contacts", headers=worker,
+                                 json={"kind": "phone", "minutes": 5, "initiated_by": "person"})
+        assert theirs.status_code == 201, theirs.text
+
+    # The registry follows: the referral's consent is current, with its history.
+    history = await system.wait_for("SELECT source, reported_by, consent FROM intake.referral_consents "
+                                    "WHERE referral_id = $1 ORDER BY id", referral_id,
+                                    predicate=lambda rows: len(rows) == 2)
+    assert [(h["source"], json.loads(h["consent"])["to_contact"]) for h in history] == [
+        ("referral", True), ("case", False)]
+    assert history[1]["reported_by"] == "person"
+    [registry] = await system.sql("SELECT consent FROM intake.referrals WHERE id = $1", referral_id)
+    assert json.loads(registry["consent"]) == {"to_referral": True, "to_data_sharing": True, "to_contact": False,
+                                               "do_not_contact_by": ["phone"], "preferred_contact": "post"}
+    changes = [e for e in await system.events_on(system.topics.cases, min_records=1)
+               if e["type"] == "case.consent_changed"]
+    assert len(changes) == 1 and changes[0]["_key"] == str(case["id"])
