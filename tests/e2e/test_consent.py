@@ -84,3 +84,55 @@ async def test_a_declined_method_is_refused_and_withdrawn_consent_stops_contacts
     changes = [e for e in await system.events_on(system.topics.cases, min_records=1)
                if e["type"] == "case.consent_changed"]
     assert len(changes) == 1 and changes[0]["_key"] == str(case["id"])
+
+
+async def test_without_consent_to_data_sharing_the_partner_sees_the_status_only_and_reports_still_count(system):
+    system.start()
+    key = await system.setup_partner()
+    await system.add_worker("connector", "21")
+    await system.add_worker("volunteer", "21")
+    async with httpx.AsyncClient(timeout=10) as http:
+        posted = await http.post(f"{system.url('intake')}/v1/referrals", headers={"X-API-Key": key}, json=body(
+            "PRIVATE-1", "Private", {"to_data_sharing": False, "to_contact": True}))
+        assert posted.status_code == 201, posted.text
+        referral_id = uuid.UUID(posted.json()["referral_id"])
+        [case] = await system.wait_for("SELECT id, worker_id FROM caseload.cases WHERE referral_id = $1 "
+                                       "AND status = 'assigned'", referral_id)
+        role = (await system.sql("SELECT role FROM caseload.workers WHERE id = $1", case["worker_id"]))[0]["role"]
+        worker = system.staff_headers(role, worker_id=str(case["worker_id"]))
+        case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
+        assert (await http.get(case_url, headers=worker)).json()["consent"]["to_data_sharing"] is False
+        assert (await http.post(f"{case_url}/contacts", headers=worker,
+                                json={"kind": "home_visit", "minutes": 60})).status_code == 201
+        closed = await http.post(f"{case_url}/close", headers=worker, json={
+            "reason": "went_into_hospital",
+            "measures": [{"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 3]},
+                         {"instrument": "ucla3", "timepoint": "end", "items": [2, 2, 1]}]})
+        assert closed.status_code == 200, closed.text
+
+        # The referrer follows the status, and nothing more: no closure reason, on any of its ways in.
+        await system.wait_for("SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'closed'", referral_id)
+        view = (await http.get(f"{system.url('intake')}/v1/referrals/{referral_id}", headers={"X-API-Key": key})).json()
+        assert [s["status"] for s in view["timeline"]] == ["received", "accepted", "assigned", "first_contact",
+                                                         "closed"]
+        assert all(s["reason"] is None for s in view["timeline"])
+        task = await http.get(f"{system.url('intake')}/fhir/Task/{referral_id}", headers={"X-API-Key": key})
+        assert task.status_code == 200 and "hospital" not in task.text
+        told = await system.events_on(system.topics.referral_status("test-gp"), min_records=5)
+        assert [e["data"]["status"] for e in told][-1] == "closed"
+        assert all(e["data"]["reason"] is None and e["data"]["estimated_wait_days"] is None for e in told)
+        # Inside the scheme the reason is kept.
+        [inside] = await system.sql("SELECT reason FROM intake.referral_timeline WHERE referral_id = $1 "
+                                    "AND status = 'closed'", referral_id)
+        assert inside["reason"] == "went_into_hospital"
+
+        # Outcomes count the person in the aggregate, and never show them individually.
+        await system.wait_for("SELECT 1 FROM outcomes.measures WHERE case_id = $1", case["id"],
+                              predicate=lambda rows: len(rows) == 2)
+        manager = system.staff_headers("manager")
+        report = (await http.get(f"{system.url('outcomes')}/v1/reports/loneliness", headers=manager)).json()
+        assert (report["paired"], report["improved"]) == (1, 1)
+        individual = await http.get(f"{system.url('outcomes')}/v1/outcomes/cases/{case['id']}", headers=manager)
+        assert individual.status_code == 200, individual.text
+        assert (individual.json()["measures"], individual.json()["changes"]) == ([], [])
+        assert "did not consent to data sharing" in individual.json()["withheld"]
