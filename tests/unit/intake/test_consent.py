@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from services.intake.service_layer import consent, handlers, queries, status
 from shared.schemas import topics
 from shared.schemas.events.case import CaseClosed, CaseConsentChanged, CaseWaitlisted, ClosureReason, WorkerRole
-from tests.unit.intake.test_handlers import GP, decided, envelope_of, from_gp, referral, uow  # noqa: F401
+from tests.unit.intake.test_handlers import GP, envelope_of, from_gp, referral, uow  # noqa: F401 (uow: the fixture)
 
 WISHES = {"preferred": "post", "do_not_contact_by": ["phone"]}
 
