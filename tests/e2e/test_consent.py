@@ -136,3 +136,21 @@ async def test_without_consent_to_data_sharing_the_partner_sees_the_status_only_
         assert individual.status_code == 200, individual.text
         assert (individual.json()["measures"], individual.json()["changes"]) == ([], [])
         assert "did not consent to data sharing" in individual.json()["withheld"]
+
+
+async def test_no_first_contact_deadline_falls_due_for_someone_who_asked_not_to_be_contacted(system):
+    from tests.e2e.test_caseload import accepted, case_for, send_decisions
+
+    system.start("caseload", extra_env={"CASELOAD_TIMER_INTERVAL_S": "0.3"})
+    await system.add_worker("connector", "21")
+    quiet, reachable = accepted(to_contact=False), accepted(to_contact=True)
+    await send_decisions(system, [quiet, reachable])
+    quiet_case = await case_for(system, quiet.referral_id, "assigned")
+    reachable_case = await case_for(system, reachable.referral_id, "assigned")
+    # Both overdue at once, in one statement: the timers' next run takes them together.
+    await system.sql("UPDATE caseload.cases SET first_contact_due_at = now() - interval '1 minute' "
+                     "WHERE id = ANY($1::uuid[])", [quiet_case["id"], reachable_case["id"]])
+    await system.wait_for("SELECT 1 FROM caseload.case_events WHERE case_id = $1 AND "
+                          "event_type = 'case.first_contact_deadline_missed'", reachable_case["id"])
+    assert await system.sql("SELECT 1 FROM caseload.case_events WHERE case_id = $1 AND "
+                            "event_type = 'case.first_contact_deadline_missed'", quiet_case["id"]) == []
