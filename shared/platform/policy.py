@@ -133,6 +133,8 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/cases/{case_id}"): staff(*CASE_READERS),
         ("GET", "/v1/cases/{case_id}/events"): staff(*CASE_READERS),
         ("POST", "/v1/cases/{case_id}/contacts"): staff(*CASEWORK),
+        # The worker holding the case (ownership in the service layer) or a coordinator records what the person said.
+        ("POST", "/v1/cases/{case_id}/consent"): staff(*CASEWORK),
         ("POST", "/v1/cases/{case_id}/goals"): staff(*CASEWORK),
         ("POST", "/v1/cases/{case_id}/goals/{goal_id}/progress"): staff(*CASEWORK),
         ("POST", "/v1/cases/{case_id}/signposts"): staff(*CASEWORK),

@@ -29,6 +29,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
                 "CaseFirstContactDeadlineMissed", "CaseGoalSet", "CaseGoalProgressed", "CaseSignposted",
                 "CaseSignpostTakeUpRecorded", "CaseUnmetNeedRecorded", "CaseReviewed", "CaseExtended",
                 "CasePutOnHold", "CaseResumed", "CaseTransferred", "CaseMeasureRecorded", "CaseFollowUpRequested",
+                "CaseConsentChanged",
             )
         ),
     )

@@ -64,7 +64,9 @@ async def test_referrer_follows_a_referral_from_submission_to_closure(system):
             f"{system.url('intake')}/v1/referrals", headers={"X-API-Key": key},
             json={"partner_referral_id": "LOOP-1", "programme_id": "demo",
                   "person": {"given_name": "Lorna", "family_name": "Loop", "age_years": 80},
-                  "consent": {"to_referral": True}, "concerns": "Low since her husband died"},
+                  # Consent to data sharing: the referrer is told the closure reason (without it, the status only).
+                  "consent": {"to_referral": True, "to_data_sharing": True},
+                  "concerns": "Low since her husband died"},
         )
         referral_id = created.json()["referral_id"]
         [case] = await system.wait_for("SELECT id FROM caseload.cases WHERE referral_id = $1 AND status = 'assigned'",

@@ -133,7 +133,9 @@ async def test_the_same_person_from_two_partners_is_one_person_and_the_second_re
     first = await post(system, council, referral("Duplicate", "C-1", person_extra={"nhs_number": "401 023 2137"}))
     assert first.status_code == 201
     # Different spelling of the name, same NHS number: the same person, with an open referral.
-    second_body = referral("Duplicat", "CH-1", person_extra={"nhs_number": "4010232137", "given_name": "TEST"})
+    # With consent to data sharing: without it the charity would be told the status alone, no reason.
+    second_body = referral("Duplicat", "CH-1", person_extra={"nhs_number": "4010232137", "given_name": "TEST"},
+                           consent={"to_referral": True, "to_data_sharing": True})
     second = await post(system, charity, second_body)
     assert second.status_code == 201, second.text
     assert second.json()["status"] == "duplicate"

@@ -255,7 +255,8 @@ def test_receive_operations_are_exactly_the_consumer_groups_of_the_system(docs):
     # Referral status from four; who holds each case (for the person registry's reads) from opened, assigned,
     # transferred and closed.
     assert received["intake.caseload.cases"] == {"case.assigned", "case.waitlisted", "case.first_contact_made",
-                                                 "case.closed", "case.opened", "case.transferred"}
+                                                 "case.closed", "case.opened", "case.transferred",
+                                                 "case.consent_changed"}
     assert received["intake.intake.partner-submissions"] == {"partner-submission"}
 
 

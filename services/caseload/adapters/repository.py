@@ -93,7 +93,10 @@ class SqlWorkerRepository(WorkerRepository):
 # The case's fields kept in its row; status and worker are also kept there, from its state, for queries.
 _CASE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in DERIVED_FIELDS)
 _MUTABLE = ("waiting_since", "assigned_at", "first_contact_due_at", "first_contact_at", "review_due_at",
-            "budget_ends_at", "closed_at", "closure_reason", "measures", "follow_up_due_at", "follow_up_requested_at")
+            "budget_ends_at", "closed_at", "closure_reason", "measures", "follow_up_due_at", "follow_up_requested_at",
+            "consent")
+# Cases whose person asked not to be contacted: no first contact falls due, no follow-up is asked for.
+_MAY_CONTACT = sa.func.coalesce(t.cases.c.consent["to_contact"].astext, "") != "false"
 
 
 class SqlCaseRepository(CaseRepository):
@@ -153,7 +156,7 @@ class SqlCaseRepository(CaseRepository):
     async def first_contact_overdue(self, now: datetime, limit: int = 100) -> list[Case]:
         c = t.cases
         return await self._load(sa.select(c).where(
-            c.c.status == "assigned", c.c.first_contact_at.is_(None), c.c.first_contact_due_at <= now,
+            c.c.status == "assigned", c.c.first_contact_at.is_(None), c.c.first_contact_due_at <= now, _MAY_CONTACT,
             ~sa.exists().where(t.case_events.c.case_id == c.c.id,
                                t.case_events.c.event_type == "case.first_contact_deadline_missed"))
             .with_for_update(skip_locked=True).limit(limit))
@@ -161,7 +164,7 @@ class SqlCaseRepository(CaseRepository):
     async def follow_ups_due(self, now: datetime, limit: int = 100) -> list[Case]:
         c = t.cases
         return await self._load(sa.select(c).where(
-            c.c.status == "closed", c.c.follow_up_due_at <= now, c.c.follow_up_requested_at.is_(None))
+            c.c.status == "closed", c.c.follow_up_due_at <= now, c.c.follow_up_requested_at.is_(None), _MAY_CONTACT)
             .with_for_update(skip_locked=True).limit(limit))
 
     async def _load(self, query: sa.Select) -> list[Case]:

@@ -65,6 +65,8 @@ cases = sa.Table(
     sa.Column("follow_up_due_at", sa.DateTime(timezone=True)),
     sa.Column("follow_up_requested_at", sa.DateTime(timezone=True)),
     sa.Column("traceparent", sa.Text, comment="W3C trace context the case was opened in (its referral's trace)"),
+    sa.Column("consent_at_referral", JSONB, comment="consent and contact wishes as the referral gave them"),
+    sa.Column("consent", JSONB, comment="consent and contact wishes now (case.consent_changed events: history)"),
 )
 
 contacts = sa.Table(

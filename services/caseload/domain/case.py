@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from services.caseload.domain.consent import Consent
 from services.caseload.domain.matching import CaseNeeds
 from services.caseload.domain.model import (
     CaseState,
@@ -82,6 +83,9 @@ class Case:
     measures: list[dict[str, Any]] | None = None
     follow_up_due_at: datetime | None = None
     follow_up_requested_at: datetime | None = None
+    # The person's consent and contact wishes: as the referral gave them, and as they stand now.
+    consent_at_referral: dict[str, Any] | None = None
+    consent: dict[str, Any] | None = None
     state: CaseState = field(default_factory=CaseState)
     pending: list[Pending] = field(default_factory=list, repr=False)
     new_contacts: list[Contact] = field(default_factory=list, repr=False)
@@ -104,6 +108,10 @@ class Case:
     def holds_capacity(self) -> bool:
         """An assigned case holds its worker's hours and slot; on hold it gave them back."""
         return self.status == CaseStatus.ASSIGNED
+
+    @property
+    def wishes(self) -> Consent:
+        return Consent.of(self.consent)
 
     def matching_needs(self, exclude: frozenset[str]) -> CaseNeeds:
         n = self.needs or {}
@@ -153,6 +161,10 @@ class Case:
                    "previous_worker_id": previous_worker_id},
             state=CaseState(budget_weeks=budget_weeks, budget_sessions=budget_sessions),
         )
+        consent = Consent(to_contact=decision.to_contact, to_data_sharing=decision.to_data_sharing,
+                          do_not_contact_by=tuple(decision.do_not_contact_by),
+                          preferred_contact=decision.preferred_contact).to_json()
+        case.consent_at_referral, case.consent = consent, dict(consent)
         case._record(ev.CaseOpened(**case._refs(now), person_id=case.person_id, priority=case.priority,
                                    expected_weekly_hours=float(case.hours), pathway=case.pathway or "connector"), now)
         return case
@@ -196,12 +208,17 @@ class Case:
     # --- casework -----------------------------------------------------------------------------------
 
     def record_contact(self, *, kind: str, minutes: int, travel_minutes: int, successful: bool,
-                       occurred_at: datetime, recorded_by: str) -> list[EventPayload]:
+                       occurred_at: datetime, recorded_by: str, initiated_by: str = "worker") -> list[EventPayload]:
+        """A contact or attempt; refused, with the instruction to follow, if it goes against the person's wishes
+        (an attempt by a declined method is still a contact the person did not want)."""
         check_contact(self.state)
+        refusal = self.wishes.contact_refusal(kind, initiated_by)
+        require(refusal is None, refusal or "")
         contact_id = uuid.uuid4()
         events: list[EventPayload] = [self._record(ev.CaseContactRecorded(
             **self._refs(occurred_at, recorded_by), contact_id=contact_id, kind=kind, successful=successful,
-            minutes=minutes, travel_minutes=travel_minutes, worker_id=self.worker_id), occurred_at, recorded_by)]
+            minutes=minutes, travel_minutes=travel_minutes, worker_id=self.worker_id, initiated_by=initiated_by),
+            occurred_at, recorded_by)]
         if successful:
             self.new_contacts.append(Contact(contact_id, kind, minutes, occurred_at, recorded_by))
             if self.state.contacts == 1:
@@ -214,6 +231,18 @@ class Case:
                 self.pending.append(Pending(made, None, occurred_at, in_history=False))
                 events.append(made)
         return events
+
+    def change_consent(self, wishes: Consent, *, reported_by: str, reported_at: datetime, now: datetime,
+                       actor: str) -> ev.CaseConsentChanged:
+        """The person changed or withdrew consent, at any point of the case (after closure too: data sharing)."""
+        problem = wishes.problem()
+        require(problem is None, problem or "")
+        event = self._record(ev.CaseConsentChanged(
+            **self._refs(now, actor), person_id=self.person_id, to_contact=wishes.to_contact,
+            to_data_sharing=wishes.to_data_sharing, do_not_contact_by=list(wishes.do_not_contact_by),
+            preferred_contact=wishes.preferred_contact, reported_by=reported_by, reported_at=reported_at), now, actor)
+        self.consent = wishes.to_json()
+        return event
 
     def set_goal(self, description: str, *, now: datetime, actor: str) -> ev.CaseGoalSet:
         check_goal(self.state)

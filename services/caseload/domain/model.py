@@ -28,6 +28,10 @@ class CaseStatus(StrEnum):
 
 class ContactKind(StrEnum):
     PHONE = "phone"
+    TEXT = "text"
+    EMAIL = "email"
+    LETTER = "letter"
+    VIDEO = "video"
     FACE_TO_FACE = "face_to_face"
     HOME_VISIT = "home_visit"
     COMMUNITY = "community"

@@ -178,6 +178,8 @@ class NewContact(BaseModel):
     travel_minutes: int = Field(default=0, ge=0, le=24 * 60)
     successful: bool = Field(default=True, description="false for an attempt that did not reach the person")
     occurred_at: datetime | None = None
+    initiated_by: Literal["worker", "person"] = Field(
+        default="worker", description="person: they contacted the service (recorded whatever their contact wishes)")
 
 
 @router.post("/v1/cases/{case_id}/contacts", tags=["cases"], status_code=201)
@@ -185,8 +187,36 @@ async def add_contact(case_id: uuid.UUID, body: NewContact, deps: Caseload = Dep
                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
     count = await _guard(_handle(deps, principal, c.RecordContact(
         principal.subject, case_id, kind=body.kind.value, minutes=body.minutes, travel_minutes=body.travel_minutes,
-        successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC))))
+        successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC),
+        initiated_by=body.initiated_by)))
     return {"case_id": str(case_id), "contact_count": count}
+
+
+ContactMethod = Literal["phone", "text", "email", "post", "home_visit"]
+
+
+class ConsentChange(BaseModel):
+    """The person's wishes from now on; a field left out keeps its current value."""
+
+    to_contact: bool | None = Field(default=None, description="false: the service must not contact the person")
+    to_data_sharing: bool | None = Field(
+        default=None, description="false: nothing about the person individually leaves the scheme")
+    do_not_contact_by: list[ContactMethod] | None = Field(default=None, max_length=5)
+    preferred_contact: ContactMethod | None = None
+    clear_preferred_contact: bool = Field(default=False, description="the person no longer prefers a method")
+    reported_by: Literal["person", "representative", "referrer", "staff"] = Field(
+        description="who told the service")
+    reported_at: datetime | None = Field(default=None, description="when they told the service (default: now)")
+
+
+@router.post("/v1/cases/{case_id}/consent", tags=["cases"])
+async def change_consent(case_id: uuid.UUID, body: ConsentChange, deps: Caseload = Depends(caseload),
+                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Record a change to, or withdrawal of, the person's consent; it goes to the registry (intake) too."""
+    return await _guard(_handle(deps, principal, c.ChangeConsent(
+        principal.subject, case_id, reported_by=body.reported_by, reported_at=body.reported_at or datetime.now(UTC),
+        to_contact=body.to_contact, to_data_sharing=body.to_data_sharing, do_not_contact_by=body.do_not_contact_by,
+        preferred_contact=body.preferred_contact, clear_preferred_contact=body.clear_preferred_contact)))
 
 
 class Goal(BaseModel):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.caseload.domain.case import Case
+from services.caseload.domain.consent import Consent
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.assignment import assign_waiting
 from services.caseload.service_layer.errors import CaseNotFound
@@ -36,7 +37,8 @@ async def record_contact(cmd: c.RecordContact, uow: CaseloadUnitOfWork) -> int:
     async with uow:
         case = await _case(uow, cmd)
         case.record_contact(kind=cmd.kind, minutes=cmd.minutes, travel_minutes=cmd.travel_minutes,
-                            successful=cmd.successful, occurred_at=cmd.occurred_at, recorded_by=cmd.actor)
+                            successful=cmd.successful, occurred_at=cmd.occurred_at, recorded_by=cmd.actor,
+                            initiated_by=cmd.initiated_by)
         await store(uow, case)
         await uow.commit()
         return case.state.contacts
@@ -53,6 +55,21 @@ async def _on_case(uow: CaseloadUnitOfWork, cmd: c.CaseCommand, act: Callable[[C
         await store(uow, case)
         await uow.commit()
         return _result(case, **extra)
+
+
+async def change_consent(cmd: c.ChangeConsent, uow: CaseloadUnitOfWork) -> dict[str, Any]:
+    def act(case: Case, now: datetime) -> dict[str, Any]:
+        was = case.wishes
+        preferred = None if cmd.clear_preferred_contact else (cmd.preferred_contact or was.preferred_contact)
+        wishes = Consent(
+            to_contact=was.to_contact if cmd.to_contact is None else cmd.to_contact,
+            to_data_sharing=was.to_data_sharing if cmd.to_data_sharing is None else cmd.to_data_sharing,
+            do_not_contact_by=was.do_not_contact_by if cmd.do_not_contact_by is None else tuple(cmd.do_not_contact_by),
+            preferred_contact=preferred)
+        case.change_consent(wishes, reported_by=cmd.reported_by, reported_at=cmd.reported_at, now=now,
+                            actor=cmd.actor)
+        return {"consent": case.consent}
+    return await _on_case(uow, cmd, act)
 
 
 async def set_goal(cmd: c.SetGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:

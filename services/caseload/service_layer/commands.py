@@ -71,6 +71,20 @@ class RecordContact(CaseCommand):
     occurred_at: datetime
     successful: bool = True
     travel_minutes: int = 0
+    initiated_by: str = "worker"  # "person": they contacted the service, whatever their wishes say of us
+
+
+@dataclass(frozen=True)
+class ChangeConsent(CaseCommand):
+    """The person's wishes from now on; a field left None keeps its current value."""
+
+    reported_by: str
+    reported_at: datetime
+    to_contact: bool | None = None
+    to_data_sharing: bool | None = None
+    do_not_contact_by: list[str] | None = None
+    preferred_contact: str | None = None
+    clear_preferred_contact: bool = False
 
 
 @dataclass(frozen=True)

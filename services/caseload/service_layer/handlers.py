@@ -20,6 +20,7 @@ HANDLERS: dict[type[c.Command], Callable[[Any, CaseloadUnitOfWork], Awaitable[An
     c.AcceptOffer: assignment.accept_offer,
     c.DeclineOffer: assignment.decline_offer,
     c.RecordContact: casework.record_contact,
+    c.ChangeConsent: casework.change_consent,
     c.SetGoal: casework.set_goal,
     c.ProgressGoal: casework.progress_goal,
     c.Signpost: casework.signpost,

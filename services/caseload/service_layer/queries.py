@@ -8,6 +8,7 @@ from typing import Any
 
 from services.caseload.domain import model
 from services.caseload.domain.case import Case
+from services.caseload.domain.consent import Consent
 from services.caseload.service_layer.errors import CaseNotFound
 from services.caseload.service_layer.ownership import EVERYONE, Viewer, require_sees_case, worker_site
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
@@ -38,7 +39,8 @@ def _measures_due(case: Case, measures: list[dict[str, Any]]) -> list[str]:
         due.append("baseline")
     if case.status == model.CaseStatus.CLOSED and ("ucla3", "end") not in taken:
         due.append("end")
-    if case.follow_up_requested_at and not case.state.follow_up_recorded:
+    # A follow-up means reaching out to the person: not proposed once they asked not to be contacted.
+    if case.follow_up_requested_at and not case.state.follow_up_recorded and case.wishes.may_contact:
         due.append("follow_up")
     return due
 
@@ -57,7 +59,33 @@ async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: View
             "goals": state.goals, "signposts": state.signposts, "budget_weeks": state.budget_weeks,
             "budget_sessions": state.budget_sessions, "sessions_used": state.contacts, "extensions": state.extensions,
             "reviewed": state.reviewed, "measures": measures, "measures_due": _measures_due(case, measures),
-            "first_contact_deadline_missed": state.first_contact_deadline_missed}
+            "first_contact_deadline_missed": state.first_contact_deadline_missed,
+            "consent": _consent(case, events), **_contact_offer(case)}
+
+
+def _consent(case: Case, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The wishes now, and how they came to be: as referred, then each change the case recorded."""
+    history = [{**Consent.of(case.consent_at_referral).to_json(), "at": case.opened_at, "reported_by": "referral",
+                "recorded_by": None}]
+    history += [{key: e["data"].get(key) for key in ("to_contact", "to_data_sharing", "do_not_contact_by",
+                                                      "preferred_contact", "reported_by", "reported_at", "at")}
+                | {"recorded_by": e["data"].get("actor")}
+                for e in events if e["event_type"] == "case.consent_changed"]
+    return {**case.wishes.to_json(), "history": history}
+
+
+def _contact_offer(case: Case) -> dict[str, Any]:
+    """Whether the worker may contact the person now, and if not, why (the instruction to follow); the kinds of
+    contact the person's wishes rule out (a contact the person starts is never ruled out)."""
+    declined = [k.value for k in model.ContactKind if case.wishes.contact_refusal(k.value)]
+    if case.status not in (model.CaseStatus.ASSIGNED, model.CaseStatus.ON_HOLD):
+        reason: str | None = f"a {case.status} case has no worker to contact the person"
+    elif not case.wishes.may_contact:
+        reason = case.wishes.contact_refusal(model.ContactKind.FACE_TO_FACE)
+    else:
+        reason = None
+    return {"can_record_contact": reason is None, "contact_refused_reason": reason,
+            "contact_kinds_declined": declined}
 
 
 async def find_cases(uow: CaseloadUnitOfWork, viewer: Viewer = EVERYONE, **criteria: Any) -> list[dict[str, Any]]:

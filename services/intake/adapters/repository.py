@@ -135,7 +135,7 @@ class SqlReferralRepository(ReferralRepository):
             correlation_id=referral.correlation_id, channel=referral.channel, duplicate_of=referral.duplicate_of,
             previous_referral_id=referral.previous_referral_id, self_reference=referral.self_reference,
             match_method=match.method, match_confidence=match.confidence,
-            submission_sha256=referral.submission_sha256))
+            submission_sha256=referral.submission_sha256, consent=referral.consent))
 
     async def save(self, referral: Referral) -> None:
         entries, referral.new_entries = referral.new_entries, []
@@ -143,8 +143,13 @@ class SqlReferralRepository(ReferralRepository):
             await self._conn.execute(sa.insert(t.referral_timeline).values(
                 referral_id=referral.id, status=entry.status, at=entry.at, reason=entry.reason,
                 event_id=entry.event_id))
+        consents, referral.new_consents = referral.new_consents, []
+        for given in consents:
+            await self._conn.execute(sa.insert(t.referral_consents).values(
+                referral_id=referral.id, consent=given.consent, at=given.at, source=given.source,
+                reported_by=given.reported_by, reported_at=given.reported_at, event_id=given.event_id))
         await self._conn.execute(sa.update(t.referrals).where(t.referrals.c.id == referral.id)
-                                 .values(status=referral.status))
+                                 .values(status=referral.status, consent=referral.consent))
 
     async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
         return await self._many(sa.and_(t.referrals.c.person_id == person_id,
@@ -164,6 +169,12 @@ class SqlReferralRepository(ReferralRepository):
             .order_by(t.referral_timeline.c.at, t.referral_timeline.c.id)
         )
         return [{"status": r.status, "reason": r.reason, "at": r.at} for r in rows]
+
+    async def consent_history(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+        c = t.referral_consents
+        rows = await self._conn.execute(sa.select(c.c.consent, c.c.at, c.c.source, c.c.reported_by, c.c.reported_at)
+                                        .where(c.c.referral_id == referral_id).order_by(c.c.id))
+        return [dict(r._mapping) for r in rows]
 
     async def partner_of(self, referral_id: uuid.UUID) -> str | None:
         return (await self._conn.execute(
@@ -193,7 +204,7 @@ def _referral(row) -> Referral:
         programme_id=row.programme_id, status=row.status, received_at=row.received_at,
         correlation_id=row.correlation_id, channel=row.channel, duplicate_of=row.duplicate_of,
         previous_referral_id=row.previous_referral_id, self_reference=row.self_reference,
-        latest_event_at=row.latest_event_at, submission_sha256=row.submission_sha256,
+        latest_event_at=row.latest_event_at, submission_sha256=row.submission_sha256, consent=row.consent,
     )
 
 

@@ -67,6 +67,7 @@ referrals = sa.Table(
     sa.Column("self_reference", sa.Text, unique=True, comment="short reference a self-referrer can quote"),
     sa.Column("submission_sha256", sa.Text, comment="digest of the canonical submission: a retry has the same"),
     sa.Column("contact", JSONB, comment="how to reach the person safely, why they were referred and by whom"),
+    sa.Column("consent", JSONB, comment="the person's consent and contact wishes now (history: referral_consents)"),
     sa.UniqueConstraint("partner_id", "partner_referral_id", name="uq_referrals_partner_ref"),
 )
 
@@ -212,9 +213,24 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
 )
 
+# The person's consent over time: as the referral gave it, then each change their case recorded.
+referral_consents = sa.Table(
+    "referral_consents",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("referral_id", UUID(as_uuid=True), sa.ForeignKey(referrals.c.id), nullable=False),
+    sa.Column("consent", JSONB, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.Text, nullable=False, comment="referral | case"),
+    sa.Column("reported_by", sa.Text, nullable=False),
+    sa.Column("reported_at", sa.DateTime(timezone=True)),
+    sa.Column("event_id", UUID(as_uuid=True)),
+)
+
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
 sa.Index("ix_referral_timeline_referral_id", referral_timeline.c.referral_id)
 sa.Index("ix_referrals_person", referrals.c.person_id)
+sa.Index("ix_referral_consents_referral_id", referral_consents.c.referral_id)
 sa.Index("ix_persons_nhs_number", persons.c.nhs_number)
 sa.Index("ix_persons_dob", persons.c.date_of_birth)
 sa.Index("ix_persons_family_postcode", persons.c.family_name_key, persons.c.postcode)

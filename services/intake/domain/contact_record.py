@@ -32,9 +32,11 @@ def contact_record(submission: ReferralSubmission) -> dict[str, Any]:
     }
 
 
-def connector_view(person: dict[str, Any], contact: dict[str, Any] | None) -> dict[str, Any]:
+def connector_view(person: dict[str, Any], contact: dict[str, Any] | None,
+                   consents: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The person as the connector holding their case sees them: the registry's details and the contact
-    record together (a referral from before the contact record was kept shows what the details hold)."""
+    record together (a referral from before the contact record was kept shows what the details hold), with
+    the consent as it stands now and its history: a change on the case outranks what the referral said."""
     contact = contact or {}
     view = {name: person.get(name) for name in ("given_name", "family_name", "preferred_name", "date_of_birth",
                                                  "age_years", "nhs_number", "phone", "email", "address",
@@ -43,4 +45,11 @@ def connector_view(person: dict[str, Any], contact: dict[str, Any] | None) -> di
                                                       "interpreter_needed", "reason", "consent", "referrer")})
     view["do_not_contact_by"] = contact.get("do_not_contact_by", [])
     view["access_needs"] = contact.get("access_needs", {})
+    if consents:
+        now = consents[-1]["consent"]
+        view["consent"] = {"to_contact": now.get("to_contact"), "to_data_sharing": now.get("to_data_sharing")}
+        for name in ("do_not_contact_by", "preferred_contact"):
+            if name in now:
+                view[name] = now[name]
+        view["consent_history"] = [{"consent": c["consent"], "at": c["at"], "source": c["source"]} for c in consents]
     return view

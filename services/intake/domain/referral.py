@@ -14,6 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from services.intake.domain.partner import SYSTEM_PARTNERS
 from services.intake.domain.status import OPEN_STATUSES, ReferralStatus
@@ -38,6 +39,27 @@ class TimelineEntry:
     event_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class ConsentEntry:
+    """The person's consent as it stood from `at`: given with the referral, or changed later on their case."""
+
+    consent: dict[str, Any]
+    at: datetime
+    reported_by: str
+    source: str  # "referral" | "case"
+    reported_at: datetime | None = None
+    event_id: uuid.UUID | None = None
+
+
+def consent_of(submission: ReferralSubmission) -> dict[str, Any]:
+    """What the person agreed to and how they may be contacted, as the registry keeps it."""
+    prefs = submission.contact_preferences
+    return {"to_referral": submission.consent.to_referral, "to_data_sharing": submission.consent.to_data_sharing,
+            "to_contact": submission.consent.to_contact,
+            "do_not_contact_by": [m.value for m in prefs.do_not_contact_by],
+            "preferred_contact": prefs.preferred.value if prefs.preferred else None}
+
+
 @dataclass
 class Referral:
     id: uuid.UUID
@@ -57,6 +79,21 @@ class Referral:
     # What was referred, as a digest of the canonical submission: a retry has the same one.
     submission_sha256: str | None = None
     new_entries: list[TimelineEntry] = field(default_factory=list, repr=False)
+    # The person's consent as it stands now (None: stored before consent was kept); its changes wait here.
+    consent: dict[str, Any] | None = None
+    new_consents: list[ConsentEntry] = field(default_factory=list, repr=False)
+
+    @property
+    def shares_data(self) -> bool:
+        """False when the person did not consent to data sharing: nothing about them individually (reasons,
+        waits, free text) leaves the scheme, only the bare status their referrer needs to follow it."""
+        return self.consent is None or self.consent.get("to_data_sharing") is not False
+
+    def record_consent(self, changes: dict[str, Any], *, at: datetime, reported_by: str, source: str,
+                       reported_at: datetime | None = None, event_id: uuid.UUID | None = None) -> None:
+        """The consent from now on (what `changes` leaves out stays as it was), kept in its history."""
+        self.consent = {**(self.consent or {}), **changes}
+        self.new_consents.append(ConsentEntry(dict(self.consent), at, reported_by, source, reported_at, event_id))
 
     def is_retry_of(self, digest: str) -> bool:
         """The same referral sent again, rather than another one under a reused reference.
@@ -111,6 +148,8 @@ class Referral:
             self.latest_event_at = at
         if not self.told_to_a_partner:
             return None
+        if not self.shares_data:
+            reason, estimated_wait_days = None, None
         return ReferralStatusChanged(
             referral_id=self.id, partner_id=self.partner_id, partner_referral_id=self.partner_referral_id,
             status=status.value, reason=reason, linked_referral_id=linked_referral_id,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from services.intake.bootstrap import Intake
 from services.intake.domain.submission import ReferralSubmission
 from services.intake.service_layer import commands as c
-from services.intake.service_layer import case_holders, queries, status
+from services.intake.service_layer import case_holders, consent, queries, status
 from services.intake.service_layer.errors import SubmissionRejected
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.asyncapi import RecordMessage
@@ -112,11 +112,15 @@ def build_consumers(ctx: ServiceContext) -> list[RecordConsumer]:
         if payload.event_type in case_holders.EVENT_TYPES:
             await case_holders.on_case_event(uow(), envelope, payload)
 
+    async def consent_changed(envelope, payload) -> None:
+        await consent.on_consent_changed(uow(), envelope, payload)
+
     status_events = ("case.assigned", "case.waitlisted", "case.first_contact_made", "case.closed")
     case_events = tuple(dict.fromkeys((*status_events, *case_holders.EVENT_TYPES)))
     consumers: list[RecordConsumer] = [
         ctx.consumer(status.CONSUMER_TRIAGE, ctx.topics.triage_decisions, {"triage.decided": triage_decided}),
-        ctx.consumer(status.CONSUMER_CASES, ctx.topics.cases, dict.fromkeys(case_events, case_event)),
+        ctx.consumer(status.CONSUMER_CASES, ctx.topics.cases,
+                     {**dict.fromkeys(case_events, case_event), "case.consent_changed": consent_changed}),
         PartnerSubmissionConsumer(
             deps,
             group=CONSUMER_PARTNER_SUBMISSIONS,

@@ -50,8 +50,13 @@ async def _view(uow: IntakeUnitOfWork, referral: Referral) -> dict[str, Any]:
         "received_at": referral.received_at,
         "linked_to_referral_id": await told_of(uow, referral, referral.duplicate_of),
         "previous_referral_id": await told_of(uow, referral, referral.previous_referral_id),
-        "timeline": await uow.referrals.timeline(referral.id),
+        "timeline": _told(referral, await uow.referrals.timeline(referral.id)),
     }
+
+
+def _told(referral: Referral, timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Without consent to data sharing, the referrer follows the status only: no reasons (closure, decline, wait)."""
+    return timeline if referral.shares_data else [{**step, "reason": None} for step in timeline]
 
 
 async def programme(uow: IntakeUnitOfWork, programme_id: str) -> dict[str, Any] | None:

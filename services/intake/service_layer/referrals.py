@@ -16,6 +16,7 @@ from services.intake.domain.referral import (
     KNOWN_TO_THE_SERVICE,
     LINKED_TO_YOUR_OPEN_REFERRAL,
     Referral,
+    consent_of,
     digest_of,
     reference_problem,
 )
@@ -153,6 +154,7 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
                                 programme_id=submission.programme_id, channel=cmd.channel,
                                 correlation_id=cmd.correlation_id, now=now, earlier=earlier,
                                 submission_sha256=digest_of(submission))
+    referral.record_consent(consent_of(submission), at=now, reported_by=cmd.channel, source="referral")
     details = received.person_details(submission, now)
     await uow.referrals.add(referral, details.model_dump(mode="json"), filing.match, contact_record(submission))
     if filing.needs_review:

@@ -48,13 +48,14 @@ async def person_for_case(uow: IntakeUnitOfWork, case_id: uuid.UUID, reader: Rea
         record = await uow.referrals.registry_record(holder.referral_id)
         if record is None:
             raise NotFound("the person's record is not held (erased)")
+        consents = await uow.referrals.consent_history(holder.referral_id)
         await uow.audit.append(AuditEntry(
             at=datetime.now(UTC), actor=reader.subject, roles=tuple(sorted(reader.roles)), action=READ,
             person_id=record.person_id, fields=VIEW_FIELDS, purpose=f"case {case_id}",
             referral_id=holder.referral_id, case_id=case_id))
         await uow.commit()
     return {"case_id": str(case_id), "referral_id": str(holder.referral_id), "person_id": str(record.person_id),
-            **connector_view(record.person, record.contact)}
+            **connector_view(record.person, record.contact, consents)}
 
 
 async def audit_entries(uow: IntakeUnitOfWork, *, person_id: uuid.UUID | None = None, actor: str | None = None,

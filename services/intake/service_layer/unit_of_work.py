@@ -70,6 +70,10 @@ class ReferralRepository(abc.ABC):
     async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
+    async def consent_history(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The person's consent on this referral over time, oldest first."""
+
+    @abc.abstractmethod
     async def partner_of(self, referral_id: uuid.UUID) -> str | None:
         """Who referred it (unlocked): what a referrer may be told of another referral depends on it."""
 

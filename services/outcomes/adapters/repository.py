@@ -39,6 +39,10 @@ class SqlReferralFacts(ReferralFactsRepository):
             partner_id="", received_at=outcome.decided_at, **decided)
             .on_conflict_do_update(index_elements=["referral_id"], set_=decided))
 
+    async def record_data_sharing(self, referral_id: uuid.UUID, to_data_sharing: bool | None) -> None:
+        await self._conn.execute(sa.update(t.referral_facts).where(t.referral_facts.c.referral_id == referral_id)
+                                 .values(to_data_sharing=to_data_sharing))
+
 
 class SqlCaseFacts(CaseFactsRepository):
     def __init__(self, conn: AsyncConnection) -> None:

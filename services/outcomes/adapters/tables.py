@@ -35,6 +35,8 @@ referral_facts = sa.Table(
     sa.Column("decision", sa.Text),
     sa.Column("decision_reason", sa.Text),
     sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("to_data_sharing", sa.Boolean,
+              comment="false: counted in aggregate reports, never shown individually; null: not known"),
 )
 
 case_facts = sa.Table(

@@ -58,6 +58,13 @@ class SqlOutcomesViews(OutcomesViews):
                                        .order_by(m.c.instrument, m.c.recorded_at))).mappings().all()
         return [dict(r) for r in rows]
 
+    async def shares_data(self, case_id: uuid.UUID) -> bool:
+        c, r = t.case_facts, t.referral_facts
+        async with self._engine.connect() as conn:
+            said = (await conn.execute(sa.select(r.c.to_data_sharing).join(c, c.c.referral_id == r.c.referral_id)
+                                       .where(c.c.case_id == case_id))).scalar()
+        return said is not False
+
     async def change_rows(self, *, instrument: str, better_sign: int, meaningful: float, programme_id: str | None,
                           worker_id: str | None, closed_from: datetime | None, closed_to: datetime | None,
                           breakdown: str | None) -> list[dict[str, Any]]:

@@ -22,6 +22,8 @@ class ReferralFacts:
     trigger_groups: tuple[str, ...]
     postcode_district: str | None
     received_at: datetime
+    # False: the person did not consent to data sharing; counted in aggregates, never shown individually.
+    to_data_sharing: bool | None = None
 
 
 @dataclass(frozen=True)

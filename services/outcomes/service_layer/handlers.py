@@ -48,6 +48,7 @@ async def on_referral(uow_factory: UowFactory, envelope: Envelope, referral: Ref
             gender=profile.gender if profile else None,
             trigger_groups=tuple(g.group for g in profile.trigger_groups) if profile else (),
             postcode_district=profile.postcode_district if profile else None, received_at=referral.received_at,
+            to_data_sharing=referral.consent.to_data_sharing,
         )
         # The decision may have arrived first (another topic): fill in the referral, keep the decision.
         await uow.referrals.record_received(referral.referral_id, facts)
@@ -117,6 +118,10 @@ async def _unmet_need(uow: OutcomesUnitOfWork, e: ev.CaseUnmetNeedRecorded) -> N
     await uow.unmet_needs.add(e.case_id, e.programme_id, e.need, e.postcode_district, e.at)
 
 
+async def _consent_changed(uow: OutcomesUnitOfWork, e: ev.CaseConsentChanged) -> None:
+    await uow.referrals.record_data_sharing(e.referral_id, e.to_data_sharing)
+
+
 # The case events that change a fact, by payload class; the subscriber takes exactly these.
 CASE_PROJECTIONS: dict[type[EventPayload], Callable[[OutcomesUnitOfWork, Any], Awaitable[None]]] = {
     ev.CaseOpened: _opened,
@@ -128,6 +133,7 @@ CASE_PROJECTIONS: dict[type[EventPayload], Callable[[OutcomesUnitOfWork, Any], A
     ev.CaseSignposted: _signposted,
     ev.CaseSignpostTakeUpRecorded: _take_up,
     ev.CaseUnmetNeedRecorded: _unmet_need,
+    ev.CaseConsentChanged: _consent_changed,
 }
 
 

@@ -26,6 +26,10 @@ class ReferralFactsRepository(abc.ABC):
         """Set the decision; if the referral has not arrived yet, hold it in a placeholder row
         (no partner, received when decided) until the referral's own facts fill the rest in."""
 
+    @abc.abstractmethod
+    async def record_data_sharing(self, referral_id: uuid.UUID, to_data_sharing: bool | None) -> None:
+        """The person's consent to data sharing changed on their case; a referral not recorded is left alone."""
+
 
 class CaseFactsRepository(abc.ABC):
     """Case facts: each change creates the case's row if it is not there yet, else updates it."""
@@ -103,6 +107,10 @@ class OutcomesViews(abc.ABC):
     @abc.abstractmethod
     async def case_measures(self, case_id: uuid.UUID) -> list[dict[str, Any]]:
         """Every measure recorded for the case (all columns), by instrument then time recorded."""
+
+    @abc.abstractmethod
+    async def shares_data(self, case_id: uuid.UUID) -> bool:
+        """False when the case's person did not consent to data sharing (nothing individual may be shown)."""
 
     @abc.abstractmethod
     async def change_rows(self, *, instrument: str, better_sign: int, meaningful: float, programme_id: str | None,

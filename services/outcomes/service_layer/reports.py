@@ -30,6 +30,9 @@ class UnknownInstrument(ValueError):
         self.instrument = instrument
 
 
+WITHHELD = "the person did not consent to data sharing: counted in aggregate reports, never shown individually"
+
+
 class NoMeasuresRecorded(LookupError):
     """The case has no measures (or is not a case outcomes has heard of)."""
 
@@ -84,6 +87,9 @@ async def case_measures(views: OutcomesViews, case_id: uuid.UUID,
     if not measures:
         raise NoMeasuresRecorded(case_id)
     require_case_in_reach(measures, programmes)
+    if not await views.shares_data(case_id):
+        # The person did not consent to data sharing: they are counted in the aggregate reports only.
+        return {"case_id": str(case_id), "withheld": WITHHELD, "measures": [], "changes": []}
     changes = []
     for instrument in sorted({m["instrument"] for m in measures}):
         by_time = {m["timepoint"]: m for m in measures if m["instrument"] == instrument}

@@ -32,6 +32,11 @@ class ReferralFacts:
     worker_gender_preference: str | None = None
     person_match_uncertain: bool = False
     referring_organisation: str | None = None
+    # Consent and contact wishes: not used by the rules, carried to the case (triage.decided).
+    to_contact: bool | None = None
+    to_data_sharing: bool | None = None
+    do_not_contact_by: tuple[str, ...] = ()
+    preferred_contact: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -46,7 +51,7 @@ class ReferralFacts:
         values["received_at"] = datetime.fromisoformat(values["received_at"])
         if values.get("bereavement_date"):
             values["bereavement_date"] = date.fromisoformat(values["bereavement_date"])
-        for name in ("risk_flags", "needs", "trigger_groups"):
+        for name in ("risk_flags", "needs", "trigger_groups", "do_not_contact_by"):
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
 
@@ -82,4 +87,8 @@ def facts_of(referral: ReferralReceived) -> ReferralFacts:
         worker_gender_preference=profile.worker_gender_preference if profile else None,
         person_match_uncertain=bool(referral.person_match and referral.person_match.needs_review),
         referring_organisation=(referrer.organisation if referrer and referrer.organisation else referral.partner_id),
+        to_contact=referral.consent.to_contact,
+        to_data_sharing=referral.consent.to_data_sharing,
+        do_not_contact_by=tuple(profile.do_not_contact_by) if profile else (),
+        preferred_contact=profile.preferred_contact if profile else None,
     )

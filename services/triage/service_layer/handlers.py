@@ -87,6 +87,8 @@ def _entry(referral_id: uuid.UUID, person_id: uuid.UUID, facts: ReferralFacts, o
         postcode_district=facts.postcode_district, postcode_sector=facts.postcode_sector, ward=facts.ward,
         trigger_groups=list(facts.trigger_groups), needs=list(facts.needs), review_reasons=outcome.review_reasons,
         decided_by=decided_by, previous_referral_id=previous_referral_id,
+        to_contact=facts.to_contact, to_data_sharing=facts.to_data_sharing,
+        do_not_contact_by=list(facts.do_not_contact_by), preferred_contact=facts.preferred_contact,
     )
     return DecisionEntry(referral_id, outcome, event, now, decided_by=decided_by, note=note)
 

@@ -146,6 +146,7 @@ class CaseContactRecorded(_CaseEvent):
     minutes: int = Field(ge=0)
     travel_minutes: int = Field(default=0, ge=0)
     worker_id: uuid.UUID
+    initiated_by: str = Field(default="worker", description="worker | person: a contact the person started")
 
 
 class CaseFirstContactDeadlineMissed(_CaseEvent):
@@ -231,6 +232,24 @@ class CaseMeasureRecorded(_CaseEvent):
     worker_id: uuid.UUID | None = None
     worker_role: WorkerRole | None = None
     measure: MeasureResponse
+
+
+class CaseConsentChanged(_CaseEvent):
+    """The person changed or withdrew their consent; the values are their wishes from now on, whole.
+
+    Intake keeps the person's consent history from these; a partner is told nothing of them."""
+
+    event_type: ClassVar[str] = "case.consent_changed"
+    schema_version: ClassVar[int] = 1
+    person_id: uuid.UUID
+    to_contact: bool | None = Field(default=None, description="false: the service must not contact the person")
+    to_data_sharing: bool | None = Field(
+        default=None, description="false: nothing about the person individually leaves the scheme")
+    do_not_contact_by: list[str] = Field(default_factory=list,
+                                         description="methods declined: phone, text, email, post, home_visit")
+    preferred_contact: str | None = None
+    reported_by: str = Field(description="who told the service: person | representative | referrer | staff")
+    reported_at: datetime = Field(description="when they told the service")
 
 
 class CaseFollowUpRequested(_CaseEvent):

@@ -71,3 +71,11 @@ class TriageDecided(EventPayload):
     review_reasons: list[str] = Field(default_factory=list)
     decided_by: str | None = Field(default=None, description="the reviewer, for a decision made by a person")
     previous_referral_id: uuid.UUID | None = None
+    # The person's consent and contact wishes as intake recorded them, so the case honours them (no
+    # identifying data). None and empty: not told, as in decisions published before these fields existed.
+    to_contact: bool | None = Field(default=None, description="false: the service must not contact the person")
+    to_data_sharing: bool | None = Field(
+        default=None, description="false: nothing about the person individually leaves the scheme")
+    do_not_contact_by: list[str] = Field(default_factory=list,
+                                         description="methods the person declined: phone, text, email, post, home_visit")
+    preferred_contact: str | None = Field(default=None, description="the method the person prefers")

@@ -57,11 +57,12 @@ class FakeCases(CaseRepository):
 
     async def first_contact_overdue(self, now: datetime, limit: int = 100) -> list[Case]:
         return [c for c in self.by_id.values() if c.status == "assigned" and c.first_contact_at is None
-                and c.first_contact_due_at <= now and not c.state.first_contact_deadline_missed][:limit]
+                and c.first_contact_due_at <= now and not c.state.first_contact_deadline_missed
+                and c.wishes.may_contact][:limit]
 
     async def follow_ups_due(self, now: datetime, limit: int = 100) -> list[Case]:
         return [c for c in self.by_id.values() if c.status == "closed" and c.follow_up_due_at <= now
-                and c.follow_up_requested_at is None][:limit]
+                and c.follow_up_requested_at is None and c.wishes.may_contact][:limit]
 
 
 class FakeWorkers(WorkerRepository):

@@ -39,6 +39,7 @@ class FakeReferrals(ReferralRepository):
         self.matches: dict[uuid.UUID, MatchResult] = {}
         self.submissions: list[dict[str, Any]] = []
         self.timelines: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self.consents: dict[uuid.UUID, list[dict[str, Any]]] = {}
 
     async def record_submission(self, **values: Any) -> None:
         self.submissions.append(values)
@@ -57,6 +58,7 @@ class FakeReferrals(ReferralRepository):
         self.persons[referral.id] = person
         self.matches[referral.id] = match
         self.timelines[referral.id] = []
+        self.consents[referral.id] = []
 
     async def get(self, referral_id: uuid.UUID) -> Referral | None:
         return self.by_id.get(referral_id)
@@ -64,6 +66,10 @@ class FakeReferrals(ReferralRepository):
     async def save(self, referral: Referral) -> None:
         entries, referral.new_entries = referral.new_entries, []
         self.timelines[referral.id] += [{"status": e.status, "reason": e.reason, "at": e.at} for e in entries]
+        consents, referral.new_consents = referral.new_consents, []
+        self.consents[referral.id] += [{"consent": e.consent, "at": e.at, "source": e.source,
+                                        "reported_by": e.reported_by, "reported_at": e.reported_at}
+                                       for e in consents]
 
     async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None:
         return next((r for r in self.by_id.values()
@@ -82,6 +88,9 @@ class FakeReferrals(ReferralRepository):
 
     async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
         return sorted(self.timelines[referral_id], key=lambda e: e["at"])
+
+    async def consent_history(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+        return list(self.consents[referral_id])
 
     async def partner_of(self, referral_id: uuid.UUID) -> str | None:
         found = self.by_id.get(referral_id)

@@ -173,8 +173,10 @@ def envelope_of(payload):
 
 
 async def test_triage_and_case_events_move_the_status_and_reach_linked_referrals(uow):
-    first = await handlers.handle(from_gp(referral()), uow)
-    linked = await handlers.handle(from_gp(referral()), uow)
+    # Consent to data sharing: the referrer is told the reasons too (tests/unit/intake/test_consent.py: without).
+    shared = {"to_referral": True, "to_data_sharing": True}
+    first = await handlers.handle(from_gp(referral(consent=shared)), uow)
+    linked = await handlers.handle(from_gp(referral(consent=shared)), uow)
     now = datetime.now(UTC)
     await status.on_triage_decided(uow, envelope_of(decided(first.referral.id, at=now)), decided(first.referral.id, at=now))
     waitlisted = CaseWaitlisted(case_id=uuid.uuid4(), referral_id=first.referral.id, person_id=uuid.uuid4(),
@@ -412,7 +414,8 @@ async def test_a_partner_referring_another_partners_patient_learns_nothing_of_th
     await uow.partners.add(CHARITY)
     gp = await handlers.handle(from_gp(referral(person={**referral()["person"], "nhs_number": "943 476 5919"})), uow)
     theirs = await handlers.handle(from_gp(referral(person={"given_name": "Margaret", "family_name": "Okafor",
-                                                            "nhs_number": "9434765919", "date_of_birth": "1941-03-02"}),
+                                                            "nhs_number": "9434765919", "date_of_birth": "1941-03-02"},
+                                                    consent={"to_referral": True, "to_data_sharing": True}),
                                            partner=CHARITY), uow)
     assert theirs.duplicate_of == gp.referral.id  # linked inside the scheme: no second case
     assert theirs.linked_to_referral_id is None and theirs.previous_referral_id is None

@@ -122,3 +122,20 @@ async def test_auditors_find_entries_by_person_and_by_user(uow):
     assert [(e["actor"], e["case_id"]) for e in by_person] == [("ben", str(other_case))]
     by_user = await registry.audit_entries(uow, actor="asha")
     assert [e["person_id"] for e in by_user] == [str(person_id)]
+
+
+async def test_the_connector_sees_consent_as_it_stands_after_a_change_on_the_case(uow):
+    from services.intake.service_layer import consent
+    from tests.unit.intake.test_consent import changed
+
+    case_id, _ = await held_case(uow)
+    holder = await uow.case_holders.get(case_id)
+    before = await registry.person_for_case(uow, case_id, worker(ASHA))
+    assert before["consent"]["to_contact"] is True and before["do_not_contact_by"] == ["email"]
+    event = changed(holder.referral_id, to_contact=False, to_data_sharing=False, do_not_contact_by=["phone", "email"],
+                    preferred_contact="post")
+    await consent.on_consent_changed(uow, envelope_of(event), event)
+    after = await registry.person_for_case(uow, case_id, worker(ASHA))
+    assert after["consent"] == {"to_contact": False, "to_data_sharing": False}
+    assert (after["do_not_contact_by"], after["preferred_contact"]) == (["phone", "email"], "post")
+    assert [c["source"] for c in after["consent_history"]] == ["referral", "case"]

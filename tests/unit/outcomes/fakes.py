@@ -28,7 +28,7 @@ from tests.unit.fakes import FakeMessaging
 
 REFERRAL_COLUMNS = ("person_id", "programme_id", "partner_id", "source_category", "source_subcategory", "age_band",
                     "gender", "trigger_groups", "postcode_district", "received_at", "decision", "decision_reason",
-                    "decided_at")
+                    "decided_at", "to_data_sharing")
 
 
 class FakeReferralFacts(ReferralFactsRepository):
@@ -46,6 +46,10 @@ class FakeReferralFacts(ReferralFactsRepository):
                 person_id=outcome.person_id, programme_id=outcome.programme_id, partner_id="",
                 received_at=outcome.decided_at)
         self.rows[referral_id].update(decided)
+
+    async def record_data_sharing(self, referral_id: uuid.UUID, to_data_sharing: bool | None) -> None:
+        if referral_id in self.rows:
+            self.rows[referral_id]["to_data_sharing"] = to_data_sharing
 
 
 def _new_referral_row(referral_id: uuid.UUID) -> dict[str, Any]:
@@ -162,8 +166,10 @@ class FakeOutcomesUnitOfWork(FakeMessaging, OutcomesUnitOfWork):
 class FakeViews(OutcomesViews):
     """Read-side rows given by the test; records what each report asked for."""
 
-    def __init__(self, *, measures=None, change_rows=None, funnel=None, completeness=None) -> None:
+    def __init__(self, *, measures=None, change_rows=None, funnel=None, completeness=None,
+                 not_shared=frozenset()) -> None:
         self.measures = measures or {}
+        self.not_shared = not_shared  # cases whose person did not consent to data sharing
         self.rows = change_rows or []
         self.funnel_rows = funnel or FunnelRows(head={})
         self.completeness_rows = completeness or CompletenessRows([], [])
@@ -171,6 +177,9 @@ class FakeViews(OutcomesViews):
 
     async def case_measures(self, case_id: uuid.UUID) -> list[dict[str, Any]]:
         return list(self.measures.get(case_id, []))
+
+    async def shares_data(self, case_id: uuid.UUID) -> bool:
+        return case_id not in self.not_shared
 
     async def change_rows(self, **query: Any) -> list[dict[str, Any]]:
         self.asked.append(("change_rows", query))

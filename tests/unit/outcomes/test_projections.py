@@ -78,7 +78,7 @@ async def test_a_referral_keeps_who_it_is_for_and_where_it_came_from_without_nam
                    "source_category": "statutory", "source_subcategory": "nhs_gp", "age_band": "65-74",
                    "gender": "female", "trigger_groups": ["recently_bereaved", "health_issues"],
                    "postcode_district": "E8", "received_at": T0, "decision": None, "decision_reason": None,
-                   "decided_at": None}
+                   "decided_at": None, "to_data_sharing": True}
     assert uow.commits == 1
 
 
@@ -299,3 +299,14 @@ async def test_a_redelivered_measure_or_signpost_is_handled_once(uow):
         await handlers.on_case_event(uow, delivery, event)
 
     assert (len(uow.measures.rows), len(uow.signposts.rows), uow.commits) == (1, 1, 2)
+
+
+# --- consent to data sharing ------------------------------------------------------------------------
+
+
+async def test_consent_to_data_sharing_changed_on_the_case_is_kept_with_the_referral(uow):
+    await handlers.on_referral(uow, envelope(referral()), referral())
+    withdrawn = ev.CaseConsentChanged(**case_fields(2), person_id=PERSON, to_contact=True, to_data_sharing=False,
+                                      reported_by="person", reported_at=T0)
+    await on_case(uow, withdrawn)
+    assert uow.referrals.rows[REFERRAL]["to_data_sharing"] is False

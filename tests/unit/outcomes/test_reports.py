@@ -42,6 +42,14 @@ async def test_a_case_shows_its_change_on_each_instrument_scored_at_start_and_en
          "category_start": "most_lonely", "category_end": "not_lonely"}]
 
 
+async def test_a_person_who_did_not_consent_to_data_sharing_is_not_shown_individually():
+    views = FakeViews(measures={CASE: [_measure("ucla3", "baseline", Decimal("8"), "most_lonely"),
+                                       _measure("ucla3", "end", Decimal("5"), "not_lonely")]}, not_shared={CASE})
+    shown = await reports.case_measures(views, CASE)
+    assert (shown["measures"], shown["changes"]) == ([], [])
+    assert "did not consent to data sharing" in shown["withheld"]
+
+
 async def test_an_unknown_instrument_is_refused_before_anything_is_read():
     views = FakeViews()
     with pytest.raises(reports.UnknownInstrument):

@@ -25,7 +25,8 @@ def test_the_case_subscriber_takes_exactly_the_case_events_that_change_a_fact():
     cases = consumers[topics.consumer_group("outcomes", topics.CASES)]
     assert sorted(cases.handlers) == sorted([
         "case.opened", "case.assigned", "case.transferred", "case.contact_recorded", "case.closed",
-        "case.measure_recorded", "case.signposted", "case.signpost_take_up_recorded", "case.unmet_need_recorded"])
+        "case.measure_recorded", "case.signposted", "case.signpost_take_up_recorded", "case.unmet_need_recorded",
+        "case.consent_changed"])
     assert DEFINITION.bootstrap is not None
 
 

@@ -98,3 +98,33 @@ async def test_a_crisis_is_redirected_with_signposting():
     [decided] = uow.events(topics.TRIAGE_DECISIONS)
     assert (decided.decision, decided.reason_code, decided.signposting) == (
         Decision.REDIRECTED, "redirect_crisis", "NHS 111.")
+
+
+async def test_the_persons_consent_and_contact_wishes_travel_with_the_decision_and_its_overrides():
+    from services.triage.service_layer.commands import OverrideDecision
+    from shared.schemas.events.referral import Consent, ReferralProfile
+
+    uow = await _with_rules(ruleset())
+    deps = dependencies(uow)
+    event = referral(age=55).model_copy(update={
+        "consent": Consent(to_referral=True, to_data_sharing=False, to_contact=False),
+        "profile": ReferralProfile(postcode_district="E8", do_not_contact_by=["phone", "home_visit"],
+                                   preferred_contact="post")})
+    await received(deps, event)
+    await handlers.override_decision(OverrideDecision(event.referral_id, "alice", Decision.ACCEPTED, "an exception"),
+                                     uow_factory=deps.uow_factory, rulebook=deps.rulebook, clock=deps.clock)
+    # Both the rules' decline and the person's acceptance (from the stored facts) carry the wishes.
+    for decided in uow.events(topics.TRIAGE_DECISIONS):
+        assert (decided.to_contact, decided.to_data_sharing) == (False, False)
+        assert (decided.do_not_contact_by, decided.preferred_contact) == (["phone", "home_visit"], "post")
+
+
+def test_stored_facts_keep_the_contact_wishes():
+    # The SQL repository stores facts as JSON; an override reads them back to publish the wishes again.
+    from services.triage.domain.facts import ReferralFacts
+    facts = ReferralFacts(programme_id="p", received_at=MID_JANUARY, to_contact=False, to_data_sharing=True,
+                          do_not_contact_by=("phone",), preferred_contact="email")
+    assert ReferralFacts.from_json(facts.to_json()) == facts
+    old = {k: v for k, v in facts.to_json().items() if k not in ("to_contact", "to_data_sharing",
+                                                                "do_not_contact_by", "preferred_contact")}
+    assert ReferralFacts.from_json(old).to_contact is None  # facts stored before consent travelled
