@@ -108,7 +108,7 @@ async def update_account(deps: Identity, cmd: c.UpdateAccount) -> Account:
 
 def _grants(account: Account) -> tuple:
     """What a token of the account carries, besides who it is."""
-    return account.roles, account.programmes, account.worker_id
+    return account.roles, account.programmes, account.sites, account.worker_id
 
 
 async def set_password(deps: Identity, cmd: c.SetPassword) -> Account:
@@ -166,10 +166,10 @@ async def _start_session(deps: Identity, account: Account, now: datetime) -> Sig
             raise SignInRefused()
         await uow.sessions.add(session)
         await uow.commit()
-    # Roles, programmes and worker profile are read again from the account as it is now.
+    # Roles, programmes, sites and worker profile are read again from the account as it is now.
     token = issue_staff_token(deps.token_secret(), str(current.id), list(current.roles), ttl=deps.token_lifetime,
                               worker_id=current.worker_id, programmes=list(current.programmes) or None,
-                              session_id=session.id)
+                              sites=list(current.sites) or None, session_id=session.id)
     return SignedIn(access_token=token, session=session, expires_in=int(deps.token_lifetime.total_seconds()))
 
 

@@ -65,6 +65,13 @@ async def test_sign_in_issues_a_staff_token_of_the_account_with_its_session(iden
     assert signed_in.expires_in == 3600
 
 
+async def test_an_account_naming_sites_signs_in_to_those_sites_only(identity):
+    await _account(identity, roles=("coordinator",), programmes=("north",), sites=("Dalston", "Hackney Wick"))
+    signed_in = await identity.handle(c.SignIn(email="asha@example.org", password=PASSWORD))
+    principal = verify_staff_token(SECRET, signed_in.access_token)
+    assert principal.programmes == {"north"} and principal.sites == {"Dalston", "Hackney Wick"}
+
+
 async def test_an_account_without_programmes_works_in_every_programme(identity):
     await _account(identity, roles=("coordinator",))
     signed_in = await identity.handle(c.SignIn(email="asha@example.org", password=PASSWORD))
@@ -187,5 +194,6 @@ async def test_a_change_of_roles_programmes_or_worker_or_a_password_reset_ends_t
     # The session left live by the rename ends with the next change too: two sessions each time from here.
     assert await revocations_after(c.UpdateAccount(account.id, {"roles": ["manager"]})) == ["account_changed"] * 2
     assert await revocations_after(c.UpdateAccount(account.id, {"programmes": ["north"]})) == ["account_changed"]
+    assert await revocations_after(c.UpdateAccount(account.id, {"sites": ["Dalston"]})) == ["account_changed"]
     assert await revocations_after(c.UpdateAccount(account.id, {"worker_id": uuid.uuid4()})) == ["account_changed"]
     assert await revocations_after(c.SetPassword(account.id, PASSWORD)) == ["password_changed"]
