@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from datetime import timedelta
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -96,6 +97,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
             kafka=settings.kafka,
             poll_interval_s=settings.relay_poll_interval_ms / 1000,
             batch_size=settings.relay_batch_size,
+            retention=timedelta(hours=settings.outbox_retention_hours),
         )
         ctx.relay.start()
         broker = KafkaBroker(

@@ -88,6 +88,9 @@ class PlatformSettings(BaseSettings):
     # Outbox relay.
     relay_poll_interval_ms: int = Field(default=100, validation_alias="RELAY_POLL_INTERVAL_MS")
     relay_batch_size: int = Field(default=200, validation_alias="RELAY_BATCH_SIZE")
+    # Published outbox rows are deleted after this many hours: long enough to refill a broker that lost its
+    # memory, short enough that the outbox is no second store of what the events said.
+    outbox_retention_hours: float = Field(default=168.0, validation_alias="OUTBOX_RETENTION_HOURS", gt=0)
 
     # Tracing: spans go to an OTLP collector and/or a JSON-lines file ("{service}" is replaced).
     otel_exporter_otlp_endpoint: str | None = Field(

@@ -350,3 +350,33 @@ async def test_a_genuine_event_parked_for_its_signature_is_republished_signed_by
         await relay.stop()
     await consume_new(seen)
     assert (handled, consumer.dead_lettered) == ([str(envelope.id)], 1)
+
+
+async def test_published_rows_are_purged_after_the_retention_window_and_unpublished_ones_never(backbone,
+                                                                                                infrastructure):
+    engine, outbox, inbox, topics, producer, reader = backbone
+    for n in range(3):
+        async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+            await uow.emit(decided(uuid.uuid4(), n), topic=TRIAGE_DECISIONS, subject=f"s{n}",
+                           correlation_id=uuid.uuid4())
+            await uow.commit()
+    relay = relay_for(engine, outbox, producer, topics, infrastructure)
+    assert await relay.publish_batch() == 3
+    async with SqlUnitOfWork(engine, outbox=outbox, inbox=inbox, source="/tests") as uow:
+        await uow.emit(decided(uuid.uuid4()), topic=TRIAGE_DECISIONS, subject="waiting", correlation_id=uuid.uuid4())
+        await uow.commit()
+    async with engine.begin() as conn:
+        # Two rows were published eight days ago (the default window is seven), one a moment ago.
+        old = (await conn.execute(sa.select(outbox.c.position).where(outbox.c.published_at.is_not(None))
+                                  .order_by(outbox.c.position).limit(2))).scalars().all()
+        await conn.execute(sa.update(outbox).where(outbox.c.position.in_(old))
+                           .values(published_at=sa.func.now() - sa.text("interval '8 days'")))
+        # The unpublished row is old too: it must still go out, however long it has waited.
+        await conn.execute(sa.update(outbox).where(outbox.c.published_at.is_(None))
+                           .values(created_at=sa.func.now() - sa.text("interval '30 days'")))
+    assert await relay.purge_published() == 2
+    async with engine.connect() as conn:
+        left = (await conn.execute(sa.select(outbox.c.message_key, outbox.c.published_at.is_(None).label("waiting"))
+                                   .order_by(outbox.c.position))).all()
+    assert [(r.message_key, r.waiting) for r in left] == [("s2", False), ("waiting", True)]
+    assert await relay.purge_published() == 0

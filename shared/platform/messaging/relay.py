@@ -9,6 +9,7 @@ publishes it again, which consumers' inboxes absorb (at-least-once).
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import json
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ class OutboxRelay:
         poll_interval_s: float = 0.1,
         batch_size: int = 200,
         epoch_check_interval_s: float = 15.0,
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -51,6 +53,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._epoch_check_interval_s = epoch_check_interval_s
+        self._retention = retention
         self._epoch: str | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -89,6 +92,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             if loop.time() >= next_epoch_check:
                 await self._check_epoch()
+                await self.purge_published()
                 next_epoch_check = loop.time() + self._epoch_check_interval_s
             sent = await self.publish_batch()
             if sent < self._batch_size:
@@ -108,6 +112,19 @@ class OutboxRelay:
         if result.rowcount:
             log.warning("outbox_republishing_after_broker_epoch_change", schema=self._outbox.schema, rows=result.rowcount)
         self._epoch = epoch
+
+    async def purge_published(self) -> int:
+        """Delete rows published longer ago than the retention window: the outbox is a way out, not a second
+        store of what the events said (personal data among it). Unpublished rows are never touched; within
+        the window, a broker that lost its memory is still refilled (see _check_epoch)."""
+        o = self._outbox
+        async with self._engine.begin() as conn:
+            result = await conn.execute(sa.delete(o).where(
+                o.c.published_at.is_not(None),
+                o.c.published_at < sa.func.now() - sa.text(f"interval '{int(self._retention.total_seconds())} seconds'")))
+        if result.rowcount:
+            log.info("outbox_purged", schema=o.schema, rows=result.rowcount)
+        return result.rowcount
 
     async def publish_batch(self) -> int:
         o = self._outbox
