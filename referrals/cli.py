@@ -102,9 +102,10 @@ def cmd_up(args: argparse.Namespace) -> int:
             pg.create_database(DATABASE_NAME)
             database_url = pg.url_for(DATABASE_NAME)
             passwords = pg.password
-            password_hint = f"   (password in {pg.passwords_dir / POSTGRES_SUPERUSER})"
+            password_file: Path | None = pg.passwords_dir / POSTGRES_SUPERUSER
+            password_hint = f"   (password in {password_file})"
         else:
-            password_hint = ""
+            password_file, password_hint = None, ""
             # Roles on a server of the operator's: their passwords kept with the rest of this run's data.
             passwords = dbroles.password_store(data_dir / "database-roles")
         service_urls = asyncio.run(dbroles.provision(database_url, passwords))
@@ -155,6 +156,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             # For psql and the like (as the superuser, or DATABASE_URL's user); the services use their own
             # roles. Without its password: that stays in its own 0600 file.
             "operator_database_url": dbroles.without_password(database_url),
+            # Where that password is, so anyone can check what is stored: PGPASSWORD=$(cat FILE) psql URL.
+            "operator_database_password_file": str(password_file) if password_file else None,
             "service_database_roles": {name: dbroles.service_role(name) for name in service_urls or {}},
             "data_dir": str(data_dir),
             "logs": str(data_dir / "logs"),

@@ -7,12 +7,14 @@ be applied twice (republished events are absorbed by the inboxes).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -109,6 +111,11 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
         status_of = lambda rid: httpx.get(f"{urls['intake']}/v1/referrals/{rid}", headers=partner, timeout=10).json()
         wait_until(lambda: status_of(first_id), lambda s: s["status"] == "assigned")
         workers_before = httpx.get(f"{urls['caseload']}/v1/workers", headers=staff, timeout=10).json()
+        # demo.json names the database and where its password is, so anyone can check what is stored.
+        password = Path(demo["operator_database_password_file"]).read_text().strip()
+        stored = asyncio.run(_fetch(demo["operator_database_url"], password,
+                                    "SELECT status FROM intake.referrals WHERE id = $1", uuid.UUID(first_id)))
+        assert [r["status"] for r in stored] == ["assigned"]
     finally:
         assert up.stop() == 0
     assert not running.exists()
@@ -146,3 +153,13 @@ def test_referrals_up_restarts_without_losing_or_repeating_anything(tmp_path):
         wait_until(lambda: status_of(second.json()["referral_id"]), lambda s: s["status"] == "assigned")
     finally:
         assert up.stop() == 0
+
+
+async def _fetch(url: str, password: str, query: str, *args):
+    import asyncpg
+
+    conn = await asyncpg.connect(url, password=password)
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
