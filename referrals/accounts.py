@@ -72,15 +72,25 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _identity_url(args: argparse.Namespace) -> str:
-    if args.identity_url:
-        return args.identity_url.rstrip("/")
+    return running_service_url(args, "identity", args.identity_url)
+
+
+def running_service_url(args: argparse.Namespace, service: str, explicit: str | None = None) -> str:
+    """A running service's URL: as given, else as `referrals up` listed it in running.json."""
+    if explicit:
+        return explicit.rstrip("/")
     running = _data_dir(args) / "running.json"
     if not running.exists():
-        raise AccountError(f"{running} does not exist (is `referrals up` running?); or give --identity-url")
-    url = json.loads(running.read_text()).get("services", {}).get("identity")
+        raise AccountError(f"{running} does not exist (is `referrals up` running?); or give --{service}-url")
+    url = json.loads(running.read_text()).get("services", {}).get(service)
     if not url:
-        raise AccountError(f"{running} names no identity service")
+        raise AccountError(f"{running} names no {service} service")
     return url
+
+
+def admin_headers(args: argparse.Namespace) -> dict[str, str]:
+    """An admin's bearer token for five minutes, signed with the deployment's AUTH_SECRET."""
+    return _admin(args)
 
 
 def _admin(args: argparse.Namespace) -> dict[str, str]:

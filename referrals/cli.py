@@ -9,6 +9,7 @@
     referrals docs [--write]                 check (or write) docs/api/<service>/{openapi,asyncapi}.json
     referrals event-keys                     print fresh event signing keys (.env lines for compose)
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
+    referrals erase --referral ID | --person ID [--data-dir DIR] [--yes]   erase a person from the registry
     referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
                      [--interval S] [--service NAME=URL]
 """
@@ -314,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     account = sub.add_parser("account", help="create, list, disable or enable staff accounts, or set a password")
     accounts.add_arguments(account)
     account.set_defaults(func=accounts.command)
+    from referrals import erase
+
+    eraser = sub.add_parser("erase", help="erase a person from the registry (cannot be undone)")
+    erase.add_arguments(eraser)
+    eraser.set_defaults(func=erase.command)
     schemas = sub.add_parser("schemas", help="check or record event JSON Schemas")
     schemas.add_argument("--write", action="store_true")
     schemas.set_defaults(func=cmd_schemas)

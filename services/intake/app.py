@@ -44,7 +44,7 @@ async def partner_status_topics(ctx: ServiceContext) -> None:
 
 
 def background(ctx: ServiceContext):
-    return [ctx.dependencies.webhooks.run]
+    return [ctx.dependencies.webhooks.run, ctx.dependencies.retention]
 
 
 def routers():

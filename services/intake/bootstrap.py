@@ -3,6 +3,8 @@ leadership lock, and hands them to routes, consumers and background work."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -10,7 +12,7 @@ from typing import Any
 
 from services.intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from services.intake.adapters.webhook_sender import http_webhook_sender
-from services.intake.service_layer import handlers
+from services.intake.service_layer import erasure, handlers
 from services.intake.service_layer.commands import Command
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from services.intake.service_layer.webhooks import WebhookDispatcher
@@ -25,6 +27,7 @@ class Intake:
 
     uow: Callable[[], IntakeUnitOfWork]
     webhooks: WebhookDispatcher
+    retention: Callable[[], Any]  # the background job that erases people past their retention period
 
     async def handle(self, command: Command) -> Any:
         return await handlers.handle(command, self.uow())
@@ -34,4 +37,5 @@ def bootstrap(ctx: ServiceContext) -> Intake:
     uow = partial(SqlIntakeUnitOfWork, ctx.engine)
     dispatcher = WebhookDispatcher(uow, partial(leadership, ctx.engine, "intake-webhook-dispatcher"),
                                    http_webhook_sender)
-    return Intake(uow=uow, webhooks=dispatcher)
+    interval = float(os.environ.get("INTAKE_RETENTION_INTERVAL_S", "3600"))
+    return Intake(uow=uow, webhooks=dispatcher, retention=erasure.retention_job(uow, interval, asyncio.sleep))

@@ -95,6 +95,8 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
         ("GET", "/v1/audit-trail"): staff(*AUDIT),
         ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
+        # Erasure cannot be undone: an administrator's, on a request the scheme has checked.
+        ("POST", "/v1/erasures"): staff(*ADMIN),
         ("POST", "/v1/partners"): staff(*ADMIN),
         ("POST", "/v1/partners/{partner_id}/api-keys"): staff(*ADMIN),
         ("PUT", "/v1/partners/{partner_id}/webhook"): staff(*ADMIN),

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import tables as t
 from services.intake.domain.audit import GENESIS, AuditEntry
-from services.intake.service_layer.unit_of_work import AuditTrail, CaseHolder, CaseHolderRepository
+from services.intake.service_layer.unit_of_work import (AuditTrail, CaseHolder, CaseHolderRepository,
+                                                        ErasureRepository)
 
 # One advisory lock for appending to the trail: each entry is chained to the one before, so two
 # transactions must not both read the same "last hash". Held to the end of the appending transaction.
@@ -73,3 +74,53 @@ def _entry(row) -> AuditEntry:
     return AuditEntry(at=row.at, actor=row.actor, roles=tuple(row.roles), action=row.action, person_id=row.person_id,
                       fields=tuple(row.fields), purpose=row.purpose, referral_id=row.referral_id,
                       case_id=row.case_id, seq=row.seq)
+
+
+# What an erased referral's details become: nothing of the person, and the fact of the erasure.
+ERASED: dict = {}
+
+
+class SqlErasureRepository(ErasureRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def person_of(self, referral_id: uuid.UUID) -> uuid.UUID | None:
+        r = t.referrals
+        return (await self._conn.execute(sa.select(r.c.person_id).where(r.c.id == referral_id))).scalar()
+
+    async def erase(self, person_id: uuid.UUID) -> list[uuid.UUID]:
+        r = t.referrals
+        ids = list((await self._conn.execute(sa.select(r.c.id).where(r.c.person_id == person_id))).scalars())
+        # The digest of the submission goes too: it would confirm a guess at what was sent.
+        await self._conn.execute(sa.update(r).where(r.c.person_id == person_id)
+                                 .values(person=ERASED, contact=None, submission_sha256=None))
+        if ids:
+            s = t.submissions
+            await self._conn.execute(sa.update(s).where(s.c.referral_id.in_(ids)).values(body=b"", errors=None))
+            o = t.outreach_contacts
+            await self._conn.execute(sa.update(o).where(o.c.referral_id.in_(ids)).values(details={}))
+            out = t.outbox
+            # Published rows only: an unpublished one is still on its way out and holds nothing once sent.
+            await self._conn.execute(sa.delete(out).where(out.c.message_key.in_([str(i) for i in ids]),
+                                                          out.c.published_at.is_not(None)))
+        await self._conn.execute(sa.delete(t.persons).where(t.persons.c.id == person_id))
+        return ids
+
+    async def due_for_retention(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        # A referral ended when its case closed, or (with no case) when it was declined or redirected.
+        rows = await self._conn.execute(sa.text("""
+            SELECT r.person_id FROM intake.referrals r
+            LEFT JOIN intake.programmes p ON p.id = r.programme_id
+            LEFT JOIN intake.case_holders h ON h.referral_id = r.id
+            WHERE r.person <> '{}'::jsonb
+            GROUP BY r.person_id
+            HAVING bool_and(
+                CASE WHEN h.case_id IS NOT NULL
+                     THEN NOT h.open AND h.updated_at < CAST(:now AS timestamptz)
+                                                        - make_interval(days => coalesce(p.retention_days, 2922))
+                     ELSE r.status IN ('declined', 'redirected')
+                          AND r.received_at < CAST(:now AS timestamptz)
+                                              - make_interval(days => coalesce(p.retention_days, 2922))
+                END)
+            LIMIT :limit"""), {"now": now, "limit": limit})
+        return [row.person_id for row in rows]

@@ -336,10 +336,10 @@ class SqlProgrammeRepository(ProgrammeRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def put(self, programme_id: str, name: str, self_referral_open: bool) -> None:
-        statement = insert(t.programmes).values(id=programme_id, name=name, self_referral_open=self_referral_open)
-        await self._conn.execute(statement.on_conflict_do_update(
-            index_elements=["id"], set_={"name": name, "self_referral_open": self_referral_open}))
+    async def put(self, programme_id: str, name: str, self_referral_open: bool, retention_days: int = 2922) -> None:
+        values = {"name": name, "self_referral_open": self_referral_open, "retention_days": retention_days}
+        statement = insert(t.programmes).values(id=programme_id, **values)
+        await self._conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
     async def get(self, programme_id: str) -> dict[str, Any] | None:
         row = (await self._conn.execute(sa.select(t.programmes).where(t.programmes.c.id == programme_id))).first()

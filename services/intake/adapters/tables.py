@@ -125,6 +125,8 @@ programmes = sa.Table(
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("self_referral_open", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("retention_days", sa.Integer, nullable=False, server_default=sa.text("2922"),
+              comment="people are erased this long after their last case closed"),
 )
 
 # Intake is the one place personal data lives; other services know only person ids.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.adapters import tables
-from services.intake.adapters.registry import SqlAuditTrail, SqlCaseHolderRepository
+from services.intake.adapters.registry import SqlAuditTrail, SqlCaseHolderRepository, SqlErasureRepository
 from services.intake.adapters.repository import (
     SqlBatchRepository,
     SqlOutreachRepository,
@@ -35,3 +35,4 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
         self.webhooks = SqlWebhookRepository(conn)
         self.case_holders = SqlCaseHolderRepository(conn)
         self.audit = SqlAuditTrail(conn)
+        self.erasure = SqlErasureRepository(conn)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, Field, HttpUrl, StrictBool, StrictInt, ValidationError, field_validator
 
 from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
@@ -326,10 +326,13 @@ async def put_csv_mapping(partner_id: str, request: Request, deps: Intake = Depe
 class Programme(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     self_referral_open: StrictBool = True
+    retention_days: StrictInt = Field(default=2922, ge=1, le=36500,
+                                      description="people are erased this long after their last case closed")
 
 
 @router.put("/v1/programmes/{programme_id}", tags=["programmes"], responses=errors(400, 401, 403, 422))
 async def put_programme(programme_id: str, body: Programme, deps: Intake = Depends(intake),
                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
-    await deps.handle(c.PutProgramme(principal.subject, programme_id, body.name, body.self_referral_open))
+    await deps.handle(c.PutProgramme(principal.subject, programme_id, body.name, body.self_referral_open,
+                                     body.retention_days))
     return {"id": programme_id, **body.model_dump()}

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints.dependencies import intake
+from services.intake.service_layer import commands as c
 from services.intake.service_layer import registry
 from services.intake.service_layer.errors import Forbidden, NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
@@ -62,3 +63,27 @@ async def audit_trail_verification(deps: Intake = Depends(intake),
     """Recomputes the trail's hash chain: intact, or the first entry that no longer fits."""
     check = await registry.audit_chain_check(deps.uow())
     return {"entries": check.entries, "intact": check.intact, "first_broken_seq": check.first_broken_seq}
+
+
+class Erasure(BaseModel):
+    """Whom to erase: the person, or the person one of their referrals names; and why."""
+
+    person_id: uuid.UUID | None = None
+    referral_id: uuid.UUID | None = None
+    reason: str = Field(min_length=1, max_length=500, description="why, for the audit trail (e.g. the request's reference)")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Erasure":
+        if (self.person_id is None) == (self.referral_id is None):
+            raise ValueError("name either person_id or referral_id")
+        return self
+
+
+@router.post("/v1/erasures", tags=["registry"], responses=errors(400, 404))
+async def erase(body: Erasure, deps: Intake = Depends(intake), principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Erase a person: their identifying and contact data leaves the registry (details, contact records, raw
+    submissions, outreach notes, published outbox rows); ids, statuses and every report's counts stay; the
+    erasure is in the audit trail. It cannot be undone."""
+    with refusals_as_http(REFUSALS):
+        return await deps.handle(c.ErasePerson(principal.subject, reason=body.reason, person_id=body.person_id,
+                                               referral_id=body.referral_id, roles=tuple(sorted(principal.roles))))

@@ -104,3 +104,14 @@ class PutProgramme(Command):
     programme_id: str
     name: str
     self_referral_open: bool
+    retention_days: int = 2922
+
+
+@dataclass(frozen=True)
+class ErasePerson(Command):
+    """Erase a person from the registry: named by their person id, or by one of their referrals."""
+
+    reason: str
+    person_id: uuid.UUID | None = None
+    referral_id: uuid.UUID | None = None
+    roles: tuple[str, ...] = ()

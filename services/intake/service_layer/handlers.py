@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.intake.service_layer import batches, outreach, partners, persons, referrals
+from services.intake.service_layer import batches, erasure, outreach, partners, persons, referrals
 from services.intake.service_layer import commands as c
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -25,6 +25,7 @@ HANDLERS: dict[type[c.Command], Callable[[Any, IntakeUnitOfWork], Awaitable[Any]
     c.ConfigureWebhook: partners.configure_webhook,
     c.SetCsvMapping: partners.set_csv_mapping,
     c.PutProgramme: partners.put_programme,
+    c.ErasePerson: erasure.erase_person,
 }
 
 

@@ -54,5 +54,5 @@ async def set_csv_mapping(cmd: c.SetCsvMapping, uow: IntakeUnitOfWork) -> None:
 
 async def put_programme(cmd: c.PutProgramme, uow: IntakeUnitOfWork) -> None:
     async with uow:
-        await uow.programmes.put(cmd.programme_id, cmd.name, cmd.self_referral_open)
+        await uow.programmes.put(cmd.programme_id, cmd.name, cmd.self_referral_open, cmd.retention_days)
         await uow.commit()

@@ -46,8 +46,8 @@ async def person_for_case(uow: IntakeUnitOfWork, case_id: uuid.UUID, reader: Rea
             raise NotFound("no such case")
         reader.require_may_read(holder)
         record = await uow.referrals.registry_record(holder.referral_id)
-        if record is None:
-            raise NotFound("the person's record is not held (erased)")
+        if record is None or not record.person:
+            raise NotFound("the person's record is not held: they were erased")
         consents = await uow.referrals.consent_history(holder.referral_id)
         await uow.audit.append(AuditEntry(
             at=datetime.now(UTC), actor=reader.subject, roles=tuple(sorted(reader.roles)), action=READ,

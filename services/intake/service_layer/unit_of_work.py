@@ -140,7 +140,7 @@ class PartnerRepository(abc.ABC):
 
 class ProgrammeRepository(abc.ABC):
     @abc.abstractmethod
-    async def put(self, programme_id: str, name: str, self_referral_open: bool) -> None: ...
+    async def put(self, programme_id: str, name: str, self_referral_open: bool, retention_days: int = 2922) -> None: ...
 
     @abc.abstractmethod
     async def get(self, programme_id: str) -> dict[str, Any] | None: ...
@@ -235,6 +235,22 @@ class AuditTrail(abc.ABC):
         """Every entry in order, with the previous hash and the hash stored beside it."""
 
 
+class ErasureRepository(abc.ABC):
+    @abc.abstractmethod
+    async def person_of(self, referral_id: uuid.UUID) -> uuid.UUID | None: ...
+
+    @abc.abstractmethod
+    async def erase(self, person_id: uuid.UUID) -> list[uuid.UUID]:
+        """Remove the person's identifying and contact data from the registry: their person record, the
+        details and contact record of each referral, the raw submissions and outreach notes behind them,
+        and the published outbox rows that carried them. Ids and counts stay. The referrals erased."""
+
+    @abc.abstractmethod
+    async def due_for_retention(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        """People every one of whose referrals ended (its case closed, or it was declined or redirected)
+        longer ago than its programme's retention period, and who are not erased yet."""
+
+
 class IntakeUnitOfWork(UnitOfWork):
     referrals: ReferralRepository
     persons: PersonRepository
@@ -245,3 +261,4 @@ class IntakeUnitOfWork(UnitOfWork):
     webhooks: WebhookRepository
     case_holders: CaseHolderRepository
     audit: AuditTrail
+    erasure: ErasureRepository

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.intake.domain.audit import GENESIS, AuditEntry
@@ -17,6 +17,7 @@ from services.intake.service_layer.unit_of_work import (
     BatchRepository,
     CaseHolder,
     CaseHolderRepository,
+    ErasureRepository,
     IntakeUnitOfWork,
     OutreachRepository,
     PartnerRepository,
@@ -179,8 +180,9 @@ class FakeProgrammes(ProgrammeRepository):
     def __init__(self) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
 
-    async def put(self, programme_id: str, name: str, self_referral_open: bool) -> None:
-        self.by_id[programme_id] = {"id": programme_id, "name": name, "self_referral_open": self_referral_open}
+    async def put(self, programme_id: str, name: str, self_referral_open: bool, retention_days: int = 2922) -> None:
+        self.by_id[programme_id] = {"id": programme_id, "name": name, "self_referral_open": self_referral_open,
+                                    "retention_days": retention_days}
 
     async def get(self, programme_id: str) -> dict[str, Any] | None:
         return self.by_id.get(programme_id)
@@ -245,12 +247,15 @@ class FakeWebhooks(WebhookRepository):
 class FakeCaseHolders(CaseHolderRepository):
     def __init__(self) -> None:
         self.by_case: dict[uuid.UUID, CaseHolder] = {}
+        self.closed_at: dict[uuid.UUID, datetime] = {}  # when each closed case was last put (updated_at)
 
     async def get(self, case_id: uuid.UUID) -> CaseHolder | None:
         return self.by_case.get(case_id)
 
     async def put(self, holder: CaseHolder) -> None:
         self.by_case[holder.case_id] = holder
+        if not holder.open:
+            self.closed_at.setdefault(holder.case_id, datetime.now(UTC))
 
 
 class FakeAuditTrail(AuditTrail):
@@ -271,6 +276,42 @@ class FakeAuditTrail(AuditTrail):
         return list(self.rows)
 
 
+class FakeErasure(ErasureRepository):
+    """Erases from the fake referrals and persons as the SQL one does from the tables."""
+
+    def __init__(self, referrals: FakeReferrals, persons: FakePersons, holders: FakeCaseHolders,
+                 programmes: FakeProgrammes) -> None:
+        self._referrals, self._persons, self._holders, self._programmes = referrals, persons, holders, programmes
+
+    async def person_of(self, referral_id: uuid.UUID) -> uuid.UUID | None:
+        found = self._referrals.by_id.get(referral_id)
+        return found.person_id if found else None
+
+    async def erase(self, person_id: uuid.UUID) -> list[uuid.UUID]:
+        ids = [r.id for r in self._referrals.by_id.values() if r.person_id == person_id]
+        for referral_id in ids:
+            self._referrals.persons[referral_id] = {}
+            self._referrals.contacts[referral_id] = None
+        self._referrals.submissions = [s if s.get("referral_id") not in ids else {**s, "body": b""}
+                                       for s in self._referrals.submissions]
+        self._persons.by_id.pop(person_id, None)
+        return ids
+
+    async def due_for_retention(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        ended: dict[uuid.UUID, bool] = {}
+        for referral in self._referrals.by_id.values():
+            if not self._referrals.persons[referral.id]:
+                continue
+            days = (self._programmes.by_id.get(referral.programme_id) or {}).get("retention_days", 2922)
+            holder = next((h for h in self._holders.by_case.values() if h.referral_id == referral.id), None)
+            if holder is not None:
+                done = not holder.open and self._holders.closed_at[holder.case_id] < now - timedelta(days=days)
+            else:
+                done = referral.status in ("declined", "redirected") and referral.received_at < now - timedelta(days=days)
+            ended[referral.person_id] = ended.get(referral.person_id, True) and done
+        return [person for person, done in ended.items() if done][:limit]
+
+
 class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -283,3 +324,4 @@ class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
         self.webhooks = FakeWebhooks()
         self.case_holders = FakeCaseHolders()
         self.audit = FakeAuditTrail()
+        self.erasure = FakeErasure(self.referrals, self.persons, self.case_holders, self.programmes)

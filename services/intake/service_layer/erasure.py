@@ -1,0 +1,66 @@
+"""Erasure: a person's identifying and contact data leaves the registry, on request or when the
+programme's retention period has passed since their last case closed.
+
+What stays is what holds no one: ids, statuses, timelines, consent booleans, the audit trail (which
+holds ids and field names only, and records the erasure itself), and every count in every report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from services.intake.domain.audit import ERASE, AuditEntry
+from services.intake.domain.contact_record import VIEW_FIELDS
+from services.intake.service_layer import commands as c
+from services.intake.service_layer.errors import NotFound
+from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from shared.platform.logging import get_logger
+
+log = get_logger(__name__)
+RETENTION_ACTOR = "retention"
+
+
+async def erase_person(cmd: c.ErasePerson, uow: IntakeUnitOfWork) -> dict[str, Any]:
+    async with uow:
+        person_id = cmd.person_id
+        if person_id is None and cmd.referral_id is not None:
+            person_id = await uow.erasure.person_of(cmd.referral_id)
+        if person_id is None:
+            raise NotFound("no such person or referral")
+        referrals = await uow.erasure.erase(person_id)
+        if not referrals:
+            raise NotFound("no such person")
+        await uow.audit.append(AuditEntry(
+            at=datetime.now(UTC), actor=cmd.actor, roles=cmd.roles, action=ERASE, person_id=person_id,
+            fields=VIEW_FIELDS, purpose=cmd.reason, referral_id=cmd.referral_id))
+        await uow.commit()
+    log.info("person_erased", person_id=str(person_id), referrals=len(referrals))
+    return {"person_id": str(person_id), "referrals_erased": [str(r) for r in referrals]}
+
+
+async def apply_retention(uow_factory: Callable[[], IntakeUnitOfWork], now: datetime | None = None) -> int:
+    """Erase everyone past their programme's retention period; each in a transaction of their own."""
+    now = now or datetime.now(UTC)
+    async with uow_factory() as uow:
+        due = await uow.erasure.due_for_retention(now)
+    for person_id in due:
+        await erase_person(c.ErasePerson(RETENTION_ACTOR, reason="retention period passed since the last case closed",
+                                         person_id=person_id, roles=("system",)), uow_factory())
+    return len(due)
+
+
+def retention_job(uow_factory: Callable[[], IntakeUnitOfWork], interval_s: float, sleep) -> Callable[[], Any]:
+    async def run() -> None:
+        while True:
+            try:
+                erased = await apply_retention(uow_factory)
+                if erased:
+                    log.info("retention_erased", people=erased)
+            except Exception:  # noqa: BLE001 - the next round tries again; the failure is logged
+                log.exception("retention_failed")
+            await sleep(interval_s)
+
+    return run
+
