@@ -38,4 +38,5 @@ def bootstrap(ctx: ServiceContext) -> Intake:
     dispatcher = WebhookDispatcher(uow, partial(leadership, ctx.engine, "intake-webhook-dispatcher"),
                                    http_webhook_sender)
     interval = float(os.environ.get("INTAKE_RETENTION_INTERVAL_S", "3600"))
-    return Intake(uow=uow, webhooks=dispatcher, retention=erasure.retention_job(uow, interval, asyncio.sleep))
+    retention = erasure.retention_job(uow, interval, asyncio.sleep, partial(leadership, ctx.engine, "intake-retention"))
+    return Intake(uow=uow, webhooks=dispatcher, retention=retention)

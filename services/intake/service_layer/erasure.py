@@ -8,6 +8,7 @@ holds ids and field names only, and records the erasure itself), and every count
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,11 +52,15 @@ async def apply_retention(uow_factory: Callable[[], IntakeUnitOfWork], now: date
     return len(due)
 
 
-def retention_job(uow_factory: Callable[[], IntakeUnitOfWork], interval_s: float, sleep) -> Callable[[], Any]:
+def retention_job(uow_factory: Callable[[], IntakeUnitOfWork], interval_s: float, sleep,
+                  lead: Callable[[], AbstractAsyncContextManager[bool]]) -> Callable[[], Any]:
+    """Runs on whichever replica leads, so two never erase (and audit) the same person at once."""
+
     async def run() -> None:
         while True:
             try:
-                erased = await apply_retention(uow_factory)
+                async with lead() as leading:
+                    erased = await apply_retention(uow_factory) if leading else 0
                 if erased:
                     log.info("retention_erased", people=erased)
             except Exception:  # noqa: BLE001 - the next round tries again; the failure is logged
