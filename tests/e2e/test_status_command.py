@@ -106,8 +106,11 @@ async def test_status_shows_the_waiting_list_capacity_and_outbox_and_a_down_serv
 
 
 async def test_live_mode_redraws_until_ctrl_c(shared_system):
+    # Ctrl-C as a terminal sends it: with SIGINT's default action, even where the test runner itself was
+    # started in the background (which sets SIGINT to ignored, and a child inherits that).
     process = subprocess.Popen(status_command(shared_system, "--interval", "0.5"), cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=scraper_env(shared_system))
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=scraper_env(shared_system),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     output = bytearray()
 
     def read() -> None:

@@ -137,7 +137,9 @@ async def test_a_request_without_trace_context_starts_a_trace_of_its_own(system,
     assert health.status_code == 200
     assert health.json()["checks"] == {
         "database": "ok", "broker": "ok", "consumer intake.intake.partner-submissions": "ok",
-        "consumer intake.triage.decisions": "ok", "consumer intake.caseload.cases": "ok"}
+        "consumer intake.triage.decisions": "ok", "consumer intake.caseload.cases": "ok",
+        # Revoked sign-in sessions, which every service follows.
+        "consumer intake.identity.sessions": "ok"}
     # Probes and scrapes are not traced (they would drown the traces that matter).
     assert not [s for s in spans_in(trace_dir) if "/health" in s["name"] or "/metrics" in s["name"]]
 
