@@ -70,8 +70,11 @@ async def test_a_valid_referral_is_stored_published_and_told_back(uow):
     outcome = await handlers.handle(from_gp(referral(partner_referral_id="GP-1")), uow)
     assert outcome.created and outcome.referral.status == "received"
     (event,) = received(uow)
-    assert event.referral_id == outcome.referral.id and event.person.phone == "+441164960123"
+    assert event.referral_id == outcome.referral.id and event.schema_version == 2
     assert event.profile.postcode_district == "E8" and event.person_match.method == "new"
+    # The person's details are kept in the registry; the event names the person by id alone.
+    assert uow.referrals.persons[outcome.referral.id]["phone"] == "+441164960123"
+    assert event.person_id == outcome.referral.person_id and "4960123" not in event.model_dump_json()
     assert statuses_told(uow) == ["received"]
     assert [s["outcome"] for s in uow.referrals.submissions] == ["accepted"]
 
