@@ -35,8 +35,17 @@ WORDS = {
     "referrer's name": "Ottoline Brackenbury",
     "referrer's email": "o.brackenbury@surgery.example",
     "best times": "after the evening tide",
+    # A second person, who refers themselves through the web form.
+    "self-referrer's given name": "Theodolinda",
+    "self-referrer's family name": "Scrivenwald",
+    "self-referrer's address line": "4 Gullrock Steps",
+    "self-referrer's postcode": "TR20 8XQ",
+    "self-referrer's safe-contact instructions": "only call when the lifeboat siren is quiet",
+    "self-referrer's concerns": "nobody has visited since the harbour flooded",
 }
-DIGITS = {"NHS number": NHS_NUMBER, "phone": PHONE, "referrer's phone": REFERRER_PHONE}
+SELF_PHONE = "07700 900872"
+DIGITS = {"NHS number": NHS_NUMBER, "phone": PHONE, "referrer's phone": REFERRER_PHONE,
+          "self-referrer's phone": SELF_PHONE}
 
 
 def nhs_check_digit_is_valid(number: str) -> bool:
@@ -49,7 +58,9 @@ def needles() -> dict[str, str]:
     """What must not be found, lower-cased; numbers also as bare digits (national and +44 forms alike)."""
     found = {name: value.lower() for name, value in WORDS.items()}
     found["full postcode, unspaced"] = WORDS["full postcode"].replace(" ", "").lower()
+    found["self-referrer's postcode, unspaced"] = WORDS["self-referrer's postcode"].replace(" ", "").lower()
     found["date of birth, as written in the UK"] = "27/02/1941"
+    found["self-referrer's date of birth"] = "1939-08-03"
     for name, value in DIGITS.items():
         found[name] = value
         # The last ten digits: the number however it was normalised (07700…, +447700…, spaced or not).
@@ -84,6 +95,15 @@ def referral() -> dict:
                      "person_name": WORDS["referrer's name"], "phone": REFERRER_PHONE,
                      "email": WORDS["referrer's email"]},
     }
+
+
+def self_referral_form() -> dict:
+    return {"filled_by": "myself", "given_name": WORDS["self-referrer's given name"],
+            "family_name": WORDS["self-referrer's family name"], "dob_day": "3", "dob_month": "8", "dob_year": "1939",
+            "address_line1": WORDS["self-referrer's address line"], "postcode": WORDS["self-referrer's postcode"],
+            "phone": SELF_PHONE, "contact_preferred": "phone", "consent_to_referral": "yes",
+            "safe_contact_instructions": WORDS["self-referrer's safe-contact instructions"],
+            "concerns": WORDS["self-referrer's concerns"]}
 
 
 async def all_topics(system) -> list[str]:
@@ -132,6 +152,13 @@ async def test_identifying_data_and_free_text_stay_in_intake(system):
                          {"instrument": "ucla3", "timepoint": "end", "items": [1, 2, 1]}]})
         assert closed.status_code == 200, closed.text
 
+        # A second person through another channel: the self-referral form, up to their case's assignment.
+        sent = await http.post(f"{system.url('intake')}/self-referral/demo", data=self_referral_form())
+        assert sent.status_code == 303, sent.text
+        reference = sent.headers["location"].split("reference=")[1]
+        await system.wait_for("SELECT 1 FROM intake.referrals WHERE self_reference = $1 AND status = 'assigned'",
+                              reference)
+
     # Everyone downstream has had the whole journey: the registry is told of the closure, outcomes
     # scored both measures and saw the closure.
     await system.wait_for("SELECT 1 FROM intake.referrals WHERE id = $1 AND status = 'closed'", referral_id)
@@ -145,8 +172,11 @@ async def test_identifying_data_and_free_text_stay_in_intake(system):
     found: list[str] = []
 
     # Intake's own tables are the registry: the values are there (so the search would find them)...
-    registry_rows = await system.sql("SELECT r::text AS row FROM intake.referrals r WHERE id = $1", referral_id)
-    assert leaks("intake.referrals", registry_rows[0]["row"], {"family name": wanted["family name"]})
+    registry_rows = await system.sql("SELECT r::text AS row FROM intake.referrals r WHERE id = $1 OR self_reference = $2",
+                                     referral_id, reference)
+    registry_text = " ".join(r["row"] for r in registry_rows)
+    assert len(leaks("intake.referrals", registry_text, {name: wanted[name] for name in (
+        "family name", "NHS number, digits", "self-referrer's family name", "self-referrer's phone, digits")})) == 4
 
     # ...and in no other schema's table.
     tables = await system.sql(
