@@ -19,12 +19,14 @@ API = ServiceApi(
     description=(
         "Partners post referrals over the JSON API (`X-API-Key`, idempotent), FHIR R4, CSV batches or Kafka; "
         "people refer themselves with the form; staff take referrals by phone and from outreach. Every accepted "
-        "referral becomes `referral.received`. Referrers follow their referrals by `GET /v1/referrals/{id}`, "
+        "referral becomes `referral.received`, naming the person by a pseudonymous id: intake is the person registry, "
+        "and identifying and contact data stay in it (`GET /v1/cases/{case_id}/person`). Referrers follow their referrals by `GET /v1/referrals/{id}`, "
         "signed webhook, or their own status topic."
     ),
     publishes=(
-        Publication(topics.REFERRALS, ("referral.received",),
-                    description="Every accepted referral, keyed by referral id."),
+        Publication(topics.REFERRALS, ("referral.received",), versions=(2,),
+                    description="Every accepted referral, keyed by referral id: pseudonymous (version 2), the "
+                    "person's details stay in intake's registry."),
         Publication(
             topics.referral_status_topic("{partner_id}"), ("referral.status_changed",),
             description="A partner's own topic: the status of each of its referrals as it changes, keyed by "

@@ -318,7 +318,8 @@ def build(definition: ServiceDefinition) -> dict[str, Any]:
         return [{"$ref": f"#/channels/{channel_id}/messages/{m}"} for m in message_ids]
 
     for publication in api.publishes:
-        ids = [event_message(t, v) for t in publication.event_types for v in _versions_of(t)]
+        ids = [event_message(t, v) for t in publication.event_types for v in _versions_of(t)
+               if not publication.versions or v in publication.versions]
         channel_id = channel(publication.topic, publication.description, ids,
                              parameters=publication.parameters, partitions=topics.PARTITIONS)
         operations[f"send.{channel_id}"] = {

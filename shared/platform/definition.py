@@ -33,6 +33,8 @@ class Publication:
     event_types: tuple[str, ...]
     description: str = ""
     parameters: tuple[tuple[str, str], ...] = ()  # (name, description)
+    # The versions sent now, where older ones are only still read (e.g. referral.received 2); empty: every version.
+    versions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

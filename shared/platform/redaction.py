@@ -22,6 +22,8 @@ PERSONAL_FIELDS = frozenset({
     "email", "email_address", "address", "address_line_1", "address_line_2", "address_lines", "street",
     "postcode", "post_code", "person", "safe_contact", "safe_contact_instructions", "contact_instructions",
     "concerns", "reason_for_referral", "referral_reason", "free_text", "note", "notes", "comments",
+    # The referrer's own name and contact details, and when the person may be called, as submitted.
+    "person_name", "referrer_name", "referrer_phone", "referrer_email", "best_times",
     "password", "secret", "api_key", "token", "access_token", "authorization", "cookie",
 })
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from .envelope import Envelope, EventPayload
 from .events import case as case_events
 from .events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
-from .events.referral import ReferralReceived, ReferralStatusChanged
+from .events.referral import ReferralReceived, ReferralReceivedV2, ReferralStatusChanged
 from .events.session import SessionRevoked
 from .events.triage import TriageDecided
 
@@ -15,6 +15,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
     (m.event_type, m.schema_version): m
     for m in (
         ReferralReceived,
+        ReferralReceivedV2,
         ReferralStatusChanged,
         TriageDecided,
         CaseAssigned,

@@ -127,7 +127,9 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
     assert all(e["_key"] == str(case["id"]) for e in case_events)
     assert {e["correlationid"] for e in [received, decided, *case_events]} == {correlation_id}
     assert decided["causationid"] == received["id"] and opened["causationid"] == decided["id"]
-    assert all(e["specversion"] == "1.0" and e["schemaversion"] == 1 for e in [received, decided, *case_events])
+    # The referral is told pseudonymously (referral.received version 2); the others are at their first version.
+    assert received["specversion"] == "1.0" and received["schemaversion"] == 2
+    assert all(e["specversion"] == "1.0" and e["schemaversion"] == 1 for e in [decided, *case_events])
 
     # Logs: JSON on every line, the correlation id on the handling lines, and no personal data.
     for service in ("intake", "triage", "caseload", "outcomes"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -115,3 +116,37 @@ def test_parsing_names_what_is_wrong_without_echoing_values():
         parse_envelope(__import__("json").dumps(envelope))
     with pytest.raises(ValidationError):
         parse_envelope(b'{"id": "not a uuid"}')
+
+
+def _received_data(**extra) -> dict:
+    return {"referral_id": str(uuid.uuid4()), "person_id": str(uuid.uuid4()), "programme_id": "demo",
+            "partner_id": "gp", "source": {"category": "statutory"}, "received_at": "2026-01-05T10:00:00Z",
+            "consent": {"to_referral": True, "to_data_sharing": True, "to_contact": True}, **extra}
+
+
+def _envelope(version: int, data: dict) -> str:
+    return json.dumps({"specversion": "1.0", "id": str(uuid.uuid4()), "type": "referral.received",
+                       "source": "/services/intake", "subject": data["referral_id"], "time": "2026-01-05T10:00:00Z",
+                       "schemaversion": version, "correlationid": str(uuid.uuid4()), "data": data})
+
+
+def test_referral_received_is_read_by_the_version_its_envelope_names():
+    # Version 1 records (with the person's details) may still be on the topic: they are read as version 1.
+    _, old = parse_envelope(_envelope(1, _received_data(person={"given_name": "Ada", "family_name": "Byron"})))
+    _, new = parse_envelope(_envelope(2, _received_data(age_years=70, age_band="65-74",
+                                                        profile={"postcode_district": "E8"})))
+    assert (type(old).__name__, old.schema_version, old.person.family_name) == ("ReferralReceived", 1, "Byron")
+    assert (type(new).__name__, new.schema_version, new.age_band, new.profile.postcode_district) == (
+        "ReferralReceivedV2", 2, "65-74", "E8")
+
+
+def test_version_2_of_referral_received_refuses_the_person_s_details_and_free_text():
+    for field, value in (("person", {"given_name": "Ada", "family_name": "Byron"}), ("reason", "lonely"),
+                         ("partner_referral_id", "GP-1")):
+        with pytest.raises(InvalidEventData) as refused:
+            parse_envelope(_envelope(2, _received_data(**{field: value})))
+        assert f"data.{field}" in str(refused.value) and "Byron" not in str(refused.value)
+    with pytest.raises(InvalidEventData):
+        parse_envelope(_envelope(2, _received_data(profile={"ethnicity": "not carried"})))
+    with pytest.raises(InvalidEventData):
+        parse_envelope(_envelope(2, _received_data(referrer={"organisation": "GP", "person_name": "Dr Who"})))

@@ -65,3 +65,12 @@ except ValueError:
     assert lines[0]["given_name"] == "[redacted]" and lines[0]["referral_id"] == "R-7"
     assert lines[1]["message"] == "row ([email], [postcode]) refused"
     assert "ValueError: duplicate key (phone)=([phone])" in lines[2]["exception"]
+
+
+def test_the_referrer_s_own_name_and_contacts_and_the_person_s_best_times_lose_their_values():
+    line = {"event": "submission_refused", "referrer": {"person_name": "Dr Agnes Polglaze", "organisation": "GP",
+                                                        "referrer_phone": "01736 960000"},
+            "best_times": "after the evening tide", "referrer_name": "Agnes"}
+    assert redact(line) == {"event": "submission_refused", "referrer": {
+        "person_name": "[redacted]", "organisation": "GP", "referrer_phone": "[redacted]"},
+        "best_times": "[redacted]", "referrer_name": "[redacted]"}

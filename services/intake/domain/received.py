@@ -1,5 +1,5 @@
-"""What the other services are told of an accepted referral: the submission as a
-`referral.received` event. No I/O."""
+"""What the other services are told of an accepted referral: the submission as a pseudonymous
+`referral.received` (version 2), and the person's details that stay in intake's registry. No I/O."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ from shared.schemas.events.referral import (
     Consent,
     PersonDetails,
     PersonMatch,
-    ReferralProfile,
-    ReferralReceived,
-    Referrer,
+    ReferralProfileV2,
+    ReferralReceivedV2,
+    ReferringOrganisation,
     TriggerGroupEntry,
+    age_band,
 )
 
 
 def person_details(submission: ReferralSubmission, now: datetime) -> PersonDetails:
-    """Who the person is and how to reach them safely: the one place personal data travels."""
+    """Who the person is and how to reach them safely: kept in intake's registry, never published."""
     p = submission.person
     return PersonDetails(
         given_name=p.given_name,
@@ -41,13 +42,13 @@ def person_details(submission: ReferralSubmission, now: datetime) -> PersonDetai
     )
 
 
-def profile(submission: ReferralSubmission) -> ReferralProfile:
-    """What triage and matching need to know, without who the person is."""
+def profile(submission: ReferralSubmission) -> ReferralProfileV2:
+    """What triage, matching and reports need to know, without who the person is: coded values only
+    (postcode district and sector, never the full postcode; no free text)."""
     p = submission.person
     prefs = submission.contact_preferences
-    return ReferralProfile(
+    return ReferralProfileV2(
         gender=p.gender.value if p.gender else None,
-        ethnicity=p.ethnicity,
         language=p.language,
         interpreter_needed=p.interpreter_needed,
         postcode_district=normalise.postcode_district(p.postcode) if p.postcode else None,
@@ -67,25 +68,26 @@ def profile(submission: ReferralSubmission) -> ReferralProfile:
 
 
 def referral_received(referral: Referral, submission: ReferralSubmission, details: PersonDetails,
-                      filing: PersonFiling) -> ReferralReceived:
-    return ReferralReceived(
+                      filing: PersonFiling) -> ReferralReceivedV2:
+    """The event other services get: the pseudonymous person id and the facts they use. The details, the
+    referrer's own name and contacts, the reason and concerns stay in intake (read through its API)."""
+    return ReferralReceivedV2(
         referral_id=referral.id,
         person_id=referral.person_id,
         programme_id=referral.programme_id,
         partner_id=referral.partner_id,
-        partner_referral_id=referral.partner_referral_id,
         source=ReferralSource(category=submission.referrer.source_category,
                               subcategory=submission.referrer.source_subcategory),
-        person=details,
         consent=Consent(**submission.consent.model_dump(exclude={"attested_by_referrer"})),
         needs=submission.needs,
         risk_flags=[f.value for f in submission.risk_flags],
         received_at=referral.received_at,
         channel=referral.channel,
+        age_years=details.age_years,
+        age_band=age_band(details.age_years),
         profile=profile(submission),
-        referrer=Referrer(**submission.referrer.model_dump(
-            include={"organisation", "organisation_code", "person_name", "phone", "email"})),
-        reason=submission.reason,
+        referrer=ReferringOrganisation(organisation=submission.referrer.organisation,
+                                       organisation_code=submission.referrer.organisation_code),
         previous_referral_id=referral.previous_referral_id,
         person_match=PersonMatch(method=filing.match.method, confidence=filing.match.confidence,
                                  needs_review=filing.needs_review),

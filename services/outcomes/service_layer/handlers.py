@@ -17,7 +17,8 @@ from services.outcomes.service_layer.unit_of_work import OutcomesUnitOfWork
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope, EventPayload
 from shared.schemas.events import case as ev
-from shared.schemas.events.referral import ReferralReceived
+from shared.schemas.events.referral import AnyReferralReceived, ReferralReceived
+from shared.schemas.events.referral import age_band as contract_age_band
 from shared.schemas.events.triage import TriageDecided
 
 CONSUMER_CASES = topics.consumer_group("outcomes", topics.CASES)
@@ -28,15 +29,18 @@ UowFactory = Callable[[], OutcomesUnitOfWork]
 
 
 def age_band(age: int | None) -> str | None:
-    if age is None:
-        return None
-    for upper, band in ((25, "18-24"), (35, "25-34"), (50, "35-49"), (65, "50-64"), (75, "65-74"), (85, "75-84")):
-        if age < upper:
-            return band if age >= 18 else "under 18"
-    return "85+"
+    """The band reports count by, as the referral.received contract defines it."""
+    return contract_age_band(age)
 
 
-async def on_referral(uow_factory: UowFactory, envelope: Envelope, referral: ReferralReceived) -> None:
+def _age_band_of(referral: AnyReferralReceived) -> str | None:
+    # Version 2 says the band (and the age); version 1 said only the age, inside the person's details.
+    if isinstance(referral, ReferralReceived):
+        return age_band(referral.person.age_years)
+    return referral.age_band or age_band(referral.age_years)
+
+
+async def on_referral(uow_factory: UowFactory, envelope: Envelope, referral: AnyReferralReceived) -> None:
     async with uow_factory() as uow:
         if not await uow.first_delivery(CONSUMER_REFERRALS, envelope):
             return
@@ -44,7 +48,7 @@ async def on_referral(uow_factory: UowFactory, envelope: Envelope, referral: Ref
         facts = ReferralFacts(
             person_id=referral.person_id, programme_id=referral.programme_id,
             partner_id=referral.partner_id, source_category=referral.source.category,
-            source_subcategory=referral.source.subcategory, age_band=age_band(referral.person.age_years),
+            source_subcategory=referral.source.subcategory, age_band=_age_band_of(referral),
             gender=profile.gender if profile else None,
             trigger_groups=tuple(g.group for g in profile.trigger_groups) if profile else (),
             postcode_district=profile.postcode_district if profile else None, received_at=referral.received_at,

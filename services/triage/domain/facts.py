@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from shared.schemas.events.referral import ReferralReceived
+from shared.schemas.events.referral import AnyReferralReceived, ReferralReceived
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,19 @@ class ReferralFacts:
         return cls(**values)
 
 
-def facts_of(referral: ReferralReceived) -> ReferralFacts:
+def facts_of(referral: AnyReferralReceived) -> ReferralFacts:
+    """The facts of either version of referral.received: version 2 carries them without the person's
+    details; version 1 (records still on the topic) had them inside `person`, read here for age and
+    postcode district and sector only."""
     profile = referral.profile
-    person = referral.person
+    if isinstance(referral, ReferralReceived):
+        person = referral.person
+        age_years = person.age_years
+        district = (profile.postcode_district if profile else None) or (
+            person.postcode.split(" ")[0] if person.postcode else None)
+        sector = (profile.postcode_sector if profile else None) or (person.postcode[:-2] if person.postcode else None)
+    else:
+        age_years, district, sector = referral.age_years, profile.postcode_district, profile.postcode_sector
     groups = tuple(g.group for g in profile.trigger_groups) if profile else ()
     bereaved = next((g.qualifying_date for g in (profile.trigger_groups if profile else [])
                      if g.group == "recently_bereaved"), None)
@@ -66,14 +76,12 @@ def facts_of(referral: ReferralReceived) -> ReferralFacts:
     return ReferralFacts(
         programme_id=referral.programme_id,
         received_at=referral.received_at,
-        age_years=person.age_years,
+        age_years=age_years,
         consent_to_referral=referral.consent.to_referral,
         risk_flags=tuple(sorted(referral.risk_flags)),
         needs=tuple(referral.needs),
-        postcode_district=(profile.postcode_district if profile else None)
-        or (person.postcode.split(" ")[0] if person.postcode else None),
-        postcode_sector=(profile.postcode_sector if profile else None)
-        or (person.postcode[:-2] if person.postcode else None),
+        postcode_district=district,
+        postcode_sector=sector,
         ward=profile.ward if profile else None,
         local_authority=profile.local_authority if profile else None,
         living_situation=profile.living_situation if profile else None,

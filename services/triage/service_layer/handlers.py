@@ -1,7 +1,7 @@
 """Triage use cases: decide referrals, the human review queue, overrides, rule sets and what-if.
 
-One handler per command (commands.py), and `triage_referral` for the ReferralReceived
-event. Handlers reach storage only through the unit of work's repositories and views.
+One handler per command (commands.py), and `triage_referral` for the referral.received
+event (either version). Handlers reach storage only through the unit of work's repositories and views.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from services.triage.service_layer.unit_of_work import (
 )
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope
-from shared.schemas.events.referral import ReferralReceived
+from shared.schemas.events.referral import AnyReferralReceived
 from shared.schemas.events.triage import Complexity, Decision, Pathway, RuleOutcome, TriageDecided
 
 CONSUMER_REFERRALS = topics.consumer_group("triage", topics.REFERRALS)
 UNKNOWN_PROGRAMME_REVIEW_HOURS = 24
 
 
-async def triage_referral(envelope: Envelope, referral: ReferralReceived, *, uow_factory: UnitOfWorkFactory,
+async def triage_referral(envelope: Envelope, referral: AnyReferralReceived, *, uow_factory: UnitOfWorkFactory,
                           rulebook: RuleBook, clock: Clock) -> None:
     """Decide a referral by the rule set in effect when it was received; a person reviews what the rules cannot."""
     async with uow_factory() as uow:

@@ -1,8 +1,11 @@
 """Events about referrals (produced by intake, topic intake.referrals).
 
-Personal data (names, contact details, NHS number, address) travels only in
-`PersonDetails`, inside referral events: the one place to encrypt per person
-later. Everything else downstream services need is in `ReferralProfile`.
+Intake is the person registry: who the person is and how to reach them stays in its tables, read
+through its API (GET /v1/cases/{case_id}/person). `referral.received` version 2 carries a
+pseudonymous person id and only what consumers need to decide, size, match and count (age, age band,
+postcode district and sector, needs, languages, wishes): no names, contact details, NHS number,
+date of birth, address or free text. Version 1 (with `PersonDetails`) is kept so that records of it
+still on a topic are read; intake no longer publishes it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class Address(Value):
 
 
 class PersonDetails(Value):
-    """The person referred. Personal data: travels only inside referral events."""
+    """The person referred: what intake's registry keeps. Personal data: carried only by version 1 of
+    referral.received, which intake no longer publishes."""
 
     given_name: str
     family_name: str
@@ -130,3 +134,74 @@ class ReferralStatusChanged(EventPayload):
     linked_referral_id: uuid.UUID | None = None
     estimated_wait_days: int | None = None
     changed_at: datetime
+
+
+# The age bands reports count by (outcomes), defined once with the contract that carries them.
+AGE_BANDS = ((25, "18-24"), (35, "25-34"), (50, "35-49"), (65, "50-64"), (75, "65-74"), (85, "75-84"))
+
+
+def age_band(age: int | None) -> str | None:
+    if age is None:
+        return None
+    for upper, band in AGE_BANDS:
+        if age < upper:
+            return band if age >= 18 else "under 18"
+    return "85+"
+
+
+class ReferralProfileV2(Value):
+    """What triage, caseload and outcomes need of the person: no identifiers and no free text (version 1's
+    profile also had ethnicity, as the referrer wrote it, which no consumer reads)."""
+
+    gender: str | None = None
+    language: str | None = None
+    interpreter_needed: bool = False
+    postcode_district: str | None = None
+    postcode_sector: str | None = None
+    ward: str | None = None
+    local_authority: str | None = None
+    living_situation: str | None = None
+    carer_status: str | None = None
+    mobility: str | None = None
+    trigger_groups_status: str = "not_assessed"
+    trigger_groups: list[TriggerGroupEntry] = Field(default_factory=list)
+    preferred_contact: str | None = None
+    do_not_contact_by: list[str] = Field(default_factory=list)
+    worker_gender_preference: str | None = None
+
+
+class ReferringOrganisation(Value):
+    """Who referred, as an organisation: the referrer's own name and contact details stay in intake."""
+
+    organisation: str | None = None
+    organisation_code: str | None = None
+
+
+class ReferralReceivedV2(EventPayload):
+    """A referral accepted by intake, told pseudonymously: the person is `person_id`, whose details are
+    in intake's registry alone."""
+
+    event_type: ClassVar[str] = "referral.received"
+    schema_version: ClassVar[int] = 2
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID = Field(description="pseudonymous: the registry (intake) alone knows who it is")
+    programme_id: str
+    partner_id: str
+    source: ReferralSource
+    consent: Consent
+    needs: list[str] = Field(default_factory=list)
+    risk_flags: list[str] = Field(default_factory=list)
+    received_at: datetime
+    channel: str | None = None
+    age_years: int | None = Field(default=None, ge=0, le=130,
+                                  description="on the day received; eligibility rules compare ages")
+    age_band: str | None = Field(default=None, description="e.g. 65-74, 85+, under 18")
+    profile: ReferralProfileV2 = Field(default_factory=ReferralProfileV2)
+    referrer: ReferringOrganisation | None = None
+    previous_referral_id: uuid.UUID | None = Field(default=None, description="the earlier episode, for a re-referral")
+    person_match: PersonMatch | None = None
+
+
+# Either version, as consumers receive it: the registry picks the model by the envelope's schemaversion.
+AnyReferralReceived = ReferralReceived | ReferralReceivedV2

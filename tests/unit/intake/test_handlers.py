@@ -70,10 +70,55 @@ async def test_a_valid_referral_is_stored_published_and_told_back(uow):
     outcome = await handlers.handle(from_gp(referral(partner_referral_id="GP-1")), uow)
     assert outcome.created and outcome.referral.status == "received"
     (event,) = received(uow)
-    assert event.referral_id == outcome.referral.id and event.person.phone == "+441164960123"
+    assert event.referral_id == outcome.referral.id and event.schema_version == 2
     assert event.profile.postcode_district == "E8" and event.person_match.method == "new"
+    # The person's details are kept in the registry; the event names the person by id alone.
+    assert uow.referrals.persons[outcome.referral.id]["phone"] == "+441164960123"
+    assert event.person_id == outcome.referral.person_id and "4960123" not in event.model_dump_json()
     assert statuses_told(uow) == ["received"]
     assert [s["outcome"] for s in uow.referrals.submissions] == ["accepted"]
+
+
+async def test_the_event_published_names_the_person_by_id_and_carries_no_details_or_free_text(uow):
+    body = referral(
+        partner_referral_id="GP-PII", needs=["loneliness"], risk_flags=["lone_working"],
+        person={"given_name": "Philippa", "family_name": "Tregothnan", "preferred_name": "Pip", "age_years": 79,
+                "nhs_number": "943 476 5919", "phone": "0116 496 0777", "email": "pip@example.org",
+                "gender": "female", "ethnicity": "Cornish", "language": "kw", "interpreter_needed": True,
+                "address": {"line1": "9 Smeaton Row", "town": "Mousehole", "postcode": "TR19 6SB",
+                            "ward": "Penzance East", "local_authority": "Cornwall"}},
+        contact_preferences={"preferred": "post", "do_not_contact_by": ["phone"], "worker_gender": "female",
+                             "safe_contact_instructions": "letters only, her son opens the door",
+                             "best_times": "mornings"},
+        living_situation="lives_alone", trigger_groups={"status": "assessed", "groups": [{"group": "health_issues"}]},
+        concerns="afraid to go out after dark", reason="lonely since her husband died",
+        consent={"to_referral": True, "to_data_sharing": False, "to_contact": True},
+        referrer={"source_category": "statutory", "source_subcategory": "nhs_gp", "organisation": "Harbour Surgery",
+                  "organisation_code": "L83001", "person_name": "Dr Agnes Polglaze", "phone": "01736 960000",
+                  "email": "a.polglaze@nhs.example"})
+    outcome = await handlers.handle(from_gp(body), uow)
+    (event,) = received(uow)
+
+    assert (event.schema_version, event.person_id, event.age_years, event.age_band) == (
+        2, outcome.referral.person_id, 79, "75-84")
+    p = event.profile
+    assert (p.postcode_district, p.postcode_sector, p.ward, p.local_authority) == (
+        "TR19", "TR19 6", "Penzance East", "Cornwall")
+    assert (p.gender, p.language, p.interpreter_needed, p.worker_gender_preference) == ("female", "kw", True, "female")
+    assert (p.preferred_contact, p.do_not_contact_by, p.living_situation) == ("post", ["phone"], "lives_alone")
+    assert [g.group for g in p.trigger_groups] == ["health_issues"]
+    assert (event.needs, event.risk_flags, event.consent.to_data_sharing) == (["loneliness"], ["lone_working"], False)
+    assert (event.referrer.organisation, event.referrer.organisation_code) == ("Harbour Surgery", "L83001")
+    assert (event.source.category, event.source.subcategory) == ("statutory", "nhs_gp")
+    published = event.model_dump_json().lower()
+    for value in ("Philippa", "Tregothnan", "Pip\"", "9434765919", "4960777", "pip@example.org", "Cornish",
+                  "Smeaton", "Mousehole", "TR19 6SB", "son opens the door", "mornings", "after dark",
+                  "husband died", "Polglaze", "960000", "nhs.example", "GP-PII"):
+        assert value.lower() not in published, value
+    # All of it is in the registry.
+    kept = uow.referrals.persons[outcome.referral.id]
+    assert (kept["family_name"], kept["nhs_number"], kept["safe_contact_instructions"], kept["concerns"]) == (
+        "Tregothnan", "9434765919", "letters only, her son opens the door", "afraid to go out after dark")
 
 
 async def test_an_invalid_referral_is_kept_and_refused_with_each_problem(uow):

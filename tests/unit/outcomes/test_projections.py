@@ -12,7 +12,15 @@ from services.outcomes.service_layer import handlers
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events import case as ev
 from shared.schemas.events.common import MeasureResponse, ReferralSource
-from shared.schemas.events.referral import Consent, PersonDetails, ReferralProfile, ReferralReceived, TriggerGroupEntry
+from shared.schemas.events.referral import (
+    Consent,
+    PersonDetails,
+    ReferralProfile,
+    ReferralProfileV2,
+    ReferralReceived,
+    ReferralReceivedV2,
+    TriggerGroupEntry,
+)
 from shared.schemas.events.triage import Decision, TriageDecided
 from tests.unit.outcomes.fakes import FakeOutcomesUnitOfWork
 
@@ -93,6 +101,33 @@ async def test_a_referral_without_a_profile_or_age_has_no_band_gender_or_groups(
                                            (84, "75-84"), (85, "85+")])
 async def test_ages_are_kept_only_as_bands(uow, age, band):
     await handlers.on_referral(uow, envelope(referral(age=age)), referral(age=age))
+    assert uow.referrals.rows[REFERRAL]["age_band"] == band
+
+
+def referral_v2(*, age: int | None = 70, band: str | None = "65-74") -> ReferralReceivedV2:
+    """What intake publishes: the person by id, their age and band, no details."""
+    return ReferralReceivedV2(
+        referral_id=REFERRAL, person_id=PERSON, programme_id=PROGRAMME, partner_id="gp-surgery",
+        source=ReferralSource(category="statutory", subcategory="nhs_gp"), age_years=age, age_band=band,
+        consent=Consent(to_referral=True, to_data_sharing=False, to_contact=True), received_at=T0,
+        profile=ReferralProfileV2(gender="female", postcode_district="E8", postcode_sector="E8 2",
+                                  trigger_groups=[TriggerGroupEntry(group="health_issues")]))
+
+
+async def test_a_version_2_referral_is_kept_with_the_band_it_carries(uow):
+    await handlers.on_referral(uow, envelope(referral_v2()), referral_v2())
+
+    row = uow.referrals.rows[REFERRAL]
+    assert row == {"referral_id": REFERRAL, "person_id": PERSON, "programme_id": PROGRAMME, "partner_id": "gp-surgery",
+                   "source_category": "statutory", "source_subcategory": "nhs_gp", "age_band": "65-74",
+                   "gender": "female", "trigger_groups": ["health_issues"], "postcode_district": "E8",
+                   "received_at": T0, "decision": None, "decision_reason": None, "decided_at": None,
+                   "to_data_sharing": False}
+
+
+@pytest.mark.parametrize(("age", "band"), [(17, "under 18"), (49, "35-49"), (85, "85+"), (None, None)])
+async def test_a_version_2_referral_without_a_band_is_banded_from_its_age(uow, age, band):
+    await handlers.on_referral(uow, envelope(referral_v2(age=age, band=None)), referral_v2(age=age, band=None))
     assert uow.referrals.rows[REFERRAL]["age_band"] == band
 
 
