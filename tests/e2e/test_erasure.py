@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.test_personal_data_stays_in_the_registry import all_topics
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +46,33 @@ async def intake_rows_holding_the_person(system) -> list[str]:
         hits = [v for v in values() if v.replace(" ", "") in row["body"].lower().replace(" ", "")]
         if hits:
             found.append(f"intake.submissions body: {hits}")
+    return found
+
+
+def hits(text: str) -> list[str]:
+    squeezed = text.lower().replace(" ", "")
+    return [v for v in values() if v.replace(" ", "") in squeezed]
+
+
+async def anywhere_else_holding_the_person(system) -> list[str]:
+    """Every table of every other schema, every topic of the system (dead letters included), every log line."""
+    found = []
+    tables = await system.sql("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = "
+                              "'BASE TABLE' AND table_schema NOT IN ('intake', 'pg_catalog', 'information_schema')")
+    for table in tables:
+        name = f'"{table["table_schema"]}"."{table["table_name"]}"'
+        for row in await system.sql(f"SELECT t::text AS row FROM {name} t"):
+            found += [f"{name}: {h}" for h in hits(row["row"])]
+    topics = await all_topics(system)
+    assert any(t.endswith(".dead-letter") for t in topics) and system.topics.referrals in topics
+    for topic in topics:
+        for record in await system.read_topic(topic):
+            text = (record.value or b"").decode(errors="replace") + (record.key or b"").decode(errors="replace")
+            text += "".join(v.decode(errors="replace") for _, v in record.headers or ())
+            found += [f"topic {topic}: {h}" for h in hits(text)]
+    for service in system.processes:
+        for line in system.log_lines(service):
+            found += [f"{service} log: {h}" for h in hits(line)]
     return found
 
 
@@ -93,6 +122,7 @@ async def test_referrals_erase_leaves_nothing_of_the_person_in_the_registry_and_
         assert "Erased person" in erased.stdout
 
         assert await intake_rows_holding_the_person(system) == []
+        assert await anywhere_else_holding_the_person(system) == []
         person = await http.get(f"{system.url('intake')}/v1/cases/{case['id']}/person", headers=manager | {})
         assert person.status_code == 403  # a manager never reads the registry; the holder now finds nothing:
         holder = system.staff_headers("coordinator", subject="coord")
