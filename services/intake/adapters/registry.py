@@ -76,10 +76,6 @@ def _entry(row) -> AuditEntry:
                       case_id=row.case_id, seq=row.seq)
 
 
-# What an erased referral's details become: nothing of the person, and the fact of the erasure.
-ERASED: dict = {}
-
-
 class SqlErasureRepository(ErasureRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -93,7 +89,7 @@ class SqlErasureRepository(ErasureRepository):
         ids = list((await self._conn.execute(sa.select(r.c.id).where(r.c.person_id == person_id))).scalars())
         # The digest of the submission goes too: it would confirm a guess at what was sent.
         await self._conn.execute(sa.update(r).where(r.c.person_id == person_id)
-                                 .values(person=ERASED, contact=None, submission_sha256=None))
+                                 .values(person={}, contact=None, submission_sha256=None))  # {}: erased
         if ids:
             s = t.submissions
             await self._conn.execute(sa.update(s).where(s.c.referral_id.in_(ids)).values(body=b"", errors=None))

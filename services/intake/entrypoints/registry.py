@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -22,9 +23,12 @@ router = APIRouter(responses=errors(401, 403, 422))
 REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Forbidden: status.HTTP_403_FORBIDDEN}
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _iso_only(value: object) -> object:
     """A date-time as the document says (ISO 8601), never a bare number read as seconds since 1970."""
-    if isinstance(value, str) and not value[:4].isdigit() or isinstance(value, str) and "-" not in value:
+    if isinstance(value, str) and not ISO_DATE.match(value):
         raise ValueError("a date-time in ISO 8601, e.g. 2026-12-05T09:00:00Z")
     return value
 
