@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.platform.messaging.connection import (KafkaConnection, OAuthClientCredentials, SaslMechanism,
                                                   SecurityProtocol)
 from shared.platform.messaging.signing import load_private_key, parse_verify_keys
+from shared.platform.sealing import parse_key_encryption_key
 
 
 def asyncpg_url(url: str) -> str:
@@ -71,6 +72,10 @@ class PlatformSettings(BaseSettings):
     # key is rotated). Both are parsed here, so a missing, placeholder or malformed key stops the start.
     event_signing_key: str = Field(validation_alias="EVENT_SIGNING_KEY", min_length=1, repr=False)
     event_verify_keys: str = Field(validation_alias="EVENT_VERIFY_KEYS", min_length=1)
+    # Personal data at rest and in flight (shared/platform/sealing.py): this service's key-encryption key,
+    # base64 of 32 random bytes, which wraps the per-person data keys in its own schema. Each service has
+    # its own; losing it loses what it sealed, so it is backed up apart from the database.
+    data_encryption_key: str = Field(validation_alias="DATA_ENCRYPTION_KEY", min_length=1, repr=False)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
     auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
@@ -147,6 +152,13 @@ class PlatformSettings(BaseSettings):
     def _a_real_signing_key(cls, value: str) -> str:
         refuse_placeholder("EVENT_SIGNING_KEY", value)
         load_private_key(value)  # raises, without quoting the key, if it is not an Ed25519 key
+        return value
+
+    @field_validator("data_encryption_key")
+    @classmethod
+    def _a_real_data_encryption_key(cls, value: str) -> str:
+        refuse_placeholder("DATA_ENCRYPTION_KEY", value)
+        parse_key_encryption_key(value)  # raises, without quoting the key, if it is not 32 bytes of base64
         return value
 
     @field_validator("event_verify_keys")
