@@ -35,6 +35,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
                 "CaseConsentChanged",
             )
         ),
+        *case_events.SEALED_VERSIONS,
     )
 }
 

@@ -73,6 +73,8 @@ CONSUMER_GROUPS = (
     consumer_group("outcomes", TRIAGE_DECISIONS),
     # Each service's own copy of the revoked sessions (shared/platform/sessions.py).
     *(consumer_group(service, SESSIONS) for service in SERVICE_NAMES),
+    # Each service that seals anything for a person destroys its own data key for them (issue 14).
+    *(consumer_group(service, ERASURES) for service in ("caseload", "outcomes")),
 )
 
 
