@@ -74,7 +74,7 @@ CONSUMER_GROUPS = (
     # Each service's own copy of the revoked sessions (shared/platform/sessions.py).
     *(consumer_group(service, SESSIONS) for service in SERVICE_NAMES),
     # Each service that seals anything for a person destroys its own data key for them (issue 14).
-    *(consumer_group(service, ERASURES) for service in ("caseload", "outcomes")),
+    *(consumer_group(service, ERASURES) for service in ("caseload", "outcomes", "triage")),
 )
 
 

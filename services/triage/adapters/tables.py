@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sealing_sql import data_keys_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "triage"
@@ -40,6 +41,8 @@ outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
 # Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
 revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
+# Triage's data key for each person: a reviewer's note about them is sealed under it (destroyed on erasure).
+data_keys = data_keys_table(metadata, SCHEMA)
 
 # --- added in migration triage_0002 ---------------------------------------------------
 
