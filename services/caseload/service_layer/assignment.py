@@ -132,7 +132,8 @@ async def decline_offer(cmd: c.DeclineOffer, uow: CaseloadUnitOfWork) -> dict[st
         reason = await seal(uow, case, "reason", cmd.reason)
         case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason=reason, now=now,
                             actor=cmd.actor)
-        await _withdraw(uow, case, offer, now, "declined", reason)
+        # The offer row keeps its own copy, sealed as the field it is stored in (a context per field).
+        await _withdraw(uow, case, offer, now, "declined", await seal(uow, case, "response_reason", cmd.reason))
         await uow.commit()
         return {"offer_id": str(cmd.offer_id), "status": "declined", "case_status": case.status.value}
 

@@ -101,6 +101,8 @@ async def test_the_cases_readers_see_the_text_opened(uow):
     assert data["case.measure_recorded"]["measure"]["concerns"] == [WORDS["concern_1"], WORDS["concern_2"]]
     declined = {e["event_type"]: e["data"] for e in await queries.case_events(uow, declined_case)}
     assert declined["case.offer_declined"]["reason"] == WORDS["decline"]
+    [offer] = [o for o in uow.offers.by_id.values() if o["status"] == "declined"]
+    assert (await notes.opened(uow, offer))["response_reason"] == WORDS["decline"]
     summary = await queries.case_summary(uow, case.id)
     assert summary["measures"][0]["concerns"] == [WORDS["concern_1"], WORDS["concern_2"]]
 
