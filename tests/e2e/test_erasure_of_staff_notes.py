@@ -35,7 +35,7 @@ WORDS = {
     "concern_2": "Ottoline-Harbour: my knees",
     "reviewer": "Reviewer: Ottoline-Quince lives on the E8 side",
 }
-FIELDS = ("reason", "description", "note", "detail", "concerns")
+FIELDS = ("reason", "response_reason", "description", "note", "detail", "concerns")
 SERVICES = ("caseload", "triage", "outcomes")
 SEALED = re.compile(r"sealed:v1:[A-Za-z0-9._-]{1,100}:[A-Za-z0-9_-]+={0,2}")
 
