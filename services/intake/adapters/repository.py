@@ -96,6 +96,7 @@ class SqlReferralRepository(ReferralRepository):
         errors: list[dict[str, Any]] | None,
         referral_id: uuid.UUID | None,
         correlation_id: uuid.UUID,
+        batch_id: uuid.UUID | None = None,
     ) -> None:
         if errors is not None:
             # PostgreSQL's jsonb cannot hold NUL characters, which hostile input can put in field names.
@@ -110,6 +111,7 @@ class SqlReferralRepository(ReferralRepository):
                 errors=errors,
                 referral_id=referral_id,
                 correlation_id=correlation_id,
+                batch_id=batch_id,
             )
         )
 
@@ -126,8 +128,8 @@ class SqlReferralRepository(ReferralRepository):
                                         .where(r.c.id == referral_id))).first()
         return RegistryRecord(row.person_id, row.person, row.contact) if row else None
 
-    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
-                  contact: dict[str, Any] | None = None) -> None:
+    async def add(self, referral: Referral, person: dict[str, Any] | str, match: MatchResult,
+                  contact: dict[str, Any] | str | None = None) -> None:
         await _unique(self._conn, sa.insert(t.referrals).values(contact=contact,
             id=referral.id, person_id=referral.person_id, partner_id=referral.partner_id,
             partner_referral_id=referral.partner_referral_id, programme_id=referral.programme_id,
@@ -158,7 +160,7 @@ class SqlReferralRepository(ReferralRepository):
     async def linked_duplicates(self, referral_id: uuid.UUID) -> list[Referral]:
         return await self._many(t.referrals.c.duplicate_of == referral_id, lock=True)
 
-    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any]] | None:
+    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any] | str] | None:
         row = (await self._conn.execute(sa.select(*_columns()).where(t.referrals.c.self_reference == reference))).first()
         return (_referral(row), row.person) if row else None
 
@@ -351,7 +353,7 @@ class SqlOutreachRepository(OutreachRepository):
         self._conn = conn
 
     async def add(self, *, contact_id: uuid.UUID, programme_id: str, met_at: str, occurred_at: datetime,
-                  logged_by: str, details: dict[str, Any]) -> None:
+                  logged_by: str, details: dict[str, Any] | str) -> None:
         await self._conn.execute(sa.insert(t.outreach_contacts).values(
             id=contact_id, programme_id=programme_id, met_at=met_at, occurred_at=occurred_at, logged_by=logged_by,
             details=details))

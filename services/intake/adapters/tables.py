@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sealing_sql import data_keys_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "intake"
@@ -45,6 +46,7 @@ submissions = sa.Table(
     sa.Column("errors", JSONB),
     sa.Column("referral_id", UUID(as_uuid=True)),
     sa.Column("correlation_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("batch_id", UUID(as_uuid=True), comment="the CSV batch the row came in (intake_0009)"),
 )
 
 referrals = sa.Table(
@@ -229,6 +231,12 @@ referral_consents = sa.Table(
     sa.Column("event_id", UUID(as_uuid=True)),
 )
 
+# --- added in migration intake_0009 ---------------------------------------------------
+
+# Data keys: personal data is sealed under one per person (and per raw submission, batch file and outreach
+# contact); erasure destroys the key, leaving a tombstone (shared/platform/sealing_sql.py).
+data_keys = data_keys_table(metadata, SCHEMA)
+
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
 sa.Index("ix_referral_timeline_referral_id", referral_timeline.c.referral_id)
 sa.Index("ix_referrals_person", referrals.c.person_id)
@@ -237,5 +245,7 @@ sa.Index("ix_persons_nhs_number", persons.c.nhs_number)
 sa.Index("ix_persons_dob", persons.c.date_of_birth)
 sa.Index("ix_persons_family_postcode", persons.c.family_name_key, persons.c.postcode)
 sa.Index("ix_persons_postcode", persons.c.postcode)
+sa.Index("ix_submissions_referral_id", submissions.c.referral_id)
+sa.Index("ix_submissions_batch_id", submissions.c.batch_id)
 sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.next_attempt_at,
          postgresql_where=sa.text("delivered_at IS NULL AND failed_at IS NULL"))

@@ -16,14 +16,17 @@ from services.intake.adapters.repository import (
     SqlWebhookRepository,
 )
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from shared.platform.sealing import KeyEncryptionKey, Sealer
+from shared.platform.sealing_sql import SqlDataKeyStore
 from shared.platform.uow import SqlUnitOfWork
 
 SOURCE = "/services/intake"
 
 
 class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, kek: KeyEncryptionKey) -> None:
         super().__init__(engine, outbox=tables.outbox, inbox=tables.inbox, source=SOURCE)
+        self._kek = kek
 
     def _bind_repositories(self, conn: AsyncConnection) -> None:
         self.referrals = SqlReferralRepository(conn)
@@ -36,3 +39,5 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
         self.case_holders = SqlCaseHolderRepository(conn)
         self.audit = SqlAuditTrail(conn)
         self.erasure = SqlErasureRepository(conn)
+        # Keys are made and destroyed in the same transaction as what they seal.
+        self.sealer = Sealer(self._kek, SqlDataKeyStore(conn, tables.data_keys))
