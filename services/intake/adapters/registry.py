@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import tables as t
+from shared.platform.sealing import is_sealed, sealed_subject
 from services.intake.domain.audit import GENESIS, AuditEntry
 from services.intake.service_layer.unit_of_work import (AuditTrail, CaseHolder, CaseHolderRepository,
                                                         ErasureRepository)
@@ -84,13 +85,17 @@ class SqlErasureRepository(ErasureRepository):
         r = t.referrals
         return (await self._conn.execute(sa.select(r.c.person_id).where(r.c.id == referral_id))).scalar()
 
-    async def sealed_subjects(self, referral_ids: list[uuid.UUID]) -> list[str]:
+    async def sealed_subjects(self, person_id: uuid.UUID) -> list[str]:
+        r, s, o = t.referrals, t.submissions, t.outreach_contacts
+        theirs = (await self._conn.execute(sa.select(r.c.id, r.c.person, r.c.contact)
+                                           .where(r.c.person_id == person_id))).all()
+        referral_ids = [row.id for row in theirs]
         if not referral_ids:
             return []
-        s, o = t.submissions, t.outreach_contacts
+        sealed_under = [sealed_subject(v) for row in theirs for v in (row.person, row.contact) if is_sealed(v)]
         rows = (await self._conn.execute(sa.select(s.c.id, s.c.batch_id).where(s.c.referral_id.in_(referral_ids)))).all()
         contacts = (await self._conn.execute(sa.select(o.c.id).where(o.c.referral_id.in_(referral_ids)))).scalars()
-        return _subjects([r.id for r in rows], [r.batch_id for r in rows], contacts)
+        return [*dict.fromkeys(sealed_under), *_subjects([r.id for r in rows], [r.batch_id for r in rows], contacts)]
 
     async def rejected_submissions_due(self, received_before: datetime, limit: int = 500) -> list[str]:
         s, k = t.submissions, t.data_keys

@@ -39,10 +39,11 @@ async def erase_person(cmd: c.ErasePerson, uow: IntakeUnitOfWork) -> dict[str, A
             person_id = await uow.erasure.person_of(cmd.referral_id)
         if person_id is None:
             raise NotFound("no such person or referral")
+        subjects = await uow.erasure.sealed_subjects(person_id)
         referrals = await uow.erasure.erase(person_id)
         if not referrals:
             raise NotFound("no such person")
-        for subject in (str(person_id), *await uow.erasure.sealed_subjects(referrals)):
+        for subject in dict.fromkeys((str(person_id), *subjects)):
             await uow.sealer.shred(subject)
         now = datetime.now(UTC)
         await uow.audit.append(AuditEntry(

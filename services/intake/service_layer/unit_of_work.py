@@ -241,9 +241,10 @@ class ErasureRepository(abc.ABC):
     async def person_of(self, referral_id: uuid.UUID) -> uuid.UUID | None: ...
 
     @abc.abstractmethod
-    async def sealed_subjects(self, referral_ids: list[uuid.UUID]) -> list[str]:
-        """Whose keys go with the person's: the raw submissions of their referrals, the batch files those
-        came in, and the outreach contacts that became them."""
+    async def sealed_subjects(self, person_id: uuid.UUID) -> list[str]:
+        """Whose keys go with the person's own: the raw submissions of their referrals, the batch files those
+        came in, the outreach contacts that became them, and whoever their details were sealed under (a
+        person merged into them after a match review)."""
 
     @abc.abstractmethod
     async def rejected_submissions_due(self, received_before: datetime, limit: int = 500) -> list[str]:

@@ -30,7 +30,7 @@ from services.intake.service_layer.unit_of_work import (
     WebhookDelivery,
     WebhookRepository,
 )
-from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer
+from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer, is_sealed, sealed_subject
 from shared.platform.uow import Conflict
 from tests.unit.fakes import FakeMessaging
 
@@ -106,6 +106,7 @@ class FakePersons(PersonRepository):
         self.by_id: dict[uuid.UUID, PersonKey] = {}
         self.reviews_by_id: dict[uuid.UUID, dict[str, Any]] = {}
         self.merged: list[tuple[uuid.UUID, uuid.UUID]] = []
+        self.referrals: FakeReferrals | None = None  # set by the unit of work, for merging
 
     async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
         def shares(p: PersonKey) -> bool:
@@ -147,6 +148,10 @@ class FakePersons(PersonRepository):
 
     async def merge(self, duplicate_person_id: uuid.UUID, into_person_id: uuid.UUID) -> None:
         self.merged.append((duplicate_person_id, into_person_id))
+        if self.referrals is not None:  # as the SQL one does: the duplicate's referrals are filed under the other
+            for referral in list(self.referrals.by_id.values()):
+                if referral.person_id == duplicate_person_id:
+                    self.referrals.by_id[referral.id] = dataclasses.replace(referral, person_id=into_person_id)
 
 
 class FakePartners(PartnerRepository):
@@ -291,11 +296,14 @@ class FakeErasure(ErasureRepository):
         found = self._referrals.by_id.get(referral_id)
         return found.person_id if found else None
 
-    async def sealed_subjects(self, referral_ids: list[uuid.UUID]) -> list[str]:
+    async def sealed_subjects(self, person_id: uuid.UUID) -> list[str]:
+        referral_ids = [r.id for r in self._referrals.by_id.values() if r.person_id == person_id]
+        sealed_under = [sealed_subject(v) for i in referral_ids
+                        for v in (self._referrals.persons[i], self._referrals.contacts.get(i)) if is_sealed(v)]
         theirs = [s for s in self._referrals.submissions if s["referral_id"] in referral_ids]
         contacts = [i for i, o in self._outreach.by_id.items() if o["referral_id"] in referral_ids]
-        return list(dict.fromkeys(str(i) for i in (*(s["submission_id"] for s in theirs),
-                                                   *(s["batch_id"] for s in theirs), *contacts) if i))
+        return list(dict.fromkeys([*sealed_under, *(str(i) for i in (*(s["submission_id"] for s in theirs),
+                                                                     *(s["batch_id"] for s in theirs), *contacts) if i)]))
 
     async def rejected_submissions_due(self, received_before: datetime, limit: int = 500) -> list[str]:
         due = [s for s in self._referrals.submissions if s["referral_id"] is None
@@ -334,6 +342,7 @@ class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
         super().__init__()
         self.referrals = FakeReferrals()
         self.persons = FakePersons()
+        self.persons.referrals = self.referrals
         self.partners = FakePartners()
         self.programmes = FakeProgrammes()
         self.outreach = FakeOutreach()

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.service_layer import case_holders, erasure, handlers, registry
+from services.intake.service_layer import case_holders, erasure, handlers, queries, registry
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import sealed
 from services.intake.service_layer.errors import NotFound
-from shared.platform.sealing import KeyDestroyed
+from shared.platform.sealing import KeyDestroyed, sealed_subject
 from shared.schemas import topics
 from shared.schemas.events.case import CaseClosed
 from tests.unit.intake.fakes import body_kept, person_kept
@@ -134,3 +134,19 @@ async def test_retention_destroys_the_keys_of_rejected_submissions_once_kept_lon
     assert await body_kept(uow, rejected) is None
     assert await body_kept(uow, recent) == b"{recent: Ottoline"
     assert b"Okafor" in await body_kept(uow, accepted)  # the person's own stays theirs until they are erased
+
+
+async def test_erasing_a_person_destroys_the_key_of_a_record_merged_into_them_after_a_review(uow):
+    first = await handlers.handle(from_gp(referral()), uow)
+    second = await handlers.handle(from_gp(referral(person={**referral()["person"], "given_name": "Margret",
+                                                            "postcode": "E9 2BB"})), uow)
+    (review,) = await queries.match_reviews(uow)
+    await handlers.handle(c.DecideMatchReview("coordinator-1", review["id"], True), uow)
+    # The second referral's details were sealed under the person it was first filed as.
+    filed_as = second.referral.person_id
+    assert sealed_subject(uow.referrals.persons[second.referral.id]) == str(filed_as) != str(first.referral.person_id)
+
+    await handlers.handle(c.ErasePerson("admin-1", reason="SAR-21", person_id=first.referral.person_id), uow)
+    assert {str(first.referral.person_id), str(filed_as)} <= uow.data_keys.shredded
+    [told] = uow.events(topics.ERASURES)
+    assert set(told.referral_ids) == {first.referral.id, second.referral.id}
