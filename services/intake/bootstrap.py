@@ -18,6 +18,7 @@ from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from services.intake.service_layer.webhooks import WebhookDispatcher
 from shared.platform.definition import ServiceContext
 from shared.platform.leadership import leadership
+from shared.platform.blind_index import BlindIndex
 from shared.platform.sealing import LocalKeyEncryptionKey
 
 
@@ -37,8 +38,11 @@ class Intake:
 def bootstrap(ctx: ServiceContext) -> Intake:
     # Data keys are wrapped under the service's DATA_ENCRYPTION_KEY (a KMS client can stand in for it). There
     # are no settings only when the API is being documented, and then nothing is sealed.
-    kek = LocalKeyEncryptionKey.from_setting(ctx.settings.data_encryption_key) if ctx.settings is not None else None
-    uow = partial(SqlIntakeUnitOfWork, ctx.engine, kek)
+    # Matching searches on keyed blind indexes, under a key derived from the same setting.
+    key_setting = ctx.settings.data_encryption_key if ctx.settings is not None else None
+    kek = LocalKeyEncryptionKey.from_setting(key_setting) if key_setting else None
+    index = BlindIndex.derived_from(key_setting, "intake.persons") if key_setting else None
+    uow = partial(SqlIntakeUnitOfWork, ctx.engine, kek, index)
     dispatcher = WebhookDispatcher(uow, partial(leadership, ctx.engine, "intake-webhook-dispatcher"),
                                    http_webhook_sender)
     interval = float(os.environ.get("INTAKE_RETENTION_INTERVAL_S", "3600"))

@@ -1,7 +1,7 @@
 """What intake keeps about a person is sealed under a data key of its own (shared/platform/sealing.py).
 
 Subjects (whose key erasure destroys):
-- the person id: their details and contact record on each referral;
+- the person id: their details and contact record on each referral, and their match key (persons);
 - each raw submission's id: the body as it was sent (a rejected one never names a person, so the
   retention of rejected submissions destroys its key instead); a dead-lettered partner record is sealed
   under the id of the submission recorded for it;
@@ -20,6 +20,7 @@ from typing import Any
 from shared.platform.sealing import KeyDestroyed, Sealer, is_sealed
 
 PERSON = "intake.person"
+PERSON_KEY = "intake.person-key"  # what matching compares (persons.sealed_key)
 CONTACT = "intake.contact"
 SUBMISSION = "intake.submission"
 BATCH = "intake.batch"
