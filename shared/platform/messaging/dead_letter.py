@@ -53,4 +53,5 @@ async def dead_letter(
         ("dlt.attempts", str(attempts).encode()),
         ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
     ]
-    await producer.send_and_wait(dlt_topic, record.value if value_instead is None else value_instead, key=record.key, headers=headers)
+    value = record.value if value_instead is None else value_instead
+    await producer.send_and_wait(dlt_topic, value, key=record.key, headers=headers)
