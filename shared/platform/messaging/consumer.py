@@ -154,6 +154,10 @@ class RecordConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
 
+    async def dead_letter_value(self, record: ConsumedRecord) -> bytes:
+        """What the dead letter carries as its value: the record's own, unless a consumer seals it."""
+        return record.value
+
     async def _park(self, record: ConsumedRecord, *, reason: str, error: BaseException, attempts: int) -> None:
         await dead_letter(
             self._producer,
@@ -163,6 +167,7 @@ class RecordConsumer:
             reason=reason,
             error_type=type(error.__cause__ or error).__name__,
             attempts=attempts,
+            value_instead=await self.dead_letter_value(record),
         )
         self.dead_lettered += 1
         tracing.mark_failed(trace.get_current_span(), error)
