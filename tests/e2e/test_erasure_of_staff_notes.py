@@ -1,23 +1,19 @@
 """What staff write about a person, over the wire: caseload and triage keep it only sealed under their own
 data key for the person, in every table, the outbox and every topic; the case's worker reads it opened; once
-`person.erased` arrives each of caseload, outcomes and triage destroys its key (a tombstone), the API shows the
-text as erased, nothing anywhere opens, and the outcome reports count what they counted before."""
+an administrator erases the person at intake, intake destroys its keys and publishes `person.erased`, each of
+caseload, outcomes and triage destroys its own key (a tombstone), the API shows the text as erased, nothing anywhere opens, and the outcome reports count what they counted before."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.platform.sealed_fields import field_context
+from services.intake.service_layer import sealed as sealed_purposes
 from shared.platform.sealing import KeyDestroyed, LocalKeyEncryptionKey, Sealer, SealingError
-from shared.schemas.envelope import new_envelope
-from shared.schemas.events.erasure import PersonErased
-from shared.schemas.topics import ERASURES
 from tests.e2e.test_personal_data_stays_in_the_registry import all_topics
 
 pytestmark = pytest.mark.e2e
@@ -61,21 +57,36 @@ class SchemaKeys:
         raise AssertionError("the test never destroys a key")
 
 
+# Intake seals the registry under the same pseudonymous person id, with its own key and purposes.
+INTAKE_CONTEXTS = (sealed_purposes.PERSON, sealed_purposes.PERSON_KEY, sealed_purposes.CONTACT,
+                   sealed_purposes.SUBMISSION, sealed_purposes.BATCH, sealed_purposes.OUTREACH,
+                   sealed_purposes.DEAD_LETTER)
+
+
+def _contexts(service: str) -> tuple[str, ...]:
+    return INTAKE_CONTEXTS if service == "intake" else tuple(field_context(service, f) for f in FIELDS)
+
+
 async def open_anywhere(system, sealed: str) -> str:
-    """The text, opened with whichever service's key it was sealed under; KeyDestroyed once every service has
-    destroyed its key for the person (tried with each service's key-encryption key and each field's context)."""
+    return (await open_where(system, sealed))[1]
+
+
+async def open_where(system, sealed: str) -> tuple[str, str]:
+    """The text, opened with whichever service's key it was sealed under (intake's registry included);
+    KeyDestroyed once every service has destroyed its key for the person (tried with each service's
+    key-encryption key and each of its purposes)."""
     subject = sealed.split(":")[2]
-    for service in SERVICES:
+    for service in ("intake", *SERVICES):
         keys = SchemaKeys(system, service)
         sealer = Sealer(LocalKeyEncryptionKey.from_setting(system.data_encryption_keys[service]), keys)
-        for field in FIELDS:
+        for context in _contexts(service):
             try:
-                return await sealer.open(sealed, context=field_context(service, field))
+                return service, await sealer.open(sealed, context=context)
             except SealingError:
                 continue  # another service's key, or another field
             except KeyDestroyed:
                 break  # this service has no key for the person (never had one, or destroyed it)
-    if all([await SchemaKeys(system, service).destroyed(subject) for service in SERVICES]):
+    if all([await SchemaKeys(system, service).destroyed(subject) for service in ("intake", *SERVICES)]):
         raise KeyDestroyed(subject)
     raise AssertionError(f"a sealed value no service can open: {sealed[:40]}")
 
@@ -101,18 +112,11 @@ def in_clear(places: list[tuple[str, str]]) -> list[str]:
     return [f"{where}: {word}" for where, text in places for word in WORDS.values() if word in text]
 
 
-async def publish_erasure(system, person_id: str, referral_id: str) -> None:
-    """person.erased as intake publishes it (signed as intake)."""
-    event = PersonErased(person_id=uuid.UUID(person_id), referral_ids=[uuid.UUID(referral_id)], basis="request",
-                         erased_at=datetime.now(UTC))
-    envelope = new_envelope(event, source="/services/intake", subject=person_id, correlation_id=uuid.uuid4())
-    signed = system.signer("intake").sign(envelope, ERASURES)
-    producer = AIOKafkaProducer(bootstrap_servers=system.infra.bootstrap_servers)
-    await producer.start()
-    try:
-        await producer.send_and_wait(system.topics.erasures, signed.model_dump_json().encode(), key=person_id.encode())
-    finally:
-        await producer.stop()
+async def erase_through_intake(http, system, referral_id: str) -> None:
+    """An administrator's erasure request: intake destroys its keys and publishes person.erased."""
+    response = await http.post(f"{system.url('intake')}/v1/erasures", headers=system.staff_headers("admin"),
+                               json={"referral_id": referral_id, "reason": "erasure request ER-7"})
+    assert response.status_code == 200, response.text
 
 
 async def ok(response: httpx.Response, status: int = 200) -> dict:
@@ -185,8 +189,8 @@ async def test_staff_notes_are_sealed_read_by_the_worker_and_gone_with_the_perso
         places = await everything(system)
         assert in_clear(places) == []
         sealed = {s for _, text in places for s in SEALED.findall(text) if s.split(":")[2] == person_id}
-        opened = {await open_anywhere(system, s) for s in sealed}
-        assert set(WORDS.values()) <= opened
+        opened_by = {s: await open_where(system, s) for s in sealed}
+        assert set(WORDS.values()) <= {text for _, text in opened_by.values()}
         for service in ("caseload", "triage"):
             assert await system.sql(f"SELECT 1 FROM {service}.data_keys WHERE subject = $1 "
                                     "AND wrapped_key IS NOT NULL", person_id)
@@ -194,8 +198,8 @@ async def test_staff_notes_are_sealed_read_by_the_worker_and_gone_with_the_perso
         reports = [f"{outcomes}/v1/reports/{name}" for name in ("loneliness", "funnel", "outcomes")]
         before = [await ok(await http.get(url, params={"programme_id": "demo"}, headers=manager)) for url in reports]
 
-        await publish_erasure(system, person_id, referral_id)
-        for service in ("caseload", "outcomes", "triage"):
+        await erase_through_intake(http, system, referral_id)
+        for service in ("intake", "caseload", "outcomes", "triage"):
             await system.wait_for(f"SELECT 1 FROM {service}.data_keys WHERE subject = $1 AND wrapped_key IS NULL "
                                   "AND destroyed_at IS NOT NULL", person_id)
 
@@ -218,7 +222,8 @@ async def test_staff_notes_are_sealed_read_by_the_worker_and_gone_with_the_perso
         places = await everything(system)
         assert in_clear(places) == []
         still = {s for _, text in places for s in SEALED.findall(text) if s.split(":")[2] == person_id}
-        assert sealed <= still  # the copies are all still there: unreadable, not deleted
+        # The staff notes' copies are all still there: unreadable, not deleted (intake deletes its registry row).
+        assert {s for s, (service, _) in opened_by.items() if service != "intake"} <= still
         for value in still:
             with pytest.raises(KeyDestroyed):
                 await open_anywhere(system, value)
