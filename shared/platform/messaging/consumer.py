@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from shared.platform import metrics, tracing
-from shared.platform.faults import delay_point, fault_point
+from shared.platform.faults import delay_point, failure_point, fault_point
 from shared.platform.logging import get_logger
 from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope, EventPayload
@@ -31,6 +31,7 @@ from shared.schemas.registry import UnknownEventType, parse_data
 from shared.schemas.topics import Topics
 
 from .dead_letter import ConsumedRecord, dead_letter
+from .dead_letter_archive import DeadLetterArchive
 from .signing import EnvelopeVerifier, ForgedEnvelope
 
 log = get_logger(__name__)
@@ -62,6 +63,8 @@ class RecordConsumer:
         self.dead_lettered = 0
         self.assignment = _Assignment()
         self._subscriber = None
+        # Where parked records are kept to be listed and replayed (set by the runner; none in unit tests).
+        self.archive: DeadLetterArchive | None = None
 
     def register(self, broker: KafkaBroker) -> None:
         s = self._settings
@@ -155,6 +158,10 @@ class RecordConsumer:
                 delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
 
     async def _park(self, record: ConsumedRecord, *, reason: str, error: BaseException, attempts: int) -> None:
+        if self.archive is not None:
+            # First: should the topic publish fail, the record is redelivered and the row is not doubled.
+            await self.archive.record(record, consumer_group=self.group, reason=reason,
+                                      error_type=type(error.__cause__ or error).__name__, attempts=attempts)
         await dead_letter(
             self._producer,
             self.dead_letter_topic,
@@ -235,6 +242,7 @@ class EventConsumer(RecordConsumer):
             return False
         log.info("event_received")
         await delay_point(f"{self.group}.before-handle")
+        failure_point(f"{self.group}.handler")
         await handler(envelope, payload)
         return True
 

@@ -1,0 +1,23 @@
+"""Caseload: its dead letters, kept to be listed, replayed or discarded (shared/platform/messaging/dead_letter_archive.py).
+
+Revision ID: caseload_0007
+Revises: caseload_0006
+"""
+from alembic import op
+
+from shared.platform.messaging.dead_letter_archive import ACTIONS_TABLE, TABLE, create_dead_letter_tables
+
+revision = "caseload_0007"
+down_revision = "caseload_0006"
+branch_labels = None
+depends_on = None
+S = "caseload"
+
+
+def upgrade() -> None:
+    create_dead_letter_tables(op, S)
+
+
+def downgrade() -> None:
+    op.drop_table(ACTIONS_TABLE, schema=S)
+    op.drop_table(TABLE, schema=S)

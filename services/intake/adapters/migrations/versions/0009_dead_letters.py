@@ -1,0 +1,23 @@
+"""Intake: its dead letters, kept to be listed, replayed or discarded (shared/platform/messaging/dead_letter_archive.py).
+
+Revision ID: intake_0009
+Revises: intake_0008
+"""
+from alembic import op
+
+from shared.platform.messaging.dead_letter_archive import ACTIONS_TABLE, TABLE, create_dead_letter_tables
+
+revision = "intake_0009"
+down_revision = "intake_0008"
+branch_labels = None
+depends_on = None
+S = "intake"
+
+
+def upgrade() -> None:
+    create_dead_letter_tables(op, S)
+
+
+def downgrade() -> None:
+    op.drop_table(ACTIONS_TABLE, schema=S)
+    op.drop_table(TABLE, schema=S)

@@ -1,0 +1,23 @@
+"""Triage: its dead letters, kept to be listed, replayed or discarded (shared/platform/messaging/dead_letter_archive.py).
+
+Revision ID: triage_0005
+Revises: triage_0004
+"""
+from alembic import op
+
+from shared.platform.messaging.dead_letter_archive import ACTIONS_TABLE, TABLE, create_dead_letter_tables
+
+revision = "triage_0005"
+down_revision = "triage_0004"
+branch_labels = None
+depends_on = None
+S = "triage"
+
+
+def upgrade() -> None:
+    create_dead_letter_tables(op, S)
+
+
+def downgrade() -> None:
+    op.drop_table(ACTIONS_TABLE, schema=S)
+    op.drop_table(TABLE, schema=S)
