@@ -80,6 +80,9 @@ class RecordConsumer:
             heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
             rebalance_timeout_ms=s.kafka_rebalance_timeout_ms,
             max_workers=1,
+            # Bounded prefetch: one record is handled at a time, and no more is fetched than this.
+            fetch_max_bytes=s.kafka_fetch_max_bytes,
+            max_partition_fetch_bytes=s.kafka_max_partition_fetch_bytes,
             listener=self.assignment,
             # Our handlers read the raw bytes themselves. FastStream's own decoder would try the
             # body as JSON first, and a body nested deep enough raises RecursionError there, before
