@@ -12,6 +12,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import pytest
 
@@ -128,3 +129,8 @@ async def test_a_dead_letter_replayed_after_its_cause_is_mended_is_applied_once(
                                second_letter)
     assert [(a["action"], a["actor"]) for a in actions] == [("replayed", "referrals-cli"), ("discarded", "op-1")]
     assert actions[1]["note"] == "duplicate of a referral sent again by the partner"
+    # The history is evidence: the database refuses to rewrite it.
+    with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="append-only"):
+        await system.sql("UPDATE triage.dead_letter_actions SET actor = 'someone else'")
+    with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="append-only"):
+        await system.sql("DELETE FROM triage.dead_letter_actions")

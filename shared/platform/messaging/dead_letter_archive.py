@@ -80,10 +80,25 @@ def dead_letter_actions_table(metadata: sa.MetaData, schema: str) -> sa.Table:
 
 
 def create_dead_letter_tables(op, schema: str) -> None:
-    """Used by each service's migration that adds the tables."""
+    """Used by each service's migration that adds the tables. The database refuses to change or delete an
+    action once written: the history of who replayed, discarded or read what is evidence."""
     metadata = sa.MetaData()
     for table in (dead_letters_table(metadata, schema), dead_letter_actions_table(metadata, schema)):
         table.create(op.get_bind(), checkfirst=True)
+    op.execute(f"""
+        CREATE FUNCTION {schema}.dead_letter_actions_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'dead letter actions are append-only' USING ERRCODE = 'insufficient_privilege';
+        END $$""")
+    op.execute(f"""
+        CREATE TRIGGER dead_letter_actions_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+        ON {schema}.{ACTIONS_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.dead_letter_actions_are_append_only()""")
+
+
+def drop_dead_letter_tables(op, schema: str) -> None:
+    op.drop_table(ACTIONS_TABLE, schema=schema)
+    op.execute(f"DROP FUNCTION {schema}.dead_letter_actions_are_append_only()")
+    op.drop_table(TABLE, schema=schema)
 
 
 def readable_payload(value: bytes) -> Any:

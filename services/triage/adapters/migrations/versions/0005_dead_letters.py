@@ -5,7 +5,7 @@ Revises: triage_0004
 """
 from alembic import op
 
-from shared.platform.messaging.dead_letter_archive import ACTIONS_TABLE, TABLE, create_dead_letter_tables
+from shared.platform.messaging.dead_letter_archive import create_dead_letter_tables, drop_dead_letter_tables
 
 revision = "triage_0005"
 down_revision = "triage_0004"
@@ -19,5 +19,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table(ACTIONS_TABLE, schema=S)
-    op.drop_table(TABLE, schema=S)
+    drop_dead_letter_tables(op, S)
