@@ -10,6 +10,7 @@
     referrals event-keys                     print fresh event signing and data encryption keys (.env lines)
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
     referrals erase --referral ID | --person ID [--data-dir DIR] [--yes]   erase a person from the registry
+    referrals dead-letters list|show|replay|discard   the services' dead letters (replay after a fix)
     referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
                      [--interval S] [--service NAME=URL]
 """
@@ -348,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(func=cmd_benchmark)
     from referrals import status
 
+    from referrals import dead_letters
+
+    letters = sub.add_parser("dead-letters", help="list, show, replay or discard the services' dead letters")
+    dead_letters.add_arguments(letters)
+    letters.set_defaults(func=dead_letters.command)
     watch = sub.add_parser("status", help="watch the operational queues (scrapes each service's /metrics)")
     status.add_arguments(watch)
     watch.set_defaults(func=cmd_status)

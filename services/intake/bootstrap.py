@@ -20,6 +20,8 @@ from shared.platform.definition import ServiceContext
 from shared.platform.leadership import leadership
 from shared.platform.blind_index import BlindIndex
 from shared.platform.sealing import LocalKeyEncryptionKey
+from shared.platform.settings import PlatformSettings
+from shared.platform.throttle import Admission, TokenBuckets
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Intake:
     uow: Callable[[], IntakeUnitOfWork]
     webhooks: WebhookDispatcher
     retention: Callable[[], Any]  # the background job that erases people past their retention period
+    admission: Admission  # back-pressure on partners' submissions (rates, submissions in progress)
 
     async def handle(self, command: Command) -> Any:
         return await handlers.handle(command, self.uow())
@@ -50,4 +53,14 @@ def bootstrap(ctx: ServiceContext) -> Intake:
     rejected_days = int(os.environ.get("REJECTED_SUBMISSION_RETENTION_DAYS", "30"))
     retention = erasure.retention_job(uow, interval, asyncio.sleep, partial(leadership, ctx.engine, "intake-retention"),
                                       rejected_days=rejected_days)
-    return Intake(uow=uow, webhooks=dispatcher, retention=retention)
+    return Intake(uow=uow, webhooks=dispatcher, retention=retention, admission=_admission(ctx.settings))
+
+
+def _admission(settings: PlatformSettings | None) -> Admission:
+    # The API documents are built from a context with no settings: the defaults serve there.
+    def limit(name: str):
+        return getattr(settings, name) if settings is not None else PlatformSettings.model_fields[name].default
+
+    return Admission(TokenBuckets(limit("submissions_per_second_per_partner"), limit("submission_burst_per_partner")),
+                     TokenBuckets(limit("submissions_per_second"), limit("submission_burst")),
+                     limit("submissions_in_flight"))

@@ -82,6 +82,20 @@ class PlatformSettings(BaseSettings):
     auth_failure_window_s: float = Field(default=60.0, validation_alias="AUTH_FAILURE_WINDOW_S", gt=0)
     auth_lockout_s: float = Field(default=300.0, validation_alias="AUTH_LOCKOUT_S", gt=0)
 
+    # Back-pressure on submissions (intake's partner routes): a rate per partner and one for everyone, in
+    # bursts, answered 429 with Retry-After past them; and at most this many submissions in progress at once.
+    submissions_per_second_per_partner: float = Field(default=20.0, validation_alias="SUBMISSIONS_PER_SECOND_PER_PARTNER",
+                                                      gt=0)
+    submission_burst_per_partner: int = Field(default=60, validation_alias="SUBMISSION_BURST_PER_PARTNER", ge=1)
+    submissions_per_second: float = Field(default=100.0, validation_alias="SUBMISSIONS_PER_SECOND", gt=0)
+    submission_burst: int = Field(default=200, validation_alias="SUBMISSION_BURST", ge=1)
+    submissions_in_flight: int = Field(default=8, validation_alias="SUBMISSIONS_IN_FLIGHT", ge=1)
+    # What a consumer holds fetched but not yet handled: it fetches no more until it has handled these,
+    # so a flood waits in the broker, not in memory.
+    kafka_fetch_max_bytes: int = Field(default=8 * 1024 * 1024, validation_alias="KAFKA_FETCH_MAX_BYTES", ge=1024)
+    kafka_max_partition_fetch_bytes: int = Field(default=1024 * 1024, validation_alias="KAFKA_MAX_PARTITION_FETCH_BYTES",
+                                                 ge=1024)
+
     # Consumer behaviour: bounded retries with exponential backoff, then dead letter.
     consumer_max_attempts: int = Field(default=5, validation_alias="CONSUMER_MAX_ATTEMPTS", ge=1)
     consumer_backoff_initial_ms: int = Field(default=200, validation_alias="CONSUMER_BACKOFF_INITIAL_MS")

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
 from shared.platform.sealing_sql import data_keys_table
+from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "intake"
@@ -118,6 +119,9 @@ outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
 # Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
 revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
+# Parked records, kept to be listed, replayed or discarded, and what operators did with them.
+dead_letters = dead_letters_table(metadata, SCHEMA)
+dead_letter_actions = dead_letter_actions_table(metadata, SCHEMA)
 
 # --- added in migration intake_0002 ---------------------------------------------------
 

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
 from shared.platform.sealing_sql import data_keys_table
+from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "outcomes"
@@ -19,6 +20,9 @@ revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
 # Outcomes' data keys: it keeps no person's words (MYCaW concerns are not stored), so it seals nothing today,
 # but it records each erased person's tombstone, so no key can ever be made for them here.
 data_keys = data_keys_table(metadata, SCHEMA)
+# Parked records, kept to be listed, replayed or discarded, and what operators did with them.
+dead_letters = dead_letters_table(metadata, SCHEMA)
+dead_letter_actions = dead_letter_actions_table(metadata, SCHEMA)
 
 # --- added in migration outcomes_0002: facts for reports (no names or contact details) --------
 
