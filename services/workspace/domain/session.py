@@ -8,6 +8,7 @@ from typing import Any
 WORKER_ROLES = frozenset({"volunteer", "connector"})
 COORDINATING_ROLES = frozenset({"coordinator", "admin"})
 REPORTING_ROLES = frozenset({"manager", "coordinator", "admin"})
+OVERSEEING_ROLES = frozenset({"manager", "coordinator", "admin"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ AREAS = (
     Area("/cases", "My caseload", WORKER_ROLES),
     Area("/reviews", "Triage reviews", COORDINATING_ROLES),
     Area("/match-reviews", "Person-match reviews", COORDINATING_ROLES),
-    Area("/waiting-list", "Waiting list", COORDINATING_ROLES),
+    Area("/waiting-list", "Waiting list", OVERSEEING_ROLES),
+    Area("/capacity", "Capacity", OVERSEEING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),
 )
 

@@ -74,3 +74,18 @@ async def decide_match(review_id: str, request: Request, session: Session = Sign
                         errors={"same_person": "Say whether this is the same person"})
     await coordination.decide_match(web.wiring(request).call_as, session, review_id, answer == "yes")
     return RedirectResponse("/match-reviews?saved=Match+decided", status_code=303)
+
+
+@router.get("/waiting-list", response_class=HTMLResponse)
+async def waiting_list(request: Request, programme_id: str = "", session: Session = Signed) -> HTMLResponse:
+    programme = coordination.programme_of(session, programme_id)
+    found = await coordination.waiting_list(web.wiring(request).call_as, session, programme)
+    return web.page(request, "waiting_list.html", title="Waiting list", waiting=found, programme_id=programme,
+                    crumbs=[HOME])
+
+
+@router.get("/capacity", response_class=HTMLResponse)
+async def capacity(request: Request, programme_id: str = "", session: Session = Signed) -> HTMLResponse:
+    programme = coordination.programme_of(session, programme_id)
+    found = await coordination.capacity(web.wiring(request).call_as, session, programme)
+    return web.page(request, "capacity.html", title="Capacity", programme_id=programme, crumbs=[HOME], **found)

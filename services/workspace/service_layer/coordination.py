@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.workspace.domain.session import COORDINATING_ROLES, Session
+from services.workspace.domain.session import COORDINATING_ROLES, OVERSEEING_ROLES, Session
 from services.workspace.service_layer.casework import case_id_of
 from services.workspace.service_layer.errors import Conflict, Forbidden, NotFound
 from services.workspace.service_layer.ports import Connect
@@ -65,3 +65,39 @@ async def decide_match(connect: Connect, session: Session, review_id: str, same_
     require_coordinator(session)
     await connect(session.token).intake.post(f"/v1/match-reviews/{case_id_of(review_id)}/decision",
                                              {"same_person": same_person})
+
+
+
+
+def require_oversight(session: Session) -> None:
+    if not session.has_any(OVERSEEING_ROLES):
+        raise Forbidden("The waiting list and capacity are for coordinators and managers.")
+
+
+def programme_of(session: Session, asked: str) -> str:
+    """The programme a page is about: the one asked for, else the person's first (or the demo's)."""
+    if asked:
+        return asked[:100]
+    return (session.programmes or ("demo",))[0]
+
+
+async def waiting_list(connect: Connect, session: Session, programme_id: str) -> list[dict[str, Any]]:
+    require_oversight(session)
+    return await connect(session.token).caseload.get("/v1/waiting-list", programme_id=programme_id)
+
+
+async def capacity(connect: Connect, session: Session, programme_id: str) -> dict[str, Any]:
+    """Each worker's hours and cases against their capacity, and the totals per site."""
+    require_oversight(session)
+    workers = await connect(session.token).caseload.get("/v1/workers", programme_id=programme_id)
+    sites: dict[str, dict[str, float]] = {}
+    for worker in workers:
+        if not worker.get("active", True):
+            continue
+        site = sites.setdefault(worker.get("site") or "No site", {"capacity_hours": 0.0, "load_hours": 0.0,
+                                                                   "workers": 0, "open_cases": 0})
+        site["capacity_hours"] += float(worker.get("capacity_hours") or 0)
+        site["load_hours"] += float(worker.get("load_hours") or 0)
+        site["workers"] += 1
+        site["open_cases"] += int(worker.get("open_cases") or 0)
+    return {"workers": workers, "sites": dict(sorted(sites.items()))}

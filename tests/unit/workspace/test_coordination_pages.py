@@ -85,3 +85,24 @@ def test_a_connector_cannot_open_the_queues():
     fake.roles, fake.worker_id = ["connector"], "0b0f0000-0000-4000-8000-0000000000ff"
     client = signed_in(fake)
     assert client.get("/reviews").status_code == 403 and client.get("/match-reviews").status_code == 403
+
+
+def test_the_waiting_list_and_capacity_for_a_programme():
+    fake = _fake()
+    fake.on("GET", "caseload", r"/v1/waiting-list", [
+        {"position": 1, "case_id": REVIEW, "effective_priority": 2, "waited_days": 3.5, "estimated_wait_days": 12,
+         "expected_weekly_hours": "1.5", "lead_role": "connector"}])
+    fake.on("GET", "caseload", r"/v1/workers", [
+        {"id": "w1", "name": "Alice Connector", "role": "connector", "site": "North", "active": True,
+         "capacity_hours": "21", "load_hours": "7.5", "open_cases": 5, "max_open_cases": 25},
+        {"id": "w2", "name": "Bob Connector", "role": "connector", "site": "North", "active": True,
+         "capacity_hours": "10", "load_hours": "2", "open_cases": 1, "max_open_cases": 25}])
+    client = signed_in(fake)
+    waiting = client.get("/waiting-list?programme_id=hackney-connect")
+    assert waiting.status_code == 200 and ">12<" in waiting.text
+    [asked] = [c for c in fake.calls if c.url.path == "/v1/waiting-list"]
+    assert asked.url.params["programme_id"] == "hackney-connect"
+    capacity = client.get("/capacity?programme_id=hackney-connect")
+    site_row = capacity.text.split(">North<")[1].split("</tr>")[0]
+    assert [cell.split(">")[-1] for cell in site_row.split("</td>")[:4]] == ["2", "6", "9.5", "31.0"]
+    assert "Alice Connector" in capacity.text and "7.5 of 21" in capacity.text
