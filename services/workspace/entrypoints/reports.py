@@ -56,3 +56,22 @@ async def outcome_csv(request: Request, session: Session = Depends(web.current_s
     csv = await reports.outcome_csv(web.wiring(request).call_as, session, filters)
     return Response(csv, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filters["instrument"]}-outcomes.csv"'})
+
+
+@router.get("/reports/completeness", response_class=HTMLResponse)
+async def completeness(request: Request, instrument: str = "ucla3", programme_id: str = "",
+                       session: Session = Depends(web.current_session)) -> HTMLResponse:
+    instrument = instrument if instrument in reports.INSTRUMENTS else "ucla3"
+    found = await reports.completeness(web.wiring(request).call_as, session, instrument, programme_id[:100])
+    return web.page(request, "completeness.html", title="Measure completeness", found=found, instrument=instrument,
+                    instruments=reports.INSTRUMENTS, programme_id=programme_id[:100],
+                    crumbs=[("/", "Workspace"), ("/reports", "Reports")])
+
+
+@router.get("/reports/funnel", response_class=HTMLResponse)
+async def funnel(request: Request, programme_id: str = "", session: Session = Depends(web.current_session)) -> HTMLResponse:
+    found = await reports.funnel(web.wiring(request).call_as, session, programme_id[:100])
+    counts = {k: v for k, v in found.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    lists = {k: v for k, v in found.items() if isinstance(v, list)}
+    return web.page(request, "funnel.html", title="Referral funnel", counts=counts, lists=lists,
+                    programme_id=programme_id[:100], crumbs=[("/", "Workspace"), ("/reports", "Reports")])

@@ -63,11 +63,16 @@ async def case_page(connect: Connect, session: Session, case_id: str) -> dict[st
     apis = connect(session.token)
     case = await apis.caseload.get(f"/v1/cases/{case_id}")
     events = await apis.caseload.get(f"/v1/cases/{case_id}/events")
+    person, person_refusal = None, None
     try:
         person = await apis.intake.get(f"/v1/cases/{case_id}/person")
-        person_refusal = None
-    except (Forbidden, NotFound) as refusal:
-        person, person_refusal = None, str(refusal) or "The person's details are not available."
+    except NotFound:
+        person_refusal = "The person's details are not here yet: reload the page in a moment."
+    except Forbidden:
+        # Intake learns who holds a case from caseload's events, so just after an offer is accepted it may not
+        # know yet; on a closed case the worker no longer reads the details at all.
+        person_refusal = ("The person's details are not open to you: if you have just accepted this case, reload "
+                          "the page in a moment.")
     goals = [{"id": str(e["data"]["goal_id"]), "description": e["data"].get("description", ""),
               "progress": (case.get("goals") or {}).get(str(e["data"]["goal_id"]), "not_started")}
              for e in events if e.get("event_type") == "case.goal_set"]

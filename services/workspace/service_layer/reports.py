@@ -81,3 +81,20 @@ async def outcome_report(connect: Connect, session: Session, filters: dict[str, 
 async def outcome_csv(connect: Connect, session: Session, filters: dict[str, str]) -> str:
     require_reports(session)
     return await connect(session.token).outcomes.get("/v1/reports/outcomes", **_api_params(filters), format="csv")
+
+
+async def completeness(connect: Connect, session: Session, instrument: str, programme_id: str) -> dict[str, Any]:
+    """Outcomes' completeness rows, each worker named; `level` says whether a row is everyone, a programme or a worker."""
+    require_reports(session)
+    found = await connect(session.token).outcomes.get("/v1/reports/completeness", instrument=instrument,
+                                                     programme_id=programme_id or None)
+    named = await workers(connect, session, programme_id)
+    for row in found.get("rows", []):
+        row["name"] = (named.get(str(row.get("worker_id")), "A worker no longer listed") if row.get("worker_id")
+                       else ("Everyone" if row.get("level") == "all" else f"Programme {row.get('programme_id')}"))
+    return found
+
+
+async def funnel(connect: Connect, session: Session, programme_id: str) -> dict[str, Any]:
+    require_reports(session)
+    return await connect(session.token).outcomes.get("/v1/reports/funnel", programme_id=programme_id or None)

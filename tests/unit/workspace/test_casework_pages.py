@@ -3,6 +3,8 @@ that a refusal from the service is shown as the service meant it (403 page, the 
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
@@ -132,3 +134,12 @@ def test_closing_needs_a_confirmation_and_sends_the_end_measures_with_the_reason
 
 def test_an_address_that_is_not_a_case_id_is_not_found():
     assert signed_in(_fake()).get("/cases/not-a-uuid").status_code == 404
+
+
+def test_each_error_summary_link_leads_to_its_field():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/contact")
+    response = client.post(f"/cases/{CASE}/contact", data={"csrf_token": csrf_of(form.text), "minutes": "ten"})
+    targets = re.findall(r'<li><a href="#([^"]+)">', response.text)
+    assert targets and all(f'id="{target}"' in response.text for target in targets)

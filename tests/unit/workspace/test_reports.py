@@ -79,3 +79,25 @@ def test_a_chart_writes_every_value_and_tick_as_text():
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     assert {"8", "5", "3", "Everyone", "Over 75", "Start", "End", "Score", "Start: no data"} <= set(texts)
     assert {"0", "2.5", "5", "7.5", "10"} <= set(texts)  # the axis: ticks up to a round maximum
+
+
+def test_completeness_names_each_worker():
+    fake = _fake()
+    fake.on("GET", "outcomes", r"/v1/reports/completeness", {"instrument": "ucla3", "missing_reasons": [], "rows": [
+        {"level": "all", "programme_id": None, "worker_id": None, "closed_cases": 4, "with_baseline": 3,
+         "with_baseline_pct": 75.0, "with_end": 2, "with_end_pct": 50.0, "with_follow_up": 0, "with_follow_up_pct": 0.0},
+        {"level": "worker", "programme_id": "demo", "worker_id": ALICE, "closed_cases": 4, "with_baseline": 3,
+         "with_baseline_pct": 75.0, "with_end": 2, "with_end_pct": 50.0, "with_follow_up": 0,
+         "with_follow_up_pct": 0.0}]})
+    page = signed_in(fake).get("/reports/completeness")
+    assert page.status_code == 200 and "Everyone" in page.text and "Alice Connector" in page.text
+    assert ALICE not in page.text and "2 (50.0%)" in page.text
+
+
+def test_the_funnel_lists_its_counts_and_lists():
+    fake = _fake()
+    fake.on("GET", "outcomes", r"/v1/reports/funnel", {"programme_id": None, "referrals": 12, "accepted": 9,
+                                                        "unmet_needs": [{"need": "befriending in Somali", "count": 2}]})
+    page = signed_in(fake).get("/reports/funnel")
+    assert page.status_code == 200 and "Referrals" in page.text and ">12<" in page.text
+    assert "befriending in Somali" in page.text
