@@ -82,6 +82,12 @@ def create_app(wiring: Wiring | None = None) -> FastAPI:
         log.warning("service_unavailable", problem=str(refusal))
         return web.page(request, "unavailable.html", title="Sorry, there is a problem", status_code=503)
 
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> HTMLResponse:
+        # The kind of failure only: a message could quote what a person typed.
+        log.error("page_failed", path=request.url.path, error=type(exc).__name__)
+        return web.page(request, "unavailable.html", title="Sorry, there is a problem", status_code=500)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         if exc.status_code == 404:

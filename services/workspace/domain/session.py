@@ -36,8 +36,8 @@ class Session:
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
 
-    def has_any(self, roles: frozenset[str]) -> bool:
-        return bool(set(self.roles) & roles)
+    def has_any(self, roles) -> bool:
+        return bool(set(self.roles) & set(roles))
 
     @property
     def is_worker(self) -> bool:

@@ -103,17 +103,21 @@ FORMS: dict[str, dict[str, Any]] = {
     "extend": {"title": "Extend the support", "template": "form_extend.html"},
     "hold": {"title": "Put the case on hold", "template": "form_hold.html"},
     "close": {"title": "Close the case", "template": "form_close.html"},
+    "transfer": {"title": "Transfer the case to another worker", "template": "form_transfer.html"},
 }
 SLUGS = {"contact": "contact", "goal": "goal", "signpost": "signpost", "unmet-need": "unmet_need", "review": "review",
-         "extend": "extend", "hold": "hold", "close": "close"}
+         "extend": "extend", "hold": "hold", "close": "close", "transfer": "transfer"}
 
 
-def _form_page(request: Request, case_id: str, form: str, values: dict[str, Any], errors: dict[str, str] | None = None,
-               status_code: int = 200) -> HTMLResponse:
+async def _form_page(request: Request, case_id: str, form: str, values: dict[str, Any],
+                     errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     spec = FORMS[form]
+    workers = {}
+    if form == "transfer":  # whom it can go to: the case's programme's workers, by name
+        workers = await casework.transfer_targets(web.wiring(request).call_as, request.state.session, case_id)
     return web.page(request, spec["template"], title=spec["title"], case_id=case_id, values=values, errors=errors,
                     crumbs=_crumbs(case_id), words=words, instruments=INSTRUMENTS, timepoints=TIMEPOINTS,
-                    item_field=item_field, status_code=status_code)
+                    item_field=item_field, workers=workers, status_code=status_code)
 
 
 def _read(form: str, values: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str], str]:
@@ -140,6 +144,11 @@ def _read(form: str, values: dict[str, Any]) -> tuple[dict[str, Any] | None, dic
         sessions = words._whole(values, "extra_sessions", 0, 26, errors, "the extra sessions", required=False)
         reason, more = words.read_text(values, "reason", "why the support is extended", low=3, high=1000)
         return {"extra_weeks": weeks, "extra_sessions": sessions, "reason": reason}, errors | more, "Support extended"
+    if form == "transfer":
+        to_worker = str(values.get("to_worker_id") or "")
+        errors = {} if to_worker else {"to_worker_id": "Choose whom to transfer the case to"}
+        reason, more = words.read_text(values, "reason", "why the case is transferred", low=3)
+        return {"to_worker_id": to_worker, "reason": reason}, errors | more, "Case transferred"
     if form == "hold":
         reason, errors = words.read_text(values, "reason", "why the case is on hold", low=3)
         return {"reason": reason}, errors, "Case put on hold"
@@ -173,7 +182,7 @@ async def case_form(case_id: str, slug: str, request: Request, session: Session 
     if slug not in SLUGS:
         raise casework.NotFound(slug)
     await casework.case_brief(web.wiring(request).call_as, session, case_id)  # 403/404 before any form is shown
-    return _form_page(request, casework.case_id_of(case_id), SLUGS[slug], {})
+    return await _form_page(request, casework.case_id_of(case_id), SLUGS[slug], {})
 
 
 @router.post("/cases/{case_id}/{slug}", response_class=HTMLResponse)
@@ -185,11 +194,11 @@ async def case_form_post(case_id: str, slug: str, request: Request, session: Ses
     values = await web.form_of(request, session)
     body, errors, saved = _read(form, values)
     if errors:
-        return _form_page(request, case_id, form, values, errors, status_code=422)
+        return await _form_page(request, case_id, form, values, errors, status_code=422)
     try:
         await casework.record(web.wiring(request).call_as, session, case_id, form, body)
     except Invalid as invalid:
-        return _form_page(request, case_id, form, values, _problems(invalid), status_code=422)
+        return await _form_page(request, case_id, form, values, _problems(invalid), status_code=422)
     return _done(case_id, saved)
 
 

@@ -101,3 +101,12 @@ async def record(connect: Connect, session: Session, case_id: str, action: str, 
 async def case_brief(connect: Connect, session: Session, case_id: str) -> dict[str, Any]:
     """Just the case (for a form's page): its status, and whether it is the person's to see."""
     return await connect(session.token).caseload.get(f"/v1/cases/{case_id_of(case_id)}")
+
+
+async def transfer_targets(connect: Connect, session: Session, case_id: str) -> dict[str, str]:
+    """Worker id -> name, for the case's programme, leaving out the worker who holds it (a coordinator's list)."""
+    caseload = connect(session.token).caseload
+    case = await caseload.get(f"/v1/cases/{case_id_of(case_id)}")
+    listed = await caseload.get("/v1/workers", programme_id=case.get("programme_id"))
+    return {str(w["id"]): f"{w.get('name')} ({w.get('role')})" for w in listed
+            if str(w["id"]) != str(case.get("worker_id")) and w.get("active", True)}

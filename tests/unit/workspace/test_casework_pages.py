@@ -143,3 +143,23 @@ def test_each_error_summary_link_leads_to_its_field():
     response = client.post(f"/cases/{CASE}/contact", data={"csrf_token": csrf_of(form.text), "minutes": "ten"})
     targets = re.findall(r'<li><a href="#([^"]+)">', response.text)
     assert targets and all(f'id="{target}"' in response.text for target in targets)
+
+
+def test_a_coordinator_transfers_a_case_to_a_named_worker():
+    fake = _fake()
+    fake.roles, fake.worker_id = ["coordinator"], None
+    fake.on("GET", "caseload", rf"/v1/cases/{CASE}", {"id": CASE, "status": "assigned", "programme_id": "demo",
+                                                     "worker_id": "w-holder"})
+    fake.on("GET", "caseload", r"/v1/workers", [
+        {"id": "w-holder", "name": "Holder", "role": "connector", "active": True},
+        {"id": "0b0f0000-0000-4000-8000-0000000000b2", "name": "Bea New", "role": "volunteer", "active": True}])
+    fake.on("POST", "caseload", rf"/v1/cases/{CASE}/transfer", {"status": "assigned"})
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/transfer")
+    assert "Bea New (volunteer)" in form.text and "Holder" not in form.text
+    response = client.post(f"/cases/{CASE}/transfer", data={
+        "csrf_token": csrf_of(form.text), "to_worker_id": "0b0f0000-0000-4000-8000-0000000000b2",
+        "reason": "Closer to home"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/transfer") == [
+        {"to_worker_id": "0b0f0000-0000-4000-8000-0000000000b2", "reason": "Closer to home"}]
