@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
 
@@ -163,3 +164,24 @@ def test_a_coordinator_transfers_a_case_to_a_named_worker():
     assert response.status_code == 303
     assert fake.bodies("POST", f"/v1/cases/{CASE}/transfer") == [
         {"to_worker_id": "0b0f0000-0000-4000-8000-0000000000b2", "reason": "Closer to home"}]
+
+
+
+@pytest.mark.parametrize(("slug", "posted", "path", "sent"), [
+    ("signpost", {"destination": "Walking group", "category": "physical activity"}, "signposts",
+     {"destination": "Walking group", "category": "physical activity"}),
+    ("unmet-need", {"need": "Befriending in Somali"}, "unmet-needs", {"need": "Befriending in Somali"}),
+    ("review", {"outcome": "extend"}, "review", {"outcome": "extend"}),
+    ("extend", {"extra_weeks": "4", "extra_sessions": "2", "reason": "Bereavement anniversary"}, "extend",
+     {"extra_weeks": 4, "extra_sessions": 2, "reason": "Bereavement anniversary"}),
+    ("hold", {"reason": "In hospital"}, "hold", {"reason": "In hospital"}),
+])
+def test_each_casework_form_sends_what_caseload_takes(slug, posted, path, sent):
+    fake = _fake()
+    fake.on("POST", "caseload", rf"/v1/cases/{CASE}/{path}", {"ok": True})
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/{slug}")
+    assert form.status_code == 200
+    response = client.post(f"/cases/{CASE}/{slug}", data={"csrf_token": csrf_of(form.text), **posted})
+    assert response.status_code == 303, response.text
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/{path}") == [sent]
