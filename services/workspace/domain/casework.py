@@ -91,3 +91,26 @@ def read_text(values: dict[str, Any], name: str, words: str, low: int = 2, high:
 def read_choice(values: dict[str, Any], name: str, choices: dict[str, str], words: str) -> tuple[str, dict[str, str]]:
     chosen = str(values.get(name) or "")
     return chosen, ({} if chosen in choices else {name: f"Choose {words}"})
+
+
+CONSENT_REPORTERS = {"person": "The person", "representative": "Someone acting for them", "referrer": "The referrer",
+                     "staff": "A member of staff"}
+CONSENT_ANSWERS = {"unchanged": "No change", "yes": "Yes", "no": "No"}
+
+
+def read_consent(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A change to the person's wishes: only what changed is sent; who said so is required."""
+    errors: dict[str, str] = {}
+    reported_by = str(values.get("reported_by") or "")
+    if reported_by not in CONSENT_REPORTERS:
+        errors["reported_by"] = "Say who told you"
+    body: dict[str, Any] = {"reported_by": reported_by}
+    for name, words in (("to_contact", "contact"), ("to_data_sharing", "data sharing")):
+        answer = str(values.get(name) or "unchanged")
+        if answer not in CONSENT_ANSWERS:
+            errors[name] = f"Choose whether they consent to {words}"
+        elif answer != "unchanged":
+            body[name] = answer == "yes"
+    if not errors and set(body) == {"reported_by"}:
+        errors["to_contact"] = "Say what changed"
+    return body, errors

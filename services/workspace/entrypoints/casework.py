@@ -104,9 +104,11 @@ FORMS: dict[str, dict[str, Any]] = {
     "hold": {"title": "Put the case on hold", "template": "form_hold.html"},
     "close": {"title": "Close the case", "template": "form_close.html"},
     "transfer": {"title": "Transfer the case to another worker", "template": "form_transfer.html"},
+    "consent": {"title": "Record a change to consent", "template": "form_consent.html"},
 }
 SLUGS = {"contact": "contact", "goal": "goal", "signpost": "signpost", "unmet-need": "unmet_need", "review": "review",
-         "extend": "extend", "hold": "hold", "close": "close", "transfer": "transfer"}
+         "extend": "extend", "hold": "hold", "close": "close", "transfer": "transfer",
+         "consent": "consent"}
 
 
 async def _form_page(request: Request, case_id: str, form: str, values: dict[str, Any],
@@ -149,6 +151,9 @@ def _read(form: str, values: dict[str, Any]) -> tuple[dict[str, Any] | None, dic
         errors = {} if to_worker else {"to_worker_id": "Choose whom to transfer the case to"}
         reason, more = words.read_text(values, "reason", "why the case is transferred", low=3)
         return {"to_worker_id": to_worker, "reason": reason}, errors | more, "Case transferred"
+    if form == "consent":
+        body, errors = words.read_consent(values)
+        return body, errors, "Consent change recorded"
     if form == "hold":
         reason, errors = words.read_text(values, "reason", "why the case is on hold", low=3)
         return {"reason": reason}, errors, "Case put on hold"

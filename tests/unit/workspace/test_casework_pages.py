@@ -175,6 +175,8 @@ def test_a_coordinator_transfers_a_case_to_a_named_worker():
     ("extend", {"extra_weeks": "4", "extra_sessions": "2", "reason": "Bereavement anniversary"}, "extend",
      {"extra_weeks": 4, "extra_sessions": 2, "reason": "Bereavement anniversary"}),
     ("hold", {"reason": "In hospital"}, "hold", {"reason": "In hospital"}),
+    ("consent", {"to_contact": "no", "to_data_sharing": "unchanged", "reported_by": "person"}, "consent",
+     {"reported_by": "person", "to_contact": False}),
 ])
 def test_each_casework_form_sends_what_caseload_takes(slug, posted, path, sent):
     fake = _fake()
@@ -185,3 +187,14 @@ def test_each_casework_form_sends_what_caseload_takes(slug, posted, path, sent):
     response = client.post(f"/cases/{CASE}/{slug}", data={"csrf_token": csrf_of(form.text), **posted})
     assert response.status_code == 303, response.text
     assert fake.bodies("POST", f"/v1/cases/{CASE}/{path}") == [sent]
+
+
+def test_a_consent_change_needs_who_said_so_and_what_changed():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/consent")
+    response = client.post(f"/cases/{CASE}/consent", data={"csrf_token": csrf_of(form.text)})
+    assert response.status_code == 422 and 'href="#reported_by"' in response.text
+    response = client.post(f"/cases/{CASE}/consent", data={"csrf_token": csrf_of(form.text), "reported_by": "staff"})
+    assert response.status_code == 422 and "Say what changed" in response.text
+    assert not fake.bodies("POST", f"/v1/cases/{CASE}/consent")
