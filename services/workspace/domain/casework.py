@@ -53,7 +53,7 @@ def timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
     return {"at": event.get("at") or data.get("at"), "what": what, "detail": detail}
 
 
-def _whole(values: dict[str, Any], name: str, low: int, high: int, errors: dict[str, str], words: str,
+def whole_number(values: dict[str, Any], name: str, low: int, high: int, errors: dict[str, str], words: str,
            required: bool = True) -> int:
     raw = str(values.get(name) or "").strip()
     if not raw and not required:
@@ -72,8 +72,8 @@ def read_contact(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     reached = str(values.get("reached") or "")
     if reached not in ("yes", "no"):
         errors["reached"] = "Say whether you reached the person"
-    minutes = _whole(values, "minutes", 0, MAX_MINUTES, errors, "the minutes spent")
-    travel = _whole(values, "travel_minutes", 0, MAX_MINUTES, errors, "the travel minutes", required=False)
+    minutes = whole_number(values, "minutes", 0, MAX_MINUTES, errors, "the minutes spent")
+    travel = whole_number(values, "travel_minutes", 0, MAX_MINUTES, errors, "the travel minutes", required=False)
     body = {"kind": kind, "minutes": minutes, "travel_minutes": travel, "successful": reached == "yes",
             "initiated_by": "person" if values.get("initiated_by") == "person" else "worker"}
     return body, errors

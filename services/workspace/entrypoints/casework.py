@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,8 +27,6 @@ def _crumbs(case_id: str | None = None) -> list[tuple[str, str]]:
 
 def _done(case_id: str, notice: str) -> RedirectResponse:
     # Post/redirect/get: a reload never records it twice; the notice says what was saved.
-    from urllib.parse import quote
-
     return RedirectResponse(f"/cases/{case_id}?saved={quote(notice)}", status_code=303)
 
 
@@ -142,8 +141,8 @@ def _read(form: str, values: dict[str, Any]) -> tuple[dict[str, Any] | None, dic
         return {"outcome": outcome}, errors, "Review recorded"
     if form == "extend":
         errors: dict[str, str] = {}
-        weeks = words._whole(values, "extra_weeks", 1, 26, errors, "the extra weeks")
-        sessions = words._whole(values, "extra_sessions", 0, 26, errors, "the extra sessions", required=False)
+        weeks = words.whole_number(values, "extra_weeks", 1, 26, errors, "the extra weeks")
+        sessions = words.whole_number(values, "extra_sessions", 0, 26, errors, "the extra sessions", required=False)
         reason, more = words.read_text(values, "reason", "why the support is extended", low=3, high=1000)
         return {"extra_weeks": weeks, "extra_sessions": sessions, "reason": reason}, errors | more, "Support extended"
     if form == "transfer":

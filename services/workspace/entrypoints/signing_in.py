@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -12,7 +14,7 @@ from services.workspace.service_layer.errors import Invalid, WrongCredentials
 from shared.web import assets as shared_assets
 
 router = APIRouter()
-STATIC = web.Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "static"
 
 
 def _sign_in_page(request: Request, *, email: str = "", next_path: str = "/", errors: dict[str, str] | None = None,
@@ -66,7 +68,7 @@ async def home(request: Request, session: Session = Depends(web.current_session)
     return web.page(request, "home.html", title="Your workspace", home_areas=areas_for(session))
 
 
-def _file(path, media_type: str) -> Response:
+def _file(path: Path | None, media_type: str) -> Response:
     if path is None or not path.is_file():
         return PlainTextResponse("Not found", status_code=404)  # e.g. no `npm ci`: the pages work unstyled
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})

@@ -115,3 +115,14 @@ def test_loading_the_sign_in_page_again_keeps_the_form_on_screen_valid():
     response = client.post("/sign-in", data={"email": "a@example.org", "password": PASSWORD,
                                              "csrf_token": csrf_of(first.text)})
     assert response.status_code == 303
+
+
+def test_a_session_past_its_tokens_expiry_signs_in_again():
+    from tests.unit.workspace.support import SETTINGS
+
+    client = client_for(FakeServices())
+    cookie = SessionCookie(key_from_secret(SETTINGS["AUTH_SECRET"]), max_age_s=3600)
+    expired = Session(token="t", csrf="c", name="n", roles=("connector",), expires_at=1.0, worker_id="w")
+    client.cookies.set(SESSION_COOKIE, cookie.seal(expired))
+    response = client.get("/cases")
+    assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
