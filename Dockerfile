@@ -25,9 +25,10 @@ COPY pyproject.toml README.md ./
 COPY services ./services
 COPY shared ./shared
 COPY referrals ./referrals
-# Packaged with the self-referral pages (package-data), found there by assets.py.
+# Packaged with the pages' shared layout (package-data), found there by shared/web/assets.py for the
+# self-referral pages and the staff workspace alike.
 COPY --from=assets /assets/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css \
-     ./services/intake/entrypoints/self_referral/static/vendor/
+     ./shared/web/static/vendor/
 # Non-editable install: the code lands in the venv's site-packages, /src is not needed at run time.
 RUN pip install --upgrade pip && pip install .
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from shared.platform.messaging.kafka import ensure_topics
 from referrals import dbroles, demo
 from referrals.embedded import POSTGRES_SUPERUSER, EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
-from referrals.launcher import SERVICES, event_key_env, start_services
+from referrals.launcher import SERVICES, WORKSPACE, ServiceProcess, event_key_env, start_services, workspace_env
 from referrals.status import METRICS_TOKEN_FILE
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
@@ -92,7 +92,7 @@ def _per_service_keys(directory: Path, suffix: str, generate) -> dict[str, str]:
 
 def _ports(base: int) -> dict[str, int]:
     ports = {}
-    for offset, name in enumerate(SERVICES):
+    for offset, name in enumerate((*SERVICES, WORKSPACE)):  # the workspace last: 8006 by default
         wanted = base + offset
         ports[name] = wanted if port_is_free(wanted) else free_port()
     return ports
@@ -155,15 +155,23 @@ def cmd_up(args: argparse.Namespace) -> int:
         per_service = {name: {**keys.get(name, {}), **({"DATABASE_URL": service_urls[name]}
                                                         if service_urls and name in service_urls else {})}
                        for name in SERVICES}
-        processes = start_services(env, _ports(args.port_base), data_dir / "logs", service_env=per_service)
+        ports = _ports(args.port_base)
+        processes = start_services(env, ports, data_dir / "logs", service_env=per_service)
         stack.append(lambda: [p.stop() for p in reversed(processes)])
         urls = {p.name: p.url for p in processes}
+        # The staff workspace, told where each service is; its cookies travel over this run's plain http.
+        workspace = ServiceProcess(WORKSPACE, ports[WORKSPACE], {
+            **env, **workspace_env(urls), "WORKSPACE_COOKIE_SECURE": "false"}, data_dir / "logs" / f"{WORKSPACE}.log")
+        workspace.start()
+        stack.append(workspace.stop)
+        workspace.wait_ready()
+        watched = [*processes, workspace]
         running = data_dir / "running.json"  # how `referrals status` finds the services
-        running.write_text(json.dumps({"services": urls}, indent=2))
+        running.write_text(json.dumps({"services": urls}, indent=2))  # not the workspace: it has no /metrics
         stack.append(lambda: running.unlink(missing_ok=True))
 
         summary: dict = {
-            "services": urls,
+            "services": {**urls, WORKSPACE: workspace.url},
             "kafka_bootstrap_servers": bootstrap,
             "database": "embedded PostgreSQL" if "DATABASE_URL" not in os.environ else "DATABASE_URL",
             # For psql and the like (as the superuser, or DATABASE_URL's user); the services use their own
@@ -189,7 +197,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         while not stopping:
-            dead = [p for p in processes if not p.alive()]
+            dead = [p for p in watched if not p.alive()]
             if dead:
                 say(f"{', '.join(p.name for p in dead)} stopped unexpectedly; see {data_dir / 'logs'}. Stopping.")
                 return 1
@@ -208,7 +216,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def _print_summary(summary: dict, data_dir: Path, with_demo: bool, password_hint: str = "") -> None:
     print("\nCommunity connector referrals is running.\n")
     for name, url in summary["services"].items():
-        print(f"  {name:<9} {url}   (API docs: {url}/docs)")
+        print(f"  {name:<9} {url}   " + ("(staff sign in here)" if name == WORKSPACE else f"(API docs: {url}/docs)"))
     print(f"  kafka     {summary['kafka_bootstrap_servers']}")
     print(f"  database  {summary['operator_database_url']}{password_hint}")
     print(f"  logs      {summary['logs']}")

@@ -13,6 +13,14 @@ from pathlib import Path
 import httpx
 
 SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
+# The staff workspace (services/workspace): web pages with no database, topics or event keys of their own,
+# calling the services above over HTTP; so it starts after them, told where each one is.
+WORKSPACE = "workspace"
+
+
+def workspace_env(urls: dict[str, str]) -> dict[str, str]:
+    """Where the workspace finds each service: INTAKE_URL, TRIAGE_URL, ... (services/workspace/settings.py)."""
+    return {f"{name.upper()}_URL": url for name, url in urls.items() if name in SERVICES}
 
 
 def event_key_env(private_keys: dict[str, str],

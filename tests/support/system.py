@@ -17,7 +17,7 @@ from shared.platform.auth import issue_staff_token
 from shared.platform.messaging.kafka import ensure_topics
 from referrals import dbroles
 from referrals.embedded import free_port
-from referrals.launcher import SERVICES, ServiceProcess, event_key_env
+from referrals.launcher import SERVICES, WORKSPACE, ServiceProcess, event_key_env, workspace_env
 from shared.platform.messaging.signing import EnvelopeSigner, generate_private_key
 from shared.platform.sealing import generate_key_encryption_key
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
@@ -79,6 +79,16 @@ class System:
             started.append(process)
         for process in started:
             process.wait_ready()
+
+    def start_workspace(self) -> str:
+        """The staff workspace, calling this system's services (started first); its URL."""
+        env = {**self.env, **workspace_env({name: self.url(name) for name in SERVICES}),
+               "WORKSPACE_COOKIE_SECURE": "false"}  # the tests' plain http
+        process = ServiceProcess(WORKSPACE, free_port(), env, self.log_dir / f"{WORKSPACE}.log")
+        process.start()
+        self.processes[WORKSPACE] = process
+        process.wait_ready()
+        return process.url
 
     def stop(self, *names: str) -> None:
         for name in names or list(self.processes):

@@ -478,7 +478,7 @@ def test_the_image_takes_only_the_stylesheet_from_the_node_stage():
     for rest in copies:
         source = rest.split()[1]
         assert source.endswith(".css") and "/dist/" in source, rest
-        assert rest.split()[-1].rstrip("/").endswith("self_referral/static/vendor"), rest
+        assert rest.split()[-1].rstrip("/").endswith("shared/web/static/vendor"), rest
 
 
 # --------------------------------------------------------------------------- Kubernetes

@@ -18,6 +18,7 @@ from services.intake.entrypoints.self_referral import (
     render_status,
 )
 from services.intake.entrypoints.self_referral.routes import router
+from shared.web import assets as shared_assets
 from tests.unit.test_self_referral_form import (
     all_nodes,
     assert_accessible,
@@ -146,7 +147,7 @@ def test_without_nhsuk_frontend_the_pages_render_unstyled(client, monkeypatch, t
 
 def test_the_error_summary_links_are_styled_by_our_stylesheet():
     # _error_summary.html renames NHS.UK frontend's __body and __list classes; app.css must style them.
-    css = (Path(pages.__file__).parent / "static" / "app.css").read_text()
-    summary = (pages.TEMPLATES / "_error_summary.html").read_text()
+    css = (shared_assets.STATIC / "app.css").read_text()
+    summary = (shared_assets.TEMPLATES / "_error_summary.html").read_text()
     for name in ("app-summary-body", "app-summary-list"):
         assert name in summary and f".{name}" in css

@@ -2,10 +2,10 @@
 
 Two stylesheets and no JavaScript: NHS.UK frontend's compiled CSS (the npm package
 ``nhsuk-frontend``, pinned in the repository's package.json and never committed) and our
-own small ``static/app.css`` for what NHS.UK frontend does not cover.
+own small ``shared/web/static/app.css`` for what NHS.UK frontend does not cover.
 
-NHS.UK frontend's file is looked for in ``static/vendor/`` (where the production image puts
-it, see the Dockerfile) and then in the repository's ``node_modules/`` (``npm ci``, run by
+NHS.UK frontend's file is looked for in ``shared/web/static/vendor/`` (where the production image
+puts it, see the Dockerfile) and then in the repository's ``node_modules/`` (``npm ci``, run by
 scripts/setup.sh). If it is in neither, its URL answers 404 and the pages still render,
 unstyled; nothing here raises.
 """
@@ -14,25 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared.web import assets as shared_assets
+from shared.web.assets import APP_STYLESHEET, NHSUK_FRONTEND_VERSION, NHSUK_STYLESHEET
+
 #: Where the router serves the files (its prefix is /self-referral).
 URL_PATH = "/self-referral/static"
 
-#: The NHS.UK frontend release the stylesheet and the nhsuk-frontend-jinja macros (0.10.2) match.
-NHSUK_FRONTEND_VERSION = "10.6.1"
-
-NHSUK_STYLESHEET = "nhsuk-frontend.min.css"
-APP_STYLESHEET = "app.css"
 STYLESHEETS = (NHSUK_STYLESHEET, APP_STYLESHEET)
-
-_STATIC = Path(__file__).parent / "static"
-_NODE_DIST = Path("node_modules") / "nhsuk-frontend" / "dist" / "nhsuk"
 
 
 def _nhsuk_candidates() -> list[Path]:
-    found = [_STATIC / "vendor" / NHSUK_STYLESHEET]
-    # The repository root (a checkout, or an editable install): the first parent with node_modules.
-    found += [parent / _NODE_DIST / NHSUK_STYLESHEET for parent in Path(__file__).resolve().parents]
-    return found
+    # Where the image puts it, then node_modules (shared/web/assets.py): the staff workspace looks there too.
+    return shared_assets.nhsuk_candidates()
 
 
 def _nhsuk_stylesheet() -> Path | None:
@@ -44,8 +37,7 @@ def path_of(name: str) -> Path | None:
     if name == NHSUK_STYLESHEET:
         return _nhsuk_stylesheet()
     if name == APP_STYLESHEET:
-        path = _STATIC / APP_STYLESHEET
-        return path if path.is_file() else None
+        return shared_assets.app_stylesheet()
     return None
 
 

@@ -1,6 +1,6 @@
 """The self-referral pages, rendered with Jinja2 and NHS.UK frontend's component macros.
 
-Every page extends ``templates/base.html`` (a layout a staff page can extend too) and works
+Every page extends ``base.html`` (shared/web/templates) (a layout a staff page can extend too) and works
 with no JavaScript: a plain HTML form POST, no ``<script>``. Accessibility follows NHS.UK /
 GOV.UK conventions and WCAG 2.2 AA: a label for every control, hints and errors tied to their
 controls with aria-describedby, an error summary at the top that links to each field, radios,
@@ -26,6 +26,7 @@ from jinja2 import (
 )
 
 import services.intake.entrypoints.self_referral.assets as assets
+from shared.web import assets as shared_assets
 from services.intake.entrypoints.self_referral.fields import (
     FIELDS_BY_NAME,
     FORM_FIELDS,
@@ -39,7 +40,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # ChainableUndefined: the NHS.UK macros read optional parameters several levels deep.
 _ENV = Environment(
-    loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PackageLoader("nhsuk_frontend_jinja")]),
+    # base.html and _error_summary.html are shared with the staff workspace (shared/web/templates).
+    loader=ChoiceLoader([FileSystemLoader([TEMPLATES, shared_assets.TEMPLATES]), PackageLoader("nhsuk_frontend_jinja")]),
     undefined=ChainableUndefined,
     autoescape=True,
     trim_blocks=True,  # no blank lines where {% if %} and {% for %} were

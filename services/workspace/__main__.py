@@ -1,0 +1,3 @@
+from services.workspace.app import run
+
+run()

@@ -1,0 +1,116 @@
+"""The words the casework pages use for caseload's codes, and what a form must hold before it is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONTACT_KINDS = {
+    "phone": "Phone call", "text": "Text message", "email": "Email", "letter": "Letter", "video": "Video call",
+    "face_to_face": "Face to face", "home_visit": "Home visit", "community": "Meeting in the community",
+    "group": "Group session", "accompanied_journey": "Accompanied journey",
+}
+CLOSURE_REASONS = {
+    "planned_end": "Support finished as planned", "service_user_choice": "The person chose to stop",
+    "need_intensified": "Needs became greater than this service", "went_into_hospital": "Went into hospital",
+    "died": "The person died", "lost_contact": "Lost contact", "contact_failed": "Could not make first contact",
+    "other": "Other",
+}
+GOAL_PROGRESS = {"not_started": "Not started", "some_progress": "Some progress", "achieved": "Achieved",
+                 "dropped": "Dropped"}
+REVIEW_OUTCOMES = {"continue": "Continue as planned", "extend": "Extend the support", "close_soon": "Close soon"}
+STATUSES = {"waiting": "Waiting", "offered": "Offered", "assigned": "Active", "on_hold": "On hold",
+            "closed": "Closed"}
+TIMELINE = {
+    "case.opened": "Case opened", "case.waitlisted": "Put on the waiting list", "case.offered": "Offered to a worker",
+    "case.offer_declined": "Offer declined", "case.offer_expired": "Offer lapsed", "case.assigned": "Assigned",
+    "case.contact_recorded": "Contact recorded", "case.first_contact_made": "First contact made",
+    "case.first_contact_deadline_missed": "First contact deadline missed", "case.goal_set": "Goal set",
+    "case.goal_progressed": "Goal progress", "case.signposted": "Signposted",
+    "case.signpost_take_up_recorded": "Signpost take-up recorded", "case.unmet_need_recorded": "Unmet need recorded",
+    "case.measure_recorded": "Measure recorded", "case.reviewed": "Reviewed", "case.extended": "Extended",
+    "case.put_on_hold": "Put on hold", "case.resumed": "Resumed", "case.transferred": "Transferred",
+    "case.consent_changed": "Consent changed", "case.closed": "Closed", "case.follow_up_requested": "Follow-up due",
+}
+MAX_MINUTES = 24 * 60
+MAX_TEXT = 500
+
+
+def timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
+    """One line of a case's timeline: when, what, and the detail that says which (no personal data is held)."""
+    data = event.get("data") or {}
+    what = TIMELINE.get(str(event.get("event_type")), str(event.get("event_type", "")).removeprefix("case."))
+    detail = ""
+    if event.get("event_type") == "case.contact_recorded":
+        reached = "reached" if data.get("successful", True) else "attempt, not reached"
+        detail = f"{CONTACT_KINDS.get(data.get('kind'), data.get('kind'))}, {data.get('minutes')} minutes ({reached})"
+    elif event.get("event_type") == "case.measure_recorded":
+        measure = data.get("measure") or {}
+        detail = f"{str(measure.get('instrument', '')).upper()} {measure.get('timepoint', '')}"
+    elif event.get("event_type") == "case.closed":
+        detail = CLOSURE_REASONS.get(data.get("reason"), data.get("reason") or "")
+    elif event.get("event_type") in ("case.goal_set", "case.signposted", "case.unmet_need_recorded"):
+        detail = str(data.get("description") or data.get("destination") or data.get("need") or "")
+    return {"at": event.get("at") or data.get("at"), "what": what, "detail": detail}
+
+
+def whole_number(values: dict[str, Any], name: str, low: int, high: int, errors: dict[str, str], words: str,
+           required: bool = True) -> int:
+    raw = str(values.get(name) or "").strip()
+    if not raw and not required:
+        return 0
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        errors[name] = f"Enter {words} as a whole number from {low} to {high}"
+        return 0
+    return int(raw)
+
+
+def read_contact(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    kind = str(values.get("kind") or "")
+    if kind not in CONTACT_KINDS:
+        errors["kind"] = "Choose how you made contact"
+    reached = str(values.get("reached") or "")
+    if reached not in ("yes", "no"):
+        errors["reached"] = "Say whether you reached the person"
+    minutes = whole_number(values, "minutes", 0, MAX_MINUTES, errors, "the minutes spent")
+    travel = whole_number(values, "travel_minutes", 0, MAX_MINUTES, errors, "the travel minutes", required=False)
+    body = {"kind": kind, "minutes": minutes, "travel_minutes": travel, "successful": reached == "yes",
+            "initiated_by": "person" if values.get("initiated_by") == "person" else "worker"}
+    return body, errors
+
+
+def read_text(values: dict[str, Any], name: str, words: str, low: int = 2, high: int = MAX_TEXT) -> tuple[str, dict[str, str]]:
+    text = str(values.get(name) or "").strip()
+    if len(text) < low:
+        return text, {name: f"Enter {words}"}
+    if len(text) > high:
+        return text, {name: f"Enter {words} in {high} characters or fewer"}
+    return text, {}
+
+
+def read_choice(values: dict[str, Any], name: str, choices: dict[str, str], words: str) -> tuple[str, dict[str, str]]:
+    chosen = str(values.get(name) or "")
+    return chosen, ({} if chosen in choices else {name: f"Choose {words}"})
+
+
+CONSENT_REPORTERS = {"person": "The person", "representative": "Someone acting for them", "referrer": "The referrer",
+                     "staff": "A member of staff"}
+CONSENT_ANSWERS = {"unchanged": "No change", "yes": "Yes", "no": "No"}
+
+
+def read_consent(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A change to the person's wishes: only what changed is sent; who said so is required."""
+    errors: dict[str, str] = {}
+    reported_by = str(values.get("reported_by") or "")
+    if reported_by not in CONSENT_REPORTERS:
+        errors["reported_by"] = "Say who told you"
+    body: dict[str, Any] = {"reported_by": reported_by}
+    for name, words in (("to_contact", "contact"), ("to_data_sharing", "data sharing")):
+        answer = str(values.get(name) or "unchanged")
+        if answer not in CONSENT_ANSWERS:
+            errors[name] = f"Choose whether they consent to {words}"
+        elif answer != "unchanged":
+            body[name] = answer == "yes"
+    if not errors and set(body) == {"reported_by"}:
+        errors["to_contact"] = "Say what changed"
+    return body, errors

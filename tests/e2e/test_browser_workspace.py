@@ -1,0 +1,287 @@
+"""The staff workspace in a real browser (Debian's Chromium, driven by Playwright) against the running system
+on the real broker and database: signing in and out, a connector's day, a volunteer kept out of another's case.
+axe-core checks every main page; each is photographed at phone and desktop widths (docs/screenshots/)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright
+
+from tests.e2e.workspace_browser import ARGS, CHROMIUM, check_page, new_account, new_context, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+async def workspace(shared_system):
+    """The shared system with the workspace started on it; the workspace's URL."""
+    return shared_system.start_workspace()
+
+
+@pytest.fixture
+async def browser():
+    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: scripts/setup.sh installs Debian's chromium"
+    async with async_playwright() as p:
+        running = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield running
+        finally:
+            await running.close()
+
+
+async def test_signing_in_and_out(shared_system, workspace, browser):
+    coordinator = await new_account(shared_system, ["coordinator"])
+    context = await new_context(browser)  # JavaScript off: everything works without it
+    page = await context.new_page()
+    # Signed out, a page sends you to sign in first.
+    await page.goto(workspace + "/")
+    await page.wait_for_url("**/sign-in?next=*")
+    await check_page(page, "sign-in")
+
+    await page.fill("#email", coordinator["email"])
+    await page.fill("#password", "not the password at all")
+    await page.get_by_role("button", name="Sign in").click()
+    summary = page.locator(".nhsuk-error-summary")
+    await summary.wait_for()
+    assert "not right" in await summary.inner_text()
+
+    await page.fill("#password", coordinator["password"])
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(workspace + "/")
+    assert await page.locator("h1").inner_text() == "Your workspace"
+    assert coordinator["email"] in await page.locator("header").inner_text()
+    await check_page(page, "home-coordinator")
+
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url("**/sign-in*")
+    await page.goto(workspace + "/")
+    await page.wait_for_url("**/sign-in?next=*")  # the session is gone
+    await context.close()
+
+
+async def _refer(system, api_key: str, **person) -> str:
+    """A partner's referral through intake's API, as a GP's system sends it; its referral id. Each is a person
+    of their own (a second referral for the same person would be linked to the first, not made a case)."""
+    body = {"partner_referral_id": f"WS-{uuid.uuid4().hex[:10]}", "programme_id": "demo",
+            "person": {"given_name": "Türkan", "family_name": "Testcase", "age_years": 77, "postcode": "E8 1DY",
+                       "phone": "01632 960 002", **person},
+            "contact_preferences": {"preferred": "phone", "best_times": "Mornings",
+                                    "safe_contact_instructions": "Ask for Türkan by name; do not leave messages"},
+            "reason": "Lonely since her husband died; would like company and to get out more",
+            "consent": {"to_referral": True, "to_contact": True}}
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=20) as http:
+        response = await http.post("/v1/referrals", headers={"X-API-Key": api_key}, json=body)
+    assert response.status_code in (200, 201, 202), response.text
+    return response.json()["referral_id"]
+
+
+async def _until_text(page, url: str, text: str, timeout_s: float = 90) -> None:
+    """Reload `url` until the page shows `text` (an offer arrives by event: it takes as long as it takes)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        await page.goto(url)
+        if text in await page.locator("main").inner_text():
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{url} never showed {text!r}"
+        await asyncio.sleep(0.5)
+
+
+async def _answer(page, prefix: str, answers: list[int]) -> None:
+    for index, value in enumerate(answers, start=1):
+        await page.check(f'input[name="{prefix}item_{index}"][value="{value}"]')
+
+
+async def test_a_connectors_day(shared_system, workspace, browser):
+    system = shared_system
+    api_key = await system.setup_partner(partner_id=f"ws-gp-{uuid.uuid4().hex[:6]}")
+    # Speaks Turkish and travels to E8: the best fit for this referral, and one who answers offers.
+    worker = await system.add_worker("connector", "21", auto_accept=False, languages=["tr"], travel_districts=["E8"])
+    connector = await new_account(system, ["connector"], worker_id=worker, programmes=["demo"])
+    referral_id = await _refer(system, api_key, language="tr")
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, connector, start="/offers")
+    await _until_text(page, workspace + "/offers", "Accept offer 1")
+    await check_page(page, "offers")
+    await page.get_by_role("button", name="Accept offer 1").click()
+    await page.wait_for_url(f"{workspace}/cases/*")
+    case_url = page.url.split("?")[0]
+
+    # Whom to call, and how: the person's details from intake's registry, the safe-contact instruction first
+    # (intake hears of the assignment by event: until then the page says to reload).
+    await _until_text(page, case_url, "Türkan Testcase")
+    main = await page.locator("main").inner_text()
+    assert "Türkan Testcase" in main and "+441632960002" in main
+    assert "do not leave messages" in main and "Mornings" in main
+    assert "First contact" in main  # what is due
+    await check_page(page, "case")
+
+    async def record(link: str, fill, saved: str, photo: str | None = None) -> None:
+        await page.goto(case_url)
+        await page.get_by_role("link", name=link).click()
+        await page.wait_for_load_state()
+        await fill()
+        if photo:
+            await check_page(page, photo)
+        await page.locator('main form button[type="submit"]').last.click()
+        await page.wait_for_url(f"{case_url}?saved=*")
+        assert saved in await page.locator(".app-notice").inner_text()
+
+    async def attempt():
+        await page.check('input[name="reached"][value="no"]')
+        await page.check('input[name="kind"][value="phone"]')
+        await page.fill("#minutes", "2")
+
+    async def first_contact():
+        await page.check('input[name="reached"][value="yes"]')
+        await page.check('input[name="kind"][value="home_visit"]')
+        await page.fill("#minutes", "60")
+        await page.fill("#travel_minutes", "20")
+
+    await record("Record a contact or an attempt", attempt, "Attempt recorded", photo="contact-form")
+    await record("Record a contact or an attempt", first_contact, "Contact recorded")
+
+    async def ucla3_baseline():
+        await page.check('input[name="timepoint"][value="baseline"]')
+        await _answer(page, "", [3, 3, 2])
+
+    async def swemwbs_baseline():
+        await page.check('input[name="timepoint"][value="baseline"]')
+        await _answer(page, "", [2, 2, 3, 2, 3, 1, 3])
+
+    await record("Record UCLA 3-item loneliness scale", ucla3_baseline, "UCLA 3-item loneliness scale recorded",
+                 photo="measure-ucla3")
+    await record("Record Short Warwick-Edinburgh Mental Wellbeing Scale (SWEMWBS)", swemwbs_baseline,
+                 "recorded")
+
+    async def goal():
+        await page.fill("#description", "Go to the Thursday lunch club at the community centre")
+
+    async def signpost():
+        await page.fill("#destination", "Hackney Turkish community lunch club")
+        await page.fill("#category", "social")
+
+    await record("Add a goal", goal, "Goal added")
+    await record("Signpost to an activity or service", signpost, "Signpost recorded")
+    await page.locator('button[name="taken_up"][value="yes"]').click()
+    await page.wait_for_url(f"{case_url}?saved=*")
+    assert "taken up" in await page.locator("main").inner_text()
+
+    async def close():
+        await page.check('input[name="reason"][value="planned_end"]')
+        await _answer(page, "ucla3_", [1, 1, 2])
+        await _answer(page, "swemwbs_", [4, 4, 3, 4, 4, 4, 4])
+        await page.check("#confirm")
+
+    await record("Close the case", close, "Case closed", photo="close-form")
+    assert "Closed case" in await page.locator("main").inner_text()
+
+    # What crossed the wire: caseload holds the contacts, measures, goal, signpost and closure.
+    events = [r["event_type"] for r in await system.sql(
+        "SELECT e.event_type FROM caseload.case_events e JOIN caseload.cases c ON c.id = e.case_id "
+        "WHERE c.referral_id = $1 ORDER BY e.id", uuid.UUID(referral_id))]
+    assert events.count("case.contact_recorded") == 2
+    [case] = await system.sql("SELECT first_contact_at, closure_reason FROM caseload.cases WHERE referral_id = $1",
+                              uuid.UUID(referral_id))
+    assert case["first_contact_at"] is not None and case["closure_reason"] == "planned_end"
+    assert events.count("case.measure_recorded") == 4  # two baselines, two at the end
+    assert {"case.goal_set", "case.signposted", "case.signpost_take_up_recorded", "case.closed"} <= set(events)
+    await context.close()
+
+    # The outcome reaches the manager's report, under the worker's name: UCLA-3 from 8 at the start to 4.
+    [named] = await system.sql("SELECT name FROM caseload.workers WHERE id = $1", uuid.UUID(worker))
+    manager = await new_account(system, ["manager"])
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, manager, start="/reports?instrument=ucla3&breakdown=worker")
+    await _until_text(page, f"{workspace}/reports?instrument=ucla3&breakdown=worker", named["name"])
+    row = page.locator("table tbody tr", has_text=named["name"])
+    cells = [c.strip() for c in await row.locator("th, td").all_inner_texts()]
+    assert cells[:2] == [named["name"], "1"] and cells[5:7] == ["8.0", "4.0"], cells
+    chart = await page.locator("svg.app-chart").inner_html()
+    assert named["name"][:28] in chart and ">8<" in chart and ">4<" in chart
+    await check_page(page, "report")
+    csv = await context.request.get(f"{workspace}/reports/outcomes.csv?instrument=ucla3&worker_id={worker}")
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    await context.close()
+
+
+async def test_a_volunteer_cannot_open_another_workers_case(shared_system, workspace, browser):
+    system = shared_system
+    api_key = await system.setup_partner(partner_id=f"ws-gp-{uuid.uuid4().hex[:6]}")
+    referral_id = await _refer(system, api_key, given_name="Vera", family_name="Elsewhere", postcode="N1 9GU",
+                               phone="01632 960 003")
+    # Offered or given to one of the module's connectors: someone else's case, either way.
+    [case] = await system.wait_for("SELECT id FROM caseload.cases WHERE referral_id = $1 AND worker_id IS NOT NULL",
+                                   uuid.UUID(referral_id))
+    volunteer_worker = await system.add_worker("volunteer", "4")
+    volunteer = await new_account(system, ["volunteer"], worker_id=volunteer_worker, programmes=["demo"])
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, volunteer, start=f"/cases/{case['id']}")
+    response = await page.goto(f"{workspace}/cases/{case['id']}")
+    assert response.status == 403
+    assert await page.locator("h1").inner_text() == "You cannot open this page"
+    assert "Vera" not in await page.locator("main").inner_text()
+    await check_page(page, "forbidden")
+    await context.close()
+
+
+async def test_a_coordinator_decides_a_triage_review_and_a_person_match(shared_system, workspace, browser):
+    system = shared_system
+    api_key = await system.setup_partner(programmes=("hackney-connect", "demo"),
+                                         partner_id=f"ws-gp-{uuid.uuid4().hex[:6]}")
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=20) as http:
+        # On the borough's edge: Hackney's rules send it to a person.
+        border = await http.post("/v1/referrals", headers={"X-API-Key": api_key}, json={
+            "programme_id": "hackney-connect", "consent": {"to_referral": True},
+            "person": {"given_name": "Tri", "family_name": "Border", "age_years": 72, "postcode": "N16 0AA"}})
+        assert border.status_code == 201, border.text
+        # Same name and postcode, dates of birth a day apart: the registry is unsure they are one person.
+        family = f"Hesitant{uuid.uuid4().hex[:4]}"
+        for day, reference in (("01", "M-1"), ("02", "M-2")):
+            sent = await http.post("/v1/referrals", headers={"X-API-Key": api_key}, json={
+                "programme_id": "demo", "partner_referral_id": f"{reference}-{family}", "consent": {"to_referral": True},
+                "person": {"given_name": "Test", "family_name": family, "date_of_birth": f"1950-06-{day}",
+                           "postcode": "E8 1DY"}})
+            assert sent.status_code == 201, sent.text
+    border_id = uuid.UUID(border.json()["referral_id"])
+    [review] = await system.wait_for("SELECT id FROM triage.reviews WHERE referral_id = $1", border_id)
+    [match] = await system.wait_for("SELECT id FROM intake.match_reviews WHERE referral_id = $1",
+                                    uuid.UUID(sent.json()["referral_id"]))
+    coordinator = await new_account(system, ["coordinator"])
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, coordinator, start="/reviews")
+    await check_page(page, "triage-reviews")
+    await page.get_by_role("link", name=f"Review {str(review['id'])[:8]}").click()
+    await page.wait_for_url(f"{workspace}/reviews/{review['id']}")
+    assert "N16" in await page.locator("main").inner_text()  # the facts the rules read
+    await check_page(page, "triage-review")
+    await page.check('input[name="decision"][value="accepted"]')
+    await page.fill("#note", "Lives on the Hackney side of Stoke Newington Church Street")
+    await page.get_by_role("button", name="Save decision").click()
+    await page.wait_for_url(f"{workspace}/reviews?saved=*")
+    [decided] = await system.sql("SELECT decision, decided_by FROM triage.decisions WHERE referral_id = $1", border_id)
+    assert decided["decision"] == "accepted" and decided["decided_by"]
+
+    await page.goto(f"{workspace}/match-reviews")
+    await check_page(page, "match-reviews")
+    await page.get_by_role("link", name=f"Match review {str(match['id'])[:8]}").click()
+    await page.wait_for_url(f"{workspace}/match-reviews/{match['id']}")
+    await check_page(page, "match-review")
+    await page.check('input[name="same_person"][value="yes"]')
+    await page.get_by_role("button", name="Save decision").click()
+    await page.wait_for_url(f"{workspace}/match-reviews?saved=*")
+    people = await system.sql("SELECT DISTINCT person_id FROM intake.referrals WHERE partner_referral_id LIKE $1",
+                              f"%-{family}")
+    assert len(people) == 1  # filed under one person
+    await context.close()

@@ -1,0 +1,200 @@
+"""The worker's pages against fake services: what each page asks caseload and intake, what it shows, and
+that a refusal from the service is shown as the service meant it (403 page, the form's problems)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
+
+CASE = "0b0f0000-0000-4000-8000-0000000000c1"
+OFFER = "0b0f0000-0000-4000-8000-0000000000f1"
+GOAL = "0b0f0000-0000-4000-8000-0000000000a1"
+
+
+def _fake() -> FakeServices:
+    fake = FakeServices()
+    fake.on("GET", "caseload", rf"/v1/workers/{fake.worker_id}/offers",
+            [{"id": OFFER, "case_id": CASE, "hours": "1.5", "reasons": ["speaks Turkish"],
+              "expires_at": "2026-03-02T12:00:00+00:00"}])
+    fake.on("POST", "caseload", rf"/v1/offers/{OFFER}/accept", {"status": "accepted"})
+    fake.on("GET", "caseload", rf"/v1/cases/{CASE}",
+            {"id": CASE, "status": "assigned", "goals": {GOAL: "some_progress"}, "signposts": {}, "measures": [],
+             "measures_due": [], "first_contact_due_at": "2020-01-01T00:00:00+00:00"})
+    fake.on("GET", "caseload", rf"/v1/cases/{CASE}/events",
+            [{"event_type": "case.goal_set", "at": "2026-01-02T00:00:00+00:00",
+              "data": {"goal_id": GOAL, "description": "Join the Tuesday walk"}}])
+    fake.on("GET", "intake", rf"/v1/cases/{CASE}/person",
+            {"given_name": "Ada", "family_name": "Example", "phone": "+441632960001",
+             "safe_contact_instructions": "Only call after 6pm; her son answers otherwise"})
+    fake.on("GET", "caseload", r"/v1/cases", [
+        {"id": CASE, "status": "assigned", "priority": 2, "opened_at": "2026-01-01T00:00:00+00:00",
+         "first_contact_due_at": "2020-01-01T00:00:00+00:00"}])
+    for path in ("contacts", "measures", "close", "goals"):
+        fake.on("POST", "caseload", rf"/v1/cases/{CASE}/{path}",
+                lambda request, match: httpx.Response(201, json={"ok": True}))
+    return fake
+
+
+def test_offers_list_and_accepting_posts_to_caseload_and_opens_the_case():
+    fake = _fake()
+    client = signed_in(fake)
+    page = client.get("/offers")
+    assert page.status_code == 200 and "speaks Turkish" in page.text and "Accept offer 1" in page.text
+    response = client.post(f"/offers/{OFFER}/accept", data={"csrf_token": csrf_of(page.text), "case_id": CASE})
+    assert response.status_code == 303 and response.headers["location"].startswith(f"/cases/{CASE}?saved=")
+    assert [c.url.path for c in fake.calls if c.method == "POST"][-1] == f"/v1/offers/{OFFER}/accept"
+
+
+def test_the_caseload_shows_what_is_overdue():
+    page = signed_in(_fake()).get("/cases")
+    assert page.status_code == 200 and "Overdue" in page.text and "First contact" in page.text
+
+
+def test_the_case_page_shows_whom_to_call_and_the_safe_contact_instruction():
+    page = signed_in(_fake()).get(f"/cases/{CASE}")
+    assert page.status_code == 200
+    assert "Ada Example" in page.text and "+441632960001" in page.text
+    assert "Only call after 6pm" in page.text and "Join the Tuesday walk" in page.text
+
+
+def test_another_workers_case_is_the_403_page():
+    fake = _fake()
+    fake.on("GET", "caseload", rf"/v1/cases/{CASE}",
+            lambda request, match: httpx.Response(403, json={"detail": "not your case"}))
+    page = signed_in(fake).get(f"/cases/{CASE}")
+    assert page.status_code == 403 and "You cannot open this page" in page.text
+    assert "Ada" not in page.text
+
+
+def test_a_contact_form_with_problems_names_them_and_sends_nothing():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/contact")
+    response = client.post(f"/cases/{CASE}/contact", data={"csrf_token": csrf_of(form.text), "minutes": "ten"})
+    assert response.status_code == 422
+    for field in ("reached", "kind", "minutes"):
+        assert f'href="#{field}"' in response.text
+    assert not fake.bodies("POST", f"/v1/cases/{CASE}/contacts")
+
+
+def test_an_attempt_is_recorded_as_not_successful():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/contact")
+    response = client.post(f"/cases/{CASE}/contact", data={
+        "csrf_token": csrf_of(form.text), "reached": "no", "kind": "phone", "minutes": "3"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/contacts") == [
+        {"kind": "phone", "minutes": 3, "travel_minutes": 0, "successful": False, "initiated_by": "worker"}]
+
+
+def test_caseloads_own_refusal_is_shown_on_the_form():
+    fake = _fake()
+    fake.on("POST", "caseload", rf"/v1/cases/{CASE}/goals", lambda request, match: httpx.Response(
+        422, json={"errors": [{"field": "description", "problem": "String should have at most 500 characters"}]}))
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/goal")
+    response = client.post(f"/cases/{CASE}/goal", data={"csrf_token": csrf_of(form.text), "description": "Walk"})
+    assert response.status_code == 422 and "at most 500 characters" in response.text
+
+
+def test_the_measure_form_sends_the_items_as_the_instrument_numbers_them():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/measures/ucla3?timepoint=baseline")
+    assert form.status_code == 200 and "lack companionship" in form.text
+    response = client.post(f"/cases/{CASE}/measures/ucla3", data={
+        "csrf_token": csrf_of(form.text), "timepoint": "baseline", "collected": "yes",
+        "item_1": "3", "item_2": "3", "item_3": "2"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/measures") == [
+        {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]}]
+
+
+def test_closing_needs_a_confirmation_and_sends_the_end_measures_with_the_reason():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/close")
+    assert "cannot be reopened" in form.text
+    answers = {"csrf_token": csrf_of(form.text), "reason": "planned_end", "ucla3_collected": "yes",
+               "ucla3_item_1": "1", "ucla3_item_2": "1", "ucla3_item_3": "2", "swemwbs_collected": "no",
+               "swemwbs_not_collected_reason": "Too tired today"}
+    unconfirmed = client.post(f"/cases/{CASE}/close", data=answers)
+    assert unconfirmed.status_code == 422 and 'href="#confirm"' in unconfirmed.text
+    assert not fake.bodies("POST", f"/v1/cases/{CASE}/close")
+    closed = client.post(f"/cases/{CASE}/close", data={**answers, "confirm": "yes"})
+    assert closed.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/close") == [{"reason": "planned_end", "measures": [
+        {"instrument": "ucla3", "timepoint": "end", "items": [1, 1, 2]},
+        {"instrument": "swemwbs", "timepoint": "end", "not_collected_reason": "Too tired today"}]}]
+
+
+def test_an_address_that_is_not_a_case_id_is_not_found():
+    assert signed_in(_fake()).get("/cases/not-a-uuid").status_code == 404
+
+
+def test_each_error_summary_link_leads_to_its_field():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/contact")
+    response = client.post(f"/cases/{CASE}/contact", data={"csrf_token": csrf_of(form.text), "minutes": "ten"})
+    targets = re.findall(r'<li><a href="#([^"]+)">', response.text)
+    assert targets and all(f'id="{target}"' in response.text for target in targets)
+
+
+def test_a_coordinator_transfers_a_case_to_a_named_worker():
+    fake = _fake()
+    fake.roles, fake.worker_id = ["coordinator"], None
+    fake.on("GET", "caseload", rf"/v1/cases/{CASE}", {"id": CASE, "status": "assigned", "programme_id": "demo",
+                                                     "worker_id": "w-holder"})
+    fake.on("GET", "caseload", r"/v1/workers", [
+        {"id": "w-holder", "name": "Holder", "role": "connector", "active": True},
+        {"id": "0b0f0000-0000-4000-8000-0000000000b2", "name": "Bea New", "role": "volunteer", "active": True}])
+    fake.on("POST", "caseload", rf"/v1/cases/{CASE}/transfer", {"status": "assigned"})
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/transfer")
+    assert "Bea New (volunteer)" in form.text and "Holder" not in form.text
+    response = client.post(f"/cases/{CASE}/transfer", data={
+        "csrf_token": csrf_of(form.text), "to_worker_id": "0b0f0000-0000-4000-8000-0000000000b2",
+        "reason": "Closer to home"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/transfer") == [
+        {"to_worker_id": "0b0f0000-0000-4000-8000-0000000000b2", "reason": "Closer to home"}]
+
+
+
+@pytest.mark.parametrize(("slug", "posted", "path", "sent"), [
+    ("signpost", {"destination": "Walking group", "category": "physical activity"}, "signposts",
+     {"destination": "Walking group", "category": "physical activity"}),
+    ("unmet-need", {"need": "Befriending in Somali"}, "unmet-needs", {"need": "Befriending in Somali"}),
+    ("review", {"outcome": "extend"}, "review", {"outcome": "extend"}),
+    ("extend", {"extra_weeks": "4", "extra_sessions": "2", "reason": "Bereavement anniversary"}, "extend",
+     {"extra_weeks": 4, "extra_sessions": 2, "reason": "Bereavement anniversary"}),
+    ("hold", {"reason": "In hospital"}, "hold", {"reason": "In hospital"}),
+    ("consent", {"to_contact": "no", "to_data_sharing": "unchanged", "reported_by": "person"}, "consent",
+     {"reported_by": "person", "to_contact": False}),
+])
+def test_each_casework_form_sends_what_caseload_takes(slug, posted, path, sent):
+    fake = _fake()
+    fake.on("POST", "caseload", rf"/v1/cases/{CASE}/{path}", {"ok": True})
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/{slug}")
+    assert form.status_code == 200
+    response = client.post(f"/cases/{CASE}/{slug}", data={"csrf_token": csrf_of(form.text), **posted})
+    assert response.status_code == 303, response.text
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/{path}") == [sent]
+
+
+def test_a_consent_change_needs_who_said_so_and_what_changed():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/consent")
+    response = client.post(f"/cases/{CASE}/consent", data={"csrf_token": csrf_of(form.text)})
+    assert response.status_code == 422 and 'href="#reported_by"' in response.text
+    response = client.post(f"/cases/{CASE}/consent", data={"csrf_token": csrf_of(form.text), "reported_by": "staff"})
+    assert response.status_code == 422 and "Say what changed" in response.text
+    assert not fake.bodies("POST", f"/v1/cases/{CASE}/consent")

@@ -1,0 +1,108 @@
+"""A coordinator's review queues against fake services: what is shown, and how each decision is sent."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
+
+REVIEW, REFERRAL, MATCH = ("0b0f0000-0000-4000-8000-00000000000" + c for c in "123")
+
+
+def _fake() -> FakeServices:
+    fake = FakeServices()
+    fake.roles, fake.worker_id = ["coordinator"], None
+    fake.on("GET", "triage", r"/v1/reviews", [{
+        "id": REVIEW, "referral_id": REFERRAL, "programme_id": "hackney-connect", "age_hours": 50.5, "overdue": True,
+        "reasons": [{"rule_id": "review.borderline_geography", "passed": False,
+                     "explanation": "Postcode N16 is on the borough's edge"}]}])
+    fake.on("GET", "triage", rf"/v1/decisions/{REFERRAL}", {
+        "decision": "needs_review", "ruleset_version": "2026.1", "facts": {"age_years": 72, "postcode_district": "N16"},
+        "rules": [{"rule_id": "eligibility.age", "passed": True, "explanation": "Aged 65 or over"}]})
+    fake.on("POST", "triage", rf"/v1/reviews/{REVIEW}/claim", {"status": "claimed"})
+    fake.on("POST", "triage", rf"/v1/reviews/{REVIEW}/decision", {"decision": "accepted"})
+    fake.on("GET", "intake", r"/v1/match-reviews", [{
+        "id": MATCH, "referral_id": REFERRAL, "programme_id": "demo", "confidence": "0.84",
+        "created_at": "2026-03-01T10:00:00+00:00", "reasons": ["same family name (+3.1)", "dates of birth a day apart"]}])
+    fake.on("POST", "intake", rf"/v1/match-reviews/{MATCH}/decision", {"status": "decided"})
+    return fake
+
+
+def test_the_queue_says_why_each_review_needs_a_person_and_which_are_overdue():
+    page = signed_in(_fake()).get("/reviews")
+    assert page.status_code == 200 and "on the borough" in page.text and "Overdue" in page.text
+
+
+def test_a_review_shows_the_rules_and_facts_and_a_decision_is_claimed_then_sent():
+    fake = _fake()
+    client = signed_in(fake)
+    page = client.get(f"/reviews/{REVIEW}")
+    assert "Aged 65 or over" in page.text and "N16" in page.text and "2026.1" in page.text
+    response = client.post(f"/reviews/{REVIEW}", data={"csrf_token": csrf_of(page.text), "decision": "accepted",
+                                                       "note": "Lives on the Hackney side of the road"})
+    assert response.status_code == 303
+    posts = [c.url.path for c in fake.calls if c.method == "POST" and c.url.host == "triage"]
+    assert posts == [f"/v1/reviews/{REVIEW}/claim", f"/v1/reviews/{REVIEW}/decision"]
+    assert fake.bodies("POST", f"/v1/reviews/{REVIEW}/decision") == [
+        {"decision": "accepted", "note": "Lives on the Hackney side of the road"}]
+
+
+def test_a_decline_needs_a_reason_code():
+    fake = _fake()
+    client = signed_in(fake)
+    page = client.get(f"/reviews/{REVIEW}")
+    response = client.post(f"/reviews/{REVIEW}", data={"csrf_token": csrf_of(page.text), "decision": "declined",
+                                                       "note": "Outside the borough"})
+    assert response.status_code == 422 and 'href="#reason_code"' in response.text
+    assert not fake.bodies("POST", f"/v1/reviews/{REVIEW}/decision")
+
+
+def test_a_review_claimed_by_someone_else_is_their_decision():
+    fake = _fake()
+    fake.on("POST", "triage", rf"/v1/reviews/{REVIEW}/claim", lambda r, m: httpx.Response(409, json={"detail": "x"}))
+    fake.on("POST", "triage", rf"/v1/reviews/{REVIEW}/decision",
+            lambda r, m: httpx.Response(409, json={"detail": "claimed by another coordinator"}))
+    client = signed_in(fake)
+    page = client.get(f"/reviews/{REVIEW}")
+    response = client.post(f"/reviews/{REVIEW}", data={"csrf_token": csrf_of(page.text), "decision": "accepted",
+                                                       "note": "Fine"})
+    assert response.status_code == 409 and "claimed by another coordinator" in response.text
+
+
+def test_a_match_review_is_decided_as_same_person_or_not():
+    fake = _fake()
+    client = signed_in(fake)
+    page = client.get(f"/match-reviews/{MATCH}")
+    assert page.status_code == 200 and "84%" in page.text and "dates of birth a day apart" in page.text
+    assert client.post(f"/match-reviews/{MATCH}", data={"csrf_token": csrf_of(page.text)}).status_code == 422
+    response = client.post(f"/match-reviews/{MATCH}", data={"csrf_token": csrf_of(page.text), "same_person": "yes"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/match-reviews/{MATCH}/decision") == [{"same_person": True}]
+
+
+def test_a_connector_cannot_open_the_queues():
+    fake = _fake()
+    fake.roles, fake.worker_id = ["connector"], "0b0f0000-0000-4000-8000-0000000000ff"
+    client = signed_in(fake)
+    assert client.get("/reviews").status_code == 403 and client.get("/match-reviews").status_code == 403
+
+
+def test_the_waiting_list_and_capacity_for_a_programme():
+    fake = _fake()
+    fake.on("GET", "caseload", r"/v1/waiting-list", [
+        {"position": 1, "case_id": REVIEW, "effective_priority": 2, "waited_days": 3.5, "estimated_wait_days": 12,
+         "expected_weekly_hours": "1.5", "lead_role": "connector"}])
+    fake.on("GET", "caseload", r"/v1/workers", [
+        {"id": "w1", "name": "Alice Connector", "role": "connector", "site": "North", "active": True,
+         "capacity_hours": "21", "load_hours": "7.5", "open_cases": 5, "max_open_cases": 25},
+        {"id": "w2", "name": "Bob Connector", "role": "connector", "site": "North", "active": True,
+         "capacity_hours": "10", "load_hours": "2", "open_cases": 1, "max_open_cases": 25}])
+    client = signed_in(fake)
+    waiting = client.get("/waiting-list?programme_id=hackney-connect")
+    assert waiting.status_code == 200 and ">12<" in waiting.text
+    [asked] = [c for c in fake.calls if c.url.path == "/v1/waiting-list"]
+    assert asked.url.params["programme_id"] == "hackney-connect"
+    capacity = client.get("/capacity?programme_id=hackney-connect")
+    site_row = capacity.text.split(">North<")[1].split("</tr>")[0]
+    assert [cell.split(">")[-1] for cell in site_row.split("</td>")[:4]] == ["2", "6", "9.5", "31.0"]
+    assert "Alice Connector" in capacity.text and "7.5 of 21" in capacity.text
