@@ -22,6 +22,7 @@ from services.caseload.service_layer import queries
 from services.caseload.service_layer.errors import Forbidden, NotFound
 from services.caseload.service_layer.ownership import Viewer
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors
 from shared.schemas.events.case import ClosureReason, WorkerRole
@@ -177,7 +178,7 @@ class NewContact(BaseModel):
     minutes: int = Field(ge=0, le=24 * 60)
     travel_minutes: int = Field(default=0, ge=0, le=24 * 60)
     successful: bool = Field(default=True, description="false for an attempt that did not reach the person")
-    occurred_at: datetime | None = None
+    occurred_at: IsoDateTime | None = None
     initiated_by: Literal["worker", "person"] = Field(
         default="worker", description="person: they contacted the service (recorded whatever their contact wishes)")
 
@@ -206,7 +207,7 @@ class ConsentChange(BaseModel):
     clear_preferred_contact: bool = Field(default=False, description="the person no longer prefers a method")
     reported_by: Literal["person", "representative", "referrer", "staff"] = Field(
         description="who told the service")
-    reported_at: datetime | None = Field(default=None, description="when they told the service (default: now)")
+    reported_at: IsoDateTime | None = Field(default=None, description="when they told the service (default: now)")
 
 
 @router.post("/v1/cases/{case_id}/consent", tags=["cases"])
