@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 
 from shared.platform import metrics, tracing
 from shared.platform.faults import delay_point, fault_point
-from shared.platform.input_limits import DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, json_depth_exceeds
 from shared.platform.logging import get_logger
+from shared.platform.input_limits import DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, json_depth_exceeds
 from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope, EventPayload
 from shared.schemas.registry import UnknownEventType, parse_data
