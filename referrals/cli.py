@@ -7,9 +7,10 @@
                                              staff accounts in the running identity service
     referrals schemas [--write]              check (or record) the JSON Schema of every event
     referrals docs [--write]                 check (or write) docs/api/<service>/{openapi,asyncapi}.json
-    referrals event-keys                     print fresh event signing keys (.env lines for compose)
+    referrals event-keys                     print fresh event signing and data encryption keys (.env lines)
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
     referrals erase --referral ID | --person ID [--data-dir DIR] [--yes]   erase a person from the registry
+    referrals dead-letters list|show|replay|discard   the services' dead letters (replay after a fix)
     referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
                      [--interval S] [--service NAME=URL]
 """
@@ -61,18 +62,29 @@ def _event_signing_keys(data_dir: Path) -> dict[str, str]:
     """Each service's Ed25519 private key, made once and kept in the data dir (event_keys/<service>.key)."""
     from shared.platform.messaging.signing import generate_private_key
 
-    directory = data_dir / "event_keys"
+    return _per_service_keys(data_dir / "event_keys", "key", generate_private_key)
+
+
+def _data_encryption_keys(data_dir: Path) -> dict[str, str]:
+    """Each service's key-encryption key for personal data, made once (data_keys/<service>.kek). Losing
+    one loses what that service sealed: a deployment backs it up apart from the database."""
+    from shared.platform.sealing import generate_key_encryption_key
+
+    return _per_service_keys(data_dir / "data_keys", "kek", generate_key_encryption_key)
+
+
+def _per_service_keys(directory: Path, suffix: str, generate) -> dict[str, str]:
     directory.mkdir(mode=0o700, exist_ok=True)
     keys = {}
     for name in SERVICES:
-        path = directory / f"{name}.key"
+        path = directory / f"{name}.{suffix}"
         if not path.exists():
             # Created 0600 from the start, so the key is never readable by others, not even briefly;
             # written aside and renamed, so an interrupted start never leaves an empty key behind.
-            partial = directory / f".{name}.key.{os.getpid()}"
+            partial = directory / f".{name}.{suffix}.{os.getpid()}"
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as file:
-                file.write(generate_private_key())
+                file.write(generate())
             os.replace(partial, path)
         keys[name] = path.read_text().strip()
     return keys
@@ -139,7 +151,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             env.setdefault("KAFKA_SESSION_TIMEOUT_MS", "6000")
             env.setdefault("KAFKA_REBALANCE_TIMEOUT_MS", "1000")
         say("starting services (migrations run as each starts) ...")
-        keys = event_key_env(_event_signing_keys(data_dir))
+        keys = event_key_env(_event_signing_keys(data_dir), _data_encryption_keys(data_dir))
         per_service = {name: {**keys.get(name, {}), **({"DATABASE_URL": service_urls[name]}
                                                         if service_urls and name in service_urls else {})}
                        for name in SERVICES}
@@ -269,12 +281,15 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_event_keys(args: argparse.Namespace) -> int:
-    """Fresh signing keys for a deployment, as `NAME=value` lines (docker compose reads them from .env)."""
+    """Fresh keys for a deployment, as `NAME=value` lines (docker compose reads them from .env): each
+    service's event signing key and its key-encryption key for personal data, and the verify list."""
     from shared.platform.messaging.signing import format_verify_keys, generate_private_key, public_key_text
+    from shared.platform.sealing import generate_key_encryption_key
 
     private = {name: generate_private_key() for name in SERVICES}
     for name in SERVICES:
         print(f"{name.upper()}_EVENT_SIGNING_KEY={private[name]}")
+        print(f"{name.upper()}_DATA_ENCRYPTION_KEY={generate_key_encryption_key()}")
     print(f"EVENT_VERIFY_KEYS={format_verify_keys({n: public_key_text(k) for n, k in private.items()})}")
     return 0
 
@@ -326,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     docs = sub.add_parser("docs", help="check or write each service's OpenAPI and AsyncAPI documents (docs/api/)")
     docs.add_argument("--write", action="store_true")
     docs.set_defaults(func=cmd_docs)
-    keys = sub.add_parser("event-keys", help="print new event signing keys for a deployment (.env lines)")
+    keys = sub.add_parser("event-keys", help="print new event signing and data encryption keys for a deployment (.env lines)")
     keys.set_defaults(func=cmd_event_keys)
     bench = sub.add_parser("benchmark", help="load a large history and print report latencies")
     bench.add_argument("what", choices=["outcomes"])
@@ -334,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(func=cmd_benchmark)
     from referrals import status
 
+    from referrals import dead_letters
+
+    letters = sub.add_parser("dead-letters", help="list, show, replay or discard the services' dead letters")
+    dead_letters.add_arguments(letters)
+    letters.set_defaults(func=dead_letters.command)
     watch = sub.add_parser("status", help="watch the operational queues (scrapes each service's /metrics)")
     status.add_arguments(watch)
     watch.set_defaults(func=cmd_status)

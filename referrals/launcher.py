@@ -15,15 +15,21 @@ import httpx
 SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 
 
-def event_key_env(private_keys: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Each service's environment for event signing: its own private key, everyone's public keys.
+def event_key_env(private_keys: dict[str, str],
+                  data_encryption_keys: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Each service's own keys: its event signing key, everyone's public keys, and its own
+    key-encryption key for personal data (DATA_ENCRYPTION_KEY).
 
-    A service never gets another's private key, so it cannot sign for a topic it does not own.
+    A service never gets another's private keys, so it can neither sign for a topic it does not own nor
+    open what another service sealed.
     """
     from shared.platform.messaging.signing import format_verify_keys, public_key_text
 
     verify = format_verify_keys({name: public_key_text(key) for name, key in private_keys.items()})
-    return {name: {"EVENT_SIGNING_KEY": key, "EVENT_VERIFY_KEYS": verify} for name, key in private_keys.items()}
+    data_encryption_keys = data_encryption_keys or {}
+    return {name: {"EVENT_SIGNING_KEY": key, "EVENT_VERIFY_KEYS": verify,
+                   **({"DATA_ENCRYPTION_KEY": data_encryption_keys[name]} if name in data_encryption_keys else {})}
+            for name, key in private_keys.items()}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache
 from typing import Any
 
 from services.caseload.adapters.unit_of_work import SqlCaseloadUnitOfWork
@@ -13,6 +13,7 @@ from services.caseload.service_layer import handlers
 from services.caseload.service_layer.commands import Command
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.definition import ServiceContext
+from shared.platform.sealing import LocalKeyEncryptionKey
 
 
 @dataclass(frozen=True)
@@ -26,4 +27,6 @@ class Caseload:
 
 
 def bootstrap(ctx: ServiceContext) -> Caseload:
-    return Caseload(uow=partial(SqlCaseloadUnitOfWork, ctx.engine))
+    # Read on first use: the API documents bootstrap a context that has no settings, only to wire it.
+    kek = cache(lambda: LocalKeyEncryptionKey.from_setting(ctx.settings.data_encryption_key))
+    return Caseload(uow=lambda: SqlCaseloadUnitOfWork(ctx.engine, kek()))

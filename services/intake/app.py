@@ -33,6 +33,9 @@ API = ServiceApi(
             "referral id (one topic per partner, so broker ACLs keep partners apart).",
             parameters=(("partner_id", "The referring partner's id"),),
         ),
+        Publication(topics.ERASURES, ("person.erased",),
+                    description="A person erased from the registry, keyed by pseudonymous person id: every "
+                    "service destroys its own data key for the person, so what it sealed is unreadable."),
     ),
 )
 

@@ -18,6 +18,10 @@ from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from services.intake.service_layer.webhooks import WebhookDispatcher
 from shared.platform.definition import ServiceContext
 from shared.platform.leadership import leadership
+from shared.platform.blind_index import BlindIndex
+from shared.platform.sealing import LocalKeyEncryptionKey
+from shared.platform.settings import PlatformSettings
+from shared.platform.throttle import Admission, TokenBuckets
 
 
 @dataclass(frozen=True)
@@ -28,15 +32,35 @@ class Intake:
     uow: Callable[[], IntakeUnitOfWork]
     webhooks: WebhookDispatcher
     retention: Callable[[], Any]  # the background job that erases people past their retention period
+    admission: Admission  # back-pressure on partners' submissions (rates, submissions in progress)
 
     async def handle(self, command: Command) -> Any:
         return await handlers.handle(command, self.uow())
 
 
 def bootstrap(ctx: ServiceContext) -> Intake:
-    uow = partial(SqlIntakeUnitOfWork, ctx.engine)
+    # Data keys are wrapped under the service's DATA_ENCRYPTION_KEY (a KMS client can stand in for it). There
+    # are no settings only when the API is being documented, and then nothing is sealed.
+    # Matching searches on keyed blind indexes, under a key derived from the same setting.
+    key_setting = ctx.settings.data_encryption_key if ctx.settings is not None else None
+    kek = LocalKeyEncryptionKey.from_setting(key_setting) if key_setting else None
+    index = BlindIndex.derived_from(key_setting, "intake.persons") if key_setting else None
+    uow = partial(SqlIntakeUnitOfWork, ctx.engine, kek, index)
     dispatcher = WebhookDispatcher(uow, partial(leadership, ctx.engine, "intake-webhook-dispatcher"),
                                    http_webhook_sender)
     interval = float(os.environ.get("INTAKE_RETENTION_INTERVAL_S", "3600"))
-    retention = erasure.retention_job(uow, interval, asyncio.sleep, partial(leadership, ctx.engine, "intake-retention"))
-    return Intake(uow=uow, webhooks=dispatcher, retention=retention)
+    # Submissions that never became a referral name no one erasure can find: their keys go after this long.
+    rejected_days = int(os.environ.get("REJECTED_SUBMISSION_RETENTION_DAYS", "30"))
+    retention = erasure.retention_job(uow, interval, asyncio.sleep, partial(leadership, ctx.engine, "intake-retention"),
+                                      rejected_days=rejected_days)
+    return Intake(uow=uow, webhooks=dispatcher, retention=retention, admission=_admission(ctx.settings))
+
+
+def _admission(settings: PlatformSettings | None) -> Admission:
+    # The API documents are built from a context with no settings: the defaults serve there.
+    def limit(name: str):
+        return getattr(settings, name) if settings is not None else PlatformSettings.model_fields[name].default
+
+    return Admission(TokenBuckets(limit("submissions_per_second_per_partner"), limit("submission_burst_per_partner")),
+                     TokenBuckets(limit("submissions_per_second"), limit("submission_burst")),
+                     limit("submissions_in_flight"))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache
 
 from services.outcomes.adapters.unit_of_work import SqlOutcomesUnitOfWork
 from services.outcomes.adapters.views import SqlOutcomesViews
 from services.outcomes.service_layer.ports import OutcomesViews
 from services.outcomes.service_layer.unit_of_work import OutcomesUnitOfWork
 from shared.platform.definition import ServiceContext
+from shared.platform.sealing import LocalKeyEncryptionKey
 
 
 @dataclass(frozen=True)
@@ -20,4 +21,7 @@ class OutcomesDependencies:
 
 
 def bootstrap(ctx: ServiceContext) -> OutcomesDependencies:
-    return OutcomesDependencies(uow=partial(SqlOutcomesUnitOfWork, ctx.engine), views=SqlOutcomesViews(ctx.engine))
+    # Read on first use: the API documents bootstrap a context that has no settings, only to wire it.
+    kek = cache(lambda: LocalKeyEncryptionKey.from_setting(ctx.settings.data_encryption_key))
+    return OutcomesDependencies(uow=lambda: SqlOutcomesUnitOfWork(ctx.engine, kek()),
+                                views=SqlOutcomesViews(ctx.engine))

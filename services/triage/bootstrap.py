@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache
 from pathlib import Path
 
 from services.triage.adapters.unit_of_work import SqlTriageUnitOfWork
 from services.triage.service_layer.rulebook import RuleBook
 from services.triage.service_layer.unit_of_work import Clock, UnitOfWorkFactory
 from shared.platform.definition import ServiceContext
+from shared.platform.sealing import LocalKeyEncryptionKey
 
 SHIPPED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 
@@ -29,4 +30,6 @@ class TriageDependencies:
 
 
 def bootstrap(ctx: ServiceContext) -> TriageDependencies:
-    return TriageDependencies(uow_factory=partial(SqlTriageUnitOfWork, ctx.engine), rulebook=RuleBook())
+    # Read on first use: the API documents bootstrap a context that has no settings, only to wire it.
+    kek = cache(lambda: LocalKeyEncryptionKey.from_setting(ctx.settings.data_encryption_key))
+    return TriageDependencies(uow_factory=lambda: SqlTriageUnitOfWork(ctx.engine, kek()), rulebook=RuleBook())

@@ -64,6 +64,8 @@ class ServiceContext:
     # This service's signing key and everyone's public keys (set by the runner from its settings).
     signer: EnvelopeSigner | None = None
     verifier: EnvelopeVerifier | None = None
+    # The service's parked records (shared/platform/messaging/dead_letter_archive.py), set by the runner.
+    dead_letters: Any = None
 
     def consumer(self, group: str, topic: str, handlers: dict) -> EventConsumer:
         """A subscriber of this service: its own group, its own dead-letter topic."""

@@ -2,7 +2,8 @@
 
 `REFERRALS_FAULTS=name1,name2` makes the process die at once (as if killed with
 SIGKILL) when it reaches one of those points. `REFERRALS_DELAYS=name=seconds,...`
-makes it pause there, to hold work in flight. Both are unset in normal running,
+makes it pause there, to hold work in flight. `REFERRALS_FAILURES=name,...` makes the code there
+raise `InjectedFailure` (a bug, until the process is restarted without it). All are unset in normal running,
 where a fault point costs one dictionary lookup.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import os
 
 _KILLS = frozenset(filter(None, os.environ.get("REFERRALS_FAULTS", "").split(",")))
+_FAILURES = frozenset(filter(None, os.environ.get("REFERRALS_FAILURES", "").split(",")))
 _DELAYS = {
     name: float(seconds)
     for name, _, seconds in (item.partition("=") for item in os.environ.get("REFERRALS_DELAYS", "").split(","))
@@ -27,3 +29,12 @@ def fault_point(name: str) -> None:
 async def delay_point(name: str) -> None:
     if name in _DELAYS:
         await asyncio.sleep(_DELAYS[name])
+
+
+class InjectedFailure(RuntimeError):
+    """Raised at a failure point named in REFERRALS_FAILURES."""
+
+
+def failure_point(name: str) -> None:
+    if name in _FAILURES:
+        raise InjectedFailure(f"injected failure at {name}")

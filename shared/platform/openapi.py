@@ -79,6 +79,7 @@ WHY: dict[int, str] = {
     409: "It conflicts with what is already there.",
     413: "The body is larger than the service accepts.",
     422: "The request is not valid: each problem is named.",
+    429: "Too many requests: come back after the seconds the Retry-After header gives.",
 }
 
 _BODIES: dict[str, dict[str, Any]] = {}  # component name -> JSON Schema, of the models request_body() names

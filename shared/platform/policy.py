@@ -74,6 +74,14 @@ _PLATFORM: dict[tuple[str, str], Access] = {
     ("GET", "/docs/static/swagger-ui.css"): public("API reference pages"),
     ("GET", "/docs/static/redoc.standalone.js"): public("API reference pages"),
     ("GET", "/docs/static/favicon.png"): public("API reference pages"),
+    # Dead letters (shared/platform/dead_letter_routes.py): operators list, replay and discard them; the
+    # payload can name a person, so reading it is an admin's alone (and every read is logged).
+    ("GET", "/v1/dead-letters"): staff(*OPERATE),
+    ("GET", "/v1/dead-letters/{dead_letter_id}"): staff(*OPERATE),
+    ("GET", "/v1/dead-letters/{dead_letter_id}/payload"): staff(*ADMIN),
+    ("POST", "/v1/dead-letters/replay"): staff(*OPERATE),
+    ("POST", "/v1/dead-letters/{dead_letter_id}/replay"): staff(*OPERATE),
+    ("POST", "/v1/dead-letters/{dead_letter_id}/discard"): staff(*OPERATE),
 }
 
 POLICY: dict[str, dict[tuple[str, str], Access]] = {

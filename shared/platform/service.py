@@ -22,11 +22,13 @@ from shared.platform.auth import StaffPrincipal, require_staff, route_access
 from shared.platform.definition import ServiceContext, ServiceDefinition
 from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
+from shared.platform.dead_letter_routes import dead_letter_router
 from shared.platform.http import install_http_plumbing
 from shared.platform.input_limits import InputLimitsMiddleware
 from shared.platform.throttle import FailedAttempts
 from shared.platform.logging import configure_logging, get_logger
 from shared.platform.messaging.kafka import ensure_topics, make_producer
+from shared.platform.messaging.dead_letter_archive import DeadLetterArchive
 from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
 from shared.platform.messaging.signing import (
@@ -107,7 +109,9 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         )
         # The platform's own subscription, in every service: identity's session revocations (shared/platform/sessions.py).
         ctx.consumers = [*definition.consumers(ctx), revocations_consumer(ctx, revoked)]
+        ctx.dead_letters = DeadLetterArchive(engine, definition.schema)
         for consumer in ctx.consumers:
+            consumer.archive = ctx.dead_letters
             consumer.register(broker)
         log.info("subscribers_starting")
         await broker.start()
@@ -147,6 +151,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     app.include_router(_health_router(definition))
     app.include_router(_metrics_router(definition))
     app.include_router(docs_router(definition))
+    app.include_router(dead_letter_router())
     for router in definition.routers:
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.platform.messaging.connection import (KafkaConnection, OAuthClientCredentials, SaslMechanism,
                                                   SecurityProtocol)
 from shared.platform.messaging.signing import load_private_key, parse_verify_keys
+from shared.platform.sealing import parse_key_encryption_key
 
 
 def asyncpg_url(url: str) -> str:
@@ -71,11 +72,29 @@ class PlatformSettings(BaseSettings):
     # key is rotated). Both are parsed here, so a missing, placeholder or malformed key stops the start.
     event_signing_key: str = Field(validation_alias="EVENT_SIGNING_KEY", min_length=1, repr=False)
     event_verify_keys: str = Field(validation_alias="EVENT_VERIFY_KEYS", min_length=1)
+    # Personal data at rest and in flight (shared/platform/sealing.py): this service's key-encryption key,
+    # base64 of 32 random bytes, which wraps the per-person data keys in its own schema. Each service has
+    # its own; losing it loses what it sealed, so it is backed up apart from the database.
+    data_encryption_key: str = Field(validation_alias="DATA_ENCRYPTION_KEY", min_length=1, repr=False)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Wrong credentials (API keys, tokens): this many within the window lock the client or key out.
     auth_max_failures: int = Field(default=10, validation_alias="AUTH_MAX_FAILURES", ge=1)
     auth_failure_window_s: float = Field(default=60.0, validation_alias="AUTH_FAILURE_WINDOW_S", gt=0)
     auth_lockout_s: float = Field(default=300.0, validation_alias="AUTH_LOCKOUT_S", gt=0)
+
+    # Back-pressure on submissions (intake's partner routes): a rate per partner and one for everyone, in
+    # bursts, answered 429 with Retry-After past them; and at most this many submissions in progress at once.
+    submissions_per_second_per_partner: float = Field(default=20.0, validation_alias="SUBMISSIONS_PER_SECOND_PER_PARTNER",
+                                                      gt=0)
+    submission_burst_per_partner: int = Field(default=60, validation_alias="SUBMISSION_BURST_PER_PARTNER", ge=1)
+    submissions_per_second: float = Field(default=100.0, validation_alias="SUBMISSIONS_PER_SECOND", gt=0)
+    submission_burst: int = Field(default=200, validation_alias="SUBMISSION_BURST", ge=1)
+    submissions_in_flight: int = Field(default=8, validation_alias="SUBMISSIONS_IN_FLIGHT", ge=1)
+    # What a consumer holds fetched but not yet handled: it fetches no more until it has handled these,
+    # so a flood waits in the broker, not in memory.
+    kafka_fetch_max_bytes: int = Field(default=8 * 1024 * 1024, validation_alias="KAFKA_FETCH_MAX_BYTES", ge=1024)
+    kafka_max_partition_fetch_bytes: int = Field(default=1024 * 1024, validation_alias="KAFKA_MAX_PARTITION_FETCH_BYTES",
+                                                 ge=1024)
 
     # Consumer behaviour: bounded retries with exponential backoff, then dead letter.
     consumer_max_attempts: int = Field(default=5, validation_alias="CONSUMER_MAX_ATTEMPTS", ge=1)
@@ -147,6 +166,13 @@ class PlatformSettings(BaseSettings):
     def _a_real_signing_key(cls, value: str) -> str:
         refuse_placeholder("EVENT_SIGNING_KEY", value)
         load_private_key(value)  # raises, without quoting the key, if it is not an Ed25519 key
+        return value
+
+    @field_validator("data_encryption_key")
+    @classmethod
+    def _a_real_data_encryption_key(cls, value: str) -> str:
+        refuse_placeholder("DATA_ENCRYPTION_KEY", value)
+        parse_key_encryption_key(value)  # raises, without quoting the key, if it is not 32 bytes of base64
         return value
 
     @field_validator("event_verify_keys")

@@ -52,3 +52,76 @@ class FailedAttempts:
             oldest, _ = self._failures.popitem(last=False)
             self._locked_until.pop(oldest, None)
         return self.retry_after(keys)
+
+
+@dataclass
+class TokenBuckets:
+    """A rate per key: `rate` a second on average, in bursts of up to `burst`; bounded in size like above.
+
+    Written here rather than taken from a rate-limit library: those in reach answer yes or no, and a 429
+    should say when to come back (the seconds until the next token), which is one line of this.
+    """
+
+    rate: float
+    burst: float
+    clock: Callable[[], float] = time.monotonic
+    _buckets: OrderedDict[str, tuple[float, float]] = field(default_factory=OrderedDict)  # key -> (tokens, at)
+
+    def take(self, key: str) -> float | None:
+        """Take a token: None if there was one, else the seconds until there is."""
+        now = self.clock()
+        tokens, at = self._buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            wait = None
+        else:
+            self._buckets[key] = (tokens, now)
+            wait = (1 - tokens) / self.rate
+        while len(self._buckets) > MAX_KEYS:
+            self._buckets.popitem(last=False)
+        return wait
+
+    def give_back(self, key: str) -> None:
+        """Return a token taken for work that was then refused for another reason."""
+        if key in self._buckets:
+            tokens, at = self._buckets[key]
+            self._buckets[key] = (min(self.burst, tokens + 1), at)
+
+
+@dataclass
+class Admission:
+    """Who may submit now: a bound on the submissions in progress (each holds a request body and, while it
+    is authenticated and stored, a database connection: this is the in-memory queue), a rate for everyone
+    together, and a rate per submitter.
+
+    `enter` (before the submitter is known: costs no database work) and then `admit(submitter)` answer None
+    or the seconds to wait, for Retry-After; `leave` once for every `enter`, whatever the answers were.
+    Held in each process's memory: with several replicas each admits its own share.
+    """
+
+    per_submitter: TokenBuckets
+    everyone: TokenBuckets
+    max_in_flight: int
+    in_flight: int = 0
+
+    GLOBAL = "*"
+
+    def enter(self) -> int | None:
+        self.in_flight += 1
+        if self.in_flight > self.max_in_flight:
+            return 1  # a submission finishes in well under a second
+        return _seconds(self.everyone.take(self.GLOBAL))
+
+    def admit(self, submitter: str) -> int | None:
+        wait = _seconds(self.per_submitter.take(submitter))
+        if wait is not None:
+            self.everyone.give_back(self.GLOBAL)  # one partner's excess does not spend everyone's share
+        return wait
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+
+def _seconds(wait: float | None) -> int | None:
+    return None if wait is None else max(1, math.ceil(wait))

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from .envelope import Envelope, EventPayload
 from .events import case as case_events
 from .events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
+from .events.erasure import PersonErased
 from .events.referral import ReferralReceived, ReferralReceivedV2, ReferralStatusChanged
 from .events.session import SessionRevoked
 from .events.triage import TriageDecided
@@ -23,6 +24,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
         CaseFirstContactMade,
         CaseClosed,
         SessionRevoked,
+        PersonErased,
         *(
             getattr(case_events, name)
             for name in (
@@ -33,6 +35,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
                 "CaseConsentChanged",
             )
         ),
+        *case_events.SEALED_VERSIONS,
     )
 }
 

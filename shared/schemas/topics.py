@@ -20,10 +20,13 @@ CASES = "caseload.cases"
 OFFERS = "caseload.offers"
 # Sign-in sessions of staff accounts (identity): revocations, keyed by account id; every service reads them.
 SESSIONS = "identity.sessions"
+# People erased from the registry (intake), keyed by the pseudonymous person id: every service that keeps
+# anything sealed for a person destroys its key for them on it (shared/schemas/events/erasure.py).
+ERASURES = "intake.erasures"
 # One record at offset 0 names the broker's epoch (see shared.platform.messaging.epoch).
 BROKER_EPOCH = "platform.broker-epoch"
 
-EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS, SESSIONS)
+EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS, SESSIONS, ERASURES)
 # Every service, for the subscriptions the platform itself makes in each (session revocations).
 SERVICE_NAMES = ("intake", "triage", "caseload", "outcomes", "identity")
 PARTITIONS = 6
@@ -39,6 +42,7 @@ TOPIC_OWNERS = {
     CASES: "caseload",
     OFFERS: "caseload",
     SESSIONS: "identity",
+    ERASURES: "intake",
 }
 PRODUCERS = frozenset(TOPIC_OWNERS.values())
 
@@ -69,6 +73,8 @@ CONSUMER_GROUPS = (
     consumer_group("outcomes", TRIAGE_DECISIONS),
     # Each service's own copy of the revoked sessions (shared/platform/sessions.py).
     *(consumer_group(service, SESSIONS) for service in SERVICE_NAMES),
+    # Each service that seals anything for a person destroys its own data key for them (issue 14).
+    *(consumer_group(service, ERASURES) for service in ("caseload", "outcomes", "triage")),
 )
 
 
@@ -116,6 +122,10 @@ class Topics:
     @property
     def sessions(self) -> str:
         return self.name(SESSIONS)
+
+    @property
+    def erasures(self) -> str:
+        return self.name(ERASURES)
 
     @property
     def broker_epoch(self) -> str:

@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from services.intake.domain.status import PLAIN_WORDS
+from tests.support.sealed import opened_json, sealed
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -62,9 +63,8 @@ async def test_a_person_refers_themselves_and_follows_it_in_a_browser(shared_sys
             reference = page.url.split("reference=")[1]
             assert reference in await page.locator("main").inner_text()
 
-            [row] = await system.sql("SELECT phone FROM (SELECT person->>'phone' AS phone, self_reference "
-                                     "FROM intake.referrals) r WHERE self_reference = $1", reference)
-            assert row["phone"] == "+441632960001"
+            [row] = await system.sql("SELECT person FROM intake.referrals WHERE self_reference = $1", reference)
+            assert (await opened_json(system, row["person"], sealed.PERSON))["phone"] == "+441632960001"
 
             await page.goto(f"{base}/status")
             await page.fill('input[name="reference"]', reference.lower())

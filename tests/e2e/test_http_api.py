@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support.sealed import opened_bytes, sealed
+
 pytestmark = pytest.mark.e2e
 
 BODY = {"programme_id": "demo", "person": {"given_name": "Olive", "family_name": "Retry", "age_years": 81},
@@ -42,7 +44,7 @@ async def test_credentials_problems_and_idempotent_retries(system):
         fields = {e["field"] for e in invalid.json()["errors"]}
         assert fields == {"person.given_name", "person.family_name", "consent"}
         rejected = await system.sql("SELECT outcome, body FROM intake.submissions WHERE outcome = 'rejected'")
-        assert sorted(r["body"] for r in rejected) == sorted(
+        assert sorted([await opened_bytes(system, r["body"], sealed.SUBMISSION) for r in rejected]) == sorted(
             [b'{"programme_id": "demo", "person": {"given_name": ""}}', other.request.content]
         )
         # A programme that does not exist is told apart: the referrer's to mend.

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.sealed import opened_bytes, opened_json, sealed, sealer_of
+
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fhir"
 NHS_NUMBER_IN_BUNDLE = "9434765919"
@@ -57,7 +59,8 @@ async def test_fhir_bundle_from_a_gp_system_becomes_a_referral_and_a_task(shared
         row = await referral_row(system, referral_id)
         assert row["channel"] == "fhir"
         assert row["partner_referral_id"] == service_request["identifier"][0]["value"]
-        stored_person = json.loads(row["person"])
+        assert NHS_NUMBER_IN_BUNDLE not in row["person"]  # sealed under the person's data key
+        stored_person = await opened_json(system, row["person"], sealed.PERSON)
         assert stored_person["nhs_number"] == NHS_NUMBER_IN_BUNDLE and stored_person["postcode"] == "E8 1DY"
 
         # The GP's retry of the same message changes nothing.
@@ -86,7 +89,8 @@ async def test_fhir_bundle_from_a_gp_system_becomes_a_referral_and_a_task(shared
         assert any("check digit" in issue["diagnostics"] for issue in outcome["issue"])
         assert "9434765918" not in rejected.text  # the problem is named, the value not echoed
         kept = await system.sql("SELECT body FROM intake.submissions WHERE channel = 'fhir' AND outcome = 'rejected'")
-        assert [r["body"] for r in kept] == [broken_bytes]
+        assert [await opened_bytes(system, r["body"], sealed.SUBMISSION) for r in kept] == [broken_bytes]
+        assert all(b"9434765918" not in r["body"] for r in kept)
 
 
 BARS_ACCEPTED = ("refreq01_111_to_ed.json", "refreq03_primary_care_to_community_pharmacy.json",
@@ -253,9 +257,10 @@ async def test_council_csv_batch_accepts_and_rejects_row_by_row_and_keeps_the_fi
                                  headers={"X-API-Key": key, "Content-Type": "text/csv"})).json()
         assert again["summary"]["already_received"] == 1 and again["summary"]["accepted"] == 0
     files = await system.sql("SELECT content, report FROM intake.batches WHERE partner_id = 'council-asc'")
-    assert len(files) == 2 and all(f["content"] == content for f in files)
+    assert [await opened_bytes(system, f["content"], sealed.BATCH) for f in files] == [content, content]
+    assert all(b"Batchley" not in f["content"] for f in files)
     rows = await system.sql("SELECT person FROM intake.referrals WHERE partner_id = 'council-asc'")
-    assert [json.loads(r["person"])["phone"] for r in rows] == ["+441164960123"]
+    assert [(await opened_json(system, r["person"], sealed.PERSON))["phone"] for r in rows] == ["+441164960123"]
     rejected = await system.sql("SELECT 1 FROM intake.submissions WHERE partner_id = 'council-asc' AND outcome = 'rejected'")
     assert len(rejected) == 6  # three rows, twice: each one kept
 
@@ -365,8 +370,11 @@ async def test_john_and_joan_smith_at_one_address_are_two_people_with_a_case_eac
                             "WHERE partner_referral_id IN ('HH-JOHN', 'HH-JOAN')")
     assert len({r["person_id"] for r in rows}) == 2
     assert all(r["duplicate_of"] is None and r["status"] != "duplicate" for r in rows)
-    people = await system.sql("SELECT stated_age, stated_age_on FROM intake.persons WHERE id = ANY($1::uuid[]) "
-                              "ORDER BY stated_age", [r["person_id"] for r in rows])
-    assert [p["stated_age"] for p in people] == [70, 72] and all(p["stated_age_on"] for p in people)
+    people = await system.sql("SELECT sealed_key, stated_age FROM intake.persons WHERE id = ANY($1::uuid[])",
+                              [r["person_id"] for r in rows])
+    assert all(p["stated_age"] is None for p in people)  # kept sealed with the rest of the match key
+    keys = sorted([json.loads(await sealer_of(system).open(p["sealed_key"], context=sealed.PERSON_KEY)) for p in people],
+                  key=lambda k: k["stated_age"])
+    assert [k["stated_age"] for k in keys] == [70, 72] and all(k["stated_age_on"] for k in keys)
     [john, joan] = [await cases_for(system, r["referral_id"]) for r in responses]
     assert len(john) == 1 and len(joan) == 1 and john[0]["id"] != joan[0]["id"]

@@ -8,6 +8,8 @@ import json
 import httpx
 import pytest
 
+from tests.support.sealed import opened_bytes, sealed
+
 pytestmark = pytest.mark.e2e
 DLT = "intake.intake.partner-submissions"
 
@@ -39,7 +41,7 @@ async def test_a_reference_reused_for_another_person_is_a_409_and_both_are_kept(
     kept = await system.sql("SELECT outcome, body FROM intake.submissions WHERE partner_id = 'gp-reuse' "
                             "ORDER BY received_at")
     assert [r["outcome"] for r in kept] == ["accepted", "retry_of_existing", "reference_reused", "rejected"]
-    assert json.loads(kept[2]["body"])["person"]["given_name"] == "Joan"
+    assert json.loads(await opened_bytes(system, kept[2]["body"], sealed.SUBMISSION))["person"]["given_name"] == "Joan"
     referrals = await system.sql("SELECT id FROM intake.referrals WHERE partner_id = 'gp-reuse'")
     assert len(referrals) == 1
 

@@ -6,12 +6,15 @@ those values, and none is found."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+
+from tests.support.sealed import opened_json, sealed
 
 pytestmark = pytest.mark.e2e
 
@@ -171,12 +174,16 @@ async def test_identifying_data_and_free_text_stay_in_intake(system):
     wanted = needles()
     found: list[str] = []
 
-    # Intake's own tables are the registry: the values are there (so the search would find them)...
-    registry_rows = await system.sql("SELECT r::text AS row FROM intake.referrals r WHERE id = $1 OR self_reference = $2",
-                                     referral_id, reference)
+    # Intake's own tables are the registry: the values are there, sealed under the person's data key (so the
+    # search finds them once opened with intake's key, and not in clear)...
+    registry_rows = await system.sql("SELECT r::text AS row, person FROM intake.referrals r "
+                                     "WHERE id = $1 OR self_reference = $2", referral_id, reference)
     registry_text = " ".join(r["row"] for r in registry_rows)
-    assert len(leaks("intake.referrals", registry_text, {name: wanted[name] for name in (
-        "family name", "NHS number, digits", "self-referrer's family name", "self-referrer's phone, digits")})) == 4
+    registry_opened = " ".join([json.dumps(await opened_json(system, r["person"], sealed.PERSON)) for r in registry_rows])
+    four = {name: wanted[name] for name in (
+        "family name", "NHS number, digits", "self-referrer's family name", "self-referrer's phone, digits")}
+    assert len(leaks("intake.referrals", registry_opened, four)) == 4
+    assert leaks("intake.referrals", registry_text, four) == []
 
     # ...and in no other schema's table.
     tables = await system.sql(

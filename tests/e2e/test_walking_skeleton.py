@@ -9,6 +9,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.support.sealed import opened_bytes, opened_json, sealed
+
 pytestmark = pytest.mark.e2e
 
 PERSON = {"given_name": "Winifred", "family_name": "Marchbanks", "age_years": 78, "postcode": "e8 1dy"}
@@ -39,9 +41,10 @@ async def test_referral_is_triaged_assigned_closed_and_its_outcome_recorded(syst
 
         # Intake stored it, normalised, and its raw submission.
         [referral] = await system.sql("SELECT * FROM intake.referrals WHERE id = $1", referral_id)
-        assert json.loads(referral["person"])["postcode"] == "E8 1DY"
+        assert (await opened_json(system, referral["person"], sealed.PERSON))["postcode"] == "E8 1DY"
         [submission] = await system.sql("SELECT * FROM intake.submissions WHERE referral_id = $1", referral_id)
-        assert submission["outcome"] == "accepted" and b"GP-0001" in submission["body"]
+        assert submission["outcome"] == "accepted" and b"GP-0001" in await opened_bytes(
+            system, submission["body"], sealed.SUBMISSION)
 
         # Triage decided, with the rules and the rule-set version recorded.
         [decision] = await system.wait_for("SELECT * FROM triage.decisions WHERE referral_id = $1", referral_id)

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from faststream.kafka import KafkaBroker
 
+from shared.platform.sealing import generate_key_encryption_key
 from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.signing import (
@@ -42,6 +43,7 @@ async def test_membership_follows_the_groups_assignments(infrastructure):
         DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
         AUTH_SECRET=secrets.token_hex(32), TOPIC_PREFIX=topics.prefix, KAFKA_SESSION_TIMEOUT_MS=6000,
         KAFKA_REBALANCE_TIMEOUT_MS=1000, EVENT_SIGNING_KEY=keys["caseload"], EVENT_VERIFY_KEYS=verify_keys,
+        DATA_ENCRYPTION_KEY=generate_key_encryption_key(),
     )
     producer = make_producer(infrastructure.bootstrap_servers)
     await producer.start()

@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from faststream.kafka import KafkaBroker
 
 from referrals.embedded import EmbeddedKafka, free_port
+from shared.platform.sealing import generate_key_encryption_key
 from shared.platform.messaging.epoch import read_epoch, resolve_epoch
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.lag import GroupLag
@@ -107,7 +108,8 @@ def _settings(bootstrap: str, **kafka: str) -> PlatformSettings:
     key = generate_private_key()
     return PlatformSettings(DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=bootstrap,
                             AUTH_SECRET=secrets.token_hex(32), EVENT_SIGNING_KEY=key,
-                            EVENT_VERIFY_KEYS=format_verify_keys({"intake": public_key_text(key)}), **kafka)
+                            EVENT_VERIFY_KEYS=format_verify_keys({"intake": public_key_text(key)}),
+                            DATA_ENCRYPTION_KEY=generate_key_encryption_key(), **kafka)
 
 
 async def test_every_client_a_service_opens_speaks_tls_when_set_to(tls_broker, tmp_path):

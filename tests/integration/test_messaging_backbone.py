@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from shared.platform.sealing import generate_key_encryption_key
 from shared.platform.db import make_engine
 from shared.platform.messaging.consumer import EventConsumer, Rejected
 from shared.platform.messaging.dead_letter import ConsumedRecord
@@ -192,6 +193,7 @@ def settings_for(infrastructure, attempts: int) -> PlatformSettings:
         DATABASE_URL="postgresql://unused/unused", KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
         AUTH_SECRET=secrets.token_hex(32), CONSUMER_MAX_ATTEMPTS=attempts, CONSUMER_BACKOFF_INITIAL_MS=20,
         EVENT_SIGNING_KEY=SIGNING_KEYS["triage"], EVENT_VERIFY_KEYS=VERIFY_KEYS,
+        DATA_ENCRYPTION_KEY=generate_key_encryption_key(),
     )
 
 

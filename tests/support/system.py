@@ -19,6 +19,7 @@ from referrals import dbroles
 from referrals.embedded import free_port
 from referrals.launcher import SERVICES, ServiceProcess, event_key_env
 from shared.platform.messaging.signing import EnvelopeSigner, generate_private_key
+from shared.platform.sealing import generate_key_encryption_key
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 from .infrastructure import Infrastructure
@@ -34,6 +35,9 @@ class System:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     # Each service's own event signing key, made for this system alone.
     signing_keys: dict[str, str] = field(default_factory=lambda: {n: generate_private_key() for n in SERVICES})
+    # Each service's own key-encryption key for personal data (shared/platform/sealing.py).
+    data_encryption_keys: dict[str, str] = field(
+        default_factory=lambda: {n: generate_key_encryption_key() for n in SERVICES})
 
     def signer(self, service: str) -> EnvelopeSigner:
         """Signs as `service` would: for tests that publish a service's events themselves."""
@@ -68,7 +72,7 @@ class System:
         for name in names:
             key = f"{name}-{replica}" if replica else name
             own = {"DATABASE_URL": self.service_database_urls[name]} if name in self.service_database_urls else {}
-            env = {**self.env, **event_key_env(self.signing_keys)[name], **own, **(extra_env or {})}
+            env = {**self.env, **event_key_env(self.signing_keys, self.data_encryption_keys)[name], **own, **(extra_env or {})}
             process = ServiceProcess(name, free_port(), env, self.log_dir / f"{key}.log")
             process.start()
             self.processes[key] = process

@@ -303,7 +303,9 @@ def test_every_event_contract_is_published_by_exactly_one_service(docs):
         "dead-letter.outcomes.caseload.cases", "dead-letter.outcomes.intake.referrals",
         "dead-letter.outcomes.triage.decisions",
         # Every service reads identity's session revocations (shared/platform/sessions.py).
-        "dead-letter.outcomes.identity.sessions"}
+        "dead-letter.outcomes.identity.sessions",
+        # Outcomes keeps a tombstone for each erased person (issue 14).
+        "dead-letter.outcomes.intake.erasures"}
 
 
 def test_the_partner_status_topic_is_a_channel_with_a_partner_id_parameter(docs):

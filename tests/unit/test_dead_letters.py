@@ -40,3 +40,52 @@ def test_a_database_error_is_described_by_its_kind_not_its_statement_or_values()
 
 def test_other_errors_keep_their_own_words():
     assert _describe(RuntimeError("database unavailable")) == "RuntimeError: database unavailable"
+
+
+class Archive:
+    """Records what the consumer asked it to keep, and what had reached the topic by then."""
+
+    def __init__(self, producer: Producer) -> None:
+        self.kept = []
+        self._producer = producer
+
+    async def record(self, record, **details):
+        self.kept.append((record, details, len(self._producer.sent)))
+
+
+def _settings():
+    import secrets
+
+    from shared.platform.settings import PlatformSettings
+    from tests.support.event_keys import EVENT_KEYS
+
+    return PlatformSettings(DATABASE_URL="postgresql://h/db", KAFKA_BOOTSTRAP_SERVERS="k:9092",
+                            AUTH_SECRET=secrets.token_urlsafe(40), CONSUMER_MAX_ATTEMPTS=2,
+                            CONSUMER_BACKOFF_INITIAL_MS=1, **EVENT_KEYS)
+
+
+async def test_a_parked_record_is_kept_in_the_archive_before_it_goes_to_the_topic():
+    from shared.platform.messaging.consumer import RecordConsumer
+
+    class Failing(RecordConsumer):
+        async def handle(self, record):
+            raise RuntimeError("the programme is missing")
+
+    producer = Producer()
+    consumer = Failing(group="g", topic="t", dead_letter_topic="g.dead-letter", producer=producer,
+                       settings=_settings())
+    consumer.archive = archive = Archive(producer)
+    record = ConsumedRecord("t", 0, 3, b"k", b"{}", ())
+    await consumer.process(record)
+    [(kept, details, sent_before)] = archive.kept
+    assert kept == record and sent_before == 0
+    assert details == {"consumer_group": "g", "reason": "RuntimeError: the programme is missing",
+                       "error_type": "RuntimeError", "attempts": 2}
+    assert [topic for topic, *_ in producer.sent] == ["g.dead-letter"]
+
+
+def test_a_payload_is_read_as_json_when_it_is_json_and_as_text_otherwise():
+    from shared.platform.messaging.dead_letter_archive import readable_payload
+
+    assert readable_payload(b'{"data": {"a": 1}}') == {"data": {"a": 1}}
+    assert readable_payload(b"{not json \xff") == "{not json \ufffd"

@@ -76,6 +76,8 @@ EVENT_SIGNING_KEYS, EVENT_VERIFY_KEYS = _event_keys()
 OPERATOR_SECRETS = {"AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": secrets.token_hex(24),
                     "EVENT_VERIFY_KEYS": EVENT_VERIFY_KEYS,
                     **{f"{name.upper()}_EVENT_SIGNING_KEY": key for name, key in EVENT_SIGNING_KEYS.items()},
+                    # Each service's key-encryption key for personal data: 32 random bytes, base64.
+                    **{f"{name.upper()}_DATA_ENCRYPTION_KEY": _b64(secrets.token_bytes(32)) for name in APP_SERVICES},
                     # Each service's database role's password (deploy/postgres/roles.sql).
                     **{f"{name.upper()}_DATABASE_PASSWORD": secrets.token_hex(24) for name in APP_SERVICES}}
 
@@ -595,6 +597,7 @@ def test_deployment_env_makes_valid_settings_once_the_secrets_are_real(manifests
     assert "METRICS_SCRAPE_TOKEN is a placeholder" in str(refused.value)
     assert "EVENT_SIGNING_KEY is a placeholder" in str(refused.value)
     assert "EVENT_VERIFY_KEYS is a placeholder" in str(refused.value)
+    assert "DATA_ENCRYPTION_KEY is a placeholder" in str(refused.value)
     assert PlatformSettings(**with_real_secrets(env, name)).http_host == "0.0.0.0"
 
 
@@ -619,7 +622,8 @@ def with_real_secrets(env: dict, name: str = "intake") -> dict:
     """The Secret template's values as an operator would replace them."""
     return {**env, "AUTH_SECRET": secrets.token_hex(32), "METRICS_SCRAPE_TOKEN": secrets.token_hex(32),
             "DATABASE_URL": env["DATABASE_URL"].replace("CHANGE_ME", secrets.token_hex(12)),
-            "EVENT_SIGNING_KEY": EVENT_SIGNING_KEYS[name], "EVENT_VERIFY_KEYS": EVENT_VERIFY_KEYS}
+            "EVENT_SIGNING_KEY": EVENT_SIGNING_KEYS[name], "EVENT_VERIFY_KEYS": EVENT_VERIFY_KEYS,
+            "DATA_ENCRYPTION_KEY": _b64(secrets.token_bytes(32))}
 
 
 def test_compose_has_no_default_for_any_secret():

@@ -217,7 +217,7 @@ def test_a_rotated_key_and_its_successor_are_both_accepted_while_both_are_listed
 def settings(**overrides) -> PlatformSettings:
     env = {"DATABASE_URL": "postgresql://u:5f9c1e2a7b3d8e0f4a6c@db/x", "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
            "AUTH_SECRET": "a8f3c9e1b7d24f6a0c5e9b3d7f1a2c4e6b8d0f2a", "EVENT_SIGNING_KEY": private_text(KEYS["intake"]),
-           "EVENT_VERIFY_KEYS": VERIFY_KEYS}
+           "EVENT_VERIFY_KEYS": VERIFY_KEYS, "DATA_ENCRYPTION_KEY": "q1Jr5Hc2bq0H0Tb8-yqgT3o4Mzc9pE7N2kVwYxZaB1c"}
     return PlatformSettings(**{k: v for k, v in (env | overrides).items() if v is not None})
 
 

@@ -13,7 +13,7 @@ from shared.platform.openapi import FHIR_JSON, PROBLEM_JSON
 ERROR_MEDIA = {PROBLEM_JSON, FHIR_JSON, "text/html"}
 # POSTs that take no body: the path says it all.
 BODILESS = {"/v1/partners/{partner_id}/api-keys", "/v1/reviews/{review_id}/claim", "/v1/cases/{case_id}/resume",
-            "/v1/offers/{offer_id}/accept"}
+            "/v1/offers/{offer_id}/accept", "/v1/dead-letters/{dead_letter_id}/replay"}
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,17 @@ from services.caseload.adapters.repository import (
     SqlWorkerRepository,
 )
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.sealing import KeyEncryptionKey, Sealer
+from shared.platform.sealing_sql import SqlDataKeyStore
 from shared.platform.uow import SqlUnitOfWork
 
 SOURCE = "/services/caseload"
 
 
 class SqlCaseloadUnitOfWork(SqlUnitOfWork, CaseloadUnitOfWork):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, kek: KeyEncryptionKey) -> None:
         super().__init__(engine, outbox=tables.outbox, inbox=tables.inbox, source=SOURCE)
+        self._kek = kek
 
     def _bind_repositories(self, conn: AsyncConnection) -> None:
         self.settings = SqlSettingsRepository(conn)
@@ -28,3 +31,4 @@ class SqlCaseloadUnitOfWork(SqlUnitOfWork, CaseloadUnitOfWork):
         self.workers = SqlWorkerRepository(conn)
         self.offers = SqlOfferRepository(conn)
         self.views = SqlCaseViews(conn)
+        self.sealer = Sealer(self._kek, SqlDataKeyStore(conn, tables.data_keys))

@@ -3,6 +3,9 @@
 Each method checks the rule that governs it against the case's state (folded from its
 history, `CaseState`) and returns the event it causes, having applied it. Events wait in
 `pending` until the unit of work stores them in the history and the outbox.
+
+Free text about the person (reasons, goals, notes, MYCaW concerns) reaches the case already sealed by the
+service layer, and goes into the sealed (version 2) events as it came: the case checks only that it is there.
 """
 
 from __future__ import annotations
@@ -199,8 +202,8 @@ class Case:
     def offer_declined(self, *, offer_id: uuid.UUID, worker_id: uuid.UUID, reason: str | None, now: datetime,
                        actor: str | None) -> ev.CaseOfferDeclined:
         require(bool(reason), "say why the offer is declined")
-        return self._record(ev.CaseOfferDeclined(**self._refs(now, actor), offer_id=offer_id, worker_id=worker_id,
-                                                 reason=reason or ""), now, actor)
+        return self._record(ev.CaseOfferDeclinedV2(**self._refs(now, actor), offer_id=offer_id,
+                                                   worker_id=worker_id, reason=reason), now, actor)
 
     def offer_expired(self, *, offer_id: uuid.UUID, worker_id: uuid.UUID, now: datetime) -> ev.CaseOfferExpired:
         return self._record(ev.CaseOfferExpired(**self._refs(now), offer_id=offer_id, worker_id=worker_id), now)
@@ -246,8 +249,8 @@ class Case:
 
     def set_goal(self, description: str, *, now: datetime, actor: str) -> ev.CaseGoalSet:
         check_goal(self.state)
-        return self._record(ev.CaseGoalSet(**self._refs(now, actor), goal_id=uuid.uuid4(), description=description),
-                            now, actor)
+        return self._record(ev.CaseGoalSetV2(**self._refs(now, actor), goal_id=uuid.uuid4(),
+                                             description=description), now, actor)
 
     def progress_goal(self, goal_id: uuid.UUID, progress: str, *, now: datetime,
                       actor: str) -> ev.CaseGoalProgressed:
@@ -255,10 +258,11 @@ class Case:
         return self._record(ev.CaseGoalProgressed(**self._refs(now, actor), goal_id=goal_id, progress=progress),
                             now, actor)
 
-    def signpost(self, destination: str, category: str | None, *, now: datetime, actor: str) -> ev.CaseSignposted:
+    def signpost(self, destination: str, category: str | None, *, now: datetime, actor: str,
+                 note: str | None = None) -> ev.CaseSignposted:
         check_open(self.state, "signpost from")
-        return self._record(ev.CaseSignposted(**self._refs(now, actor), signpost_id=uuid.uuid4(),
-                                              destination=destination, category=category), now, actor)
+        return self._record(ev.CaseSignpostedV2(**self._refs(now, actor), signpost_id=uuid.uuid4(),
+                                                destination=destination, category=category, note=note), now, actor)
 
     def record_take_up(self, signpost_id: uuid.UUID, taken_up: bool, *, now: datetime,
                        actor: str) -> ev.CaseSignpostTakeUpRecorded:
@@ -266,10 +270,11 @@ class Case:
         return self._record(ev.CaseSignpostTakeUpRecorded(**self._refs(now, actor), signpost_id=signpost_id,
                                                           taken_up=taken_up), now, actor)
 
-    def record_unmet_need(self, need: str, *, now: datetime, actor: str) -> ev.CaseUnmetNeedRecorded:
-        return self._record(ev.CaseUnmetNeedRecorded(**self._refs(now, actor), need=need,
-                                                     postcode_district=(self.needs or {}).get("postcode_district")),
-                            now, actor)
+    def record_unmet_need(self, need: str, *, now: datetime, actor: str,
+                          detail: str | None = None) -> ev.CaseUnmetNeedRecorded:
+        return self._record(ev.CaseUnmetNeedRecordedV2(
+            **self._refs(now, actor), need=need, postcode_district=(self.needs or {}).get("postcode_district"),
+            detail=detail), now, actor)
 
     def review(self, outcome: str, *, now: datetime, actor: str) -> ev.CaseReviewed:
         check_open(self.state, "review")
@@ -279,15 +284,15 @@ class Case:
                actor: str) -> ev.CaseExtended:
         check_open(self.state, "extend")
         require(bool(reason), "an extension needs a reason")
-        event = self._record(ev.CaseExtended(**self._refs(now, actor), extra_weeks=extra_weeks,
-                                             extra_sessions=extra_sessions, reason=reason), now, actor)
+        event = self._record(ev.CaseExtendedV2(**self._refs(now, actor), extra_weeks=extra_weeks,
+                                               extra_sessions=extra_sessions, reason=reason), now, actor)
         self.budget_ends_at = (self.budget_ends_at or now) + timedelta(weeks=extra_weeks)
         return event
 
     def put_on_hold(self, reason: str, *, now: datetime, actor: str) -> ev.CasePutOnHold:
         """The worker keeps the case; the caller gives its hours back for someone waiting."""
         require(self.status == CaseStatus.ASSIGNED, f"cannot put a {self.status} case on hold")
-        return self._record(ev.CasePutOnHold(**self._refs(now, actor), reason=reason), now, actor)
+        return self._record(ev.CasePutOnHoldV2(**self._refs(now, actor), reason=reason), now, actor)
 
     def check_can_resume(self) -> None:
         require(self.status == CaseStatus.ON_HOLD, f"cannot resume a {self.status} case")
@@ -306,8 +311,8 @@ class Case:
                  target_has_room: bool, now: datetime, actor: str) -> ev.CaseTransferred:
         self.check_transfer(to_worker_id, target_programme_id)
         require(target_has_room or not self.holds_capacity, "that worker has no room for this case")
-        return self._record(ev.CaseTransferred(**self._refs(now, actor), from_worker_id=self.worker_id,
-                                               to_worker_id=to_worker_id, reason=reason), now, actor)
+        return self._record(ev.CaseTransferredV2(**self._refs(now, actor), from_worker_id=self.worker_id,
+                                                 to_worker_id=to_worker_id, reason=reason), now, actor)
 
     # --- measures, closure, follow-up -------------------------------------------------------------------
 
@@ -322,9 +327,9 @@ class Case:
 
     def _measure(self, measure: MeasureResponse, worker_role: str | None, now: datetime,
                  actor: str | None) -> ev.CaseMeasureRecorded:
-        return self._record(ev.CaseMeasureRecorded(**self._refs(now, actor), person_id=self.person_id,
-                                                   worker_id=self.worker_id, worker_role=worker_role,
-                                                   measure=measure), now, actor)
+        return self._record(ev.CaseMeasureRecordedV2(**self._refs(now, actor), person_id=self.person_id,
+                                                     worker_id=self.worker_id, worker_role=worker_role,
+                                                     measure=measure.model_dump()), now, actor)
 
     def close(self, reason: ClosureReason, measures: list[MeasureResponse], *, worker_role: str, now: datetime,
               actor: str | None, follow_up_months: int) -> ev.CaseClosed:
@@ -332,10 +337,11 @@ class Case:
         check_closure(self.state, reason)
         for measure in measures:
             self._measure(measure, worker_role, now, actor)
-        event = self._record(ev.CaseClosed(
+        event = self._record(ev.CaseClosedV2(
             case_id=self.id, referral_id=self.referral_id, person_id=self.person_id, programme_id=self.programme_id,
             worker_id=self.worker_id, worker_role=WorkerRole(worker_role), reason=reason,
-            contact_count=self.state.contacts, measures=measures, opened_at=self.opened_at, closed_at=now),
+            contact_count=self.state.contacts, measures=[m.model_dump() for m in measures], opened_at=self.opened_at,
+            closed_at=now),
             now, actor)
         self.closed_at, self.closure_reason = now, reason.value
         self.measures = [m.model_dump(mode="json") for m in measures]

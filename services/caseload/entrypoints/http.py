@@ -255,6 +255,8 @@ class GoalProgress(BaseModel):
 class Signpost(BaseModel):
     destination: str = Field(min_length=2, max_length=300, description="the activity or service")
     category: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, min_length=1, max_length=1000,
+                             description="what the worker notes about the person and this signpost (stored sealed)")
 
 
 class TakeUp(BaseModel):
@@ -262,7 +264,10 @@ class TakeUp(BaseModel):
 
 
 class UnmetNeed(BaseModel):
-    need: str = Field(min_length=2, max_length=300, description="what the person needed that nothing local offers")
+    need: str = Field(min_length=2, max_length=300,
+                      description="the kind of need nothing local meets (counted in reports: nothing about the person)")
+    detail: str | None = Field(default=None, min_length=1, max_length=1000,
+                               description="the person's circumstances behind it (stored sealed)")
 
 
 class Review(BaseModel):
@@ -299,7 +304,8 @@ async def goal_progress(case_id: uuid.UUID, goal_id: uuid.UUID, body: GoalProgre
 @router.post("/v1/cases/{case_id}/signposts", tags=["cases"], status_code=201)
 async def add_signpost(case_id: uuid.UUID, body: Signpost, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
-    return await _guard(_handle(deps, principal, c.Signpost(principal.subject, case_id, body.destination, body.category)))
+    return await _guard(_handle(deps, principal, c.Signpost(principal.subject, case_id, body.destination, body.category,
+                                                             note=body.note)))
 
 
 @router.post("/v1/cases/{case_id}/signposts/{signpost_id}/take-up", tags=["cases"])
@@ -311,7 +317,8 @@ async def signpost_take_up(case_id: uuid.UUID, signpost_id: uuid.UUID, body: Tak
 @router.post("/v1/cases/{case_id}/unmet-needs", tags=["cases"], status_code=201)
 async def unmet_need(case_id: uuid.UUID, body: UnmetNeed, deps: Caseload = Depends(caseload),
                      principal: StaffPrincipal = Depends(require_staff())) -> dict:
-    return await _guard(_handle(deps, principal, c.RecordUnmetNeed(principal.subject, case_id, body.need)))
+    return await _guard(_handle(deps, principal, c.RecordUnmetNeed(principal.subject, case_id, body.need,
+                                                                    detail=body.detail)))
 
 
 @router.post("/v1/cases/{case_id}/review", tags=["cases"])

@@ -16,6 +16,7 @@ from services.caseload.domain.matching import rank
 from services.caseload.domain.model import require
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.errors import OfferNotFound, WorkerNotFound
+from services.caseload.service_layer.notes import seal
 from services.caseload.service_layer.ownership import (Viewer, require_at_site, require_in_programme, require_own,
                                                      worker_site)
 from services.caseload.service_layer.recording import store
@@ -128,9 +129,11 @@ async def decline_offer(cmd: c.DeclineOffer, uow: CaseloadUnitOfWork) -> dict[st
     async with uow:
         offer, case = await _open_offer(uow, cmd)
         now = datetime.now(UTC)
-        case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason=cmd.reason, now=now,
+        reason = await seal(uow, case, "reason", cmd.reason)
+        case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason=reason, now=now,
                             actor=cmd.actor)
-        await _withdraw(uow, case, offer, now, "declined", cmd.reason)
+        # The offer row keeps its own copy, sealed as the field it is stored in (a context per field).
+        await _withdraw(uow, case, offer, now, "declined", await seal(uow, case, "response_reason", cmd.reason))
         await uow.commit()
         return {"offer_id": str(cmd.offer_id), "status": "declined", "case_status": case.status.value}
 

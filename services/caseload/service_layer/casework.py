@@ -3,6 +3,7 @@ measures and closure. One handler per command; the case checks its own rules."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from services.caseload.domain.consent import Consent
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer.assignment import assign_waiting
 from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.notes import opened, seal, seal_measure
 from services.caseload.service_layer.ownership import Viewer, require_at_site, require_sees_case
 from services.caseload.service_layer.recording import store
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
@@ -51,6 +53,8 @@ async def _on_case(uow: CaseloadUnitOfWork, cmd: c.CaseCommand, act: Callable[[C
     async with uow:
         case = await _case(uow, cmd)
         result = act(case, datetime.now(UTC))
+        if inspect.isawaitable(result):  # a change that seals text first
+            result = await result
         extra = result if isinstance(result, dict) else {}
         await store(uow, case)
         await uow.commit()
@@ -73,8 +77,9 @@ async def change_consent(cmd: c.ChangeConsent, uow: CaseloadUnitOfWork) -> dict[
 
 
 async def set_goal(cmd: c.SetGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    def act(case: Case, now: datetime) -> dict[str, Any]:
-        return {"goal_id": str(case.set_goal(cmd.description, now=now, actor=cmd.actor).goal_id)}
+    async def act(case: Case, now: datetime) -> dict[str, Any]:
+        description = await seal(uow, case, "description", cmd.description)
+        return {"goal_id": str(case.set_goal(description, now=now, actor=cmd.actor).goal_id)}
     return await _on_case(uow, cmd, act)
 
 
@@ -84,8 +89,9 @@ async def progress_goal(cmd: c.ProgressGoal, uow: CaseloadUnitOfWork) -> dict[st
 
 
 async def signpost(cmd: c.Signpost, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    def act(case: Case, now: datetime) -> dict[str, Any]:
-        event = case.signpost(cmd.destination, cmd.category, now=now, actor=cmd.actor)
+    async def act(case: Case, now: datetime) -> dict[str, Any]:
+        event = case.signpost(cmd.destination, cmd.category, now=now, actor=cmd.actor,
+                              note=await seal(uow, case, "note", cmd.note))
         return {"signpost_id": str(event.signpost_id)}
     return await _on_case(uow, cmd, act)
 
@@ -97,8 +103,9 @@ async def record_take_up(cmd: c.RecordTakeUp, uow: CaseloadUnitOfWork) -> dict[s
 
 
 async def record_unmet_need(cmd: c.RecordUnmetNeed, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd,
-                         lambda case, now: case.record_unmet_need(cmd.need, now=now, actor=cmd.actor))
+    async def act(case: Case, now: datetime) -> None:
+        case.record_unmet_need(cmd.need, now=now, actor=cmd.actor, detail=await seal(uow, case, "detail", cmd.detail))
+    return await _on_case(uow, cmd, act)
 
 
 async def review(cmd: c.ReviewCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
@@ -107,16 +114,17 @@ async def review(cmd: c.ReviewCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
 
 
 async def extend(cmd: c.ExtendCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
-    return await _on_case(uow, cmd,
-                         lambda case, now: case.extend(cmd.extra_weeks, cmd.extra_sessions, cmd.reason, now=now,
-                                                       actor=cmd.actor))
+    async def act(case: Case, now: datetime) -> None:
+        case.extend(cmd.extra_weeks, cmd.extra_sessions, await seal(uow, case, "reason", cmd.reason), now=now,
+                    actor=cmd.actor)
+    return await _on_case(uow, cmd, act)
 
 
 async def put_on_hold(cmd: c.PutOnHold, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
         case = await _case(uow, cmd)
         now = datetime.now(UTC)
-        case.put_on_hold(cmd.reason, now=now, actor=cmd.actor)
+        case.put_on_hold(await seal(uow, case, "reason", cmd.reason), now=now, actor=cmd.actor)
         await store(uow, case)
         # A case on hold frees its hours for someone waiting; the worker keeps the case.
         await uow.workers.release(case.worker_id, case.hours)
@@ -146,7 +154,7 @@ async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, An
         case.check_transfer(cmd.to_worker_id, target_programme)
         from_worker, moves_hours = case.worker_id, case.holds_capacity
         has_room = await uow.workers.reserve(cmd.to_worker_id, case.hours) if moves_hours else True
-        case.transfer(cmd.to_worker_id, cmd.reason, target_programme_id=target_programme, target_has_room=has_room,
+        case.transfer(cmd.to_worker_id, await seal(uow, case, "reason", cmd.reason), target_programme_id=target_programme, target_has_room=has_room,
                       now=datetime.now(UTC), actor=cmd.actor)
         if moves_hours:
             await uow.workers.release(from_worker, case.hours)
@@ -158,7 +166,7 @@ async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, An
 async def record_measure(cmd: c.RecordMeasure, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
         case = await _case(uow, cmd)
-        case.record_measure(cmd.measure, worker_role=await _worker_role(uow, case), now=datetime.now(UTC),
+        case.record_measure(await seal_measure(uow, case, cmd.measure), worker_role=await _worker_role(uow, case), now=datetime.now(UTC),
                             actor=cmd.actor)
         await store(uow, case)
         await uow.commit()
@@ -172,11 +180,12 @@ async def close(cmd: c.CloseCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
         now = datetime.now(UTC)
         settings = await uow.settings.get(case.programme_id)
         gave_back_hours = not case.holds_capacity  # a case on hold already gave its hours and slot back
-        case.close(cmd.reason, cmd.measures, worker_role=await _worker_role(uow, case), now=now, actor=cmd.actor,
+        measures = [await seal_measure(uow, case, m) for m in cmd.measures]
+        case.close(cmd.reason, measures, worker_role=await _worker_role(uow, case), now=now, actor=cmd.actor,
                    follow_up_months=settings["follow_up_months"])
         await store(uow, case)
         if not gave_back_hours:
             await uow.workers.release(case.worker_id, case.hours)
         await assign_waiting(uow, case.programme_id, now)
         await uow.commit()
-        return {**case.snapshot(), "contact_count": case.state.contacts}
+        return {**await opened(uow, case.snapshot()), "contact_count": case.state.contacts}

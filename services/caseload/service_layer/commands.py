@@ -102,6 +102,7 @@ class ProgressGoal(CaseCommand):
 class Signpost(CaseCommand):
     destination: str
     category: str | None = None
+    note: str | None = None  # about the person: sealed
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class RecordTakeUp(CaseCommand):
 @dataclass(frozen=True)
 class RecordUnmetNeed(CaseCommand):
     need: str
+    detail: str | None = None  # about the person: sealed
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from services.caseload.domain import model
 from services.caseload.domain.case import Case
 from services.caseload.domain.consent import Consent
 from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.notes import opened
 from services.caseload.service_layer.ownership import EVERYONE, Viewer, require_sees_case, worker_site
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 
@@ -52,10 +53,12 @@ async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: View
         if case is None:
             raise CaseNotFound(case_id)
         await require_sees_case(viewer, uow, case)
-        events = await uow.views.events(case_id)
+        # Opened for a reader the case is shown to (require_sees_case); an erased person's text reads as erased.
+        events = await opened(uow, await uow.views.events(case_id))
+        snapshot = await opened(uow, case.snapshot())
     state = case.state
     measures = [e["data"]["measure"] for e in events if e["event_type"] == "case.measure_recorded"]
-    return {**case.snapshot(), "contact_count": state.contacts, "attempts": state.attempts,
+    return {**snapshot, "contact_count": state.contacts, "attempts": state.attempts,
             "goals": state.goals, "signposts": state.signposts, "budget_weeks": state.budget_weeks,
             "budget_sessions": state.budget_sessions, "sessions_used": state.contacts, "extensions": state.extensions,
             "reviewed": state.reviewed, "measures": measures, "measures_due": _measures_due(case, measures),
@@ -96,10 +99,10 @@ async def find_cases(uow: CaseloadUnitOfWork, viewer: Viewer = EVERYONE, **crite
         criteria["worker_id"] = viewer.worker_id
     async with uow:
         found = [case for case in await uow.views.find(**criteria) if viewer.sees_programme(case["programme_id"])]
-        if viewer.sites is None:
-            return found
-        sites = {w["id"]: w["site"] for w in await uow.workers.list()}
-    return [case for case in found if case["worker_id"] is None or viewer.sees_site(sites.get(case["worker_id"]))]
+        sites = {w["id"]: w["site"] for w in await uow.workers.list()} if viewer.sites is not None else {}
+        found = [case for case in found
+                 if viewer.sites is None or case["worker_id"] is None or viewer.sees_site(sites.get(case["worker_id"]))]
+        return await opened(uow, found)
 
 
 async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
@@ -109,7 +112,7 @@ async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewe
             if case is None:
                 raise CaseNotFound(case_id)
             await require_sees_case(viewer, uow, case)
-        return await uow.views.events(case_id)
+        return await opened(uow, await uow.views.events(case_id))
 
 
 async def workers(uow: CaseloadUnitOfWork, programme_id: str | None, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
@@ -123,4 +126,4 @@ async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Vie
     async with uow:
         if viewer.sites is not None:
             viewer.require_at_site(await worker_site(uow, worker_id), "worker's offer list")
-        return await uow.offers.for_worker(worker_id)
+        return await opened(uow, await uow.offers.for_worker(worker_id))

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.caseload.domain.case import Case
 from services.caseload.domain.matching import WorkerProfile
+from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 
 DEFAULT_SETTINGS = {"first_contact_working_days": 5, "offer_timeout_minutes": 2880.0, "review_weeks": 6,
@@ -131,3 +132,6 @@ class CaseloadUnitOfWork(UnitOfWork):
     offers: OfferRepository
     settings: SettingsRepository
     views: CaseViews
+    # Seals and opens what staff write about a person under caseload's data key for them (in this transaction,
+    # so a key is created with the first thing sealed under it), and destroys the key when they are erased.
+    sealer: Sealer

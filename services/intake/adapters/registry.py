@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import tables as t
+from shared.platform.sealing import is_sealed, sealed_subject
 from services.intake.domain.audit import GENESIS, AuditEntry
 from services.intake.service_layer.unit_of_work import (AuditTrail, CaseHolder, CaseHolderRepository,
                                                         ErasureRepository)
@@ -84,6 +85,28 @@ class SqlErasureRepository(ErasureRepository):
         r = t.referrals
         return (await self._conn.execute(sa.select(r.c.person_id).where(r.c.id == referral_id))).scalar()
 
+    async def sealed_subjects(self, person_id: uuid.UUID) -> list[str]:
+        r, s, o = t.referrals, t.submissions, t.outreach_contacts
+        theirs = (await self._conn.execute(sa.select(r.c.id, r.c.person, r.c.contact)
+                                           .where(r.c.person_id == person_id))).all()
+        referral_ids = [row.id for row in theirs]
+        if not referral_ids:
+            return []
+        sealed_under = [sealed_subject(v) for row in theirs for v in (row.person, row.contact) if is_sealed(v)]
+        rows = (await self._conn.execute(sa.select(s.c.id, s.c.batch_id).where(s.c.referral_id.in_(referral_ids)))).all()
+        contacts = (await self._conn.execute(sa.select(o.c.id).where(o.c.referral_id.in_(referral_ids)))).scalars()
+        return [*dict.fromkeys(sealed_under), *_subjects([r.id for r in rows], [r.batch_id for r in rows], contacts)]
+
+    async def rejected_submissions_due(self, received_before: datetime, limit: int = 500) -> list[str]:
+        s, k = t.submissions, t.data_keys
+        # Those whose key still exists: a destroyed one has a tombstone, never a key again.
+        rows = (await self._conn.execute(
+            sa.select(s.c.id, s.c.batch_id)
+            .join(k, k.c.subject == sa.cast(s.c.id, sa.Text))
+            .where(s.c.referral_id.is_(None), s.c.received_at < received_before, k.c.wrapped_key.is_not(None))
+            .order_by(s.c.received_at).limit(limit))).all()
+        return _subjects([r.id for r in rows], [r.batch_id for r in rows], ())
+
     async def erase(self, person_id: uuid.UUID) -> list[uuid.UUID]:
         r = t.referrals
         ids = list((await self._conn.execute(sa.select(r.c.id).where(r.c.person_id == person_id))).scalars())
@@ -92,7 +115,8 @@ class SqlErasureRepository(ErasureRepository):
                                  .values(person={}, contact=None, submission_sha256=None))  # {}: erased
         if ids:
             s = t.submissions
-            await self._conn.execute(sa.update(s).where(s.c.referral_id.in_(ids)).values(body=b"", errors=None))
+            # The body stays as sealed (its key is destroyed with the person's): nothing readable is left.
+            await self._conn.execute(sa.update(s).where(s.c.referral_id.in_(ids)).values(errors=None))
             o = t.outreach_contacts
             await self._conn.execute(sa.update(o).where(o.c.referral_id.in_(ids)).values(details={}))
             out = t.outbox
@@ -120,3 +144,7 @@ class SqlErasureRepository(ErasureRepository):
                 END)
             LIMIT :limit"""), {"now": now, "limit": limit})
         return [row.person_id for row in rows]
+
+
+def _subjects(submissions, batches, contacts) -> list[str]:
+    return list(dict.fromkeys(str(i) for i in (*submissions, *batches, *contacts) if i is not None))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,9 @@ from services.intake.service_layer.unit_of_work import (
     WebhookDelivery,
     WebhookRepository,
 )
+from services.intake.service_layer import sealed
+from shared.platform.blind_index import BlindIndex
+from shared.platform.sealing import Sealer
 from shared.platform.uow import Conflict
 
 from . import tables as t
@@ -96,6 +99,7 @@ class SqlReferralRepository(ReferralRepository):
         errors: list[dict[str, Any]] | None,
         referral_id: uuid.UUID | None,
         correlation_id: uuid.UUID,
+        batch_id: uuid.UUID | None = None,
     ) -> None:
         if errors is not None:
             # PostgreSQL's jsonb cannot hold NUL characters, which hostile input can put in field names.
@@ -110,6 +114,7 @@ class SqlReferralRepository(ReferralRepository):
                 errors=errors,
                 referral_id=referral_id,
                 correlation_id=correlation_id,
+                batch_id=batch_id,
             )
         )
 
@@ -126,8 +131,8 @@ class SqlReferralRepository(ReferralRepository):
                                         .where(r.c.id == referral_id))).first()
         return RegistryRecord(row.person_id, row.person, row.contact) if row else None
 
-    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
-                  contact: dict[str, Any] | None = None) -> None:
+    async def add(self, referral: Referral, person: dict[str, Any] | str, match: MatchResult,
+                  contact: dict[str, Any] | str | None = None) -> None:
         await _unique(self._conn, sa.insert(t.referrals).values(contact=contact,
             id=referral.id, person_id=referral.person_id, partner_id=referral.partner_id,
             partner_referral_id=referral.partner_referral_id, programme_id=referral.programme_id,
@@ -158,7 +163,7 @@ class SqlReferralRepository(ReferralRepository):
     async def linked_duplicates(self, referral_id: uuid.UUID) -> list[Referral]:
         return await self._many(t.referrals.c.duplicate_of == referral_id, lock=True)
 
-    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any]] | None:
+    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any] | str] | None:
         row = (await self._conn.execute(sa.select(*_columns()).where(t.referrals.c.self_reference == reference))).first()
         return (_referral(row), row.person) if row else None
 
@@ -191,6 +196,10 @@ class SqlReferralRepository(ReferralRepository):
         return [_referral(r) for r in await self._conn.execute(query)]
 
 
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 def _columns():
     # The time of the referral's latest timeline event: a later-arriving but earlier event does not set its status.
     latest = (sa.select(sa.func.max(t.referral_timeline.c.at))
@@ -209,52 +218,83 @@ def _referral(row) -> Referral:
 
 
 class SqlPersonRepository(PersonRepository):
-    """People as intake knows them, for matching. Personal data stays in intake."""
+    """People as intake knows them, for matching. What matching compares is sealed under the person's data
+    key; candidates are found by keyed blind indexes, so no name, birthday, NHS number or postcode is kept
+    in clear (rows from before intake_0009 keep their clear columns, and are still found by them)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, sealer: Sealer, index: BlindIndex) -> None:
         self._conn = conn
+        self._sealer = sealer
+        self._index = index
+
+    def _indexes(self, key: PersonKey) -> dict[str, str | None]:
+        of = self._index.of
+        return {"nhs_number_index": of("nhs_number", key.nhs_number),
+                "family_name_index": of("family_name", key.family_key),
+                "date_of_birth_index": of("date_of_birth", key.date_of_birth.isoformat() if key.date_of_birth else None),
+                "postcode_index": of("postcode", key.postcode)}
 
     async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
         p = t.persons
-        conditions = [p.c.family_name_key == key.family_key]
+        indexes = self._indexes(key)
+        conditions = [p.c.family_name_index == indexes["family_name_index"], p.c.family_name_key == key.family_key]
         if key.nhs_number:
-            conditions.append(p.c.nhs_number == key.nhs_number)
+            conditions += [p.c.nhs_number_index == indexes["nhs_number_index"], p.c.nhs_number == key.nhs_number]
         if key.date_of_birth:
-            conditions.append(p.c.date_of_birth == key.date_of_birth)
+            conditions += [p.c.date_of_birth_index == indexes["date_of_birth_index"],
+                           p.c.date_of_birth == key.date_of_birth]
         if key.postcode:
-            conditions.append(p.c.postcode == key.postcode)
+            conditions += [p.c.postcode_index == indexes["postcode_index"], p.c.postcode == key.postcode]
         rows = await self._conn.execute(sa.select(p).where(sa.or_(*conditions)).limit(limit))
-        return [
-            PersonKey(r.given_name_key, r.family_name_key, r.date_of_birth, r.postcode, r.nhs_number, r.id,
-                      r.stated_age, r.stated_age_on)
-            for r in rows
-        ]
+        found = [await self._key_of(r) for r in rows]
+        return [k for k in found if k is not None]
+
+    async def _key_of(self, row) -> PersonKey | None:
+        if row.sealed_key is None:  # a row from before sealing
+            return PersonKey(row.given_name_key, row.family_name_key, row.date_of_birth, row.postcode, row.nhs_number,
+                             row.id, row.stated_age, row.stated_age_on)
+        opened = await self._sealer.open_or_none(row.sealed_key, context=sealed.PERSON_KEY)
+        if opened is None:
+            return None  # erased: nobody to match
+        v = json.loads(opened)
+        return PersonKey(v["given_key"], v["family_key"], _date(v["date_of_birth"]), v["postcode"], v["nhs_number"],
+                         row.id, v["stated_age"], _date(v["stated_age_on"]))
+
+    async def _store(self, person_id: uuid.UUID, key: PersonKey) -> dict[str, Any]:
+        fields = {"given_key": key.given_key, "family_key": key.family_key,
+                  "date_of_birth": key.date_of_birth.isoformat() if key.date_of_birth else None,
+                  "postcode": key.postcode, "nhs_number": key.nhs_number, "stated_age": key.stated_age,
+                  "stated_age_on": key.stated_age_on.isoformat() if key.stated_age_on else None}
+        sealed_key = await self._sealer.seal(str(person_id), json.dumps(fields), context=sealed.PERSON_KEY)
+        # Whatever was in clear (a row from before sealing) goes as the sealed key replaces it.
+        return {"sealed_key": sealed_key, **self._indexes(key), "nhs_number": None, "given_name_key": None,
+                "family_name_key": None, "date_of_birth": None, "postcode": None, "stated_age": None,
+                "stated_age_on": None}
 
     async def family_name_frequency(self, family_key: str) -> float:
         p = t.persons
+        same = sa.or_(p.c.family_name_index == self._index.of("family_name", family_key),
+                      p.c.family_name_key == family_key)
         row = (await self._conn.execute(sa.select(
-            sa.func.count().filter(p.c.family_name_key == family_key).label("count"),
-            sa.func.count().label("total")))).one()
+            sa.func.count().filter(same).label("count"), sa.func.count().label("total")))).one()
         return family_name_frequency(row.count, row.total)
 
     async def add(self, person_id: uuid.UUID, key: PersonKey) -> None:
-        await _unique(self._conn, sa.insert(t.persons).values(
-            id=person_id, nhs_number=key.nhs_number, given_name_key=key.given_key,
-            family_name_key=key.family_key, date_of_birth=key.date_of_birth, postcode=key.postcode,
-            stated_age=key.stated_age, stated_age_on=key.stated_age_on))
+        await _unique(self._conn, sa.insert(t.persons).values(id=person_id, **await self._store(person_id, key)))
 
     async def fill_in(self, person_id: uuid.UUID, key: PersonKey) -> None:
         """What the new referral knows and the record lacked (an NHS number, a date of birth) is kept; a newly
         stated age replaces an older one."""
         p = t.persons
-        values: dict[str, Any] = {
-            "nhs_number": sa.func.coalesce(p.c.nhs_number, key.nhs_number),
-            "date_of_birth": sa.func.coalesce(p.c.date_of_birth, key.date_of_birth),
-            "postcode": key.postcode or p.c.postcode,
-        }
-        if key.stated_age is not None:
-            values.update(stated_age=key.stated_age, stated_age_on=key.stated_age_on)
-        await self._conn.execute(sa.update(p).where(p.c.id == person_id).values(**values))
+        row = (await self._conn.execute(sa.select(p).where(p.c.id == person_id).with_for_update())).first()
+        known = await self._key_of(row) if row else None
+        if known is None:
+            return
+        stated = (key.stated_age, key.stated_age_on) if key.stated_age is not None else (known.stated_age,
+                                                                                         known.stated_age_on)
+        merged = PersonKey(known.given_key, known.family_key, known.date_of_birth or key.date_of_birth,
+                           key.postcode or known.postcode, known.nhs_number or key.nhs_number, person_id, *stated)
+        await self._conn.execute(sa.update(p).where(p.c.id == person_id).values(**await self._store(person_id, merged)))
 
     async def open_review(self, referral_id: uuid.UUID, person_id: uuid.UUID, result: MatchResult) -> None:
         await self._conn.execute(
@@ -351,7 +391,7 @@ class SqlOutreachRepository(OutreachRepository):
         self._conn = conn
 
     async def add(self, *, contact_id: uuid.UUID, programme_id: str, met_at: str, occurred_at: datetime,
-                  logged_by: str, details: dict[str, Any]) -> None:
+                  logged_by: str, details: dict[str, Any] | str) -> None:
         await self._conn.execute(sa.insert(t.outreach_contacts).values(
             id=contact_id, programme_id=programme_id, met_at=met_at, occurred_at=occurred_at, logged_by=logged_by,
             details=details))

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sealing_sql import data_keys_table
+from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "intake"
@@ -45,6 +47,7 @@ submissions = sa.Table(
     sa.Column("errors", JSONB),
     sa.Column("referral_id", UUID(as_uuid=True)),
     sa.Column("correlation_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("batch_id", UUID(as_uuid=True), comment="the CSV batch the row came in (intake_0009)"),
 )
 
 referrals = sa.Table(
@@ -116,6 +119,9 @@ outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
 # Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
 revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
+# Parked records, kept to be listed, replayed or discarded, and what operators did with them.
+dead_letters = dead_letters_table(metadata, SCHEMA)
+dead_letter_actions = dead_letter_actions_table(metadata, SCHEMA)
 
 # --- added in migration intake_0002 ---------------------------------------------------
 
@@ -135,13 +141,20 @@ persons = sa.Table(
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("nhs_number", sa.Text),
-    sa.Column("given_name_key", sa.Text, nullable=False),
-    sa.Column("family_name_key", sa.Text, nullable=False),
+    sa.Column("given_name_key", sa.Text, comment="in clear only on rows from before intake_0009"),
+    sa.Column("family_name_key", sa.Text, comment="in clear only on rows from before intake_0009"),
     sa.Column("date_of_birth", sa.Date),
     sa.Column("postcode", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("stated_age", sa.Integer),
     sa.Column("stated_age_on", sa.Date, comment="the day the stated age was true"),
+    # From intake_0009: the whole match key sealed under the person's data key, and keyed blind indexes
+    # (shared/platform/blind_index.py) of what candidates are searched by; the clear columns above stay empty.
+    sa.Column("sealed_key", sa.Text, comment="what matching compares, sealed under the person's data key"),
+    sa.Column("nhs_number_index", sa.Text),
+    sa.Column("family_name_index", sa.Text),
+    sa.Column("date_of_birth_index", sa.Text),
+    sa.Column("postcode_index", sa.Text),
 )
 
 match_reviews = sa.Table(
@@ -229,6 +242,12 @@ referral_consents = sa.Table(
     sa.Column("event_id", UUID(as_uuid=True)),
 )
 
+# --- added in migration intake_0009 ---------------------------------------------------
+
+# Data keys: personal data is sealed under one per person (and per raw submission, batch file and outreach
+# contact); erasure destroys the key, leaving a tombstone (shared/platform/sealing_sql.py).
+data_keys = data_keys_table(metadata, SCHEMA)
+
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
 sa.Index("ix_referral_timeline_referral_id", referral_timeline.c.referral_id)
 sa.Index("ix_referrals_person", referrals.c.person_id)
@@ -237,5 +256,11 @@ sa.Index("ix_persons_nhs_number", persons.c.nhs_number)
 sa.Index("ix_persons_dob", persons.c.date_of_birth)
 sa.Index("ix_persons_family_postcode", persons.c.family_name_key, persons.c.postcode)
 sa.Index("ix_persons_postcode", persons.c.postcode)
+sa.Index("ix_submissions_referral_id", submissions.c.referral_id)
+sa.Index("ix_persons_nhs_number_index", persons.c.nhs_number_index)
+sa.Index("ix_persons_family_name_index", persons.c.family_name_index)
+sa.Index("ix_persons_date_of_birth_index", persons.c.date_of_birth_index)
+sa.Index("ix_persons_postcode_index", persons.c.postcode_index)
+sa.Index("ix_submissions_batch_id", submissions.c.batch_id)
 sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.next_attempt_at,
          postgresql_where=sa.text("delivered_at IS NULL AND failed_at IS NULL"))

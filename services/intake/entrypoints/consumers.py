@@ -8,7 +8,7 @@ from collections.abc import Callable
 from services.intake.bootstrap import Intake
 from services.intake.domain.submission import ReferralSubmission
 from services.intake.service_layer import commands as c
-from services.intake.service_layer import case_holders, consent, queries, status
+from services.intake.service_layer import case_holders, consent, queries, referrals, status
 from services.intake.service_layer.errors import SubmissionRejected
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.asyncapi import RecordMessage
@@ -25,7 +25,9 @@ class PartnerSubmissionConsumer(RecordConsumer):
     """A partner publishes the canonical referral JSON with headers `partner-id` and `api-key`.
 
     A record that fails authentication or validation is stored as a rejected
-    submission and dead-lettered with the reason; it is never silently dropped.
+    submission and dead-lettered with the reason; it is never silently dropped. The dead-lettered copy
+    is sealed under the key of the submission kept for it: the partner's plaintext is theirs and stays on
+    their topic (which needs a short retention), but our copy goes when that key is destroyed.
     """
 
     record_message = RecordMessage(
@@ -44,16 +46,42 @@ class PartnerSubmissionConsumer(RecordConsumer):
     def __init__(self, intake: Intake, **kwargs) -> None:
         super().__init__(**kwargs)
         self._intake = intake
+        # The submission each record in hand is kept as (one at a time: the subscriber has one worker),
+        # and those already recorded as rejected, whose dead letters are sealed under the same key.
+        self._submission_of: dict[tuple[int, int], uuid.UUID] = {}
+        self._recorded: set[uuid.UUID] = set()
 
     async def handle(self, record: ConsumedRecord) -> bool:
+        place = (record.partition, record.offset)
+        submission_id = self._submission_of.setdefault(place, uuid.uuid4())
+        try:
+            handled = await self._handle(record, submission_id)
+        except Rejected:
+            self._recorded.add(submission_id)  # every rejection below keeps the submission first
+            raise
+        del self._submission_of[place]
+        return handled
+
+    async def dead_letter_value(self, record: ConsumedRecord) -> bytes:
+        submission_id = self._submission_of.pop((record.partition, record.offset), None) or uuid.uuid4()
+        if submission_id not in self._recorded:  # it failed past its retries without a verdict: keep it now
+            await self._intake.handle(c.RecordRejectedSubmission(
+                "partner_kafka", None, "partner_kafka", record.value,
+                [{"field": "<record>", "problem": "could not be handled; dead-lettered"}], uuid.uuid4(),
+                submission_id=submission_id))
+        self._recorded.discard(submission_id)
+        return await referrals.seal_dead_letter(self._intake.uow(), submission_id, record.value)
+
+    async def _handle(self, record: ConsumedRecord, submission_id: uuid.UUID) -> bool:
         headers = {k.lower(): v.decode(errors="replace") for k, v in record.headers}
         correlation_id = _uuid_or_new(headers.get("correlation-id"))
-        await self._within_limits(record, correlation_id)
+        await self._within_limits(record, correlation_id, submission_id)
         partner = await queries.authenticate_partner(self._intake.uow(), headers.get("api-key", ""))
         if partner is None or partner.id != headers.get("partner-id"):
             await self._intake.handle(c.RecordRejectedSubmission(
                 "partner_kafka", None, "partner_kafka", record.value,
-                [{"field": "headers", "problem": "partner-id and api-key do not authenticate"}], correlation_id))
+                [{"field": "headers", "problem": "partner-id and api-key do not authenticate"}], correlation_id,
+                submission_id=submission_id))
             raise Rejected("authentication failed: the partner-id and api-key headers do not match a partner key")
         # Redelivery must stay idempotent: the partner's own id, or the message key, names the referral.
         # A key that is not text would be decoded with replacement characters, and two such keys collide.
@@ -63,18 +91,19 @@ class PartnerSubmissionConsumer(RecordConsumer):
             problem = "the message key must be UTF-8 text (the partner's own id for the referral)"
             await self._intake.handle(c.RecordRejectedSubmission(
                 partner.id, partner.id, "partner_kafka", record.value, [{"field": "key", "problem": problem}],
-                correlation_id))
+                correlation_id, submission_id=submission_id))
             raise Rejected(f"invalid referral: key: {problem}") from None
         try:
             await self._intake.handle(c.SubmitReferral(
                 partner.id, partner_id=partner.id, partner=partner, channel="partner_kafka", body=record.value,
-                reference=key, reference_field="key", correlation_id=correlation_id))
+                reference=key, reference_field="key", correlation_id=correlation_id, submission_id=submission_id))
         except SubmissionRejected as rejected:
             raise Rejected("invalid referral: " + "; ".join(f"{e['field']}: {e['problem']}" for e in rejected.errors))
         return True
 
 
-    async def _within_limits(self, record: ConsumedRecord, correlation_id: uuid.UUID) -> None:
+    async def _within_limits(self, record: ConsumedRecord, correlation_id: uuid.UUID,
+                             submission_id: uuid.UUID) -> None:
         """The same limits as the JSON API: the record stays whole on the dead-letter topic; a body over
         the size limit is not stored again beside it."""
         try:
@@ -85,7 +114,7 @@ class PartnerSubmissionConsumer(RecordConsumer):
             kept = b"" if refusal.status == 413 else record.value
             await self._intake.handle(c.RecordRejectedSubmission(
                 "partner_kafka", None, "partner_kafka", kept, [{"field": refusal.field, "problem": refusal.problem}],
-                correlation_id))
+                correlation_id, submission_id=submission_id))
             raise Rejected(f"invalid referral: {refusal.field}: {refusal.problem}") from None
 
 

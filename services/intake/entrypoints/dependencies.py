@@ -3,7 +3,9 @@ routes, the partner its API key authenticates. Shared by the JSON, FHIR and web 
 
 from __future__ import annotations
 
-from fastapi import Header, HTTPException, Request, status
+from collections.abc import AsyncIterator
+
+from fastapi import Depends, Header, HTTPException, Request, status
 
 from services.intake.bootstrap import Intake
 from services.intake.domain import api_keys
@@ -11,6 +13,9 @@ from services.intake.domain.partner import Partner
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
 from shared.platform.auth import client_keys, credential_failed, refuse_if_locked_out
+from shared.platform.logging import get_logger
+
+log = get_logger(__name__)
 
 
 def intake(request: Request) -> Intake:
@@ -28,6 +33,31 @@ async def require_partner(request: Request, x_api_key: str | None = Header(defau
         credential_failed(request, keys, "partner_key_refused")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="the API key is not valid or was revoked")
     return partner
+
+
+async def submission_slot(request: Request) -> AsyncIterator[None]:
+    """A place among the submissions in progress, within everyone's rate: else 429 with Retry-After, so a
+    flood waits with its senders, not in this process or the database. Declared in a submission route's
+    `dependencies`, it runs before the API key is checked: a flood costs no database work."""
+    admission = intake(request).admission
+    try:
+        _throttle(admission.enter())
+        yield
+    finally:
+        admission.leave()
+
+
+async def admit_partner_submission(request: Request, partner: Partner = Depends(require_partner)) -> Partner:
+    """The partner a submission is from, within that partner's own rate (else 429 with Retry-After)."""
+    _throttle(intake(request).admission.admit(partner.id), partner.id)
+    return partner
+
+
+def _throttle(wait: int | None, partner_id: str | None = None) -> None:
+    if wait is not None:
+        log.info("submission_throttled", partner_id=partner_id, retry_after_s=wait)
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail="too many submissions: try again later",
+                            headers={"Retry-After": str(wait)})
 
 
 def rejection_status(rejected: SubmissionRejected) -> int:

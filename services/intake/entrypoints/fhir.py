@@ -17,7 +17,8 @@ from fastapi.routing import APIRoute
 from services.intake.adapters import fhir
 from services.intake.bootstrap import Intake
 from services.intake.domain.partner import Partner
-from services.intake.entrypoints.dependencies import intake, rejection_status, require_partner
+from services.intake.entrypoints.dependencies import (admit_partner_submission, intake, rejection_status,
+                                                      require_partner, submission_slot)
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
@@ -50,7 +51,8 @@ FHIR_ERRORS = errors(401, 403, 409, 413, 415, 422, fhir=(401, 403, 409, 413, 415
     413: "The message is larger than 1 MiB (code too-costly).",
     415: "Not FHIR JSON (FHIR XML is not accepted).",
     422: "The resource is not a referral intake can read: each issue names its FHIRPath."})
-RECEIVED = {**success(200, "Already received: the Task of the first referral.", TASK, FHIR_JSON), **FHIR_ERRORS}
+RECEIVED = {**success(200, "Already received: the Task of the first referral.", TASK, FHIR_JSON), **FHIR_ERRORS,
+            **errors(429)}
 
 
 def _outcome(status: int, issues: list[fhir.FhirIssue]) -> JSONResponse:
@@ -117,19 +119,21 @@ def _task_referral(view: dict) -> dict:
     return {k: view[k] for k in ("referral_id", "partner_referral_id", "status", "received_at")}
 
 
-@router.post("/Bundle", status_code=201, response_class=FhirJSONResponse, responses={
+@router.post("/Bundle", status_code=201, response_class=FhirJSONResponse, dependencies=[Depends(submission_slot)],
+             responses={
     201: {"description": "Received: the referral's Task.", "content": {FHIR_JSON: {"schema": TASK}}}, **RECEIVED},
     openapi_extra=request_body(BUNDLE, media_types=(FHIR_JSON, "application/json")))
-async def post_bundle(request: Request, partner: Partner = Depends(require_partner),
+async def post_bundle(request: Request, partner: Partner = Depends(admit_partner_submission),
                       deps: Intake = Depends(intake)) -> JSONResponse:
     """A referral as a FHIR Bundle (message or transaction) holding a ServiceRequest and its Patient."""
     return await _receive(request, partner, deps)
 
 
-@router.post("/ServiceRequest", status_code=201, response_class=FhirJSONResponse, responses={
+@router.post("/ServiceRequest", status_code=201, response_class=FhirJSONResponse, dependencies=[Depends(submission_slot)],
+             responses={
     201: {"description": "Received: the referral's Task.", "content": {FHIR_JSON: {"schema": TASK}}}, **RECEIVED},
     openapi_extra=request_body(SERVICE_REQUEST, media_types=(FHIR_JSON, "application/json")))
-async def post_service_request(request: Request, partner: Partner = Depends(require_partner),
+async def post_service_request(request: Request, partner: Partner = Depends(admit_partner_submission),
                                deps: Intake = Depends(intake)) -> JSONResponse:
     """A referral as a single ServiceRequest with its Patient (and Consent) contained."""
     return await _receive(request, partner, deps)

@@ -18,7 +18,8 @@ from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
 from services.intake.domain.partner import Partner
 from services.intake.domain.submission import ReferralSubmission
-from services.intake.entrypoints.dependencies import intake, rejection_status, require_partner
+from services.intake.entrypoints.dependencies import (admit_partner_submission, intake, rejection_status,
+                                                      require_partner, submission_slot)
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import (
@@ -124,11 +125,12 @@ async def submit(deps: Intake, command: c.SubmitReferral) -> JSONResponse:
 
 
 @router.post("/v1/referrals", tags=["referrals"], status_code=201, response_model=ReferralAccepted,
-    responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, why=FORBIDDEN_PROGRAMME)},
+    dependencies=[Depends(submission_slot)],
+    responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, 429, why=FORBIDDEN_PROGRAMME)},
     openapi_extra=REFERRAL_BODY)
 async def post_referral(
     request: Request,
-    partner: Partner = Depends(require_partner),
+    partner: Partner = Depends(admit_partner_submission),
     idempotency_key: str | None = Header(default=None, max_length=128),
     deps: Intake = Depends(intake),
 ) -> JSONResponse:
@@ -160,12 +162,13 @@ async def find_referral(
     return found
 
 
-@router.post("/v1/referral-batches", tags=["referrals"], status_code=201, responses=errors(401, 413, 422, why={
+@router.post("/v1/referral-batches", tags=["referrals"], status_code=201, dependencies=[Depends(submission_slot)],
+             responses=errors(401, 413, 422, 429, why={
     422: "The file as a whole cannot be processed: no column mapping, mapped columns missing, not CSV."}),
     openapi_extra=text_body("text/csv", "ref,first,last,age,consent\nR-1,Olive,Example,81,yes\n",
                             "A CSV file with a header row, read with the partner's column mapping."))
 async def post_batch(
-    request: Request, partner: Partner = Depends(require_partner),
+    request: Request, partner: Partner = Depends(admit_partner_submission),
     x_filename: str | None = Header(default=None, max_length=255), deps: Intake = Depends(intake),
 ) -> JSONResponse:
     """A CSV file (the body, text/csv) read with the partner's column mapping; a report per row."""

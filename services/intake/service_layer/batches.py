@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from services.intake.domain.csv_rows import CsvMapping, RowError, column_for, row_to_submission
 from services.intake.domain.partner import Partner
 from services.intake.service_layer import commands as c
-from services.intake.service_layer import referrals
+from services.intake.service_layer import referrals, sealed
 from services.intake.service_layer.errors import BatchRejected, SubmissionRejected
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -24,8 +24,10 @@ async def process_batch(cmd: c.ProcessBatch, uow: IntakeUnitOfWork) -> dict[str,
     batch_id = uuid.uuid4()
     sha = hashlib.sha256(content).hexdigest()
     async with uow:  # the file is kept before anything is read from it
+        # Sealed under the batch's own key: the file holds many people, and erasing any one of them destroys
+        # it (each row is also kept as a sealed submission of its own, so nothing of the others is lost).
         await uow.batches.add(batch_id=batch_id, partner_id=partner.id, filename=filename, sha256=sha,
-                              content=content)
+                              content=await sealed.seal_bytes(uow.sealer, batch_id, content, context=sealed.BATCH))
         mapping = await uow.partners.csv_mapping(partner.id)
         await uow.commit()
 
@@ -41,7 +43,7 @@ async def process_batch(cmd: c.ProcessBatch, uow: IntakeUnitOfWork) -> dict[str,
             raise BatchRejected(f"the file lacks the mapped columns: {', '.join(missing)}")
         for line_number, row in enumerate(reader, start=2):
             report["rows"].append(
-                await _row(uow, cmd, csv_mapping, row, line_number, sha)
+                await _row(uow, cmd, csv_mapping, row, line_number, sha, batch_id)
             )
     except BatchRejected as rejected:
         report["error"] = rejected.problem
@@ -61,7 +63,7 @@ async def process_batch(cmd: c.ProcessBatch, uow: IntakeUnitOfWork) -> dict[str,
 
 
 async def _row(uow: IntakeUnitOfWork, cmd: c.ProcessBatch, mapping: CsvMapping, row: dict[str, str],
-               line_number: int, sha: str) -> dict[str, Any]:
+               line_number: int, sha: str, batch_id: uuid.UUID) -> dict[str, Any]:
     partner: Partner = cmd.partner
     body = json.dumps(row, ensure_ascii=False).encode()
     entry: dict[str, Any] = {"line": line_number}
@@ -70,13 +72,13 @@ async def _row(uow: IntakeUnitOfWork, cmd: c.ProcessBatch, mapping: CsvMapping, 
     except RowError as error:
         await referrals.record_rejected(c.RecordRejectedSubmission(
             cmd.actor, partner.id, "csv_batch", body, [{"field": error.column, "problem": error.problem}],
-            cmd.correlation_id), uow)
+            cmd.correlation_id, batch_id=batch_id), uow)
         return entry | {"outcome": "rejected", "errors": [{"column": error.column, "problem": error.problem}]}
     try:
         outcome = await referrals.submit(c.SubmitReferral(
             cmd.actor, partner_id=partner.id, partner=partner, channel="csv_batch",
             body=body, data=data, reference=f"batch:{sha[:16]}:{line_number}", correlation_id=cmd.correlation_id,
-        ), uow)
+            batch_id=batch_id), uow)
     except SubmissionRejected as rejected:
         errors = [{"column": _column(e["field"], mapping), "problem": e["problem"]} for e in rejected.errors]
         return entry | {"outcome": "rejected", "errors": errors}

@@ -34,6 +34,8 @@ class SubmitReferral(Command):
     reference: str | None = None  # the partner's id for it when the body has none (idempotency)
     reference_field: str = "reference"  # where the reference came from, to name it when it is not valid
     outreach_contact_id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None  # the CSV batch the row came in
+    submission_id: uuid.UUID | None = None  # the id to keep it under if rejected (to seal its dead letter under)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class RecordRejectedSubmission(Command):
     body: bytes
     errors: list[dict[str, str]]
     correlation_id: uuid.UUID
+    batch_id: uuid.UUID | None = None
+    submission_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import uuid
 
 from services.intake.service_layer import commands as c
-from services.intake.service_layer import referrals
+from services.intake.service_layer import referrals, sealed
 from services.intake.service_layer.errors import NotFound
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -17,7 +17,9 @@ async def log_contact(cmd: c.LogOutreachContact, uow: IntakeUnitOfWork) -> uuid.
     contact_id = uuid.uuid4()
     async with uow:
         await uow.outreach.add(contact_id=contact_id, programme_id=cmd.programme_id, met_at=cmd.met_at,
-                               occurred_at=cmd.occurred_at, logged_by=cmd.actor, details=cmd.details)
+                               occurred_at=cmd.occurred_at, logged_by=cmd.actor,
+                               details=await sealed.seal_json(uow.sealer, contact_id, cmd.details,
+                                                              context=sealed.OUTREACH))
         await uow.commit()
     return contact_id
 

@@ -9,6 +9,7 @@ from services.intake.domain import api_keys
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.domain.status import ReferralStatus
+from services.intake.service_layer import sealed
 from services.intake.service_layer.referrals import told_of
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -86,7 +87,8 @@ async def self_referral_status(uow: IntakeUnitOfWork, reference: str, postcode: 
     """A self-referrer's status, only for the reference given together with the person's own postcode."""
     async with uow:
         found = await uow.referrals.by_self_reference(reference.strip().upper())
-    person_postcode = (found[1].get("postcode") or "") if found else ""
+        person = await sealed.open_json(uow.sealer, found[1], context=sealed.PERSON) if found else None
+    person_postcode = ((person or {}).get("postcode") or "") if found else ""
     if found and person_postcode and person_postcode.replace(" ", "") == postcode.upper().replace(" ", ""):
         return ReferralStatus(found[0].status)
     return None

@@ -23,6 +23,7 @@ from services.intake.domain.referral import (
 from services.intake.domain.status import ReferralStatus
 from services.intake.domain.submission import ReferralSubmission
 from services.intake.service_layer import commands as c
+from services.intake.service_layer import sealed
 from services.intake.service_layer import status as status_updates
 from services.intake.service_layer.errors import (
     InvalidReference,
@@ -65,13 +66,31 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, 
     ]
 
 
-async def record_rejected(cmd: c.RecordRejectedSubmission, uow: IntakeUnitOfWork) -> uuid.UUID:
-    submission_id = uuid.uuid4()
+async def keep_submission(uow: IntakeUnitOfWork, cmd: c.SubmitReferral | c.RecordRejectedSubmission, *,
+                          submission_id: uuid.UUID, outcome: str, errors: list[dict[str, str]] | None,
+                          referral_id: uuid.UUID | None) -> None:
+    """The body as sent, sealed under a key of the submission's own (destroyed with the person, or when a
+    rejected one has been kept long enough)."""
+    body = await sealed.seal_bytes(uow.sealer, submission_id, cmd.body, context=sealed.SUBMISSION)
+    await uow.referrals.record_submission(
+        submission_id=submission_id, partner_id=cmd.partner_id, channel=cmd.channel, body=body, outcome=outcome,
+        errors=errors, referral_id=referral_id, correlation_id=cmd.correlation_id, batch_id=cmd.batch_id)
+
+
+async def seal_dead_letter(uow: IntakeUnitOfWork, submission_id: uuid.UUID, value: bytes) -> bytes:
+    """A partner's record as parked on our dead-letter topic: sealed under the key of the submission kept for
+    it, so the copy on the topic goes when that key does."""
     async with uow:
-        await uow.referrals.record_submission(
-            submission_id=submission_id, partner_id=cmd.partner_id, channel=cmd.channel, body=cmd.body,
-            outcome="rejected", errors=cmd.errors, referral_id=None, correlation_id=cmd.correlation_id,
-        )
+        parked = await sealed.seal_bytes(uow.sealer, submission_id, value, context=sealed.DEAD_LETTER)
+        await uow.commit()
+    return parked
+
+
+async def record_rejected(cmd: c.RecordRejectedSubmission, uow: IntakeUnitOfWork) -> uuid.UUID:
+    submission_id = cmd.submission_id or uuid.uuid4()
+    async with uow:
+        await keep_submission(uow, cmd, submission_id=submission_id, outcome="rejected", errors=cmd.errors,
+                              referral_id=None)
         await uow.commit()
     return submission_id
 
@@ -79,10 +98,8 @@ async def record_rejected(cmd: c.RecordRejectedSubmission, uow: IntakeUnitOfWork
 async def _reject(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, errors: list[dict[str, str]],
                   outcome: str = "rejected") -> None:
     async with uow:
-        await uow.referrals.record_submission(
-            submission_id=uuid.uuid4(), partner_id=cmd.partner_id, channel=cmd.channel, body=cmd.body,
-            outcome=outcome, errors=errors, referral_id=None, correlation_id=cmd.correlation_id,
-        )
+        await keep_submission(uow, cmd, submission_id=cmd.submission_id or uuid.uuid4(), outcome=outcome,
+                              errors=errors, referral_id=None)
         await uow.commit()
 
 
@@ -113,11 +130,9 @@ async def submit(cmd: c.SubmitReferral, uow: IntakeUnitOfWork) -> Outcome:
                 outcome = await _accept(uow, cmd, submission, reference)
                 if not outcome.created and not outcome.referral.is_retry_of(digest_of(submission)):
                     raise ReferenceReused(reference, outcome.referral.id)
-                await uow.referrals.record_submission(
-                    submission_id=uuid.uuid4(), partner_id=cmd.partner_id, channel=cmd.channel, body=cmd.body,
-                    outcome="accepted" if outcome.created else "retry_of_existing", errors=None,
-                    referral_id=outcome.referral.id, correlation_id=cmd.correlation_id,
-                )
+                await keep_submission(uow, cmd, submission_id=uuid.uuid4(),
+                                      outcome="accepted" if outcome.created else "retry_of_existing", errors=None,
+                                      referral_id=outcome.referral.id)
                 if cmd.outreach_contact_id is not None:
                     await uow.outreach.link_referral(cmd.outreach_contact_id, outcome.referral.id)
                 await uow.commit()
@@ -156,7 +171,10 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
                                 submission_sha256=digest_of(submission))
     referral.record_consent(consent_of(submission), at=now, reported_by=cmd.channel, source="referral")
     details = received.person_details(submission, now)
-    await uow.referrals.add(referral, details.model_dump(mode="json"), filing.match, contact_record(submission))
+    subject = filing.person_id  # the person's own key: destroying it is their erasure
+    await uow.referrals.add(
+        referral, await sealed.seal_json(uow.sealer, subject, details.model_dump(mode="json"), context=sealed.PERSON),
+        filing.match, await sealed.seal_json(uow.sealer, subject, contact_record(submission), context=sealed.CONTACT))
     if filing.needs_review:
         await uow.persons.open_review(referral.id, filing.person_id, filing.match)
 

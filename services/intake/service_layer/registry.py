@@ -14,6 +14,7 @@ from typing import Any
 
 from services.intake.domain.audit import READ, AuditEntry, ChainCheck, verify
 from services.intake.domain.contact_record import VIEW_FIELDS, connector_view
+from services.intake.service_layer import sealed
 from services.intake.service_layer.errors import Forbidden, NotFound
 from services.intake.service_layer.unit_of_work import CaseHolder, IntakeUnitOfWork
 
@@ -46,8 +47,10 @@ async def person_for_case(uow: IntakeUnitOfWork, case_id: uuid.UUID, reader: Rea
             raise NotFound("no such case")
         reader.require_may_read(holder)
         record = await uow.referrals.registry_record(holder.referral_id)
-        if record is None or not record.person:
+        person = await sealed.open_json(uow.sealer, record.person, context=sealed.PERSON) if record else None
+        if record is None or not person:
             raise NotFound("the person's record is not held: they were erased")
+        contact = await sealed.open_json(uow.sealer, record.contact, context=sealed.CONTACT)
         consents = await uow.referrals.consent_history(holder.referral_id)
         await uow.audit.append(AuditEntry(
             at=datetime.now(UTC), actor=reader.subject, roles=tuple(sorted(reader.roles)), action=READ,
@@ -55,7 +58,7 @@ async def person_for_case(uow: IntakeUnitOfWork, case_id: uuid.UUID, reader: Rea
             referral_id=holder.referral_id, case_id=case_id))
         await uow.commit()
     return {"case_id": str(case_id), "referral_id": str(holder.referral_id), "person_id": str(record.person_id),
-            **connector_view(record.person, record.contact, consents)}
+            **connector_view(person, contact, consents)}
 
 
 async def audit_entries(uow: IntakeUnitOfWork, *, person_id: uuid.UUID | None = None, actor: str | None = None,

@@ -16,6 +16,7 @@ from services.intake.domain.audit import AuditEntry
 from services.intake.domain.matching import MatchResult, PersonKey
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
+from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 from shared.schemas.envelope import Envelope
 
@@ -23,24 +24,24 @@ from shared.schemas.envelope import Envelope
 @dataclass(frozen=True)
 class RegistryRecord:
     person_id: uuid.UUID
-    person: dict[str, Any]
-    contact: dict[str, Any] | None
+    person: dict[str, Any] | str  # as stored: sealed (str), {} once erased, or a dict from before sealing
+    contact: dict[str, Any] | str | None
 
 
 class ReferralRepository(abc.ABC):
     @abc.abstractmethod
     async def record_submission(self, *, submission_id: uuid.UUID, partner_id: str | None, channel: str, body: bytes,
                                 outcome: str, errors: list[dict[str, Any]] | None, referral_id: uuid.UUID | None,
-                                correlation_id: uuid.UUID) -> None:
-        """Every submission is kept as it was sent, accepted or not."""
+                                correlation_id: uuid.UUID, batch_id: uuid.UUID | None = None) -> None:
+        """Every submission is kept as it was sent (sealed), accepted or not."""
 
     @abc.abstractmethod
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
         """The person's details as stored with the referral, and its contact record (None before it was kept)."""
 
     @abc.abstractmethod
-    async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
-                  contact: dict[str, Any] | None = None) -> None:
+    async def add(self, referral: Referral, person: dict[str, Any] | str, match: MatchResult,
+                  contact: dict[str, Any] | str | None = None) -> None:
         """Raises Conflict if another transaction stored the same partner reference first."""
 
     @abc.abstractmethod
@@ -63,7 +64,7 @@ class ReferralRepository(abc.ABC):
         """Referrals linked to this one, locked."""
 
     @abc.abstractmethod
-    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any]] | None:
+    async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any] | str] | None:
         """A self-referral by the reference the person was given, with the person's details."""
 
     @abc.abstractmethod
@@ -149,7 +150,7 @@ class ProgrammeRepository(abc.ABC):
 class OutreachRepository(abc.ABC):
     @abc.abstractmethod
     async def add(self, *, contact_id: uuid.UUID, programme_id: str, met_at: str, occurred_at: datetime,
-                  logged_by: str, details: dict[str, Any]) -> None: ...
+                  logged_by: str, details: dict[str, Any] | str) -> None: ...
 
     @abc.abstractmethod
     async def get(self, contact_id: uuid.UUID) -> dict[str, Any] | None: ...
@@ -240,6 +241,17 @@ class ErasureRepository(abc.ABC):
     async def person_of(self, referral_id: uuid.UUID) -> uuid.UUID | None: ...
 
     @abc.abstractmethod
+    async def sealed_subjects(self, person_id: uuid.UUID) -> list[str]:
+        """Whose keys go with the person's own: the raw submissions of their referrals, the batch files those
+        came in, the outreach contacts that became them, and whoever their details were sealed under (a
+        person merged into them after a match review)."""
+
+    @abc.abstractmethod
+    async def rejected_submissions_due(self, received_before: datetime, limit: int = 500) -> list[str]:
+        """Submissions that never became a referral, received before then, whose key is not destroyed yet,
+        and the batch files they came in."""
+
+    @abc.abstractmethod
     async def erase(self, person_id: uuid.UUID) -> list[uuid.UUID]:
         """Remove the person's identifying and contact data from the registry: their person record, the
         details and contact record of each referral, the raw submissions and outreach notes behind them,
@@ -262,3 +274,4 @@ class IntakeUnitOfWork(UnitOfWork):
     case_holders: CaseHolderRepository
     audit: AuditTrail
     erasure: ErasureRepository
+    sealer: Sealer  # seals and opens personal data under data keys kept in this same transaction

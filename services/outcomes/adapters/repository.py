@@ -81,12 +81,6 @@ class SqlMeasures(MeasuresRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def concerns(self, case_id: uuid.UUID, instrument: str, timepoint: str) -> list[str] | None:
-        m = t.measures.c
-        row = (await self._conn.execute(sa.select(m.concerns).where(
-            m.case_id == case_id, m.instrument == instrument, m.timepoint == timepoint))).first()
-        return row.concerns if row else None
-
     async def save(self, measure: MeasureRecord) -> None:
         values = dataclasses.asdict(measure)
         key = {k: values.pop(k) for k in ("case_id", "instrument", "timepoint")}

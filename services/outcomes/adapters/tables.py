@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sealing_sql import data_keys_table
+from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "outcomes"
@@ -15,6 +17,12 @@ outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
 # Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
 revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
+# Outcomes' data keys: it keeps no person's words (MYCaW concerns are not stored), so it seals nothing today,
+# but it records each erased person's tombstone, so no key can ever be made for them here.
+data_keys = data_keys_table(metadata, SCHEMA)
+# Parked records, kept to be listed, replayed or discarded, and what operators did with them.
+dead_letters = dead_letters_table(metadata, SCHEMA)
+dead_letter_actions = dead_letter_actions_table(metadata, SCHEMA)
 
 # --- added in migration outcomes_0002: facts for reports (no names or contact details) --------
 
@@ -66,7 +74,6 @@ measures = sa.Table(
     sa.Column("programme_id", sa.Text, nullable=False),
     sa.Column("worker_id", UUID(as_uuid=True)),
     sa.Column("items", JSONB),
-    sa.Column("concerns", JSONB),
     sa.Column("score", sa.Numeric(8, 3)),
     sa.Column("category", sa.Text),
     sa.Column("subscores", JSONB),

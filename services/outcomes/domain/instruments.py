@@ -39,8 +39,9 @@ class Instrument:
     meaningful_change: float | None = None
     range_words: str = ""
 
-    def score(self, items: list[int] | None, concerns: list[str] | None = None,
-              baseline_concerns: list[str] | None = None) -> Scored:
+    def score(self, items: list[int] | None, concerns: list[str] | None = None) -> Scored:
+        """`concerns` (MYCaW) only have to be named, one per concern scored: they arrive sealed, and caseload,
+        which can open them, checks that later scores name the baseline's."""
         if items is None:
             raise InvalidResponse("items", "no responses given")
         low, high = self.item_range
@@ -53,7 +54,7 @@ class Instrument:
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise InvalidResponse(name, f"must be a whole number from {low} to {high}{self.range_words}")
         if self.id == "mycaw":
-            _check_concerns(len(items) - 1, concerns, baseline_concerns)
+            _check_concerns(len(items) - 1, concerns)
         return self.scorer(items)
 
     def improved(self, start: float, end: float) -> str:
@@ -109,11 +110,9 @@ def _mycaw(items: list[int]) -> Scored:
     return Scored(round(sum(items) / len(items), 2), None, subscores)
 
 
-def _check_concerns(count: int, concerns: list[str] | None, baseline: list[str] | None) -> None:
+def _check_concerns(count: int, concerns: list[str] | None) -> None:
     if concerns is None or len(concerns) != count or not all(c and c.strip() for c in concerns):
         raise InvalidResponse("concerns", f"name the {count} concern(s) scored, in the person's words")
-    if baseline is not None and [c.strip().lower() for c in concerns] != [c.strip().lower() for c in baseline]:
-        raise InvalidResponse("concerns", "the concerns are fixed at baseline: score the same ones again")
 
 
 INSTRUMENTS: dict[str, Instrument] = {

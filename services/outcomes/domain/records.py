@@ -57,7 +57,6 @@ class MeasureRecord:
     programme_id: str
     worker_id: uuid.UUID | None
     items: list[int] | None
-    concerns: list[str] | None
     score: float | None
     category: str | None
     subscores: dict[str, Any] | None

@@ -19,9 +19,13 @@ def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
     async def case_event(envelope, payload) -> None:
         await handlers.on_case_event(ctx.dependencies.uow, envelope, payload)
 
+    async def person_erased(envelope, payload) -> None:
+        await handlers.on_person_erased(ctx.dependencies.uow, envelope, payload)
+
     case_events = {event.event_type: case_event for event in handlers.CASE_PROJECTIONS}
     return [
         ctx.consumer(handlers.CONSUMER_REFERRALS, ctx.topics.referrals, {"referral.received": referral}),
         ctx.consumer(handlers.CONSUMER_DECISIONS, ctx.topics.triage_decisions, {"triage.decided": decision}),
         ctx.consumer(handlers.CONSUMER_CASES, ctx.topics.cases, case_events),
+        ctx.consumer(handlers.CONSUMER_ERASURES, ctx.topics.erasures, {"person.erased": person_erased}),
     ]

@@ -17,6 +17,7 @@ from services.outcomes.service_layer.unit_of_work import OutcomesUnitOfWork
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope, EventPayload
 from shared.schemas.events import case as ev
+from shared.schemas.events.erasure import PersonErased
 from shared.schemas.events.referral import AnyReferralReceived, ReferralReceived
 from shared.schemas.events.referral import age_band as contract_age_band
 from shared.schemas.events.triage import TriageDecided
@@ -24,6 +25,7 @@ from shared.schemas.events.triage import TriageDecided
 CONSUMER_CASES = topics.consumer_group("outcomes", topics.CASES)
 CONSUMER_REFERRALS = topics.consumer_group("outcomes", topics.REFERRALS)
 CONSUMER_DECISIONS = topics.consumer_group("outcomes", topics.TRIAGE_DECISIONS)
+CONSUMER_ERASURES = topics.consumer_group("outcomes", topics.ERASURES)
 
 UowFactory = Callable[[], OutcomesUnitOfWork]
 
@@ -81,6 +83,16 @@ async def on_case_event(uow_factory: UowFactory, envelope: Envelope, event: Even
         await uow.commit()
 
 
+async def on_person_erased(uow_factory: UowFactory, envelope: Envelope, event: PersonErased) -> None:
+    """Destroy outcomes' data key for the person (a tombstone). The facts stay: they are counts, with no words of
+    the person's, so the reports' figures do not change."""
+    async with uow_factory() as uow:
+        if not await uow.first_delivery(CONSUMER_ERASURES, envelope):
+            return
+        await uow.sealer.shred(str(event.person_id))
+        await uow.commit()
+
+
 def _key(e: Any) -> CaseKey:
     return CaseKey(e.case_id, e.referral_id, e.programme_id)
 
@@ -110,6 +122,8 @@ async def _measure(uow: OutcomesUnitOfWork, e: ev.CaseMeasureRecorded) -> None:
     await record_measure(uow, e.case_id, e.programme_id, e.worker_id, e.measure.model_dump(mode="json"), e.at)
 
 
+# Version 2 of an event is its version 1 with the free text sealed (only caseload opens it): outcomes
+# counts the coded values, never copies the text, so both versions project the same way.
 async def _signposted(uow: OutcomesUnitOfWork, e: ev.CaseSignposted) -> None:
     await uow.signposts.add(e.signpost_id, e.case_id, e.programme_id, e.destination, e.category)
 
@@ -138,6 +152,11 @@ CASE_PROJECTIONS: dict[type[EventPayload], Callable[[OutcomesUnitOfWork, Any], A
     ev.CaseSignpostTakeUpRecorded: _take_up,
     ev.CaseUnmetNeedRecorded: _unmet_need,
     ev.CaseConsentChanged: _consent_changed,
+    ev.CaseTransferredV2: _transferred,
+    ev.CaseClosedV2: _closed,
+    ev.CaseMeasureRecordedV2: _measure,
+    ev.CaseSignpostedV2: _signposted,
+    ev.CaseUnmetNeedRecordedV2: _unmet_need,
 }
 
 
@@ -147,17 +166,15 @@ async def record_measure(uow: OutcomesUnitOfWork, case_id, programme_id, worker_
     instrument = INSTRUMENTS[measure["instrument"]]
     score = category = subscores = invalid = None
     if measure.get("not_collected_reason") is None:
-        baseline = None
-        if instrument.id == "mycaw" and measure["timepoint"] != "baseline":
-            baseline = await uow.measures.concerns(case_id, "mycaw", "baseline")
         try:
-            scored = instrument.score(measure.get("items"), measure.get("concerns"), baseline)
+            # The concerns are only counted: they are the person's words, and outcomes keeps none.
+            scored = instrument.score(measure.get("items"), measure.get("concerns"))
             score, category, subscores = scored.score, scored.category, scored.subscores
         except InvalidResponse as exc:
             invalid = str(exc)
     await uow.measures.save(MeasureRecord(
         case_id=case_id, instrument=instrument.id, timepoint=measure["timepoint"],
         instrument_version=instrument.version, programme_id=programme_id, worker_id=worker_id,
-        items=measure.get("items"), concerns=measure.get("concerns"), score=score, category=category,
+        items=measure.get("items"), score=score, category=category,
         subscores=subscores, not_collected_reason=measure.get("not_collected_reason"), invalid_reason=invalid,
         recorded_at=at))

@@ -56,10 +56,6 @@ class CaseFactsRepository(abc.ABC):
 
 class MeasuresRepository(abc.ABC):
     @abc.abstractmethod
-    async def concerns(self, case_id: uuid.UUID, instrument: str, timepoint: str) -> list[str] | None:
-        """The concerns recorded for the case at that timepoint, if any."""
-
-    @abc.abstractmethod
     async def save(self, measure: MeasureRecord) -> None:
         """Keep the measure; one already recorded for the same case, instrument and timepoint is replaced."""
 

@@ -10,6 +10,7 @@ from services.outcomes.service_layer.ports import (
     SignpostsRepository,
     UnmetNeedsRepository,
 )
+from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 
 
@@ -19,3 +20,6 @@ class OutcomesUnitOfWork(UnitOfWork):
     measures: MeasuresRepository
     signposts: SignpostsRepository
     unmet_needs: UnmetNeedsRepository
+    # Outcomes' data keys per person: it seals nothing today (it keeps no person's words), but destroying a
+    # person's key on erasure leaves a tombstone, so nothing sealed for them here later could ever be read.
+    sealer: Sealer

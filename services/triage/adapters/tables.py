@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.platform.messaging.tables import inbox_table, outbox_table
+from shared.platform.sealing_sql import data_keys_table
+from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
 from shared.platform.sessions import revoked_sessions_table
 
 SCHEMA = "triage"
@@ -40,6 +42,11 @@ outbox = outbox_table(metadata, SCHEMA)
 inbox = inbox_table(metadata, SCHEMA)
 # Identity's revoked sign-in sessions, as this service has read them (require_staff refuses their tokens).
 revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
+# Triage's data key for each person: a reviewer's note about them is sealed under it (destroyed on erasure).
+data_keys = data_keys_table(metadata, SCHEMA)
+# Parked records, kept to be listed, replayed or discarded, and what operators did with them.
+dead_letters = dead_letters_table(metadata, SCHEMA)
+dead_letter_actions = dead_letter_actions_table(metadata, SCHEMA)
 
 # --- added in migration triage_0002 ---------------------------------------------------
 

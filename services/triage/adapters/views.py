@@ -19,7 +19,11 @@ class SqlTriageViews(TriageViews):
         self._conn = conn
 
     async def decision(self, referral_id: uuid.UUID) -> dict[str, Any] | None:
-        row = (await self._conn.execute(sa.select(t.decisions).where(t.decisions.c.referral_id == referral_id))).first()
+        h = t.decision_history
+        last_note = (sa.select(h.c.note).where(h.c.referral_id == t.decisions.c.referral_id)
+                     .order_by(h.c.id.desc()).limit(1).scalar_subquery())
+        row = (await self._conn.execute(sa.select(t.decisions, last_note.label("note"))
+                                        .where(t.decisions.c.referral_id == referral_id))).first()
         return dict(row._mapping) if row else None
 
     async def open_reviews(self, programme_id: str | None = None) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Triage's subscriber: every referral received is decided."""
+"""Triage's subscribers: every referral received is decided; an erased person's data key is destroyed."""
 
 from __future__ import annotations
 
@@ -15,4 +15,8 @@ def build_consumers(ctx: ServiceContext) -> list[EventConsumer]:
         await handlers.triage_referral(envelope, payload, uow_factory=deps.uow_factory, rulebook=deps.rulebook,
                                        clock=deps.clock)
 
-    return [ctx.consumer(handlers.CONSUMER_REFERRALS, ctx.topics.referrals, {"referral.received": referral_received})]
+    async def person_erased(envelope, payload) -> None:
+        await handlers.forget_person(envelope, payload, uow_factory=deps.uow_factory)
+
+    return [ctx.consumer(handlers.CONSUMER_REFERRALS, ctx.topics.referrals, {"referral.received": referral_received}),
+            ctx.consumer(handlers.CONSUMER_ERASURES, ctx.topics.erasures, {"person.erased": person_erased})]

@@ -32,12 +32,17 @@ from services.triage.service_layer.unit_of_work import (
     TriageUnitOfWork,
     UnitOfWorkFactory,
 )
+from shared.platform.sealed_fields import seal_field
+from shared.platform.sealing import KeyDestroyed
 from shared.schemas import topics
 from shared.schemas.envelope import Envelope
+from shared.schemas.events.erasure import PersonErased
 from shared.schemas.events.referral import AnyReferralReceived
 from shared.schemas.events.triage import Complexity, Decision, Pathway, RuleOutcome, TriageDecided
 
 CONSUMER_REFERRALS = topics.consumer_group("triage", topics.REFERRALS)
+CONSUMER_ERASURES = topics.consumer_group("triage", topics.ERASURES)
+SERVICE = "triage"
 UNKNOWN_PROGRAMME_REVIEW_HOURS = 24
 
 
@@ -93,6 +98,16 @@ def _entry(referral_id: uuid.UUID, person_id: uuid.UUID, facts: ReferralFacts, o
     return DecisionEntry(referral_id, outcome, event, now, decided_by=decided_by, note=note)
 
 
+async def forget_person(envelope: Envelope, event: PersonErased, *, uow_factory: UnitOfWorkFactory) -> None:
+    """Destroy triage's data key for the erased person: every reviewer's note about them is unreadable from now,
+    wherever it is. A tombstone stays, so no key is made for them again."""
+    async with uow_factory() as uow:
+        if not await uow.first_delivery(CONSUMER_ERASURES, envelope):
+            return
+        await uow.sealer.shred(str(event.person_id))
+        await uow.commit()
+
+
 async def _publish(uow: TriageUnitOfWork, entry: DecisionEntry, *, correlation_id: uuid.UUID,
                    causation_id: uuid.UUID | None = None) -> None:
     await uow.emit(entry.event, topic=topics.TRIAGE_DECISIONS, subject=str(entry.referral_id),
@@ -132,9 +147,9 @@ async def decide_review(cmd: DecideReview, *, uow_factory: UnitOfWorkFactory, ru
         if review.claimed_by not in (None, cmd.reviewer):
             raise Conflict(f"claimed by {review.claimed_by}: only they can decide it")
         now = clock()
-        await _decide_by_person(uow, rulebook, review.referral_id, cmd.reviewer, cmd.decision, cmd.reason_code,
-                                cmd.note, cmd.sizing, now, cmd.programmes)
-        await uow.reviews.decide(cmd.review_id, cmd.reviewer, now, cmd.decision.value, cmd.note)
+        note = await _decide_by_person(uow, rulebook, review.referral_id, cmd.reviewer, cmd.decision,
+                                       cmd.reason_code, cmd.note, cmd.sizing, now, cmd.programmes)
+        await uow.reviews.decide(cmd.review_id, cmd.reviewer, now, cmd.decision.value, note)
         await uow.commit()
         return {"review_id": str(cmd.review_id), "decision": cmd.decision.value, "decided_by": cmd.reviewer}
 
@@ -144,32 +159,39 @@ async def override_decision(cmd: OverrideDecision, *, uow_factory: UnitOfWorkFac
     """A person changes a decision (e.g. a resident's own sense of their ward), with the reason recorded."""
     async with uow_factory() as uow:
         now = clock()
-        await _decide_by_person(uow, rulebook, cmd.referral_id, cmd.reviewer, cmd.decision, cmd.reason_code,
-                                cmd.note, cmd.sizing, now, cmd.programmes)
-        await uow.reviews.decide_open_for_referral(cmd.referral_id, cmd.reviewer, now, cmd.decision.value, cmd.note)
+        note = await _decide_by_person(uow, rulebook, cmd.referral_id, cmd.reviewer, cmd.decision, cmd.reason_code,
+                                       cmd.note, cmd.sizing, now, cmd.programmes)
+        await uow.reviews.decide_open_for_referral(cmd.referral_id, cmd.reviewer, now, cmd.decision.value, note)
         await uow.commit()
         return {"referral_id": str(cmd.referral_id), "decision": cmd.decision.value, "decided_by": cmd.reviewer}
 
 
 async def _decide_by_person(uow: TriageUnitOfWork, rulebook: RuleBook, referral_id: uuid.UUID, reviewer: str,
                             decision: Decision, reason_code: str | None, note: str, sizing: Sizing,
-                            now: datetime, programmes: frozenset[str] | None = None) -> None:
+                            now: datetime, programmes: frozenset[str] | None = None) -> str:
+    """Record and announce the person's decision; returns their note as stored: sealed for the referred person."""
     referral = await uow.decisions.get_for_update(referral_id)
     if referral is None:
         raise NotFound("no decision for that referral")
     require_in_programme(programmes, referral.facts.programme_id)
-    outcome = await _human_outcome(uow, rulebook, referral, decision, reason_code, note, sizing)
-    entry = _entry(referral_id, referral.person_id, referral.facts, outcome, now, decided_by=reviewer, note=note,
+    outcome = await _human_outcome(uow, rulebook, referral, decision, reason_code, sizing)
+    try:
+        sealed = await seal_field(uow.sealer, SERVICE, referral.person_id, "note", note)
+    except KeyDestroyed:
+        raise Conflict("the person has been erased: nothing more can be recorded about them") from None
+    entry = _entry(referral_id, referral.person_id, referral.facts, outcome, now, decided_by=reviewer, note=sealed,
                    previous_referral_id=referral.previous_referral_id)
     await uow.decisions.revise(entry)
     await _publish(uow, entry, correlation_id=referral.correlation_id)
+    return sealed
 
 
 async def _human_outcome(uow: TriageUnitOfWork, rulebook: RuleBook, referral: DecidedReferral, decision: Decision,
-                         reason_code: str | None, note: str, sizing: Sizing) -> TriageOutcome:
+                         reason_code: str | None, sizing: Sizing) -> TriageOutcome:
     facts = referral.facts
+    # The reviewer's note is about the person: it stays in triage, sealed, and never travels in the decision.
     rules = [RuleOutcome(rule_id="review.human_decision", passed=decision == Decision.ACCEPTED,
-                         explanation=f"Decided by a person: {note}")]
+                         explanation="Decided by a person (their note is kept by triage).")]
     if decision == Decision.ACCEPTED:
         ruleset = await rulebook.version(uow.rulesets, facts.programme_id, referral.ruleset_version)
         if ruleset is None:

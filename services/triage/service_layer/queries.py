@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from services.triage.service_layer.unit_of_work import Clock, UnitOfWorkFactory
+from shared.platform.sealed_fields import open_fields
 
 
 async def decision(referral_id: uuid.UUID, *, uow_factory: UnitOfWorkFactory) -> dict[str, Any] | None:
-    """The referral's current decision, or None if it has not been decided yet."""
+    """The referral's current decision, or None if it has not been decided yet; with the last reviewer's note,
+    opened (or, once the person is erased, None and listed under `erased_fields`)."""
     async with uow_factory() as uow:
-        return await uow.views.decision(referral_id)
+        return await open_fields(uow.sealer, "triage", await uow.views.decision(referral_id))
 
 
 async def list_reviews(programme_id: str | None = None, *, uow_factory: UnitOfWorkFactory,

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from shared.platform import metrics, tracing
-from shared.platform.faults import delay_point, fault_point
+from shared.platform.faults import delay_point, failure_point, fault_point
 from shared.platform.logging import get_logger
 from shared.platform.input_limits import DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, json_depth_exceeds
 from shared.platform.settings import PlatformSettings
@@ -32,6 +32,7 @@ from shared.schemas.registry import UnknownEventType, parse_data
 from shared.schemas.topics import Topics
 
 from .dead_letter import ConsumedRecord, dead_letter
+from .dead_letter_archive import DeadLetterArchive
 from .signing import EnvelopeVerifier, ForgedEnvelope
 
 log = get_logger(__name__)
@@ -67,6 +68,8 @@ class RecordConsumer:
         self.dead_lettered = 0
         self.assignment = _Assignment()
         self._subscriber = None
+        # Where parked records are kept to be listed and replayed (set by the runner; none in unit tests).
+        self.archive: DeadLetterArchive | None = None
 
     def register(self, broker: KafkaBroker) -> None:
         s = self._settings
@@ -82,6 +85,9 @@ class RecordConsumer:
             heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
             rebalance_timeout_ms=s.kafka_rebalance_timeout_ms,
             max_workers=1,
+            # Bounded prefetch: one record is handled at a time, and no more is fetched than this.
+            fetch_max_bytes=s.kafka_fetch_max_bytes,
+            max_partition_fetch_bytes=s.kafka_max_partition_fetch_bytes,
             listener=self.assignment,
             # Our handlers read the raw bytes themselves. FastStream's own decoder would try the
             # body as JSON first, and a body nested deep enough raises RecursionError there, before
@@ -159,7 +165,19 @@ class RecordConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
 
+    async def dead_letter_value(self, record: ConsumedRecord) -> bytes:
+        """What the dead letter carries as its value: the record's own, unless a consumer seals it."""
+        return record.value
+
     async def _park(self, record: ConsumedRecord, *, reason: str, error: BaseException, attempts: int) -> None:
+        # Sealed once, and the same sealed value kept in both places: the archive row is as unreadable after
+        # an erasure as the dead-letter topic's copy.
+        value = await self.dead_letter_value(record)
+        if self.archive is not None:
+            # First: should the topic publish fail, the record is redelivered and the row is not doubled.
+            await self.archive.record(record, consumer_group=self.group, reason=reason,
+                                      error_type=type(error.__cause__ or error).__name__, attempts=attempts,
+                                      value=value)
         await dead_letter(
             self._producer,
             self.dead_letter_topic,
@@ -168,6 +186,7 @@ class RecordConsumer:
             reason=reason,
             error_type=type(error.__cause__ or error).__name__,
             attempts=attempts,
+            value_instead=value,
         )
         self.dead_lettered += 1
         tracing.mark_failed(trace.get_current_span(), error)
@@ -245,6 +264,7 @@ class EventConsumer(RecordConsumer):
             return False
         log.info("event_received")
         await delay_point(f"{self.group}.before-handle")
+        failure_point(f"{self.group}.handler")
         await handler(envelope, payload)
         return True
 

@@ -38,7 +38,9 @@ async def dead_letter(
     reason: str,
     error_type: str,
     attempts: int,
+    value_instead: bytes | None = None,
 ) -> None:
+    """`value_instead`, when given, is sent in place of the record's value (a consumer that seals what it parks)."""
     headers = [(name, REDACTED if name.lower() in CREDENTIAL_HEADERS else value)
                for name, value in record.headers if not name.startswith("dlt.")]
     headers += [
@@ -51,4 +53,5 @@ async def dead_letter(
         ("dlt.attempts", str(attempts).encode()),
         ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
     ]
-    await producer.send_and_wait(dlt_topic, record.value, key=record.key, headers=headers)
+    value = record.value if value_instead is None else value_instead
+    await producer.send_and_wait(dlt_topic, value, key=record.key, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -256,3 +256,76 @@ class CaseFollowUpRequested(_CaseEvent):
     event_type: ClassVar[str] = "case.follow_up_requested"
     schema_version: ClassVar[int] = 1
     due_at: datetime
+
+
+# --- version 2: free text about the person travels sealed ---------------------------------------------
+# Everything a member of staff writes about a person (and the person's own words, MYCaW concerns) is sealed
+# by caseload under its data key for the person (shared/platform/sealing.py), so erasing the person
+# (person.erased: caseload destroys that key) leaves every copy on the topic, in dead letters and in
+# consumers' stores unreadable. Only caseload can open them; coded values stay clear. Each v2 is its v1
+# with the text fields sealed, so a consumer of the v1 reads a v2 the same way.
+
+SealedText = Annotated[str, Field(
+    pattern=r"^sealed:v1:[A-Za-z0-9._-]{1,100}:[A-Za-z0-9_-]+={0,2}$", max_length=20_000,
+    description="sealed by caseload for the person (shared/platform/sealing.py); unreadable once they are erased")]
+
+
+class SealedMeasureResponse(MeasureResponse):
+    """A measure as v2 events carry it: the MYCaW concerns, the person's words, sealed one by one."""
+
+    concerns: list[SealedText] | None = Field(default=None, max_length=10,
+                                              description="MYCaW: the concerns, sealed one by one")
+
+
+class CaseOfferDeclinedV2(CaseOfferDeclined):
+    schema_version: ClassVar[int] = 2
+    reason: SealedText
+
+
+class CaseGoalSetV2(CaseGoalSet):
+    schema_version: ClassVar[int] = 2
+    description: SealedText
+
+
+class CaseSignpostedV2(CaseSignposted):
+    """The destination names a service or activity (counted in reports); what the worker noted is sealed."""
+
+    schema_version: ClassVar[int] = 2
+    note: SealedText | None = None
+
+
+class CaseUnmetNeedRecordedV2(CaseUnmetNeedRecorded):
+    """The need names a kind of need (counted in reports); the detail about the person is sealed."""
+
+    schema_version: ClassVar[int] = 2
+    detail: SealedText | None = None
+
+
+class CaseExtendedV2(CaseExtended):
+    schema_version: ClassVar[int] = 2
+    reason: SealedText
+
+
+class CasePutOnHoldV2(CasePutOnHold):
+    schema_version: ClassVar[int] = 2
+    reason: SealedText
+
+
+class CaseTransferredV2(CaseTransferred):
+    schema_version: ClassVar[int] = 2
+    reason: SealedText
+
+
+class CaseMeasureRecordedV2(CaseMeasureRecorded):
+    schema_version: ClassVar[int] = 2
+    measure: SealedMeasureResponse
+
+
+class CaseClosedV2(CaseClosed):
+    schema_version: ClassVar[int] = 2
+    measures: list[SealedMeasureResponse] = Field(default_factory=list)
+
+
+SEALED_VERSIONS: tuple[type[EventPayload], ...] = (
+    CaseOfferDeclinedV2, CaseGoalSetV2, CaseSignpostedV2, CaseUnmetNeedRecordedV2, CaseExtendedV2,
+    CasePutOnHoldV2, CaseTransferredV2, CaseMeasureRecordedV2, CaseClosedV2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from services.caseload.service_layer.unit_of_work import (
     SettingsRepository,
     WorkerRepository,
 )
+from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer
 from tests.unit.fakes import FakeMessaging
 
 
@@ -173,3 +175,5 @@ class FakeCaseloadUnitOfWork(FakeMessaging, CaseloadUnitOfWork):
         self.offers = FakeOffers()
         self.settings = FakeSettings()
         self.views = FakeViews(self.cases)
+        self.data_keys = InMemoryDataKeyStore()
+        self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)

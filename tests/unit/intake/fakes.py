@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from services.intake.domain.audit import GENESIS, AuditEntry
 from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
+from services.intake.service_layer import sealed
 from services.intake.service_layer.unit_of_work import (
     AuditTrail,
     BatchRepository,
@@ -28,6 +30,7 @@ from services.intake.service_layer.unit_of_work import (
     WebhookDelivery,
     WebhookRepository,
 )
+from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer, is_sealed, sealed_subject
 from shared.platform.uow import Conflict
 from tests.unit.fakes import FakeMessaging
 
@@ -43,7 +46,7 @@ class FakeReferrals(ReferralRepository):
         self.consents: dict[uuid.UUID, list[dict[str, Any]]] = {}
 
     async def record_submission(self, **values: Any) -> None:
-        self.submissions.append(values)
+        self.submissions.append({"received_at": datetime.now(UTC), "batch_id": None, **values})
 
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
         found = self.by_id.get(referral_id)
@@ -103,6 +106,7 @@ class FakePersons(PersonRepository):
         self.by_id: dict[uuid.UUID, PersonKey] = {}
         self.reviews_by_id: dict[uuid.UUID, dict[str, Any]] = {}
         self.merged: list[tuple[uuid.UUID, uuid.UUID]] = []
+        self.referrals: FakeReferrals | None = None  # set by the unit of work, for merging
 
     async def candidates(self, key: PersonKey, limit: int = 200) -> list[PersonKey]:
         def shares(p: PersonKey) -> bool:
@@ -144,6 +148,10 @@ class FakePersons(PersonRepository):
 
     async def merge(self, duplicate_person_id: uuid.UUID, into_person_id: uuid.UUID) -> None:
         self.merged.append((duplicate_person_id, into_person_id))
+        if self.referrals is not None:  # as the SQL one does: the duplicate's referrals are filed under the other
+            for referral in list(self.referrals.by_id.values()):
+                if referral.person_id == duplicate_person_id:
+                    self.referrals.by_id[referral.id] = dataclasses.replace(referral, person_id=into_person_id)
 
 
 class FakePartners(PartnerRepository):
@@ -280,20 +288,37 @@ class FakeErasure(ErasureRepository):
     """Erases from the fake referrals and persons as the SQL one does from the tables."""
 
     def __init__(self, referrals: FakeReferrals, persons: FakePersons, holders: FakeCaseHolders,
-                 programmes: FakeProgrammes) -> None:
+                 programmes: FakeProgrammes, outreach: FakeOutreach, keys: InMemoryDataKeyStore) -> None:
         self._referrals, self._persons, self._holders, self._programmes = referrals, persons, holders, programmes
+        self._outreach, self._keys = outreach, keys
 
     async def person_of(self, referral_id: uuid.UUID) -> uuid.UUID | None:
         found = self._referrals.by_id.get(referral_id)
         return found.person_id if found else None
+
+    async def sealed_subjects(self, person_id: uuid.UUID) -> list[str]:
+        referral_ids = [r.id for r in self._referrals.by_id.values() if r.person_id == person_id]
+        sealed_under = [sealed_subject(v) for i in referral_ids
+                        for v in (self._referrals.persons[i], self._referrals.contacts.get(i)) if is_sealed(v)]
+        theirs = [s for s in self._referrals.submissions if s["referral_id"] in referral_ids]
+        contacts = [i for i, o in self._outreach.by_id.items() if o["referral_id"] in referral_ids]
+        return list(dict.fromkeys([*sealed_under, *(str(i) for i in (*(s["submission_id"] for s in theirs),
+                                                                     *(s["batch_id"] for s in theirs), *contacts) if i)]))
+
+    async def rejected_submissions_due(self, received_before: datetime, limit: int = 500) -> list[str]:
+        due = [s for s in self._referrals.submissions if s["referral_id"] is None
+               and s["received_at"] < received_before and str(s["submission_id"]) in self._keys.keys]
+        return list(dict.fromkeys(str(i) for i in (*(s["submission_id"] for s in due),
+                                                   *(s["batch_id"] for s in due)) if i))[:limit]
 
     async def erase(self, person_id: uuid.UUID) -> list[uuid.UUID]:
         ids = [r.id for r in self._referrals.by_id.values() if r.person_id == person_id]
         for referral_id in ids:
             self._referrals.persons[referral_id] = {}
             self._referrals.contacts[referral_id] = None
-        self._referrals.submissions = [s if s.get("referral_id") not in ids else {**s, "body": b""}
-                                       for s in self._referrals.submissions]
+        for contact in self._outreach.by_id.values():
+            if contact["referral_id"] in ids:
+                contact["details"] = {}
         self._persons.by_id.pop(person_id, None)
         return ids
 
@@ -317,6 +342,7 @@ class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
         super().__init__()
         self.referrals = FakeReferrals()
         self.persons = FakePersons()
+        self.persons.referrals = self.referrals
         self.partners = FakePartners()
         self.programmes = FakeProgrammes()
         self.outreach = FakeOutreach()
@@ -324,4 +350,17 @@ class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
         self.webhooks = FakeWebhooks()
         self.case_holders = FakeCaseHolders()
         self.audit = FakeAuditTrail()
-        self.erasure = FakeErasure(self.referrals, self.persons, self.case_holders, self.programmes)
+        self.data_keys = InMemoryDataKeyStore()
+        self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)
+        self.erasure = FakeErasure(self.referrals, self.persons, self.case_holders, self.programmes, self.outreach,
+                                   self.data_keys)
+
+
+# What the fakes hold is sealed as the tables hold it; the tests open it as intake's readers do.
+
+async def person_kept(uow: FakeIntakeUnitOfWork, referral_id: uuid.UUID) -> dict[str, Any] | None:
+    return await sealed.open_json(uow.sealer, uow.referrals.persons[referral_id], context=sealed.PERSON)
+
+
+async def body_kept(uow: FakeIntakeUnitOfWork, submission: dict[str, Any]) -> bytes | None:
+    return await sealed.open_bytes(uow.sealer, submission["body"], context=sealed.SUBMISSION)

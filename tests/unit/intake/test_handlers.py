@@ -28,7 +28,8 @@ from shared.schemas import topics
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events.case import CaseAssigned, CaseWaitlisted
 from shared.schemas.events.triage import Decision, TriageDecided
-from tests.unit.intake.fakes import FakeIntakeUnitOfWork
+from services.intake.service_layer import sealed
+from tests.unit.intake.fakes import FakeIntakeUnitOfWork, body_kept, person_kept
 
 GP = Partner("gp-surgery", "Riverside Surgery", ("demo",))
 CORRELATION = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -73,7 +74,8 @@ async def test_a_valid_referral_is_stored_published_and_told_back(uow):
     assert event.referral_id == outcome.referral.id and event.schema_version == 2
     assert event.profile.postcode_district == "E8" and event.person_match.method == "new"
     # The person's details are kept in the registry; the event names the person by id alone.
-    assert uow.referrals.persons[outcome.referral.id]["phone"] == "+441164960123"
+    assert (await person_kept(uow, outcome.referral.id))["phone"] == "+441164960123"
+    assert "4960123" not in str(uow.referrals.persons[outcome.referral.id])  # sealed as stored
     assert event.person_id == outcome.referral.person_id and "4960123" not in event.model_dump_json()
     assert statuses_told(uow) == ["received"]
     assert [s["outcome"] for s in uow.referrals.submissions] == ["accepted"]
@@ -116,7 +118,7 @@ async def test_the_event_published_names_the_person_by_id_and_carries_no_details
                   "husband died", "Polglaze", "960000", "nhs.example", "GP-PII"):
         assert value.lower() not in published, value
     # All of it is in the registry.
-    kept = uow.referrals.persons[outcome.referral.id]
+    kept = await person_kept(uow, outcome.referral.id)
     assert (kept["family_name"], kept["nhs_number"], kept["safe_contact_instructions"], kept["concerns"]) == (
         "Tregothnan", "9434765919", "letters only, her son opens the door", "afraid to go out after dark")
 
@@ -202,7 +204,9 @@ async def test_self_referrals_get_a_reference_to_follow_by_and_no_partner_is_tol
 async def test_a_channel_that_could_not_read_a_submission_still_keeps_it(uow):
     await handlers.handle(c.RecordRejectedSubmission("fhir", GP.id, "fhir", b"<bad>",
                                                      [{"field": "Bundle", "problem": "not JSON"}], CORRELATION), uow)
-    assert uow.referrals.submissions[0]["body"] == b"<bad>" and uow.referrals.submissions[0]["outcome"] == "rejected"
+    assert await body_kept(uow, uow.referrals.submissions[0]) == b"<bad>"
+    assert b"<bad>" not in uow.referrals.submissions[0]["body"]  # sealed as stored
+    assert uow.referrals.submissions[0]["outcome"] == "rejected"
 
 
 # --- status back to the referrer ---------------------------------------------------------------------
@@ -361,8 +365,11 @@ async def test_a_batch_reports_each_row_on_its_own_and_keeps_the_file(uow):
     assert [r["outcome"] for r in report["rows"]] == ["accepted", "rejected", "rejected"]
     assert report["rows"][1]["errors"][0]["column"] == "DOB"
     assert report["summary"] == {"accepted": 1, "duplicate": 0, "already_received": 0, "rejected": 2}
-    (batch,) = uow.batches.by_id.values()
-    assert batch["content"] == content and batch["report"]["summary"]["accepted"] == 1
+    ((batch_id, batch),) = uow.batches.by_id.items()
+    assert batch["report"]["summary"]["accepted"] == 1
+    assert await sealed.open_bytes(uow.sealer, batch["content"], context=sealed.BATCH) == content
+    assert content not in batch["content"]  # sealed as stored, under the batch's own key
+    assert {s["batch_id"] for s in uow.referrals.submissions} == {batch_id}
     again = await handlers.handle(c.ProcessBatch(GP.id, GP, "asc.csv", content, CORRELATION), uow)
     assert again["rows"][0]["outcome"] == "already_received"
 
@@ -431,7 +438,7 @@ async def test_a_reference_reused_for_another_person_is_refused_and_both_are_kep
     assert str(first.referral.id) in refused.value.errors[0]["problem"]
     kept = uow.referrals.submissions
     assert [s["outcome"] for s in kept] == ["accepted", "reference_reused"]
-    assert b"Joan" in kept[1]["body"]  # the second submission as it was sent
+    assert b"Joan" in await body_kept(uow, kept[1])  # the second submission as it was sent
     assert len(received(uow)) == 1 and len(uow.referrals.by_id) == 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import uuid
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from services.outcomes.service_layer.ports import (
     UnmetNeedsRepository,
 )
 from services.outcomes.service_layer.unit_of_work import OutcomesUnitOfWork
+from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer
 from tests.unit.fakes import FakeMessaging
 
 REFERRAL_COLUMNS = ("person_id", "programme_id", "partner_id", "source_category", "source_subcategory", "age_band",
@@ -99,10 +101,6 @@ class FakeMeasures(MeasuresRepository):
     def __init__(self) -> None:
         self.rows: dict[tuple[uuid.UUID, str, str], MeasureRecord] = {}
 
-    async def concerns(self, case_id: uuid.UUID, instrument: str, timepoint: str) -> list[str] | None:
-        found = self.rows.get((case_id, instrument, timepoint))
-        return found.concerns if found else None
-
     async def save(self, measure: MeasureRecord) -> None:
         self.rows[(measure.case_id, measure.instrument, measure.timepoint)] = measure
 
@@ -142,6 +140,8 @@ class FakeOutcomesUnitOfWork(FakeMessaging, OutcomesUnitOfWork):
         self.measures = FakeMeasures()
         self.signposts = FakeSignposts()
         self.unmet_needs = FakeUnmetNeeds()
+        self.data_keys = InMemoryDataKeyStore()
+        self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)
         self._committed: dict[str, Any] | None = None
 
     async def _begin(self) -> None:

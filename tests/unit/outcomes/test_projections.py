@@ -3,6 +3,7 @@ and that a redelivered event leaves nothing more."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,6 +13,7 @@ from services.outcomes.service_layer import handlers
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events import case as ev
 from shared.schemas.events.common import MeasureResponse, ReferralSource
+from shared.schemas.events.erasure import PersonErased
 from shared.schemas.events.referral import (
     Consent,
     PersonDetails,
@@ -277,15 +279,46 @@ async def test_a_measure_recorded_again_at_the_same_timepoint_replaces_the_first
     assert uow.measures.rows[(CASE, "ucla3", "baseline")].score == 6
 
 
-async def test_mycaw_later_scores_must_name_the_baseline_concerns(uow):
-    # MYCaW: two concerns and wellbeing, each 0-6; the score is their mean.
-    await on_case(uow, measure("mycaw", "baseline", [5, 4, 3], concerns=["Going out", "Sleep"]))
-    await on_case(uow, measure("mycaw", "end", [2, 1, 3], concerns=["going out ", "sleep"], hours=900))
-    assert uow.measures.rows[(CASE, "mycaw", "end")].score == 2.0
+SEALED_CONCERN = "sealed:v1:" + str(PERSON) + ":c2VhbGVkLWJ5LWNhc2Vsb2Fk"
 
-    await on_case(uow, measure("mycaw", "follow_up", [1, 1, 1], concerns=["Money", "Sleep"], hours=2000))
+
+def sealed_measure(instrument: str, timepoint: str, items, *, concerns, hours: float = 0):
+    return ev.CaseMeasureRecordedV2(**case_fields(hours), person_id=PERSON, worker_id=WORKER, measure={
+        "instrument": instrument, "timepoint": timepoint, "items": items, "concerns": concerns})
+
+
+async def test_mycaw_is_scored_from_sealed_concerns_and_keeps_none_of_the_words(uow):
+    # MYCaW: two concerns and wellbeing, each 0-6; the score is their mean. The concerns arrive sealed.
+    await on_case(uow, sealed_measure("mycaw", "baseline", [5, 4, 3], concerns=[SEALED_CONCERN] * 2))
+    await on_case(uow, sealed_measure("mycaw", "end", [2, 1, 3], concerns=[SEALED_CONCERN] * 2, hours=900))
+    end = uow.measures.rows[(CASE, "mycaw", "end")]
+    assert end.score == 2.0 and "concerns" not in dataclasses.asdict(end)
+
+    await on_case(uow, sealed_measure("mycaw", "follow_up", [1, 1, 1], concerns=[SEALED_CONCERN], hours=2000))
     follow_up = uow.measures.rows[(CASE, "mycaw", "follow_up")]
     assert follow_up.score is None and follow_up.invalid_reason.startswith("concerns:")
+
+
+async def test_sealed_signpost_notes_and_need_details_are_counted_not_copied(uow):
+    signpost = ev.CaseSignpostedV2(**case_fields(), signpost_id=uuid.uuid4(), destination="Walking group",
+                                   category="activity", note=SEALED_CONCERN)
+    need = ev.CaseUnmetNeedRecordedV2(**case_fields(), need="befriending", detail=SEALED_CONCERN)
+    await on_case(uow, signpost, need)
+    assert [(r["destination"], r["category"]) for r in uow.signposts.rows.values()] == [("Walking group", "activity")]
+    assert [r["need"] for r in uow.unmet_needs.rows] == ["befriending"]
+    assert "sealed:" not in repr(uow.signposts.rows) + repr(uow.unmet_needs.rows)
+
+
+async def test_an_erased_person_leaves_a_tombstone_and_every_fact(uow):
+    await on_case(uow, measure("ucla3", "baseline", [3, 3, 2]))
+    before = dataclasses.asdict(uow.measures.rows[(CASE, "ucla3", "baseline")])
+    erased = PersonErased(person_id=PERSON, basis="request", erased_at=T0)
+    delivered = envelope(erased)
+    await handlers.on_person_erased(uow, delivered, erased)
+    await handlers.on_person_erased(uow, delivered, erased)  # delivered again: handled once
+
+    assert await uow.data_keys.destroyed(str(PERSON)) and uow.commits == 2
+    assert dataclasses.asdict(uow.measures.rows[(CASE, "ucla3", "baseline")]) == before
 
 
 # --- signposts and unmet needs ----------------------------------------------------------------

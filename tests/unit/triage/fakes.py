@@ -6,6 +6,7 @@ like tests.unit.fakes.FakeMessaging, the fake is its own factory.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -25,6 +26,7 @@ from services.triage.service_layer.unit_of_work import (
     TriageUnitOfWork,
     TriageViews,
 )
+from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer
 from tests.unit.fakes import FakeMessaging
 
 
@@ -122,7 +124,8 @@ class FakeViews(TriageViews):
 
     async def decision(self, referral_id: uuid.UUID) -> dict[str, Any] | None:
         row = self._decisions.rows.get(referral_id)
-        return dict(row) if row else None
+        notes = [h["note"] for h in self._decisions.history if h["referral_id"] == referral_id]
+        return dict(row, note=notes[-1] if notes else None) if row else None
 
     async def open_reviews(self, programme_id: str | None = None) -> list[dict[str, Any]]:
         return [vars(r).copy() for r in sorted(self._reviews.by_id.values(), key=lambda r: r.created_at)
@@ -166,6 +169,8 @@ class FakeTriageUnitOfWork(FakeMessaging, TriageUnitOfWork):
         self.reviews = FakeReviews()
         self.rulesets = FakeRuleSets()
         self.views = FakeViews(self.decisions, self.reviews)
+        self.data_keys = InMemoryDataKeyStore()
+        self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)
 
 
 class FakeClock:

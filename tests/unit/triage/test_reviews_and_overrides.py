@@ -10,7 +10,10 @@ import pytest
 from services.triage.service_layer import handlers, queries
 from services.triage.service_layer.commands import ClaimReview, DecideReview, OverrideDecision, Sizing
 from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, OutOfScope
+from shared.platform.sealing import is_sealed
 from shared.schemas import topics
+from shared.schemas.envelope import new_envelope
+from shared.schemas.events.erasure import PersonErased
 from shared.schemas.events.triage import Complexity, Decision, Pathway
 from tests.unit.triage.examples import dependencies, received, referral, ruleset
 from tests.unit.triage.fakes import FakeClock, FakeTriageUnitOfWork
@@ -62,8 +65,12 @@ async def test_one_reviewer_claims_a_review_and_only_they_decide_it(queued):
     assert (second.decision, second.decided_by, second.complexity, second.pathway, second.expected_weekly_hours) == (
         Decision.ACCEPTED, "alice", Complexity.LOW, Pathway.VOLUNTEER, 1.0)
     assert second.ruleset_version == "1" and second.referral_id == first.referral_id == event.referral_id
-    assert [(h["decision"], h["decided_by"], h["note"]) for h in uow.decisions.history] == [
-        ("needs_review", None, None), ("accepted", "alice", "Lives on the E8 side")]
+    assert [(h["decision"], h["decided_by"]) for h in uow.decisions.history] == [
+        ("needs_review", None), ("accepted", "alice")]
+    # The note is about the person: stored and kept with the review only sealed, read opened.
+    assert is_sealed(uow.decisions.history[-1]["note"]) and is_sealed(uow.reviews.by_id[review.id].note)
+    assert (await queries.decision(event.referral_id, uow_factory=uow))["note"] == "Lives on the E8 side"
+    assert "E8 side" not in repr([e.model_dump() for e in uow.events()])
     closed = uow.reviews.by_id[review.id]
     assert (closed.status, closed.decided_by, closed.outcome, closed.decided_at) == (
         "decided", "alice", "accepted", clock.now)
@@ -110,9 +117,11 @@ async def test_an_override_records_its_reason_publishes_and_closes_any_open_revi
     # The person's sizing wins where given (priority 1, connector); the rules size the rest (low, 1 hour).
     assert (last.decision, last.priority, last.pathway, last.complexity, last.expected_weekly_hours) == (
         Decision.ACCEPTED, 1, Pathway.CONNECTOR, Complexity.LOW, 1.0)
-    assert uow.decisions.history[-1] == {"referral_id": event.referral_id, "decision": "accepted",
-                                         "reason_code": None, "ruleset_version": "1", "decided_by": "carol",
-                                         "note": "Resident by her account"}
+    assert {**uow.decisions.history[-1], "note": None} == {
+        "referral_id": event.referral_id, "decision": "accepted", "reason_code": None, "ruleset_version": "1",
+        "decided_by": "carol", "note": None}
+    assert (await queries.decision(event.referral_id, uow_factory=uow))["note"] == "Resident by her account"
+
     assert uow.decisions.rows[event.referral_id]["correlation_id"] == original
     assert (uow.reviews.by_id[review.id].status, uow.reviews.by_id[review.id].decided_by) == ("decided", "carol")
 
@@ -169,3 +178,21 @@ async def test_a_coordinator_of_another_programme_cannot_claim_decide_override_o
     assert [row["id"] for row in mine] == [review.id]
     decided = await _decide(deps, review.id, "dina", programmes=frozenset({review.programme_id}))
     assert decided["decided_by"] == "dina"
+
+
+async def test_an_erased_persons_notes_read_as_erased_and_no_more_are_written(queued):
+    uow, deps, clock, event, review = queued
+    await _decide(deps, review.id, "alice", note="Lives on the E8 side")
+    erased = PersonErased(person_id=event.person_id, referral_ids=[event.referral_id], basis="request",
+                          erased_at=clock.now)
+    delivery = new_envelope(erased, source="/services/intake", subject=str(event.person_id),
+                            correlation_id=uuid.uuid4())
+    commits = uow.commits
+    await handlers.forget_person(delivery, erased, uow_factory=uow)
+    await handlers.forget_person(delivery, erased, uow_factory=uow)  # delivered again: handled once
+    assert uow.commits == commits + 1 and await uow.data_keys.destroyed(str(event.person_id))
+
+    shown = await queries.decision(event.referral_id, uow_factory=uow)
+    assert (shown["note"], shown["erased_fields"], shown["decision"]) == (None, ["note"], "accepted")
+    with pytest.raises(Conflict, match="erased"):
+        await _override(deps, event.referral_id, "carol", note="another note about them")
