@@ -80,8 +80,28 @@ async def test_a_parked_record_is_kept_in_the_archive_before_it_goes_to_the_topi
     [(kept, details, sent_before)] = archive.kept
     assert kept == record and sent_before == 0
     assert details == {"consumer_group": "g", "reason": "RuntimeError: the programme is missing",
-                       "error_type": "RuntimeError", "attempts": 2}
+                       "error_type": "RuntimeError", "attempts": 2, "value": b"{}"}
     assert [topic for topic, *_ in producer.sent] == ["g.dead-letter"]
+
+
+async def test_a_sealed_dead_letter_value_is_what_the_archive_keeps_and_the_topic_carries():
+    from shared.platform.messaging.consumer import RecordConsumer
+
+    class SealingFailing(RecordConsumer):
+        async def handle(self, record):
+            raise RuntimeError("unreadable")
+
+        async def dead_letter_value(self, record):
+            return b"sealed:v1:submission-1:AAAA"
+
+    producer = Producer()
+    consumer = SealingFailing(group="g", topic="t", dead_letter_topic="g.dead-letter", producer=producer,
+                              settings=_settings())
+    consumer.archive = archive = Archive(producer)
+    await consumer.process(ConsumedRecord("t", 0, 4, b"k", b'{"given_name": "Ottoline"}', ()))
+    [(_, details, _)] = archive.kept
+    assert details["value"] == b"sealed:v1:submission-1:AAAA"
+    assert [value for _, value, *_ in producer.sent] == [b"sealed:v1:submission-1:AAAA"]
 
 
 def test_a_payload_is_read_as_json_when_it_is_json_and_as_text_otherwise():

@@ -23,7 +23,7 @@ async def consumer_with_a_key(uow: FakeIntakeUnitOfWork) -> tuple[PartnerSubmiss
     issued = api_keys.issue_key()
     await uow.partners.add_key(GP.id, issued.key_id, issued.secret_hash)
     producer = Producer()
-    intake = Intake(uow=uow, webhooks=None, retention=None)
+    intake = Intake(uow=uow, webhooks=None, retention=None, admission=None)
     consumer = PartnerSubmissionConsumer(
         intake, group=CONSUMER_PARTNER_SUBMISSIONS, topic="intake.partner-submissions",
         dead_letter_topic="intake.partner-submissions.dead-letter", producer=producer,
