@@ -21,6 +21,7 @@ from shared.platform.messaging.signing import (
     parse_verify_keys,
     public_key_text,
 )
+from shared.platform.sealing import generate_key_encryption_key
 from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import new_envelope
 from shared.schemas.events.session import SessionRevoked
@@ -29,7 +30,8 @@ from shared.schemas.topics import SESSIONS
 IDENTITY_KEY = generate_private_key()
 VERIFY_KEYS = format_verify_keys({"identity": public_key_text(IDENTITY_KEY)})
 SETTINGS = PlatformSettings(DATABASE_URL="postgresql://u@db/referrals", KAFKA_BOOTSTRAP_SERVERS="kafka:9092",
-                            AUTH_SECRET=secrets.token_hex(32), EVENT_SIGNING_KEY=IDENTITY_KEY, EVENT_VERIFY_KEYS=VERIFY_KEYS)
+                            AUTH_SECRET=secrets.token_hex(32), EVENT_SIGNING_KEY=IDENTITY_KEY, EVENT_VERIFY_KEYS=VERIFY_KEYS,
+                            DATA_ENCRYPTION_KEY=generate_key_encryption_key())
 
 
 def consumer(handled: list) -> EventConsumer:
