@@ -30,7 +30,7 @@ async def send_decisions(system, decisions: list[TriageDecided]) -> None:
             # Signed as triage: the test plays triage's part, so caseload trusts these decisions.
             signed = system.signer("triage").sign(envelope, TRIAGE_DECISIONS)
             await producer.send(system.topics.triage_decisions, signed.model_dump_json().encode(),
-                                key=str(d.referral_id).encode())
+                                key=str(d.referral_id).encode(), headers=[("ce_type", signed.type.encode())])
         await producer.flush()
     finally:
         await producer.stop()

@@ -39,7 +39,8 @@ async def publish_referral(system, referral_id: uuid.UUID) -> uuid.UUID:
     envelope = new_envelope(referral_received(referral_id), source="/tests", subject=str(referral_id),
                             correlation_id=uuid.uuid4())
     signed = system.signer("intake").sign(envelope, REFERRALS)
-    await system.produce_raw(system.topics.referrals, signed.model_dump_json().encode(), key=str(referral_id).encode())
+    await system.produce_raw(system.topics.referrals, signed.model_dump_json().encode(), key=str(referral_id).encode(),
+                             headers=[("ce_type", signed.type.encode())])
     return signed.id
 
 

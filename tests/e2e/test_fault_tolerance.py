@@ -130,7 +130,7 @@ async def test_malformed_events_go_to_the_dead_letter_topic_with_their_error(sys
         source="/tests", subject=str(referral_id), correlation_id=uuid.uuid4(),
     )
     await system.produce_raw(system.topics.referrals, intake.sign(good, REFERRALS).model_dump_json().encode(),
-                             key=str(referral_id).encode())
+                             key=str(referral_id).encode(), headers=[("ce_type", b"referral.received")])
     [decision] = await system.wait_for("SELECT decision FROM triage.decisions WHERE referral_id = $1", referral_id)
     assert decision["decision"] == "accepted"
 

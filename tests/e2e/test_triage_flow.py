@@ -243,7 +243,7 @@ async def test_what_if_over_a_thousand_past_referrals(system):
             # Signed as intake: the history stands in for what intake itself published.
             signed = system.signer("intake").sign(envelope, REFERRALS)
             await producer.send(system.topics.referrals, signed.model_dump_json().encode(),
-                                key=str(r["referral_id"]).encode())
+                                key=str(r["referral_id"]).encode(), headers=[("ce_type", signed.type.encode())])
         await producer.flush()
     finally:
         await producer.stop()

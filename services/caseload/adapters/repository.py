@@ -36,6 +36,8 @@ class SqlWorkerRepository(WorkerRepository):
         await self._conn.execute(sa.insert(t.workers).values(**values))
 
     async def update(self, worker_id: uuid.UUID, **values: Any) -> bool:
+        if not values:  # nothing to change (a PATCH of {}): an UPDATE that sets nothing is not SQL
+            return await self.get(worker_id) is not None
         result = await self._conn.execute(sa.update(t.workers).where(t.workers.c.id == worker_id).values(**values))
         return result.rowcount == 1
 

@@ -6,14 +6,15 @@ from the service layer by kind (not found, not allowed) and become 404 and 409 h
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema
 
 from services.caseload.bootstrap import Caseload
 from services.caseload.domain.model import ContactKind, NotAllowed
@@ -22,6 +23,7 @@ from services.caseload.service_layer import queries
 from services.caseload.service_layer.errors import Forbidden, NotFound
 from services.caseload.service_layer.ownership import Viewer
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors
 from shared.schemas.events.case import ClosureReason, WorkerRole
@@ -59,26 +61,49 @@ async def _guard(call):
 # --- workers --------------------------------------------------------------------------------------
 
 
+# Weekly hours as a number, or as decimal text ("7.5"), from 0.01 to 60 with at most two decimals (the
+# column's scale). The document says exactly this, so text the code would refuse ("", "abc", "0", "99") is
+# invalid in the document too, and every request the document allows is taken.
+HOURS_TEXT = r"^(60(\.0{1,2})?|([1-5][0-9]|[1-9])(\.[0-9]{1,2})?|0?\.([1-9][0-9]?|0[1-9]))$"
+
+
+def _hours_text(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(HOURS_TEXT, value):
+        raise ValueError("weekly hours from 0.01 to 60, at most two decimals, e.g. 7.5")
+    return value
+
+
+WeeklyHours = Annotated[
+    Decimal, BeforeValidator(_hours_text), Field(ge=Decimal("0.01"), le=60),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0.01, "maximum": 60},
+                              {"type": "string", "pattern": HOURS_TEXT}]}),
+]
+
+
+# Request fields that are true or false are StrictBool: pydantic would also take 0, 1, "yes" or "off",
+# which the document (a JSON boolean) calls invalid.
+
+
 class WorkerFields(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     site: str | None = Field(default=None, max_length=100)
-    capacity_hours: Decimal | None = Field(default=None, gt=0, le=60, description="weekly hours for casework")
+    capacity_hours: WeeklyHours | None = Field(default=None, description="weekly hours for casework")
     max_open_cases: int | None = Field(default=None, ge=1, le=200)
     languages: list[str] | None = None
     gender: Literal["female", "male", "non_binary", "other"] | None = None
     interests: list[str] | None = None
-    home_visits: bool | None = None
+    home_visits: StrictBool | None = None
     travel_districts: list[str] | None = Field(default=None, description="postcode districts the worker covers")
     availability: str | None = Field(default=None, max_length=500, description="e.g. 'Mon-Wed, 9-5'")
-    auto_accept_offers: bool | None = Field(default=None, description="offers become assignments at once")
-    active: bool | None = None
+    auto_accept_offers: StrictBool | None = Field(default=None, description="offers become assignments at once")
+    active: StrictBool | None = None
 
 
 class NewWorker(WorkerFields):
     name: str = Field(min_length=1, max_length=200)
     role: WorkerRole
     programme_id: str = Field(min_length=1)
-    capacity_hours: Decimal = Field(gt=0, le=60, description="weekly hours for casework")
+    capacity_hours: WeeklyHours = Field(description="weekly hours for casework")
 
 
 @router.post("/v1/workers", tags=["workers"], status_code=201)
@@ -176,8 +201,8 @@ class NewContact(BaseModel):
     kind: ContactKind
     minutes: int = Field(ge=0, le=24 * 60)
     travel_minutes: int = Field(default=0, ge=0, le=24 * 60)
-    successful: bool = Field(default=True, description="false for an attempt that did not reach the person")
-    occurred_at: datetime | None = None
+    successful: StrictBool = Field(default=True, description="false for an attempt that did not reach the person")
+    occurred_at: IsoDateTime | None = None
     initiated_by: Literal["worker", "person"] = Field(
         default="worker", description="person: they contacted the service (recorded whatever their contact wishes)")
 
@@ -198,15 +223,15 @@ ContactMethod = Literal["phone", "text", "email", "post", "home_visit"]
 class ConsentChange(BaseModel):
     """The person's wishes from now on; a field left out keeps its current value."""
 
-    to_contact: bool | None = Field(default=None, description="false: the service must not contact the person")
-    to_data_sharing: bool | None = Field(
+    to_contact: StrictBool | None = Field(default=None, description="false: the service must not contact the person")
+    to_data_sharing: StrictBool | None = Field(
         default=None, description="false: nothing about the person individually leaves the scheme")
     do_not_contact_by: list[ContactMethod] | None = Field(default=None, max_length=5)
     preferred_contact: ContactMethod | None = None
-    clear_preferred_contact: bool = Field(default=False, description="the person no longer prefers a method")
+    clear_preferred_contact: StrictBool = Field(default=False, description="the person no longer prefers a method")
     reported_by: Literal["person", "representative", "referrer", "staff"] = Field(
         description="who told the service")
-    reported_at: datetime | None = Field(default=None, description="when they told the service (default: now)")
+    reported_at: IsoDateTime | None = Field(default=None, description="when they told the service (default: now)")
 
 
 @router.post("/v1/cases/{case_id}/consent", tags=["cases"])
@@ -235,7 +260,7 @@ class Signpost(BaseModel):
 
 
 class TakeUp(BaseModel):
-    taken_up: bool
+    taken_up: StrictBool
 
 
 class UnmetNeed(BaseModel):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import datetime
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints.dependencies import intake
@@ -16,6 +13,7 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import registry
 from services.intake.service_layer.errors import Forbidden, NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors
 
@@ -23,17 +21,6 @@ router = APIRouter(responses=errors(401, 403, 422))
 REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Forbidden: status.HTTP_403_FORBIDDEN}
 
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_only(value: object) -> object:
-    """A date-time as the document says (ISO 8601), never a bare number read as seconds since 1970."""
-    if isinstance(value, str) and not ISO_DATE.match(value):
-        raise ValueError("a date-time in ISO 8601, e.g. 2026-12-05T09:00:00Z")
-    return value
-
-
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 def _reader(principal: StaffPrincipal) -> registry.Reader:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
 
 from services.outcomes.bootstrap import OutcomesDependencies
+from services.outcomes.domain.instruments import INSTRUMENTS
 from services.outcomes.service_layer import reports
 from services.outcomes.service_layer.scope import OutsideProgrammes
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.datetimes import IsoDateTime
 from shared.platform.openapi import errors
 
 router = APIRouter(responses=errors(401, 403, 422))  # every route is staff's
+# The instruments a report can be about, as the document's enum: any other is refused as invalid input.
+InstrumentId = Literal[tuple(INSTRUMENTS)]  # type: ignore[valid-type]
+# The report's other formats, beside the JSON FastAPI declares from the return value.
+REPORT_FORMATS = {200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                    "image/svg+xml": {"schema": {"type": "string"}}},
+                        "description": "The report: JSON, or CSV or an SVG chart as `format` asks"}}
 
 
 def _refused(exc: OutsideProgrammes) -> HTTPException:
@@ -37,13 +44,13 @@ async def case_measures(case_id: uuid.UUID, deps: OutcomesDependencies = Depends
         raise _refused(exc) from exc
 
 
-@router.get("/v1/reports/outcomes", tags=["reports"])
+@router.get("/v1/reports/outcomes", tags=["reports"], responses=REPORT_FORMATS)
 async def outcomes_report(
-    instrument: str = "ucla3",
+    instrument: InstrumentId = "ucla3",
     programme_id: str | None = None,
     worker_id: uuid.UUID | None = None,
-    closed_from: datetime | None = None,
-    closed_to: datetime | None = None,
+    closed_from: IsoDateTime | None = None,
+    closed_to: IsoDateTime | None = None,
     breakdown: Literal["trigger_group", "source", "age_band", "gender", "support", "contacts"] | None = None,
     format: Literal["json", "csv", "svg"] = "json",
     deps: OutcomesDependencies = Depends(dependencies),
@@ -80,8 +87,8 @@ async def loneliness_report(programme_id: str | None = None, deps: OutcomesDepen
 
 
 @router.get("/v1/reports/funnel", tags=["reports"])
-async def funnel(programme_id: str | None = None, received_from: datetime | None = None,
-                 received_to: datetime | None = None, deps: OutcomesDependencies = Depends(dependencies),
+async def funnel(programme_id: str | None = None, received_from: IsoDateTime | None = None,
+                 received_to: IsoDateTime | None = None, deps: OutcomesDependencies = Depends(dependencies),
                  principal: StaffPrincipal = Depends(require_staff())) -> dict:
     """Referrals (and people) to decisions, contact, time in service, closures, signposts, unmet needs."""
     try:
@@ -91,7 +98,7 @@ async def funnel(programme_id: str | None = None, received_from: datetime | None
 
 
 @router.get("/v1/reports/completeness", tags=["reports"])
-async def completeness(programme_id: str | None = None, instrument: str = "ucla3",
+async def completeness(programme_id: str | None = None, instrument: InstrumentId = "ucla3",
                        deps: OutcomesDependencies = Depends(dependencies),
                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
     try:

@@ -4,7 +4,6 @@ rule-set versions, what-if runs and appropriateness feedback."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -23,6 +22,7 @@ from services.triage.service_layer.commands import (
 )
 from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, OutOfScope
 from shared.platform.auth import StaffPrincipal, require_staff
+from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors, request_body
 from shared.schemas.events.triage import Complexity, Decision, Pathway
@@ -130,7 +130,7 @@ async def publish(request: Request, deps: TriageDependencies = Depends(dependenc
 
 
 @router.post("/v1/rulesets/what-if", tags=["rulesets"], responses=errors(413), openapi_extra=RULESET_BODY)
-async def what_if(request: Request, received_from: datetime | None = None, received_to: datetime | None = None,
+async def what_if(request: Request, received_from: IsoDateTime | None = None, received_to: IsoDateTime | None = None,
                   deps: TriageDependencies = Depends(dependencies),
                   _: StaffPrincipal = Depends(require_staff())) -> dict:
     """Run a draft rule set over past referrals: how many decisions would change, and which."""
@@ -139,7 +139,7 @@ async def what_if(request: Request, received_from: datetime | None = None, recei
 
 
 @router.get("/v1/reports/appropriateness", tags=["reports"])
-async def appropriateness(programme_id: str | None = None, since: datetime | None = None,
+async def appropriateness(programme_id: str | None = None, since: IsoDateTime | None = None,
                           deps: TriageDependencies = Depends(dependencies),
                           _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Declined and redirected referrals by referring organisation and reason."""

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.platform import metrics, tracing
 from shared.platform.faults import delay_point, failure_point, fault_point
 from shared.platform.logging import get_logger
+from shared.platform.input_limits import DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, json_depth_exceeds
 from shared.platform.settings import PlatformSettings
 from shared.schemas.envelope import Envelope, EventPayload
 from shared.schemas.registry import UnknownEventType, parse_data
@@ -37,6 +38,10 @@ from .signing import EnvelopeVerifier, ForgedEnvelope
 log = get_logger(__name__)
 
 Handler = Callable[[Envelope, EventPayload], Awaitable[None]]
+# Our events are a few kilobytes: a record far larger is not one of ours, and is refused before it is parsed.
+MAX_EVENT_BYTES = DEFAULT_BODY_LIMIT
+# The header the relay writes with each event's type: monitoring and tracing read it before the body.
+TYPE_HEADER = "ce_type"
 
 
 class Rejected(Exception):
@@ -224,6 +229,10 @@ class EventConsumer(RecordConsumer):
         super().register(broker)
 
     async def handle(self, record: ConsumedRecord) -> bool:
+        if len(record.value) > MAX_EVENT_BYTES:
+            raise Rejected(f"event too large: {len(record.value)} bytes, at most {MAX_EVENT_BYTES}")
+        if json_depth_exceeds(record.value, MAX_JSON_DEPTH):
+            raise Rejected(f"malformed event: JSON nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             envelope = Envelope.model_validate_json(record.value)
         except ValidationError as exc:
@@ -241,6 +250,7 @@ class EventConsumer(RecordConsumer):
             payload = parse_data(envelope)
         except (UnknownEventType, ValueError) as exc:
             raise Rejected(f"malformed event: {_describe(exc)}") from exc
+        _check_transport(record, envelope)
         structlog.contextvars.bind_contextvars(
             correlation_id=str(envelope.correlationid), event_id=str(envelope.id), event_type=envelope.type
         )
@@ -257,6 +267,22 @@ class EventConsumer(RecordConsumer):
         failure_point(f"{self.group}.handler")
         await handler(envelope, payload)
         return True
+
+
+def _check_transport(record: ConsumedRecord, envelope: Envelope) -> None:
+    """What travels beside the signed envelope must agree with it: the key is the event's subject (so one
+    aggregate's events stay in order on one partition) and the type header is the event's type (what
+    monitoring and tracing count it as). Neither is signed, so a record that disagrees was not written by
+    our relay: it is parked, not guessed at. The values are not echoed: a key can be anything."""
+    if record.key is None:
+        raise Rejected("wrong key: the record has no key; an event's key is its subject (the aggregate's id)")
+    if record.key != envelope.subject.encode():
+        raise Rejected("wrong key: the record's key is not its event's subject (the aggregate's id)")
+    types = [value for name, value in record.headers if name == TYPE_HEADER]
+    if not types:
+        raise Rejected(f"missing header: {TYPE_HEADER} (the event's type)")
+    if types != [envelope.type.encode()]:
+        raise Rejected(f"wrong header: {TYPE_HEADER} is not the event's type")
 
 
 async def _undecoded(message) -> bytes:

@@ -49,8 +49,13 @@ def test_a_case_without_measures_is_404_and_one_with_them_shows_its_change(clien
 
 
 def test_an_unknown_instrument_is_422_naming_the_known_ones(client):
-    refused = client.get("/v1/reports/outcomes", params={"instrument": "gad7"})
-    assert refused.status_code == 422 and refused.json()["detail"].startswith("unknown instrument; one of ucla3,")
+    # The document lists the instruments (an enum), so the refusal is the request's validation, naming them.
+    for route in ("/v1/reports/outcomes", "/v1/reports/completeness"):
+        refused = client.get(route, params={"instrument": "gad7"})
+        assert refused.status_code == 422
+        [problem] = refused.json()["detail"]
+        assert problem["loc"] == ["query", "instrument"]
+        assert all(f"'{known}'" in problem["msg"] for known in ("ucla3", "ons_loneliness", "swemwbs", "mycaw"))
 
 
 def test_reports_come_as_json_csv_or_svg(client, views):
