@@ -104,12 +104,13 @@ def _show(client: httpx.Client, services: dict[str, str], args) -> dict:
 
 
 def _replay(client: httpx.Client, services: dict[str, str], args) -> list[dict]:
-    base = f"{_url(services, args.service)}/v1/dead-letters"
+    service = _url(services, args.service)
     if args.all == bool(args.id):
         raise CommandError("replay wants a dead letter's id or --all (not both)")
     if args.all:
-        return _call(client, "POST", f"{base}/replay", json={"consumer_group": args.consumer_group}).json()
-    return [_call(client, "POST", f"{base}/{args.id}/replay").json()]
+        return _call(client, "POST", f"{service}/v1/dead-letter-replays",
+                     json={"consumer_group": args.consumer_group}).json()
+    return [_call(client, "POST", f"{service}/v1/dead-letters/{args.id}/replay").json()]
 
 
 def _discard(client: httpx.Client, services: dict[str, str], args) -> dict:

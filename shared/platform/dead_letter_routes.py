@@ -113,14 +113,6 @@ def dead_letter_router() -> APIRouter:
         except NotFound as exc:
             raise _not_found(exc) from None
 
-    @router.post("/replay", response_model=list[ReplayResult])
-    async def replay_dead_letters(request: Request, body: ReplayAll,
-                                  principal: StaffPrincipal = Depends(require_staff())) -> list[ReplayResult]:
-        """Replay every dead letter still waiting (of one consumer group if named), once its cause is mended."""
-        archive, producer = _archive(request), request.app.state.ctx.producer
-        replayed = await archive.replay_all(producer, principal.subject, consumer_group=body.consumer_group)
-        return [ReplayResult(id=r.id, topic=r.topic, replays=r.replays) for r in replayed]
-
     @router.post("/{dead_letter_id}/replay", response_model=ReplayResult, responses=errors(404, 409))
     async def replay_dead_letter(request: Request, dead_letter_id: uuid.UUID,
                                  principal: StaffPrincipal = Depends(require_staff())) -> ReplayResult:
@@ -141,5 +133,21 @@ def dead_letter_router() -> APIRouter:
             await _archive(request).discard(dead_letter_id, principal.subject, body.reason)
         except NotFound as exc:
             raise _not_found(exc) from None
+
+    return router
+
+
+def dead_letter_replays_router() -> APIRouter:
+    # Replaying every waiting letter is a resource of its own, not /v1/dead-letters/replay, so that path is
+    # never taken for a dead letter's id (GET /v1/dead-letters/replay would be a 422 for a bad id).
+    router = APIRouter(prefix="/v1/dead-letter-replays", tags=["dead letters"], responses=errors(401, 403, 422))
+
+    @router.post("", response_model=list[ReplayResult], responses=errors(400))
+    async def replay_dead_letters(request: Request, body: ReplayAll,
+                                  principal: StaffPrincipal = Depends(require_staff())) -> list[ReplayResult]:
+        """Replay every dead letter still waiting (of one consumer group if named), once its cause is mended."""
+        archive, producer = _archive(request), request.app.state.ctx.producer
+        replayed = await archive.replay_all(producer, principal.subject, consumer_group=body.consumer_group)
+        return [ReplayResult(id=r.id, topic=r.topic, replays=r.replays) for r in replayed]
 
     return router

@@ -79,7 +79,7 @@ _PLATFORM: dict[tuple[str, str], Access] = {
     ("GET", "/v1/dead-letters"): staff(*OPERATE),
     ("GET", "/v1/dead-letters/{dead_letter_id}"): staff(*OPERATE),
     ("GET", "/v1/dead-letters/{dead_letter_id}/payload"): staff(*ADMIN),
-    ("POST", "/v1/dead-letters/replay"): staff(*OPERATE),
+    ("POST", "/v1/dead-letter-replays"): staff(*OPERATE),
     ("POST", "/v1/dead-letters/{dead_letter_id}/replay"): staff(*OPERATE),
     ("POST", "/v1/dead-letters/{dead_letter_id}/discard"): staff(*OPERATE),
 }

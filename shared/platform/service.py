@@ -22,7 +22,7 @@ from shared.platform.auth import StaffPrincipal, require_staff, route_access
 from shared.platform.definition import ServiceContext, ServiceDefinition
 from shared.platform.docs_routes import api_info, docs_router
 from shared.platform.db import make_engine
-from shared.platform.dead_letter_routes import dead_letter_router
+from shared.platform.dead_letter_routes import dead_letter_replays_router, dead_letter_router
 from shared.platform.http import install_http_plumbing
 from shared.platform.input_limits import InputLimitsMiddleware
 from shared.platform.throttle import FailedAttempts
@@ -152,6 +152,7 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
     app.include_router(_metrics_router(definition))
     app.include_router(docs_router(definition))
     app.include_router(dead_letter_router())
+    app.include_router(dead_letter_replays_router())
     for router in definition.routers:
         app.include_router(router)
     return app
