@@ -2,6 +2,7 @@
 
     referrals up [--demo] [--data-dir DIR]   start everything (embedded PostgreSQL + broker
                                              unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
+                                             and restart any service that dies (referrals/supervisor.py)
     referrals token --subject S --role R     print a staff bearer token
     referrals account create|list|disable|enable|set-password
                                              staff accounts in the running identity service
@@ -31,6 +32,7 @@ from referrals import dbroles, demo
 from referrals.embedded import POSTGRES_SUPERUSER, EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
 from referrals.launcher import SERVICES, event_key_env, start_services
 from referrals.status import METRICS_TOKEN_FILE
+from referrals.supervisor import SUPERVISOR_FILE, ServiceCannotStart, Supervisor
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 DATABASE_NAME = "referrals"
@@ -176,10 +178,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        # A service that dies is started again on its port; the rest keep running (referrals/supervisor.py).
+        supervisor_file = data_dir / SUPERVISOR_FILE
+        stack.append(lambda: supervisor_file.unlink(missing_ok=True))
+        supervisor = Supervisor({p.name: p for p in processes}, supervisor_file, say=say)
         while not stopping:
-            dead = [p for p in processes if not p.alive()]
-            if dead:
-                say(f"{', '.join(p.name for p in dead)} stopped unexpectedly; see {data_dir / 'logs'}. Stopping.")
+            try:
+                supervisor.check()
+            except ServiceCannotStart as exc:
+                say(f"{exc}; see {data_dir / 'logs'}. Stopping.")
                 return 1
             time.sleep(0.5)
         say("stopping ...")
