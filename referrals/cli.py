@@ -11,6 +11,8 @@
     referrals event-keys                     print fresh event signing keys (.env lines for compose)
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
     referrals erase --referral ID | --person ID [--data-dir DIR] [--yes]   erase a person from the registry
+    referrals chaos [--faults N] [--seed S]   faults at random moments under a stream of referrals; prints
+                                             what became of each submission per kind of fault
     referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
                      [--interval S] [--service NAME=URL]
 """
@@ -339,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("what", choices=["outcomes"])
     bench.add_argument("--cases", type=int, default=1_000_000)
     bench.set_defaults(func=cmd_benchmark)
+    from referrals import chaos
+
+    faults = sub.add_parser("chaos", help="inject faults under a stream of referrals and account for every one")
+    chaos.add_arguments(faults)
+    faults.set_defaults(func=chaos.command)
     from referrals import status
 
     watch = sub.add_parser("status", help="watch the operational queues (scrapes each service's /metrics)")
