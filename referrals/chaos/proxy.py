@@ -69,16 +69,25 @@ class PausingRelay:
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
-        server = self._loop.run_until_complete(asyncio.start_server(self._serve, self.host, self.listen_port))
+        self._loop.run_until_complete(self._main())
+        self._loop.close()
+
+    async def _main(self) -> None:
+        self._stopped = asyncio.Event()
+        server = await asyncio.start_server(self._serve, self.host, self.listen_port)
         self._started.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            server.close()
+        await self._stopped.wait()
+        server.close()
+        # Every relayed connection is cut, as when a real link goes away.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stopped.set)
         if self._thread is not None:
             self._thread.join(5)
 
@@ -105,9 +114,13 @@ class PausingRelay:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(self._pump(reader, upstream_writer, client_port),
-                             self._pump(upstream_reader, writer, client_port), return_exceptions=True)
-        self._paused_until.pop(client_port, None)
+        try:
+            await asyncio.gather(self._pump(reader, upstream_writer, client_port),
+                                 self._pump(upstream_reader, writer, client_port), return_exceptions=True)
+        finally:
+            self._paused_until.pop(client_port, None)
+            writer.close()
+            upstream_writer.close()
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, client_port: int) -> None:
         try:
