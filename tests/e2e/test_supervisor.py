@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -48,11 +47,9 @@ def test_a_killed_service_is_back_on_its_port_and_a_referral_sent_meanwhile_is_a
             before = supervised()
             others = {key: state["pid"] for key, state in before.items() if key != name}
             os.kill(before[name]["pid"], signal.SIGKILL)
-            killed_at = time.monotonic()
             # Intake takes referrals while any other service is away; intake's own outage is the partner's to wait out.
             during = refer(f"During-{name}") if name != "intake" else None
             wait_until(lambda: ready(urls[name]), bool, timeout_s=30)  # a bound, not a speed assertion
-            assert time.monotonic() - killed_at <= 30 + 5  # the last readiness check may itself take 2 s
             referral = during or refer(f"After-{name}")
             wait_until(lambda: status_of(referral)["status"], lambda s: s == "assigned", timeout_s=90)
 
