@@ -2,6 +2,7 @@
 
     referrals chaos                  the short run: each kind of fault once (what the test suite runs)
     referrals chaos --faults 120     the long run: 120 faults, the kinds taken in turn, shuffled each round
+                  [--overlap 8]      ... not waiting more than 8 s for recovery before the next fault
 
 The whole system runs in a directory of its own (embedded PostgreSQL, Tansu behind a relay that
 can pause one service's traffic, every service under the supervisor of `referrals up`, triage and
@@ -28,7 +29,6 @@ from referrals.chaos.faults import Injected, fault_kinds, inject, whole_again
 from referrals.chaos.stack import ChaosStack
 from referrals.chaos.traffic import Traffic
 
-SETTLE_S = 300
 
 
 def schedule(faults: int, rng: random.Random) -> list[str]:
@@ -71,20 +71,23 @@ async def run(args: argparse.Namespace, data_dir: Path, say) -> int:
             traffic.fault = kind
             at = time.monotonic()
             target = await inject(stack, kind, rng)
-            whole = await whole_again(stack)
+            # With --overlap the next fault may come before the system is whole again: faults pile up.
+            whole = await whole_again(stack, timeout_s=args.overlap or 180)
             injected.append(Injected(kind, target, time.monotonic() - at))
-            say(f"[{number}/{args.faults}] {kind} ({target}): whole again after {time.monotonic() - at:.1f}s; "
-                f"{len(traffic.ledger)} submitted so far")
-            if not whole:
+            state = f"whole again after {time.monotonic() - at:.1f}s" if whole else "not yet whole"
+            say(f"[{number}/{args.faults}] {kind} ({target}): {state}; {len(traffic.ledger)} submitted so far")
+            if stack.failure or not (whole or args.overlap):
                 say(f"the system did not recover: {stack.failure or 'not every service is ready'}")
                 break
+        if not await whole_again(stack):
+            say(f"the system did not recover: {stack.failure or 'not every service is ready'}")
         await asyncio.sleep(3)
         traffic.stop()
         await load
         say(f"stream stopped after {len(traffic.ledger)} submissions; waiting for the system to settle ...")
         conn = await asyncpg.connect(stack.database_url)
         try:
-            deadline = time.monotonic() + SETTLE_S
+            deadline = time.monotonic() + args.settle
             while time.monotonic() < deadline and not await audit.settled(conn, traffic.ledger):
                 await asyncio.sleep(2)
             result = audit.account(traffic.ledger, *await audit.read(conn))
@@ -111,6 +114,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicas", default="triage=2,caseload=2", help="NAME=N,... (default triage=2,caseload=2)")
     parser.add_argument("--workers", type=int, default=6, help="connectors taking cases (default 6)")
     parser.add_argument("--worker-hours", default="12", help="each one's weekly hours (default 12)")
+    parser.add_argument("--overlap", type=float, default=0, metavar="SECONDS",
+                        help="wait at most this long for the system to be whole before the next fault "
+                             "(default 0: always wait until it is)")
+    parser.add_argument("--settle", type=float, default=600, metavar="SECONDS",
+                        help="after the stream stops, how long the system may take to answer every submission "
+                             "(default 600; the audit runs as soon as it has)")
     parser.add_argument("--data-dir", help="where the system runs (default: a new temporary directory, removed after)")
     parser.add_argument("--report", help="also write the printed report to this file")
 
