@@ -2,6 +2,7 @@
 
     referrals up [--demo] [--data-dir DIR]   start everything (embedded PostgreSQL + broker
                                              unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
+                                             and restart any service that dies (referrals/supervisor.py)
     referrals token --subject S --role R     print a staff bearer token
     referrals account create|list|disable|enable|set-password
                                              staff accounts in the running identity service
@@ -11,6 +12,8 @@
     referrals benchmark outcomes [--cases N] load N closed cases and print report latencies
     referrals erase --referral ID | --person ID [--data-dir DIR] [--yes]   erase a person from the registry
     referrals dead-letters list|show|replay|discard   the services' dead letters (replay after a fix)
+    referrals chaos [--faults N] [--seed S]   faults at random moments under a stream of referrals; prints
+                                             what became of each submission per kind of fault
     referrals status [--once] [--json]       the operational queues, live, from each service's /metrics
                      [--interval S] [--service NAME=URL]
 """
@@ -32,6 +35,7 @@ from referrals import dbroles, demo
 from referrals.embedded import POSTGRES_SUPERUSER, EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
 from referrals.launcher import SERVICES, WORKSPACE, ServiceProcess, event_key_env, start_services, workspace_env
 from referrals.status import METRICS_TOKEN_FILE
+from referrals.supervisor import SUPERVISOR_FILE, ServiceCannotStart, Supervisor
 from shared.schemas.topics import CONSUMER_GROUPS, Topics
 
 DATABASE_NAME = "referrals"
@@ -196,10 +200,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        # A service that dies is started again on its port; the rest keep running (referrals/supervisor.py).
+        supervisor_file = data_dir / SUPERVISOR_FILE
+        stack.append(lambda: supervisor_file.unlink(missing_ok=True))
+        supervisor = Supervisor({p.name: p for p in watched}, supervisor_file, say=say)
         while not stopping:
-            dead = [p for p in watched if not p.alive()]
-            if dead:
-                say(f"{', '.join(p.name for p in dead)} stopped unexpectedly; see {data_dir / 'logs'}. Stopping.")
+            try:
+                supervisor.check()
+            except ServiceCannotStart as exc:
+                say(f"{exc}; see {data_dir / 'logs'}. Stopping.")
                 return 1
             time.sleep(0.5)
         say("stopping ...")
@@ -355,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("what", choices=["outcomes"])
     bench.add_argument("--cases", type=int, default=1_000_000)
     bench.set_defaults(func=cmd_benchmark)
+    from referrals import chaos
+
+    faults = sub.add_parser("chaos", help="inject faults under a stream of referrals and account for every one")
+    chaos.add_arguments(faults)
+    faults.set_defaults(func=chaos.command)
     from referrals import status
 
     from referrals import dead_letters

@@ -82,6 +82,13 @@ class ServiceProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def returncode(self) -> int | None:
+        """None while it runs (or before it started); else how it ended (negative: the signal's number)."""
+        return None if self.process is None else self.process.poll()
+
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
     def stop(self, timeout_s: float = 30) -> int | None:
         """SIGTERM: the service finishes in-flight work, commits offsets and exits."""
         if self.process is None:

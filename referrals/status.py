@@ -18,10 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import Callable, NamedTuple, TextIO
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from referrals.supervisor import SUPERVISOR_FILE, read_state
 
 CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear screen
 RUNNING_FILE = "running.json"
@@ -149,6 +151,12 @@ class ServiceView:
     outbox: list[Outbox] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)  # by event type
+    # From `referrals up`'s supervisor (None when nothing supervises the service): how often it was started
+    # again, why it last ended, and what the supervisor is doing with it now.
+    restarts: int | None = None
+    last_exit_reason: str | None = None
+    last_exit_at: str | None = None
+    supervisor_state: str | None = None
 
 
 def _series(samples: list[Sample], name: str, *keys: str) -> dict[tuple, float]:
@@ -268,6 +276,16 @@ def down(name: str, url: str, reason: str) -> ServiceView:
     return ServiceView(name, url, up=False, reason=reason)
 
 
+def with_supervision(view: ServiceView, supervised: dict | None) -> ServiceView:
+    """The view with what the supervisor (referrals/supervisor.py's state file) says of this service."""
+    if supervised:
+        view.restarts = int(supervised.get("restarts", 0))
+        view.last_exit_reason = supervised.get("last_exit_reason")
+        view.last_exit_at = supervised.get("last_exit_at")
+        view.supervisor_state = supervised.get("state")
+    return view
+
+
 # --- rendering ------------------------------------------------------------------------------
 
 def human_age(seconds: float) -> str:
@@ -307,10 +325,21 @@ def _optional(rows: list | None, fn) -> list[tuple[str, str]] | None:
     return None if rows is None else [fn(r) for r in rows]
 
 
+def _supervision(view: ServiceView) -> list[str]:
+    if view.restarts is None:
+        return []
+    line = f"  restarts {view.restarts}"
+    if view.last_exit_reason:
+        line += f"  last exit: {view.last_exit_reason}" + (f" at {view.last_exit_at}" if view.last_exit_at else "")
+    if view.supervisor_state and view.supervisor_state != "running":
+        line += f"  ({view.supervisor_state})"
+    return [line]
+
+
 def render_service(view: ServiceView) -> list[str]:
     if not view.up:
-        return [f"{view.name}  {view.url}  DOWN  ({view.reason})"]
-    lines = [f"{view.name}  {view.url}  up" + ("  NOT READY" if view.not_ready else "")]
+        return [f"{view.name}  {view.url}  DOWN  ({view.reason})"] + _supervision(view)
+    lines = [f"{view.name}  {view.url}  up" + ("  NOT READY" if view.not_ready else "")] + _supervision(view)
     lines += [f"  ! {problem}" for problem in view.not_ready]
     lines += _section("awaiting triage", _optional(view.awaiting_triage, lambda r: (
         r.programme, f"{r.count}  oldest {human_age(r.oldest_age_seconds)}")), "none")
@@ -438,12 +467,17 @@ def readiness_problems(url: str, timeout_s: float) -> list[str]:
 
 
 def run(services: dict[str, str], *, once: bool, interval: float, json_out: bool, out: TextIO,
-        token: str | None = None) -> int:
-    """Scrape and show until Ctrl-C (exit 0), or once (exit 1 if any service is down)."""
+        token: str | None = None, supervision: Callable[[], dict[str, dict]] = dict) -> int:
+    """Scrape and show until Ctrl-C (exit 0), or once (exit 1 if any service is down).
+
+    `supervision` reads, at each refresh, what `referrals up`'s supervisor says of each service.
+    """
     pool = ThreadPoolExecutor(max_workers=len(services))
     try:
         while True:
             views = list(pool.map(lambda item: scrape(*item, token), services.items()))
+            supervised = supervision()
+            views = [with_supervision(view, supervised.get(view.name)) for view in views]
             at = datetime.now().astimezone()
             if json_out:
                 out.write(as_json(views, at) + "\n")
@@ -484,5 +518,6 @@ def command(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         print("referrals status: --interval must be positive", file=sys.stderr)
         return 2
+    supervisor_file = _data_dir(args.data_dir) / SUPERVISOR_FILE
     return run(services, once=args.once, interval=args.interval, json_out=args.json, out=sys.stdout,
-               token=scrape_token(args.data_dir))
+               token=scrape_token(args.data_dir), supervision=lambda: read_state(supervisor_file))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from shared.platform.messaging.consumer import _describe
+from shared.platform.messaging.consumer import RecordConsumer, _describe, is_outage
 from shared.platform.messaging.dead_letter import ConsumedRecord, dead_letter
 
 
@@ -109,3 +109,58 @@ def test_a_payload_is_read_as_json_when_it_is_json_and_as_text_otherwise():
 
     assert readable_payload(b'{"data": {"a": 1}}') == {"data": {"a": 1}}
     assert readable_payload(b"{not json \xff") == "{not json \ufffd"
+
+
+class Settings:
+    topic_prefix = ""
+    consumer_max_attempts = 3
+    consumer_backoff_initial_ms = 1
+    consumer_backoff_max_ms = 2
+
+
+class Flaky(RecordConsumer):
+    """Fails with the given errors in turn, then applies the record."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        super().__init__(group="g", topic="t", dead_letter_topic="dlt", producer=Producer(), settings=Settings())
+        self.errors = errors
+        self.calls = 0
+
+    async def handle(self, record: ConsumedRecord) -> bool:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return True
+
+
+def outage_in_sqlalchemy() -> BaseException:
+    """As SQLAlchemy raises a refused connection: its error, with asyncpg's and the socket's beneath."""
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as refused:
+            raise DBAPIError("SELECT 1", {}, asyncpg.exceptions.CannotConnectNowError("starting up")) from refused
+    except DBAPIError as error:
+        return error
+
+
+async def test_a_database_outage_is_waited_out_however_long_and_the_record_applied_not_parked():
+    consumer = Flaky([outage_in_sqlalchemy() for _ in range(7)] + [ConnectionRefusedError(111, "refused")] * 2)
+    await consumer.process(ConsumedRecord("t", 0, 1, b"k", b"{}", ()))
+    assert (consumer.calls, consumer.handled, consumer.dead_lettered) == (10, 1, 0)
+    assert consumer._producer.sent == []
+
+
+async def test_a_record_that_keeps_failing_for_its_own_reasons_is_parked_after_its_attempts():
+    consumer = Flaky([outage_in_sqlalchemy(), RuntimeError("bad"), RuntimeError("bad"), RuntimeError("bad")])
+    await consumer.process(ConsumedRecord("t", 0, 1, b"k", b"{}", ()))
+    assert (consumer.calls, consumer.handled, consumer.dead_lettered) == (4, 0, 1)
+    [(topic, _, _, headers)] = consumer._producer.sent
+    assert topic == "dlt" and dict(headers)["dlt.reason"] == b"RuntimeError: bad"
+
+
+def test_what_counts_as_an_outage():
+    assert is_outage(outage_in_sqlalchemy())
+    assert is_outage(asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"))
+    assert not is_outage(IntegrityError("INSERT", {}, asyncpg.exceptions.UniqueViolationError("duplicate key")))
+    assert not is_outage(ValueError("not a uuid"))

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from referrals import cli
 from referrals.embedded import free_port
-from referrals.status import as_json, build_view, down, human_age, parse, render, render_service
+from referrals.status import as_json, build_view, down, human_age, parse, render, render_service, with_supervision
 
 CASELOAD = """\
 # HELP referrals_waiting_list_depth People waiting for a worker
@@ -274,3 +274,26 @@ def test_one_published_event_is_not_plural():
         '# TYPE referrals_events_published_total counter\n'
         'referrals_events_published_total{service="triage",event_type="triage.decided"} 1.0\n'))
     assert render_service(view)[-1] == "  published: 1 event"
+
+
+def test_status_shows_what_the_supervisor_says_of_a_service_that_was_restarted(tmp_path, capsys):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there: it is between restarts
+    (tmp_path / "running.json").write_text(json.dumps({"services": {"caseload": url}}))
+    (tmp_path / "supervisor.json").write_text(json.dumps({"services": {"caseload": {
+        "key": "caseload", "url": url, "state": "waiting to restart", "pid": None, "restarts": 2,
+        "last_exit_reason": "killed by SIGKILL", "last_exit_at": "2024-05-01T12:00:01+00:00", "failed_starts": 1}}}))
+    assert cli.main(["status", "--once", "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    at = out.index(next(line for line in out if line.startswith(f"caseload  {url}  DOWN")))
+    assert out[at + 1] == ("  restarts 2  last exit: killed by SIGKILL at 2024-05-01T12:00:01+00:00"
+                           "  (waiting to restart)")
+    assert cli.main(["status", "--once", "--json", "--data-dir", str(tmp_path)]) == 1
+    [caseload] = json.loads(capsys.readouterr().out)["services"]
+    assert (caseload["restarts"], caseload["last_exit_reason"]) == (2, "killed by SIGKILL")
+
+
+def test_a_running_service_that_never_died_shows_no_restarts_and_no_exit():
+    view = with_supervision(build_view("triage", "http://t", parse(TRIAGE)),
+                            {"state": "running", "restarts": 0, "last_exit_reason": None})
+    assert render_service(view)[1] == "  restarts 0"
+    assert with_supervision(build_view("triage", "http://t", parse(TRIAGE)), None).restarts is None

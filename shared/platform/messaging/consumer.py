@@ -20,7 +20,14 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from asyncpg.exceptions import (
+    AdminShutdownError,
+    CannotConnectNowError,
+    ConnectionDoesNotExistError,
+    PostgresConnectionError,
+)
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from shared.platform import metrics, tracing
 from shared.platform.faults import delay_point, failure_point, fault_point
@@ -42,6 +49,11 @@ Handler = Callable[[Envelope, EventPayload], Awaitable[None]]
 MAX_EVENT_BYTES = DEFAULT_BODY_LIMIT
 # The header the relay writes with each event's type: monitoring and tracing read it before the body.
 TYPE_HEADER = "ce_type"
+
+
+# A connection to the database or broker failed (refused, reset, timed out, shut down by the server).
+OUTAGES = (OSError, PostgresConnectionError, CannotConnectNowError, AdminShutdownError, ConnectionDoesNotExistError,
+           DisconnectionError, KafkaConnectionError, KafkaTimeoutError)
 
 
 class Rejected(Exception):
@@ -139,7 +151,9 @@ class RecordConsumer:
     async def _handle_with_retries(self, record: ConsumedRecord) -> None:
         s = self._settings
         delay = s.consumer_backoff_initial_ms / 1000
-        for attempt in range(1, s.consumer_max_attempts + 1):
+        attempt = 0
+        while attempt < s.consumer_max_attempts:
+            attempt += 1
             started = time.perf_counter()
             try:
                 if await self.handle(record):
@@ -157,6 +171,15 @@ class RecordConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if is_outage(exc):
+                    # The database (or broker) is away, not the record at fault: parking it would lose a good
+                    # event to a restart. Wait it out, holding the partition; the attempt does not count.
+                    attempt -= 1
+                    metrics.RETRIES.labels(self.group).inc()
+                    log.warning("event_handler_waiting_for_outage", error_type=type(exc).__name__)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, s.consumer_backoff_max_ms / 1000)
+                    continue
                 if attempt == s.consumer_max_attempts:
                     await self._park(record, reason=_describe(exc), error=exc, attempts=attempt)
                     return
@@ -295,6 +318,23 @@ def _type_of(record: ConsumedRecord) -> str:
         if key == "ce_type":
             return value.decode(errors="replace")[:100]
     return "unknown"
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when the error says a connection to the database or broker failed, not that the record is bad.
+
+    Follows the chain of causes: SQLAlchemy wraps asyncpg's errors, which wrap the socket's.
+    """
+    seen = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, OUTAGES):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:
