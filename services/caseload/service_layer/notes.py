@@ -77,7 +77,8 @@ async def opened(uow: CaseloadUnitOfWork, value: Any, reader: Viewer | None = No
     if reader is None:
         return await open_fields(uow.sealer, SERVICE, value)
     value, seen = await open_fields_noting(uow.sealer, SERVICE, value)
-    for entry in reads(seen, actor=reader.actor, roles=reader.roles, at=datetime.now(UTC), case_id=case_id,
+    # A read by no one in particular (caseload's own, or a test's) is still recorded, as caseload's.
+    for entry in reads(seen, actor=reader.actor or SERVICE, roles=reader.roles, at=datetime.now(UTC), case_id=case_id,
                        purpose=f"case {case_id}" if case_id else "case"):
         await uow.audit.append(entry)
     return value
