@@ -1,6 +1,7 @@
 """Every opening of the notes caseload seals is in caseload's audit trail (issue 14): a worker reads a case with
 a goal and a hold reason; an auditor finds the read by person and by user, the chain verifies, and an entry
-rewritten in the database by someone who switched the append-only trigger off is found out."""
+rewritten in the database by someone who switched the append-only trigger off is found out. Triage's trail
+holds a reviewer's note written and read the same way."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 GOAL, HOLD = "Goal: Wilhelmina-Marzipan choir on Tuesdays", "Hold: Wilhelmina-Saffron is caring for her sister"
+REVIEWER_NOTE = "Reviewer: Wilhelmina-Quince lives on the E8 side"
 
 
 async def ok(response: httpx.Response, status: int = 200):
@@ -73,3 +75,18 @@ async def test_a_workers_read_of_notes_is_found_by_person_and_user_and_tampering
             await conn.close()
         check = await ok(await http.get(f"{audit}/verification", headers=auditor))
         assert check == {"entries": 3, "intact": False, "first_broken_seq": read["seq"]}
+
+        # Triage: a reviewer's note written on the decision, then read by an auditor, on triage's own trail.
+        triage = system.url("triage")
+        await ok(await http.post(f"{triage}/v1/decisions/{sent['referral_id']}/override", headers=coordinator,
+                                 json={"decision": "accepted", "note": REVIEWER_NOTE}))
+        decision = await ok(await http.get(f"{triage}/v1/decisions/{sent['referral_id']}", headers=auditor))
+        assert decision["note"] == REVIEWER_NOTE
+        trail = await ok(await http.get(f"{triage}/v1/audit-trail", params={"person_id": person_id}, headers=auditor))
+        purpose = f"decision on referral {sent['referral_id']}"
+        assert [(e["actor"], e["action"], e["fields"], e["referral_id"], e["purpose"]) for e in trail] == [
+            ("coord-audit", "change", ["note"], sent["referral_id"], purpose),
+            ("auditor-1", "read", ["note"], sent["referral_id"], purpose)]
+        assert "Wilhelmina" not in repr(trail)
+        check = await ok(await http.get(f"{triage}/v1/audit-trail/verification", headers=auditor))
+        assert check == {"entries": 2, "intact": True, "first_broken_seq": None}
