@@ -119,6 +119,9 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/self-referral/{programme_id}/status"): public("a person follows their own referral"),
     },
     "triage": {
+        # Who opened or wrote whose sealed staff notes (shared/platform/audit_http.py).
+        ("GET", "/v1/audit-trail"): staff(*AUDIT),
+        ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
         **_PLATFORM,
         ("GET", "/v1/decisions/{referral_id}"): staff(*DECISION_READERS),
         ("GET", "/v1/reviews"): staff(*COORDINATE),
@@ -130,6 +133,9 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/reports/appropriateness"): staff(*REPORTS),
     },
     "caseload": {
+        # Who opened or wrote whose sealed staff notes (shared/platform/audit_http.py).
+        ("GET", "/v1/audit-trail"): staff(*AUDIT),
+        ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
         **_PLATFORM,
         ("POST", "/v1/workers"): staff(*COORDINATE),
         ("PATCH", "/v1/workers/{worker_id}"): staff(*COORDINATE),

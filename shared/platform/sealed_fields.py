@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.platform.sealing import KeyDestroyed, Sealer, is_sealed
+from shared.platform.sealing import KeyDestroyed, Sealer, is_sealed, sealed_subject
 
 ERASED_FIELDS = "erased_fields"
 _GONE = object()
@@ -34,17 +34,31 @@ async def open_fields(sealer: Sealer, service: str, value: Any, field: str = "")
     return None if opened is _GONE else opened
 
 
-async def _open(sealer: Sealer, service: str, value: Any, field: str) -> Any:
+async def open_fields_noting(sealer: Sealer, service: str, value: Any) -> tuple[Any, dict[str, list[str]]]:
+    """`value` opened as `open_fields` opens it, and what was opened: each person (the subject a value was
+    sealed for) with the names of their fields that were opened (none for an erased person's), for the audit."""
+    seen: dict[str, list[str]] = {}
+    opened = await _open(sealer, service, value, "", seen)
+    return (None if opened is _GONE else opened), seen
+
+
+async def _open(sealer: Sealer, service: str, value: Any, field: str,
+                seen: dict[str, list[str]] | None = None) -> Any:
     if is_sealed(value):
         try:
-            return await sealer.open(value, context=field_context(service, field))
+            text = await sealer.open(value, context=field_context(service, field))
         except KeyDestroyed:
             return _GONE
+        if seen is not None:
+            fields = seen.setdefault(sealed_subject(value), [])
+            if field not in fields:
+                fields.append(field)
+        return text
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         erased: list[str] = []
         for key, item in value.items():
-            opened = await _open(sealer, service, item, key)
+            opened = await _open(sealer, service, item, key, seen)
             if opened is _GONE or (isinstance(opened, list) and any(x is _GONE for x in opened)):
                 erased.append(key)
                 opened = None if opened is _GONE else [None if x is _GONE else x for x in opened]
@@ -53,6 +67,6 @@ async def _open(sealer: Sealer, service: str, value: Any, field: str) -> Any:
             out[ERASED_FIELDS] = erased
         return out
     if isinstance(value, list):
-        return [await _open(sealer, service, item, field) for item in value]
+        return [await _open(sealer, service, item, field, seen) for item in value]
     return value
 

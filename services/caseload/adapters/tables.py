@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from shared.platform.audit_sql import audit_trail_table
 from shared.platform.messaging.tables import inbox_table, outbox_table
 from shared.platform.sealing_sql import data_keys_table
 from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
@@ -130,6 +131,8 @@ inbox = inbox_table(metadata, SCHEMA)
 revoked_sessions = revoked_sessions_table(metadata, SCHEMA)
 # Caseload's data key for each person: what staff write about them is sealed under it (destroyed on erasure).
 data_keys = data_keys_table(metadata, SCHEMA)
+# Every opening and writing of what is sealed under those keys: hash-chained, append-only (a trigger).
+audit_trail = audit_trail_table(metadata, SCHEMA)
 # Parked records, kept to be listed, replayed or discarded, and what operators did with them.
 dead_letters = dead_letters_table(metadata, SCHEMA)
 dead_letter_actions = dead_letter_actions_table(metadata, SCHEMA)

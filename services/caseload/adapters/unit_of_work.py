@@ -13,6 +13,7 @@ from services.caseload.adapters.repository import (
     SqlWorkerRepository,
 )
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.audit_sql import SqlAuditTrail
 from shared.platform.sealing import KeyEncryptionKey, Sealer
 from shared.platform.sealing_sql import SqlDataKeyStore
 from shared.platform.uow import SqlUnitOfWork
@@ -32,3 +33,4 @@ class SqlCaseloadUnitOfWork(SqlUnitOfWork, CaseloadUnitOfWork):
         self.offers = SqlOfferRepository(conn)
         self.views = SqlCaseViews(conn)
         self.sealer = Sealer(self._kek, SqlDataKeyStore(conn, tables.data_keys))
+        self.audit = SqlAuditTrail(conn, tables.audit_trail)

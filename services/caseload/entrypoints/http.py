@@ -22,6 +22,8 @@ from services.caseload.service_layer import commands as c
 from services.caseload.service_layer import queries
 from services.caseload.service_layer.errors import Forbidden, NotFound
 from services.caseload.service_layer.ownership import Viewer
+from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
+from shared.platform.audit_http import audit_trail_router
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
@@ -44,7 +46,8 @@ REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CON
 
 
 def _viewer(principal: StaffPrincipal) -> Viewer:
-    return Viewer(principal.own_work_only, principal.worker_id, principal.programmes, principal.sites)
+    return Viewer(principal.own_work_only, principal.worker_id, principal.programmes, principal.sites,
+                  actor=principal.subject, roles=tuple(sorted(principal.roles)))
 
 
 def _handle(deps: Caseload, principal: StaffPrincipal, command: c.Command):
@@ -368,3 +371,11 @@ class Closure(BaseModel):
 async def close_case(case_id: uuid.UUID, body: Closure, deps: Caseload = Depends(caseload),
                      principal: StaffPrincipal = Depends(require_staff())) -> dict:
     return await _guard(_handle(deps, principal, c.CloseCase(principal.subject, case_id, body.reason, body.measures)))
+
+
+def _unit_of_work(deps: Caseload = Depends(caseload)) -> CaseloadUnitOfWork:
+    return deps.uow()
+
+
+# Who opened or wrote whose sealed notes (shared/platform/audit_http.py): for admin and auditor.
+router.include_router(audit_trail_router(_unit_of_work))

@@ -129,11 +129,11 @@ async def decline_offer(cmd: c.DeclineOffer, uow: CaseloadUnitOfWork) -> dict[st
     async with uow:
         offer, case = await _open_offer(uow, cmd)
         now = datetime.now(UTC)
-        reason = await seal(uow, case, "reason", cmd.reason)
+        reason = await seal(uow, case, "reason", cmd.reason, by=cmd.actor)
         case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason=reason, now=now,
                             actor=cmd.actor)
         # The offer row keeps its own copy, sealed as the field it is stored in (a context per field).
-        await _withdraw(uow, case, offer, now, "declined", await seal(uow, case, "response_reason", cmd.reason))
+        await _withdraw(uow, case, offer, now, "declined", await seal(uow, case, "response_reason", cmd.reason, by=cmd.actor))
         await uow.commit()
         return {"offer_id": str(cmd.offer_id), "status": "declined", "case_status": case.status.value}
 

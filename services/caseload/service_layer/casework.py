@@ -78,7 +78,7 @@ async def change_consent(cmd: c.ChangeConsent, uow: CaseloadUnitOfWork) -> dict[
 
 async def set_goal(cmd: c.SetGoal, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async def act(case: Case, now: datetime) -> dict[str, Any]:
-        description = await seal(uow, case, "description", cmd.description)
+        description = await seal(uow, case, "description", cmd.description, by=cmd.actor)
         return {"goal_id": str(case.set_goal(description, now=now, actor=cmd.actor).goal_id)}
     return await _on_case(uow, cmd, act)
 
@@ -91,7 +91,7 @@ async def progress_goal(cmd: c.ProgressGoal, uow: CaseloadUnitOfWork) -> dict[st
 async def signpost(cmd: c.Signpost, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async def act(case: Case, now: datetime) -> dict[str, Any]:
         event = case.signpost(cmd.destination, cmd.category, now=now, actor=cmd.actor,
-                              note=await seal(uow, case, "note", cmd.note))
+                              note=await seal(uow, case, "note", cmd.note, by=cmd.actor))
         return {"signpost_id": str(event.signpost_id)}
     return await _on_case(uow, cmd, act)
 
@@ -104,7 +104,7 @@ async def record_take_up(cmd: c.RecordTakeUp, uow: CaseloadUnitOfWork) -> dict[s
 
 async def record_unmet_need(cmd: c.RecordUnmetNeed, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async def act(case: Case, now: datetime) -> None:
-        case.record_unmet_need(cmd.need, now=now, actor=cmd.actor, detail=await seal(uow, case, "detail", cmd.detail))
+        case.record_unmet_need(cmd.need, now=now, actor=cmd.actor, detail=await seal(uow, case, "detail", cmd.detail, by=cmd.actor))
     return await _on_case(uow, cmd, act)
 
 
@@ -115,7 +115,7 @@ async def review(cmd: c.ReviewCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
 
 async def extend(cmd: c.ExtendCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async def act(case: Case, now: datetime) -> None:
-        case.extend(cmd.extra_weeks, cmd.extra_sessions, await seal(uow, case, "reason", cmd.reason), now=now,
+        case.extend(cmd.extra_weeks, cmd.extra_sessions, await seal(uow, case, "reason", cmd.reason, by=cmd.actor), now=now,
                     actor=cmd.actor)
     return await _on_case(uow, cmd, act)
 
@@ -124,7 +124,7 @@ async def put_on_hold(cmd: c.PutOnHold, uow: CaseloadUnitOfWork) -> dict[str, An
     async with uow:
         case = await _case(uow, cmd)
         now = datetime.now(UTC)
-        case.put_on_hold(await seal(uow, case, "reason", cmd.reason), now=now, actor=cmd.actor)
+        case.put_on_hold(await seal(uow, case, "reason", cmd.reason, by=cmd.actor), now=now, actor=cmd.actor)
         await store(uow, case)
         # A case on hold frees its hours for someone waiting; the worker keeps the case.
         await uow.workers.release(case.worker_id, case.hours)
@@ -154,7 +154,7 @@ async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, An
         case.check_transfer(cmd.to_worker_id, target_programme)
         from_worker, moves_hours = case.worker_id, case.holds_capacity
         has_room = await uow.workers.reserve(cmd.to_worker_id, case.hours) if moves_hours else True
-        case.transfer(cmd.to_worker_id, await seal(uow, case, "reason", cmd.reason), target_programme_id=target_programme, target_has_room=has_room,
+        case.transfer(cmd.to_worker_id, await seal(uow, case, "reason", cmd.reason, by=cmd.actor), target_programme_id=target_programme, target_has_room=has_room,
                       now=datetime.now(UTC), actor=cmd.actor)
         if moves_hours:
             await uow.workers.release(from_worker, case.hours)
@@ -166,7 +166,7 @@ async def transfer(cmd: c.TransferCase, uow: CaseloadUnitOfWork) -> dict[str, An
 async def record_measure(cmd: c.RecordMeasure, uow: CaseloadUnitOfWork) -> dict[str, Any]:
     async with uow:
         case = await _case(uow, cmd)
-        case.record_measure(await seal_measure(uow, case, cmd.measure), worker_role=await _worker_role(uow, case), now=datetime.now(UTC),
+        case.record_measure(await seal_measure(uow, case, cmd.measure, by=cmd.actor), worker_role=await _worker_role(uow, case), now=datetime.now(UTC),
                             actor=cmd.actor)
         await store(uow, case)
         await uow.commit()
@@ -180,12 +180,13 @@ async def close(cmd: c.CloseCase, uow: CaseloadUnitOfWork) -> dict[str, Any]:
         now = datetime.now(UTC)
         settings = await uow.settings.get(case.programme_id)
         gave_back_hours = not case.holds_capacity  # a case on hold already gave its hours and slot back
-        measures = [await seal_measure(uow, case, m) for m in cmd.measures]
+        measures = [await seal_measure(uow, case, m, by=cmd.actor) for m in cmd.measures]
         case.close(cmd.reason, measures, worker_role=await _worker_role(uow, case), now=now, actor=cmd.actor,
                    follow_up_months=settings["follow_up_months"])
         await store(uow, case)
         if not gave_back_hours:
             await uow.workers.release(case.worker_id, case.hours)
         await assign_waiting(uow, case.programme_id, now)
+        shown = await opened(uow, case.snapshot(), Viewer.of(cmd), case.id)  # its entry in this same transaction
         await uow.commit()
-        return {**await opened(uow, case.snapshot()), "contact_count": case.state.contacts}
+        return {**shown, "contact_count": case.state.contacts}

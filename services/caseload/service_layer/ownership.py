@@ -29,10 +29,13 @@ class Viewer:
     worker_id: uuid.UUID | None = None
     programmes: frozenset[str] | None = None
     sites: frozenset[str] | None = None
+    # Who it is (the staff member's subject) and as what: named in the audit trail when notes are opened.
+    actor: str = ""
+    roles: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, cmd: c.Command) -> Viewer:
-        return cls(cmd.own_work_only, cmd.actor_worker_id, cmd.actor_programmes, cmd.actor_sites)
+        return cls(cmd.own_work_only, cmd.actor_worker_id, cmd.actor_programmes, cmd.actor_sites, actor=cmd.actor)
 
     @property
     def limited(self) -> bool:

@@ -54,8 +54,8 @@ async def case_summary(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: View
             raise CaseNotFound(case_id)
         await require_sees_case(viewer, uow, case)
         # Opened for a reader the case is shown to (require_sees_case); an erased person's text reads as erased.
-        events = await opened(uow, await uow.views.events(case_id))
-        snapshot = await opened(uow, case.snapshot())
+        events, snapshot = await opened(uow, [await uow.views.events(case_id), case.snapshot()], viewer, case_id)
+        await uow.commit()  # the audit trail's entry for what was opened
     state = case.state
     measures = [e["data"]["measure"] for e in events if e["event_type"] == "case.measure_recorded"]
     return {**snapshot, "contact_count": state.contacts, "attempts": state.attempts,
@@ -102,7 +102,9 @@ async def find_cases(uow: CaseloadUnitOfWork, viewer: Viewer = EVERYONE, **crite
         sites = {w["id"]: w["site"] for w in await uow.workers.list()} if viewer.sites is not None else {}
         found = [case for case in found
                  if viewer.sites is None or case["worker_id"] is None or viewer.sees_site(sites.get(case["worker_id"]))]
-        return await opened(uow, found)
+        shown = [await opened(uow, case, viewer, case["id"]) for case in found]
+        await uow.commit()  # the audit trail's entries for what was opened
+        return shown
 
 
 async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
@@ -112,7 +114,9 @@ async def case_events(uow: CaseloadUnitOfWork, case_id: uuid.UUID, viewer: Viewe
             if case is None:
                 raise CaseNotFound(case_id)
             await require_sees_case(viewer, uow, case)
-        return await opened(uow, await uow.views.events(case_id))
+        shown = await opened(uow, await uow.views.events(case_id), viewer, case_id)
+        await uow.commit()  # the audit trail's entry for what was opened
+        return shown
 
 
 async def workers(uow: CaseloadUnitOfWork, programme_id: str | None, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
@@ -126,4 +130,6 @@ async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Vie
     async with uow:
         if viewer.sites is not None:
             viewer.require_at_site(await worker_site(uow, worker_id), "worker's offer list")
-        return await opened(uow, await uow.offers.for_worker(worker_id))
+        shown = [await opened(uow, offer, viewer, offer.get("case_id")) for offer in await uow.offers.for_worker(worker_id)]
+        await uow.commit()  # the audit trail's entries for what was opened
+        return shown

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.caseload.domain.case import Case
 from services.caseload.domain.matching import WorkerProfile
+from shared.platform.audit import AuditTrail
 from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 
@@ -135,3 +136,5 @@ class CaseloadUnitOfWork(UnitOfWork):
     # Seals and opens what staff write about a person under caseload's data key for them (in this transaction,
     # so a key is created with the first thing sealed under it), and destroys the key when they are erased.
     sealer: Sealer
+    # Every opening and writing of that text, hash-chained and append-only (shared/platform/audit.py).
+    audit: AuditTrail

@@ -11,14 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import tables as t
 from shared.platform.sealing import is_sealed, sealed_subject
-from services.intake.domain.audit import GENESIS, AuditEntry
-from services.intake.service_layer.unit_of_work import (AuditTrail, CaseHolder, CaseHolderRepository,
+from shared.platform.audit_sql import SqlAuditTrail as SharedSqlAuditTrail
+from services.intake.service_layer.unit_of_work import (CaseHolder, CaseHolderRepository,
                                                         ErasureRepository)
-
-# One advisory lock for appending to the trail: each entry is chained to the one before, so two
-# transactions must not both read the same "last hash". Held to the end of the appending transaction.
-AUDIT_APPEND_LOCK = 0x61756469  # "audi"
-
 
 class SqlCaseHolderRepository(CaseHolderRepository):
     def __init__(self, conn: AsyncConnection) -> None:
@@ -36,45 +31,9 @@ class SqlCaseHolderRepository(CaseHolderRepository):
                                  .on_conflict_do_update(index_elements=["case_id"], set_=values))
 
 
-class SqlAuditTrail(AuditTrail):
+class SqlAuditTrail(SharedSqlAuditTrail):
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def append(self, entry: AuditEntry) -> None:
-        a = t.audit_trail
-        await self._conn.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_APPEND_LOCK)))
-        last = (await self._conn.execute(sa.select(a.c.hash).order_by(a.c.seq.desc()).limit(1))).scalar()
-        previous = last or GENESIS
-        await self._conn.execute(sa.insert(a).values(
-            at=entry.at, actor=entry.actor, roles=list(entry.roles), action=entry.action, person_id=entry.person_id,
-            referral_id=entry.referral_id, case_id=entry.case_id, fields=list(entry.fields), purpose=entry.purpose,
-            prev_hash=previous, hash=entry.chained_to(previous)))
-
-    async def entries(self, *, person_id: uuid.UUID | None = None, actor: str | None = None,
-                      since: datetime | None = None, until: datetime | None = None,
-                      limit: int = 500) -> list[AuditEntry]:
-        a = t.audit_trail
-        query = sa.select(a).order_by(a.c.seq)
-        if person_id is not None:
-            query = query.where(a.c.person_id == person_id)
-        if actor is not None:
-            query = query.where(a.c.actor == actor)
-        if since is not None:
-            query = query.where(a.c.at >= since)
-        if until is not None:
-            query = query.where(a.c.at < until)
-        return [_entry(r) for r in await self._conn.execute(query.limit(limit))]
-
-    async def chain(self) -> list[tuple[AuditEntry, bytes, bytes]]:
-        a = t.audit_trail
-        rows = await self._conn.execute(sa.select(a).order_by(a.c.seq))
-        return [(_entry(r), bytes(r.prev_hash), bytes(r.hash)) for r in rows]
-
-
-def _entry(row) -> AuditEntry:
-    return AuditEntry(at=row.at, actor=row.actor, roles=tuple(row.roles), action=row.action, person_id=row.person_id,
-                      fields=tuple(row.fields), purpose=row.purpose, referral_id=row.referral_id,
-                      case_id=row.case_id, seq=row.seq)
+        super().__init__(conn, t.audit_trail)
 
 
 class SqlErasureRepository(ErasureRepository):

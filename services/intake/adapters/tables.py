@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from shared.platform.audit_sql import audit_trail_table
 from shared.platform.messaging.tables import inbox_table, outbox_table
 from shared.platform.sealing_sql import data_keys_table
 from shared.platform.messaging.dead_letter_archive import dead_letter_actions_table, dead_letters_table
@@ -85,24 +86,7 @@ case_holders = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
-audit_trail = sa.Table(
-    "audit_trail",
-    metadata,
-    sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("roles", ARRAY(sa.Text), nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("person_id", UUID(as_uuid=True), nullable=False),
-    sa.Column("referral_id", UUID(as_uuid=True)),
-    sa.Column("case_id", UUID(as_uuid=True)),
-    sa.Column("fields", ARRAY(sa.Text), nullable=False),
-    sa.Column("purpose", sa.Text, nullable=False),
-    sa.Column("prev_hash", sa.LargeBinary, nullable=False),
-    sa.Column("hash", sa.LargeBinary, nullable=False),
-    sa.Index("ix_audit_trail_person", "person_id"),
-    sa.Index("ix_audit_trail_actor", "actor"),
-)
+audit_trail = audit_trail_table(metadata)  # append-only (a trigger, migration 0005), hash-chained
 
 referral_timeline = sa.Table(
     "referral_timeline",

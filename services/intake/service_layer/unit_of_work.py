@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.intake.domain.audit import AuditEntry
+from shared.platform.audit import AuditTrail
 from services.intake.domain.matching import MatchResult, PersonKey
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
@@ -219,21 +219,6 @@ class CaseHolderRepository(abc.ABC):
     @abc.abstractmethod
     async def put(self, holder: CaseHolder) -> None:
         """Record who holds the case now (replacing what was known)."""
-
-
-class AuditTrail(abc.ABC):
-    @abc.abstractmethod
-    async def append(self, entry: AuditEntry) -> None:
-        """Add the entry at the end of the chain (serialised with every other writer of the trail)."""
-
-    @abc.abstractmethod
-    async def entries(self, *, person_id: uuid.UUID | None = None, actor: str | None = None,
-                      since: datetime | None = None, until: datetime | None = None,
-                      limit: int = 500) -> list[AuditEntry]: ...
-
-    @abc.abstractmethod
-    async def chain(self) -> list[tuple[AuditEntry, bytes, bytes]]:
-        """Every entry in order, with the previous hash and the hash stored beside it."""
 
 
 class ErasureRepository(abc.ABC):

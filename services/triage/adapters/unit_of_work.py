@@ -8,6 +8,7 @@ from services.triage.adapters import tables
 from services.triage.adapters.repository import SqlDecisionRepository, SqlReviewRepository, SqlRuleSetRepository
 from services.triage.adapters.views import SqlTriageViews
 from services.triage.service_layer.unit_of_work import TriageUnitOfWork
+from shared.platform.audit_sql import SqlAuditTrail
 from shared.platform.sealing import KeyEncryptionKey, Sealer
 from shared.platform.sealing_sql import SqlDataKeyStore
 from shared.platform.uow import SqlUnitOfWork
@@ -26,3 +27,4 @@ class SqlTriageUnitOfWork(SqlUnitOfWork, TriageUnitOfWork):
         self.rulesets = SqlRuleSetRepository(conn)
         self.views = SqlTriageViews(conn)
         self.sealer = Sealer(self._kek, SqlDataKeyStore(conn, tables.data_keys))
+        self.audit = SqlAuditTrail(conn, tables.audit_trail)

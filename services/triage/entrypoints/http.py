@@ -21,6 +21,8 @@ from services.triage.service_layer.commands import (
     WhatIf,
 )
 from services.triage.service_layer.errors import Conflict, IncompleteDecision, NotFound, OutOfScope
+from services.triage.service_layer.unit_of_work import TriageUnitOfWork
+from shared.platform.audit_http import audit_trail_router
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
@@ -42,8 +44,9 @@ RULESET_BODY = request_body(RuleSet, media_types=("application/yaml", "applicati
 
 @router.get("/v1/decisions/{referral_id}", tags=["decisions"], responses=errors(404))
 async def get_decision(referral_id: uuid.UUID, deps: TriageDependencies = Depends(dependencies),
-                       _: StaffPrincipal = Depends(require_staff())) -> dict:
-    decision = await queries.decision(referral_id, uow_factory=deps.uow_factory)
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    decision = await queries.decision(referral_id, uow_factory=deps.uow_factory, actor=principal.subject,
+                                      roles=tuple(principal.roles))
     if decision is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no decision for that referral yet")
     return decision
@@ -144,3 +147,11 @@ async def appropriateness(programme_id: str | None = None, since: IsoDateTime | 
                           _: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Declined and redirected referrals by referring organisation and reason."""
     return await queries.appropriateness(programme_id, since, uow_factory=deps.uow_factory)
+
+
+def _unit_of_work(deps: TriageDependencies = Depends(dependencies)) -> TriageUnitOfWork:
+    return deps.uow_factory()
+
+
+# Who opened or wrote whose sealed notes (shared/platform/audit_http.py): for admin and auditor.
+router.include_router(audit_trail_router(_unit_of_work))

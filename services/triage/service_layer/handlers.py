@@ -32,6 +32,7 @@ from services.triage.service_layer.unit_of_work import (
     TriageUnitOfWork,
     UnitOfWorkFactory,
 )
+from shared.platform.audit import CHANGE, AuditEntry
 from shared.platform.sealed_fields import seal_field
 from shared.platform.sealing import KeyDestroyed
 from shared.schemas import topics
@@ -179,6 +180,10 @@ async def _decide_by_person(uow: TriageUnitOfWork, rulebook: RuleBook, referral_
         sealed = await seal_field(uow.sealer, SERVICE, referral.person_id, "note", note)
     except KeyDestroyed:
         raise Conflict("the person has been erased: nothing more can be recorded about them") from None
+    if sealed:  # the write in the audit trail: who wrote the note on which decision, never the note
+        await uow.audit.append(AuditEntry(at=now, actor=reviewer, roles=(), action=CHANGE, person_id=referral.person_id,
+                                          fields=("note",), purpose=f"decision on referral {referral_id}",
+                                          referral_id=referral_id))
     entry = _entry(referral_id, referral.person_id, referral.facts, outcome, now, decided_by=reviewer, note=sealed,
                    previous_referral_id=referral.previous_referral_id)
     await uow.decisions.revise(entry)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.triage.service_layer.unit_of_work import Clock, UnitOfWorkFactory
-from shared.platform.sealed_fields import open_fields
+from shared.platform.audit import reads
+from shared.platform.sealed_fields import open_fields, open_fields_noting
 
 
-async def decision(referral_id: uuid.UUID, *, uow_factory: UnitOfWorkFactory) -> dict[str, Any] | None:
+async def decision(referral_id: uuid.UUID, *, uow_factory: UnitOfWorkFactory, actor: str | None = None,
+                   roles: tuple[str, ...] = ()) -> dict[str, Any] | None:
     """The referral's current decision, or None if it has not been decided yet; with the last reviewer's note,
-    opened (or, once the person is erased, None and listed under `erased_fields`)."""
+    opened (or, once the person is erased, None and listed under `erased_fields`). Read by `actor`, the opening
+    of the note is in the audit trail, in the same transaction."""
     async with uow_factory() as uow:
-        return await open_fields(uow.sealer, "triage", await uow.views.decision(referral_id))
+        if actor is None:
+            return await open_fields(uow.sealer, "triage", await uow.views.decision(referral_id))
+        shown, seen = await open_fields_noting(uow.sealer, "triage", await uow.views.decision(referral_id))
+        for entry in reads(seen, actor=actor, roles=roles, at=datetime.now(UTC), referral_id=referral_id,
+                           purpose=f"decision on referral {referral_id}"):
+            await uow.audit.append(entry)
+        await uow.commit()
+        return shown
 
 
 async def list_reviews(programme_id: str | None = None, *, uow_factory: UnitOfWorkFactory,

@@ -16,6 +16,7 @@ from typing import Any
 from services.triage.domain.decide import TriageOutcome
 from services.triage.domain.facts import ReferralFacts
 from services.triage.domain.ruleset import RuleSet
+from shared.platform.audit import AuditTrail
 from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 from shared.schemas.events.triage import TriageDecided
@@ -169,6 +170,7 @@ class TriageUnitOfWork(UnitOfWork):
     # Seals a reviewer's note under triage's data key for the person, opens it for readers, destroys the key
     # when the person is erased.
     sealer: Sealer
+    audit: AuditTrail  # every opening and writing of a sealed note (shared/platform/audit.py)
 
 
 # What handlers are given to open a unit of work, and to tell the time.

@@ -19,6 +19,7 @@ from services.caseload.service_layer.unit_of_work import (
     SettingsRepository,
     WorkerRepository,
 )
+from shared.platform.audit import InMemoryAuditTrail
 from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer
 from tests.unit.fakes import FakeMessaging
 
@@ -177,3 +178,4 @@ class FakeCaseloadUnitOfWork(FakeMessaging, CaseloadUnitOfWork):
         self.views = FakeViews(self.cases)
         self.data_keys = InMemoryDataKeyStore()
         self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)
+        self.audit = InMemoryAuditTrail()

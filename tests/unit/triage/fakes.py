@@ -26,6 +26,7 @@ from services.triage.service_layer.unit_of_work import (
     TriageUnitOfWork,
     TriageViews,
 )
+from shared.platform.audit import InMemoryAuditTrail
 from shared.platform.sealing import InMemoryDataKeyStore, LocalKeyEncryptionKey, Sealer
 from tests.unit.fakes import FakeMessaging
 
@@ -171,6 +172,7 @@ class FakeTriageUnitOfWork(FakeMessaging, TriageUnitOfWork):
         self.views = FakeViews(self.decisions, self.reviews)
         self.data_keys = InMemoryDataKeyStore()
         self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)
+        self.audit = InMemoryAuditTrail()
 
 
 class FakeClock:
