@@ -9,6 +9,8 @@ WORKER_ROLES = frozenset({"volunteer", "connector"})
 COORDINATING_ROLES = frozenset({"coordinator", "admin"})
 REPORTING_ROLES = frozenset({"manager", "coordinator", "admin"})
 OVERSEEING_ROLES = frozenset({"manager", "coordinator", "admin"})
+# A partner's member of staff (a GP surgery's, a charity's): makes and follows that partner's referrals.
+REFERRING_ROLES = frozenset({"referrer"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ AREAS = (
     Area("/waiting-list", "Waiting list", OVERSEEING_ROLES),
     Area("/capacity", "Capacity", OVERSEEING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),
+    Area("/referrals", "Our referrals", REFERRING_ROLES),
+    Area("/referrals/new", "Make a referral", REFERRING_ROLES),
 )
 
 
