@@ -20,7 +20,7 @@ def _text(values: dict[str, Any], name: str) -> str:
 
 
 def _date_of_birth(values: dict[str, Any], today: date) -> tuple[date | None, str | None]:
-    parts = [_text(values, f"dob-{part}") for part in ("day", "month", "year")]
+    parts = [_text(values, f"dob[{part}]") for part in ("day", "month", "year")]
     if not any(parts):
         return None, "Enter their date of birth"
     if not all(p.isdigit() for p in parts):

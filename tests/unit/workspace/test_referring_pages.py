@@ -10,7 +10,7 @@ from services.workspace.domain.referring import read_referral
 from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
 
 REFERRAL = "0c0f0000-0000-4000-8000-000000000001"
-GOOD = {"given_name": "Olive", "family_name": "Example", "dob-day": "2", "dob-month": "3", "dob-year": "1941",
+GOOD = {"given_name": "Olive", "family_name": "Example", "dob[day]": "2", "dob[month]": "3", "dob[year]": "1941",
         "postcode": "e8 1aa", "phone": "0116 496 0123", "reason": "Lonely since her husband died",
         "partner_referral_id": "GP-77", "consent": "yes"}
 
@@ -52,7 +52,7 @@ def test_problems_are_listed_in_an_error_summary_linked_to_each_field_and_nothin
     client = signed_in(fake)
     form = client.get("/referrals/new")
     response = client.post("/referrals/new", data={"csrf_token": csrf_of(form.text), "given_name": "Olive",
-                                                   "dob-day": "31", "dob-month": "2", "dob-year": "1941"})
+                                                   "dob[day]": "31", "dob[month]": "2", "dob[year]": "1941"})
     assert response.status_code == 422 and "<title>Error: Make a referral" in response.text
     for field in ("family_name", "dob-day", "reason", "consent"):
         assert f'href="#{field}"' in response.text, field
@@ -78,5 +78,16 @@ def test_scheme_staff_are_not_offered_the_referrer_pages_and_are_refused_them():
 
 
 def test_a_date_of_birth_in_the_future_is_refused():
-    _, errors = read_referral({**GOOD, "dob-year": "2999"}, "demo", date(2026, 12, 5))
+    _, errors = read_referral({**GOOD, "dob[year]": "2999"}, "demo", date(2026, 12, 5))
     assert errors == {"dob-day": "Date of birth must be in the past, and within the last 120 years"}
+
+
+def test_what_was_entered_is_kept_when_the_form_is_shown_again():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get("/referrals/new")
+    response = client.post("/referrals/new", data={**GOOD, "consent": "", "csrf_token": csrf_of(form.text)})
+    assert response.status_code == 422
+    for kept in ('id="dob-day" name="dob[day]" type="text" value="2"', 'id="dob-year" name="dob[year]"',
+                 'value="1941"', 'value="Olive"', "Lonely since her husband died"):
+        assert kept in response.text, kept
