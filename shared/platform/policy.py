@@ -102,6 +102,8 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/outreach-contacts"): staff(*CASEWORK),
         ("POST", "/v1/outreach-contacts/{contact_id}/referral"): staff(*CASEWORK),
         ("GET", "/v1/match-reviews"): staff(*COORDINATE),
+        # Both records' identifying details, side by side: read for the review, and audited as such.
+        ("GET", "/v1/match-reviews/{review_id}"): staff(*COORDINATE),
         ("POST", "/v1/match-reviews/{review_id}/decision"): staff(*COORDINATE),
         # The person registry: the worker holding a case (ownership in the service layer) or its coordinator.
         ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
