@@ -277,6 +277,13 @@ async def test_a_coordinator_decides_a_triage_review_and_a_person_match(shared_s
     await check_page(page, "match-reviews")
     await page.get_by_role("link", name=f"Match review {str(match['id'])[:8]}").click()
     await page.wait_for_url(f"{workspace}/match-reviews/{match['id']}")
+    # Both records side by side, read from intake's registry: the dates of birth a day apart.
+    compared = await page.locator("#side-by-side").inner_text()
+    assert "1950-06-01" in compared and "1950-06-02" in compared and family in compared
+    # Each record read for the review is in intake's audit trail, with the review as its purpose.
+    reads = await system.sql("SELECT actor FROM intake.audit_trail WHERE purpose = $1",
+                             f"match review {match['id']}")
+    assert len(reads) >= 2 and {r["actor"] for r in reads} == {coordinator["id"]}
     await check_page(page, "match-review")
     await page.check('input[name="same_person"][value="yes"]')
     await page.get_by_role("button", name="Save decision").click()
