@@ -92,6 +92,28 @@ def test_an_attempt_is_recorded_as_not_successful():
         {"kind": "phone", "minutes": 3, "travel_minutes": 0, "successful": False, "initiated_by": "worker"}]
 
 
+def test_a_contacts_note_is_sent_with_it_and_shown_on_the_timeline():
+    from services.workspace.domain.casework import timeline_entry
+
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/contact")
+    assert 'name="note"' in form.text
+    response = client.post(f"/cases/{CASE}/contact", data={
+        "csrf_token": csrf_of(form.text), "reached": "yes", "kind": "phone", "minutes": "20",
+        "note": "  Talked about the lunch club; call back Friday  "})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/contacts") == [
+        {"kind": "phone", "minutes": 20, "travel_minutes": 0, "successful": True, "initiated_by": "worker",
+         "note": "Talked about the lunch club; call back Friday"}]
+    entry = timeline_entry({"event_type": "case.contact_recorded", "at": "2026-12-05T10:00:00+00:00", "data": {
+        "kind": "phone", "minutes": 20, "successful": True, "note": "Call back Friday"}})
+    assert entry["detail"] == "Phone call, 20 minutes (reached). Call back Friday"
+    too_long = client.post(f"/cases/{CASE}/contact", data={
+        "csrf_token": csrf_of(form.text), "reached": "yes", "kind": "phone", "minutes": "20", "note": "x" * 2001})
+    assert too_long.status_code == 422 and 'href="#note"' in too_long.text
+
+
 def test_caseloads_own_refusal_is_shown_on_the_form():
     fake = _fake()
     fake.on("POST", "caseload", rf"/v1/cases/{CASE}/goals", lambda request, match: httpx.Response(
