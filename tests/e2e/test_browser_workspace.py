@@ -143,9 +143,15 @@ async def test_a_connectors_day(shared_system, workspace, browser):
         await page.check('input[name="kind"][value="home_visit"]')
         await page.fill("#minutes", "60")
         await page.fill("#travel_minutes", "20")
+        await page.fill("#note", "Met at home; keen on the Thursday lunch club")
 
     await record("Record a contact or an attempt", attempt, "Attempt recorded", photo="contact-form")
     await record("Record a contact or an attempt", first_contact, "Contact recorded")
+    # The note is on the case's timeline, opened for the worker; caseload keeps it only sealed.
+    assert "keen on the Thursday lunch club" in await page.locator("main").inner_text()
+    stored = await system.sql("SELECT data::text AS data FROM caseload.case_events e JOIN caseload.cases c "
+                              "ON c.id = e.case_id WHERE c.referral_id = $1", uuid.UUID(referral_id))
+    assert stored and not any("Thursday lunch club" in row["data"] for row in stored)
 
     async def ucla3_baseline():
         await page.check('input[name="timepoint"][value="baseline"]')
