@@ -298,3 +298,22 @@ async def test_a_coordinator_decides_a_triage_review_and_a_person_match(shared_s
                               f"%-{family}")
     assert len(people) == 1  # filed under one person
     await context.close()
+
+
+async def test_an_operator_sees_a_dead_letter_and_its_reason(shared_system, workspace, browser):
+    system = shared_system
+    # A partner's Kafka submission with a key that authenticates nobody: intake dead-letters it, with a reason.
+    marker = f"DL-{uuid.uuid4().hex[:8]}"
+    await system.produce_raw(system.topics.partner_submissions, b'{"programme_id": "demo"}', key=marker.encode(),
+                             headers=[("partner-id", b"nobody-gp"), ("api-key", b"ccr_nope.nope")])
+    await system.wait_for("SELECT 1 FROM intake.dead_letters WHERE message_key = $1", marker.encode(), timeout_s=60)
+    operator = await new_account(system, ["operator"])
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, operator, start="/dead-letters")
+    await page.wait_for_url(f"{workspace}/dead-letters")
+    row = page.locator("table tbody tr", has_text="partner-submission")
+    assert "authentication failed" in await row.first.inner_text()  # the reason, and no personal data in it
+    await check_page(page, "dead-letters")
+    await context.close()
