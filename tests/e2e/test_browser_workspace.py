@@ -166,6 +166,13 @@ async def test_a_connectors_day(shared_system, workspace, browser):
     await record("Record Short Warwick-Edinburgh Mental Wellbeing Scale (SWEMWBS)", swemwbs_baseline,
                  "recorded")
 
+    async def ons4_baseline():
+        await page.check('input[name="timepoint"][value="baseline"]')
+        await _answer(page, "", [7, 8, 6, 3])
+
+    await record("Record ONS personal wellbeing (ONS-4)", ons4_baseline, "ONS personal wellbeing (ONS-4) recorded",
+                 photo="measure-ons4")
+
     async def goal():
         await page.fill("#description", "Go to the Thursday lunch club at the community centre")
 
@@ -196,7 +203,7 @@ async def test_a_connectors_day(shared_system, workspace, browser):
     [case] = await system.sql("SELECT first_contact_at, closure_reason FROM caseload.cases WHERE referral_id = $1",
                               uuid.UUID(referral_id))
     assert case["first_contact_at"] is not None and case["closure_reason"] == "planned_end"
-    assert events.count("case.measure_recorded") == 4  # two baselines, two at the end
+    assert events.count("case.measure_recorded") == 5  # three baselines, two at the end (ONS-4 is not asked then)
     assert {"case.goal_set", "case.signposted", "case.signpost_take_up_recorded", "case.closed"} <= set(events)
     await context.close()
 

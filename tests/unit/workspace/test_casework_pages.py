@@ -137,6 +137,27 @@ def test_the_measure_form_sends_the_items_as_the_instrument_numbers_them():
         {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]}]
 
 
+def test_the_other_instruments_have_forms_of_their_own_but_are_not_asked_at_closure():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/measures/ons4?timepoint=baseline")
+    assert form.status_code == 200 and "how anxious did you feel yesterday" in form.text
+    response = client.post(f"/cases/{CASE}/measures/ons4", data={
+        "csrf_token": csrf_of(form.text), "timepoint": "baseline", "collected": "yes",
+        "item_1": "7", "item_2": "8", "item_3": "0", "item_4": "10"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/measures") == [
+        {"instrument": "ons4", "timepoint": "baseline", "items": [7, 8, 0, 10]}]
+    djg6 = client.get(f"/cases/{CASE}/measures/djg6?timepoint=baseline")
+    refused = client.post(f"/cases/{CASE}/measures/djg6", data={
+        "csrf_token": csrf_of(djg6.text), "timepoint": "baseline", "collected": "yes", "item_1": "4"})
+    assert refused.status_code == 422 and 'href="#item_1"' in refused.text and 'href="#item_6"' in refused.text
+    case_page = client.get(f"/cases/{CASE}").text
+    assert "Record ONS direct loneliness question" in case_page
+    close = client.get(f"/cases/{CASE}/close").text
+    assert "End measure: UCLA 3-item loneliness scale" in close and "ONS-4" not in close and "djg6_" not in close
+
+
 def test_closing_needs_a_confirmation_and_sends_the_end_measures_with_the_reason():
     fake = _fake()
     client = signed_in(fake)
