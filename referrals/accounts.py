@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--role", action="append", required=True, choices=sorted(STAFF_ROLES))
     create.add_argument("--programme", action="append", default=[], help="a programme it works in (repeat)")
     create.add_argument("--worker-id", help="the caseload worker profile a volunteer or connector is")
+    create.add_argument("--partner-id", help="the partner a referrer works for (required with --role referrer)")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     actions.add_parser("list", help="list the accounts")
     for name, what in (("disable", "disable an account and revoke its sessions"), ("enable", "enable an account"),
@@ -143,6 +144,8 @@ def _create(client: httpx.Client, args: argparse.Namespace) -> int:
             "password": password}
     if args.worker_id:
         body["worker_id"] = args.worker_id
+    if args.partner_id:
+        body["partner_id"] = args.partner_id
     created = client.post("/v1/accounts", json=body)
     if created.status_code != 201:
         raise _refused(created)

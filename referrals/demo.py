@@ -31,8 +31,10 @@ DEMO_WORKERS = (
 DEMO_TOKEN_LIFETIME = MAX_TOKEN_LIFETIME
 
 
-def _token(secret: str, subject: str, roles: list[str], worker_id: str | None = None) -> str:
-    return issue_staff_token(secret, subject, roles, ttl=DEMO_TOKEN_LIFETIME, worker_id=worker_id)
+def _token(secret: str, subject: str, roles: list[str], worker_id: str | None = None,
+           partner_id: str | None = None) -> str:
+    return issue_staff_token(secret, subject, roles, ttl=DEMO_TOKEN_LIFETIME, worker_id=worker_id,
+                             partner_id=partner_id)
 
 
 def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
@@ -70,10 +72,14 @@ def seed(urls: dict[str, str], secret: str, demo_file: Path) -> dict:
                   for role in ("admin", "coordinator", "manager")]
         wanted += [{"name": w["name"], "email": f"demo-{_slug(w['name'])}@{DEMO_EMAIL_DOMAIN}", "roles": [w["role"]],
                     "worker_id": w["id"], "programmes": [DEMO_PROGRAMME]} for w in workers]
+        # A referrer: the demo GP practice's member of staff, who makes and follows its referrals in the workspace.
+        wanted.append({"name": "Demo GP Referrer", "email": f"demo-referrer@{DEMO_EMAIL_DOMAIN}",
+                       "roles": ["referrer"], "partner_id": DEMO_PARTNER})
         accounts = [_account(client, urls["identity"], admin, spec, known.get(spec["email"])) for spec in wanted]
     for account in accounts:
         # A token that lasts the demo's day; a signed-in one (POST /v1/sessions) lasts an hour and can be revoked.
-        account["token"] = _token(secret, account.pop("id"), account["roles"], account.get("worker_id"))
+        account["token"] = _token(secret, account.pop("id"), account["roles"], account.get("worker_id"),
+                                  account.get("partner_id"))
         if account["name"] in tokens:
             tokens[account["name"]] = account["token"]
     first_connector = next(a for a in accounts if a["roles"] == ["connector"])

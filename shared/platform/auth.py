@@ -22,7 +22,11 @@ from shared.platform.throttle import FailedAttempts
 log = get_logger(__name__)
 
 ISSUER = "community-connector-referrals"
-STAFF_ROLES = frozenset({"volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin"})
+STAFF_ROLES = frozenset({"volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin",
+                         "referrer"})
+# A referrer is a partner's member of staff (a GP surgery's, a charity's): bound to that one partner (the token's
+# `ptn`), it follows and makes that partner's referrals as the partner's API key would, and holds no other role.
+REFERRER = "referrer"
 # Workers: they see and change their own offers and cases only (the worker id their token carries).
 WORKER_ROLES = frozenset({"volunteer", "connector"})
 # Access tokens are short-lived; one claiming a longer life than this is refused however it was signed,
@@ -70,6 +74,7 @@ class StaffPrincipal:
     # The sites this account coordinates within its programmes; None: every site.
     sites: frozenset[str] | None = None
     session_id: uuid.UUID | None = None  # the sign-in session (identity's) the token belongs to, if any
+    partner_id: str | None = None  # the partner a referrer works for (and only a referrer's token names one)
 
     @property
     def own_work_only(self) -> bool:
@@ -79,10 +84,12 @@ class StaffPrincipal:
 
 def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelta = DEFAULT_TOKEN_LIFETIME,
                       worker_id: uuid.UUID | str | None = None, programmes: list[str] | None = None,
-                      sites: list[str] | None = None, session_id: uuid.UUID | str | None = None) -> str:
+                      sites: list[str] | None = None, session_id: uuid.UUID | str | None = None,
+                      partner_id: str | None = None) -> str:
     unknown = set(roles) - STAFF_ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
+    referrer_binding_problem(frozenset(roles), partner_id, ValueError)
     if ttl > MAX_TOKEN_LIFETIME:
         raise ValueError(f"a staff token lives at most {MAX_TOKEN_LIFETIME}")
     now = datetime.now(UTC)
@@ -95,6 +102,8 @@ def issue_staff_token(secret: str, subject: str, roles: list[str], ttl: timedelt
         claims["sit"] = sorted(sites)
     if session_id is not None:
         claims["sid"] = str(session_id)  # so a signed-out session's token can be refused (shared/platform/sessions.py)
+    if partner_id is not None:
+        claims["ptn"] = partner_id
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -109,8 +118,22 @@ def verify_staff_token(secret: str, token: str) -> StaffPrincipal:
     worker_id = uuid.UUID(claims["wid"]) if claims.get("wid") else None
     programmes, sites = _names(claims, "prg"), _names(claims, "sit")
     session_id = uuid.UUID(claims["sid"]) if claims.get("sid") else None
+    partner_id = claims.get("ptn")
+    if partner_id is not None and not isinstance(partner_id, str):
+        raise jwt.InvalidTokenError("bad ptn")
+    referrer_binding_problem(frozenset(roles), partner_id, jwt.InvalidTokenError)
     return StaffPrincipal(subject=claims["sub"], roles=frozenset(roles), worker_id=worker_id,
-                          programmes=programmes, sites=sites, session_id=session_id)
+                          programmes=programmes, sites=sites, session_id=session_id, partner_id=partner_id)
+
+
+def referrer_binding_problem(roles: frozenset[str], partner_id: str | None, error: type[Exception]) -> None:
+    """A referrer is one partner's and nothing else; a partner is named for a referrer only.
+
+    So a referrer token can never open a scheme staff route, and a staff token never speaks for a partner."""
+    if REFERRER in roles and (roles != {REFERRER} or not partner_id):
+        raise error("a referrer holds that role alone and names its partner")
+    if partner_id is not None and REFERRER not in roles:
+        raise error("only a referrer names a partner")
 
 
 def _names(claims: dict, claim: str) -> frozenset[str] | None:
@@ -161,6 +184,24 @@ async def _refuse_if_revoked(request: Request, principal: StaffPrincipal) -> Non
         log.info("revoked_session_refused", session_id=str(principal.session_id))
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid token",
                             headers={"WWW-Authenticate": "Bearer"})
+
+
+async def referrer_from_token(request: Request, token: str) -> StaffPrincipal:
+    """The referrer a bearer token names, for a partner route whose row admits referrers: verified, not signed
+    out, and bound to a partner (verify_staff_token enforces that a referrer names one); else 401."""
+    keys = client_keys(request)
+    refuse_if_locked_out(request, keys)
+    try:
+        principal = verify_staff_token(request.app.state.settings.auth_secret, token)
+    except (jwt.PyJWTError, ValueError, TypeError):
+        credential_failed(request, keys, "referrer_token_refused")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid token",
+                            headers={"WWW-Authenticate": "Bearer"}) from None
+    await _refuse_if_revoked(request, principal)
+    if REFERRER not in principal.roles or not route_access(request).roles & {REFERRER}:
+        # A scheme staff token on a partner's route: the partner's credential is what is missing.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="an X-API-Key header or a referrer's token is required")
+    return principal
 
 
 def require_staff():

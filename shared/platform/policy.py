@@ -32,6 +32,9 @@ def public(why: str) -> Access:
 
 
 PARTNER = Access("partner")
+# A partner's own routes that its staff may also use, signed in as a referrer bound to that partner (the token's
+# `ptn`): what they see and send is scoped to that partner exactly as its API key would be.
+PARTNER_OR_REFERRER = Access("partner", frozenset({"referrer"}), why="the partner's key, or its referrers")
 
 
 def staff(*roles: str) -> Access:
@@ -55,7 +58,7 @@ DECISION_READERS = ("admin", "coordinator", "auditor")
 # Who runs the platform: health, metrics, dead letters.
 OPERATE = ("admin", "operator")
 # Every staff role (shared.platform.auth.STAFF_ROLES, which imports this module, so spelled out here).
-STAFF = ("volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin")
+STAFF = ("volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin", "referrer")
 # Reports: counts and outcomes for managers and commissioners, and the coordinators who run the programme.
 REPORTS = ("admin", "coordinator", "manager")
 
@@ -87,9 +90,10 @@ _PLATFORM: dict[tuple[str, str], Access] = {
 POLICY: dict[str, dict[tuple[str, str], Access]] = {
     "intake": {
         **_PLATFORM,
-        ("POST", "/v1/referrals"): PARTNER,
-        ("GET", "/v1/referrals/{referral_id}"): PARTNER,
-        ("GET", "/v1/referrals"): PARTNER,
+        ("POST", "/v1/referrals"): PARTNER_OR_REFERRER,
+        ("GET", "/v1/referrals/{referral_id}"): PARTNER_OR_REFERRER,
+        ("GET", "/v1/referrals"): PARTNER_OR_REFERRER,
+        ("GET", "/v1/partner-referrals"): PARTNER_OR_REFERRER,
         ("POST", "/v1/referral-batches"): PARTNER,
         ("POST", "/fhir/Bundle"): PARTNER,
         ("POST", "/fhir/ServiceRequest"): PARTNER,
@@ -98,6 +102,8 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/outreach-contacts"): staff(*CASEWORK),
         ("POST", "/v1/outreach-contacts/{contact_id}/referral"): staff(*CASEWORK),
         ("GET", "/v1/match-reviews"): staff(*COORDINATE),
+        # Both records' identifying details, side by side: read for the review, and audited as such.
+        ("GET", "/v1/match-reviews/{review_id}"): staff(*COORDINATE),
         ("POST", "/v1/match-reviews/{review_id}/decision"): staff(*COORDINATE),
         # The person registry: the worker holding a case (ownership in the service layer) or its coordinator.
         ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),

@@ -84,7 +84,9 @@ async def test_every_route_and_credential_gets_what_the_policy_table_says(system
         "revoked (signed out)": _bearer(await _signed_out_admin_token(system)),
     }
     scraper = system.scraper_headers  # the deployment's metrics scrape token: /metrics only
-    roles = {role: system.staff_headers(role, subject=f"matrix-{role}", worker_id=workers.get(role))
+    # A referrer is bound to a partner (the matrix's); every other role to none.
+    roles = {role: system.staff_headers(role, subject=f"matrix-{role}", worker_id=workers.get(role),
+                                        partner_id=PARTNER if role == "referrer" else None)
              for role in sorted(STAFF_ROLES)}
     wrong: list[str] = []
     checked = 0
@@ -114,7 +116,10 @@ async def test_every_route_and_credential_gets_what_the_policy_table_says(system
                     if (got := await call(service, route, {"X-API-Key": key})) in (401, 403):
                         wrong.append(f"{where} [partner key]: {got}, expected to be let in")
                     for role, headers in roles.items():
-                        if (got := await call(service, route, headers)) != 401:
+                        got = await call(service, route, headers)
+                        if role in access.roles and got in (401, 403):
+                            wrong.append(f"{where} [{role} token]: {got}, expected to be let in (its partner's)")
+                        elif role not in access.roles and got != 401:
                             wrong.append(f"{where} [{role} token]: {got}, expected 401 (partners only)")
                     continue
                 if (got := await call(service, route, {"X-API-Key": key})) != 401:
@@ -154,3 +159,29 @@ async def test_another_partners_key_learns_nothing_of_a_referral(system):
         found = await http.get("/v1/referrals", params={"partner_referral_id": "MATRIX-A-1"},
                                headers={"X-API-Key": key_b})
         assert found.status_code == 404 and referral_id not in found.text
+
+
+async def test_a_referrer_sees_and_sends_as_their_own_partner_only(system):
+    system.start("intake")
+    await system.setup_partner(partner_id="matrix-gp-a")
+    await system.setup_partner(partner_id="matrix-gp-b")
+    referrer_a = system.staff_headers("referrer", subject="ref-a", partner_id="matrix-gp-a")
+    referrer_b = system.staff_headers("referrer", subject="ref-b", partner_id="matrix-gp-b")
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as http:
+        sent = await http.post("/v1/referrals", headers=referrer_a, json={
+            "partner_referral_id": "MATRIX-REF-A-1", "programme_id": "demo",
+            "person": {"given_name": "Ada", "family_name": "Apart", "age_years": 70},
+            "consent": {"to_referral": True}})
+        assert sent.status_code == 201, sent.text
+        referral_id = sent.json()["referral_id"]
+        mine = await http.get(f"/v1/referrals/{referral_id}", headers=referrer_a)
+        assert mine.status_code == 200 and mine.json()["status"] == "received"
+        listed = (await http.get("/v1/partner-referrals", headers=referrer_a)).json()
+        assert [r["referral_id"] for r in listed] == [referral_id]
+        # Partner B's referrer learns nothing of it, by id, by A's reference or in B's list.
+        assert (await http.get(f"/v1/referrals/{referral_id}", headers=referrer_b)).status_code == 404
+        found = await http.get("/v1/referrals", params={"partner_referral_id": "MATRIX-REF-A-1"}, headers=referrer_b)
+        assert found.status_code == 404 and referral_id not in found.text
+        assert (await http.get("/v1/partner-referrals", headers=referrer_b)).json() == []
+        # Scheme staff are no partner's: an admin's token is no referrer's on these routes.
+        assert (await http.get("/v1/partner-referrals", headers=system.staff_headers("admin"))).status_code == 401

@@ -143,9 +143,15 @@ async def test_a_connectors_day(shared_system, workspace, browser):
         await page.check('input[name="kind"][value="home_visit"]')
         await page.fill("#minutes", "60")
         await page.fill("#travel_minutes", "20")
+        await page.fill("#note", "Met at home; keen on the Thursday lunch club")
 
     await record("Record a contact or an attempt", attempt, "Attempt recorded", photo="contact-form")
     await record("Record a contact or an attempt", first_contact, "Contact recorded")
+    # The note is on the case's timeline, opened for the worker; caseload keeps it only sealed.
+    assert "keen on the Thursday lunch club" in await page.locator("main").inner_text()
+    stored = await system.sql("SELECT data::text AS data FROM caseload.case_events e JOIN caseload.cases c "
+                              "ON c.id = e.case_id WHERE c.referral_id = $1", uuid.UUID(referral_id))
+    assert stored and not any("Thursday lunch club" in row["data"] for row in stored)
 
     async def ucla3_baseline():
         await page.check('input[name="timepoint"][value="baseline"]')
@@ -159,6 +165,13 @@ async def test_a_connectors_day(shared_system, workspace, browser):
                  photo="measure-ucla3")
     await record("Record Short Warwick-Edinburgh Mental Wellbeing Scale (SWEMWBS)", swemwbs_baseline,
                  "recorded")
+
+    async def ons4_baseline():
+        await page.check('input[name="timepoint"][value="baseline"]')
+        await _answer(page, "", [7, 8, 6, 3])
+
+    await record("Record ONS personal wellbeing (ONS-4)", ons4_baseline, "ONS personal wellbeing (ONS-4) recorded",
+                 photo="measure-ons4")
 
     async def goal():
         await page.fill("#description", "Go to the Thursday lunch club at the community centre")
@@ -190,7 +203,7 @@ async def test_a_connectors_day(shared_system, workspace, browser):
     [case] = await system.sql("SELECT first_contact_at, closure_reason FROM caseload.cases WHERE referral_id = $1",
                               uuid.UUID(referral_id))
     assert case["first_contact_at"] is not None and case["closure_reason"] == "planned_end"
-    assert events.count("case.measure_recorded") == 4  # two baselines, two at the end
+    assert events.count("case.measure_recorded") == 5  # three baselines, two at the end (ONS-4 is not asked then)
     assert {"case.goal_set", "case.signposted", "case.signpost_take_up_recorded", "case.closed"} <= set(events)
     await context.close()
 
@@ -277,6 +290,13 @@ async def test_a_coordinator_decides_a_triage_review_and_a_person_match(shared_s
     await check_page(page, "match-reviews")
     await page.get_by_role("link", name=f"Match review {str(match['id'])[:8]}").click()
     await page.wait_for_url(f"{workspace}/match-reviews/{match['id']}")
+    # Both records side by side, read from intake's registry: the dates of birth a day apart.
+    compared = await page.locator("#side-by-side").inner_text()
+    assert "1950-06-01" in compared and "1950-06-02" in compared and family in compared
+    # Each record read for the review is in intake's audit trail, with the review as its purpose.
+    reads = await system.sql("SELECT actor FROM intake.audit_trail WHERE purpose = $1",
+                             f"match review {match['id']}")
+    assert len(reads) >= 2 and {r["actor"] for r in reads} == {coordinator["id"]}
     await check_page(page, "match-review")
     await page.check('input[name="same_person"][value="yes"]')
     await page.get_by_role("button", name="Save decision").click()
@@ -284,4 +304,23 @@ async def test_a_coordinator_decides_a_triage_review_and_a_person_match(shared_s
     people = await system.sql("SELECT DISTINCT person_id FROM intake.referrals WHERE partner_referral_id LIKE $1",
                               f"%-{family}")
     assert len(people) == 1  # filed under one person
+    await context.close()
+
+
+async def test_an_operator_sees_a_dead_letter_and_its_reason(shared_system, workspace, browser):
+    system = shared_system
+    # A partner's Kafka submission with a key that authenticates nobody: intake dead-letters it, with a reason.
+    marker = f"DL-{uuid.uuid4().hex[:8]}"
+    await system.produce_raw(system.topics.partner_submissions, b'{"programme_id": "demo"}', key=marker.encode(),
+                             headers=[("partner-id", b"nobody-gp"), ("api-key", b"ccr_nope.nope")])
+    await system.wait_for("SELECT 1 FROM intake.dead_letters WHERE message_key = $1", marker.encode(), timeout_s=60)
+    operator = await new_account(system, ["operator"])
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, operator, start="/dead-letters")
+    await page.wait_for_url(f"{workspace}/dead-letters")
+    row = page.locator("table tbody tr", has_text="partner-submission")
+    assert "authentication failed" in await row.first.inner_text()  # the reason, and no personal data in it
+    await check_page(page, "dead-letters")
     await context.close()

@@ -68,7 +68,7 @@ def wait_until(fetch, predicate, timeout_s: float = 60):
 
 def _each_account_signs_in_with_its_password(demo: dict) -> None:
     accounts = demo["credentials"]["accounts"]
-    assert {a["name"] for a in accounts} >= {"admin", "coordinator", "manager", "Demo Volunteer"}
+    assert {a["name"] for a in accounts} >= {"admin", "coordinator", "manager", "Demo Volunteer", "Demo GP Referrer"}
     for account in accounts:
         signed_in = httpx.post(f"{demo['services']['identity']}/v1/sessions", timeout=20,
                                json={"email": account["email"], "password": account["password"]})
@@ -76,7 +76,10 @@ def _each_account_signs_in_with_its_password(demo: dict) -> None:
         # The session's token acts as the account: a worker's on its own offers, the others on the case list.
         token = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
         path = f"/v1/workers/{account['worker_id']}/offers" if account.get("worker_id") else "/v1/cases"
-        answer = httpx.get(f"{demo['services']['caseload']}{path}", headers=token, timeout=20)
+        service = "caseload"
+        if account["roles"] == ["referrer"]:  # the demo GP practice's: its referrals, not the scheme's cases
+            service, path = "intake", "/v1/partner-referrals"
+        answer = httpx.get(f"{demo['services'][service]}{path}", headers=token, timeout=20)
         expected = 403 if account["roles"] == ["manager"] else 200  # managers read reports, not cases
         assert answer.status_code == expected, (account["email"], path, answer.status_code)
 

@@ -23,7 +23,8 @@ SCREENSHOTS = Path(os.environ.get("WORKSPACE_SCREENSHOTS", ROOT / "docs" / "scre
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
 
 
-async def new_account(system, roles: list[str], worker_id: str | None = None, programmes=None) -> dict:
+async def new_account(system, roles: list[str], worker_id: str | None = None, programmes=None,
+                      partner_id: str | None = None) -> dict:
     """A staff account made through identity's admin API; its email and password to sign in with."""
     password = secrets.token_urlsafe(18)
     email = f"{roles[0]}-{uuid.uuid4().hex[:8]}@staff.example.org"
@@ -32,6 +33,8 @@ async def new_account(system, roles: list[str], worker_id: str | None = None, pr
         body["worker_id"] = worker_id
     if programmes is not None:
         body["programmes"] = programmes
+    if partner_id is not None:
+        body["partner_id"] = partner_id  # a referrer's partner
     async with httpx.AsyncClient(base_url=system.url("identity"), timeout=20) as http:
         created = await http.post("/v1/accounts", headers=system.staff_headers("admin"), json=body)
     assert created.status_code == 201, created.text

@@ -58,11 +58,12 @@ class System:
         return self.processes[service].url
 
     def staff_headers(self, *roles: str, subject: str = "test-staff", worker_id: str | None = None,
-                      programmes: list[str] | None = None, sites: list[str] | None = None) -> dict[str, str]:
+                      programmes: list[str] | None = None, sites: list[str] | None = None,
+                      partner_id: str | None = None) -> dict[str, str]:
         """A staff token; a volunteer's or connector's acts as `worker_id` (its own cases only); one naming
         `programmes` works in those only."""
         token = issue_staff_token(self.secret, subject, list(roles), worker_id=worker_id, programmes=programmes,
-                                  sites=sites)
+                                  sites=sites, partner_id=partner_id)
         return {"Authorization": f"Bearer {token}"}
 
     def start(self, *names: str, extra_env: dict[str, str] | None = None, replica: int | None = None) -> None:

@@ -126,3 +126,25 @@ def test_a_malformed_session_claim_is_an_invalid_token():
                         "exp": now + timedelta(minutes=5), "sid": "not-a-uuid"}, SECRET, algorithm="HS256")
     with pytest.raises(ValueError):
         verify_staff_token(SECRET, bad)
+
+
+def test_a_referrers_token_names_its_partner_and_holds_no_other_role():
+    principal = verify_staff_token(SECRET, issue_staff_token(SECRET, "r-1", ["referrer"], partner_id="gp-surgery"))
+    assert principal.roles == {"referrer"} and principal.partner_id == "gp-surgery"
+    with pytest.raises(ValueError, match="names its partner"):
+        issue_staff_token(SECRET, "r-1", ["referrer"])  # bound to no partner
+    with pytest.raises(ValueError, match="holds that role alone"):
+        issue_staff_token(SECRET, "r-1", ["referrer", "coordinator"], partner_id="gp-surgery")
+    with pytest.raises(ValueError, match="only a referrer"):
+        issue_staff_token(SECRET, "c-1", ["coordinator"], partner_id="gp-surgery")
+
+
+def test_a_hand_made_token_binding_staff_to_a_partner_or_a_referrer_to_none_is_refused():
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    base = {"iss": "community-connector-referrals", "sub": "x", "iat": now, "exp": now + timedelta(minutes=5)}
+    for claims in ({"roles": ["admin"], "ptn": "gp-surgery"}, {"roles": ["referrer"]},
+                   {"roles": ["referrer"], "ptn": ["gp-surgery"]}):
+        with pytest.raises(jwt.InvalidTokenError):
+            verify_staff_token(SECRET, jwt.encode({**base, **claims}, SECRET, algorithm="HS256"))

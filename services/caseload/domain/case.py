@@ -211,16 +211,18 @@ class Case:
     # --- casework -----------------------------------------------------------------------------------
 
     def record_contact(self, *, kind: str, minutes: int, travel_minutes: int, successful: bool,
-                       occurred_at: datetime, recorded_by: str, initiated_by: str = "worker") -> list[EventPayload]:
+                       occurred_at: datetime, recorded_by: str, initiated_by: str = "worker",
+                       note: str | None = None) -> list[EventPayload]:
         """A contact or attempt; refused, with the instruction to follow, if it goes against the person's wishes
         (an attempt by a declined method is still a contact the person did not want)."""
         check_contact(self.state)
         refusal = self.wishes.contact_refusal(kind, initiated_by)
         require(refusal is None, refusal or "")
         contact_id = uuid.uuid4()
-        events: list[EventPayload] = [self._record(ev.CaseContactRecorded(
+        events: list[EventPayload] = [self._record(ev.CaseContactRecordedV2(
             **self._refs(occurred_at, recorded_by), contact_id=contact_id, kind=kind, successful=successful,
-            minutes=minutes, travel_minutes=travel_minutes, worker_id=self.worker_id, initiated_by=initiated_by),
+            minutes=minutes, travel_minutes=travel_minutes, worker_id=self.worker_id, initiated_by=initiated_by,
+            note=note),
             occurred_at, recorded_by)]
         if successful:
             self.new_contacts.append(Contact(contact_id, kind, minutes, occurred_at, recorded_by))

@@ -208,6 +208,8 @@ class NewContact(BaseModel):
     occurred_at: IsoDateTime | None = None
     initiated_by: Literal["worker", "person"] = Field(
         default="worker", description="person: they contacted the service (recorded whatever their contact wishes)")
+    note: str | None = Field(default=None, max_length=2000,
+                             description="what the worker noted of it: sealed for the person, shown on the timeline")
 
 
 @router.post("/v1/cases/{case_id}/contacts", tags=["cases"], status_code=201)
@@ -216,7 +218,7 @@ async def add_contact(case_id: uuid.UUID, body: NewContact, deps: Caseload = Dep
     count = await _guard(_handle(deps, principal, c.RecordContact(
         principal.subject, case_id, kind=body.kind.value, minutes=body.minutes, travel_minutes=body.travel_minutes,
         successful=body.successful, occurred_at=body.occurred_at or datetime.now(UTC),
-        initiated_by=body.initiated_by)))
+        initiated_by=body.initiated_by, note=body.note or None)))
     return {"case_id": str(case_id), "contact_count": count}
 
 

@@ -72,6 +72,7 @@ class RecordContact(CaseCommand):
     successful: bool = True
     travel_minutes: int = 0
     initiated_by: str = "worker"  # "person": they contacted the service, whatever their wishes say of us
+    note: str | None = None  # what the worker noted of it, about the person: sealed
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ def _account(row) -> Account:
         id=row.id, name=row.name, email=row.email, roles=tuple(row.roles), password_hash=row.password_hash,
         created_at=row.created_at, updated_at=row.updated_at, programmes=tuple(row.programmes),
         sites=tuple(row.sites), worker_id=row.worker_id, disabled=row.disabled,
+        partner_id=row.partner_id,
     )
 
 
 def _account_values(account: Account) -> dict:
     return dict(
         name=account.name, email=account.email, roles=list(account.roles), programmes=list(account.programmes),
-        sites=list(account.sites), worker_id=account.worker_id, disabled=account.disabled,
+        sites=list(account.sites), worker_id=account.worker_id, disabled=account.disabled, partner_id=account.partner_id,
         password_hash=account.password_hash, created_at=account.created_at, updated_at=account.updated_at,
     )
 

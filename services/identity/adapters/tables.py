@@ -31,6 +31,7 @@ accounts = sa.Table(
     sa.Column("programmes", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("sites", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("worker_id", UUID(as_uuid=True)),
+    sa.Column("partner_id", sa.Text, comment="a referrer's partner (intake's partner id)"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

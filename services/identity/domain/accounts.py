@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from shared.platform.auth import STAFF_ROLES
+from shared.platform.auth import REFERRER, STAFF_ROLES
 
 
 class UnknownRole(ValueError):
@@ -31,6 +31,15 @@ def checked_roles(roles: list[str] | frozenset[str] | tuple[str, ...]) -> tuple[
     return tuple(sorted(set(roles)))
 
 
+def checked_partner(roles: tuple[str, ...], partner_id: str | None) -> str | None:
+    """A referrer (a partner's staff) is bound to one partner and holds no scheme role; nobody else names one."""
+    if REFERRER in roles and (set(roles) != {REFERRER} or not partner_id):
+        raise UnknownRole("a referrer holds that role alone and names the partner they work for (partner_id)")
+    if partner_id and REFERRER not in roles:
+        raise UnknownRole("only a referrer's account names a partner")
+    return partner_id or None
+
+
 @dataclass(frozen=True)
 class Account:
     id: uuid.UUID
@@ -44,6 +53,7 @@ class Account:
     sites: tuple[str, ...] = ()
     worker_id: uuid.UUID | None = None
     disabled: bool = False
+    partner_id: str | None = None  # a referrer's partner (shared.platform.auth.REFERRER)
 
     def changed(self, at: datetime, **fields) -> Account:
         if "roles" in fields:
@@ -51,7 +61,9 @@ class Account:
         for listed in ("programmes", "sites"):
             if listed in fields:
                 fields[listed] = tuple(dict.fromkeys(fields[listed]))  # kept in order, once each
-        return replace(self, updated_at=at, **fields)
+        changed = replace(self, updated_at=at, **fields)
+        checked_partner(changed.roles, changed.partner_id)
+        return changed
 
 
 @dataclass(frozen=True)

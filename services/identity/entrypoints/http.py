@@ -39,7 +39,7 @@ STAFF = require_staff()
 REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, EmailTaken: status.HTTP_409_CONFLICT,
             UnknownRole: 422, OidcNotConfigured: status.HTTP_404_NOT_FOUND}
 
-Role = Literal["volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin"]
+Role = Literal["volunteer", "connector", "coordinator", "manager", "auditor", "operator", "admin", "referrer"]
 # No email library is installed: a plain shape check (one @, a dot in the domain, no spaces), RFC 5321's length.
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -63,6 +63,8 @@ class NewAccount(_Strict):
     programmes: list[Label] = Field(default_factory=list, max_length=50)
     sites: list[Label] = Field(default_factory=list, max_length=50)
     worker_id: uuid.UUID | None = Field(default=None, description="the caseload worker profile this account is")
+    partner_id: Label | None = Field(default=None, description="a referrer's partner: required with, and only "
+                                     "with, the referrer role (a partner's staff, who hold no other role)")
 
 
 class AccountChanges(_Strict):
@@ -71,6 +73,7 @@ class AccountChanges(_Strict):
     programmes: list[Label] | None = Field(default=None, max_length=50)
     sites: list[Label] | None = Field(default=None, max_length=50)
     worker_id: uuid.UUID | None = None
+    partner_id: Label | None = None
     # Strict: 0 or "no" is not taken for false when what is at stake is who can sign in.
     disabled: StrictBool | None = Field(default=None, description="disabling revokes every session of the account")
 
@@ -87,6 +90,7 @@ class AccountOut(BaseModel):
     programmes: list[str]
     sites: list[str]
     worker_id: uuid.UUID | None
+    partner_id: str | None = None
     disabled: bool
     created_at: datetime
     updated_at: datetime
@@ -96,7 +100,7 @@ def _out(account: Account) -> AccountOut:
     # The password hash never leaves the service.
     return AccountOut(id=account.id, name=account.name, email=account.email, roles=list(account.roles),
                       programmes=list(account.programmes), sites=list(account.sites), worker_id=account.worker_id,
-                      disabled=account.disabled, created_at=account.created_at, updated_at=account.updated_at)
+                      partner_id=account.partner_id, disabled=account.disabled, created_at=account.created_at, updated_at=account.updated_at)
 
 
 class Credentials(_Strict):
@@ -120,7 +124,7 @@ async def create_account(body: NewAccount, request: Request, deps: Identity = De
     with refusals_as_http(REFUSALS):
         account = await deps.handle(c.CreateAccount(
             name=body.name, email=body.email, roles=tuple(body.roles), password=body.password,
-            programmes=tuple(body.programmes), sites=tuple(body.sites), worker_id=body.worker_id,
+            programmes=tuple(body.programmes), sites=tuple(body.sites), worker_id=body.worker_id, partner_id=body.partner_id,
             correlation_id=correlation_id_of(request)))
     return _out(account)
 

@@ -15,6 +15,7 @@ class CreateAccount:
     programmes: tuple[str, ...] = ()
     sites: tuple[str, ...] = ()
     worker_id: uuid.UUID | None = None
+    partner_id: str | None = None  # a referrer's partner
     correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 

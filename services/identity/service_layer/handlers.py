@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from services.identity.domain.accounts import Account, Session, checked_roles, normalise_email
+from services.identity.domain.accounts import Account, Session, checked_partner, checked_roles, normalise_email
 from services.identity.service_layer import commands as c
 from services.identity.service_layer.errors import EmailTaken, NotFound, OidcNotConfigured, SignInRefused
 from services.identity.service_layer.ports import PasswordHasher, TokenVerifier
@@ -69,11 +69,12 @@ async def _hash(deps: Identity, password: str) -> str:
 
 async def create_account(deps: Identity, cmd: c.CreateAccount) -> Account:
     now = deps.clock()
+    roles = checked_roles(cmd.roles)
     account = Account(
-        id=uuid.uuid4(), name=cmd.name, email=normalise_email(cmd.email), roles=checked_roles(cmd.roles),
+        id=uuid.uuid4(), name=cmd.name, email=normalise_email(cmd.email), roles=roles,
         password_hash=await _hash(deps, cmd.password), created_at=now, updated_at=now,
         programmes=tuple(dict.fromkeys(cmd.programmes)), sites=tuple(dict.fromkeys(cmd.sites)),
-        worker_id=cmd.worker_id,
+        worker_id=cmd.worker_id, partner_id=checked_partner(roles, cmd.partner_id),
     )
     async with deps.uow() as uow:
         if await uow.accounts.by_email(account.email) is not None:
@@ -108,7 +109,7 @@ async def update_account(deps: Identity, cmd: c.UpdateAccount) -> Account:
 
 def _grants(account: Account) -> tuple:
     """What a token of the account carries, besides who it is."""
-    return account.roles, account.programmes, account.sites, account.worker_id
+    return account.roles, account.programmes, account.sites, account.worker_id, account.partner_id
 
 
 async def set_password(deps: Identity, cmd: c.SetPassword) -> Account:
@@ -169,7 +170,8 @@ async def _start_session(deps: Identity, account: Account, now: datetime) -> Sig
     # Roles, programmes, sites and worker profile are read again from the account as it is now.
     token = issue_staff_token(deps.token_secret(), str(current.id), list(current.roles), ttl=deps.token_lifetime,
                               worker_id=current.worker_id, programmes=list(current.programmes) or None,
-                              sites=list(current.sites) or None, session_id=session.id)
+                              sites=list(current.sites) or None, session_id=session.id,
+                              partner_id=current.partner_id)
     return SignedIn(access_token=token, session=session, expires_in=int(deps.token_lifetime.total_seconds()))
 
 

@@ -156,6 +156,11 @@ class SqlReferralRepository(ReferralRepository):
         await self._conn.execute(sa.update(t.referrals).where(t.referrals.c.id == referral.id)
                                  .values(status=referral.status, consent=referral.consent))
 
+    async def for_partner(self, partner_id: str, limit: int) -> list[Referral]:
+        query = (sa.select(*_columns()).where(t.referrals.c.partner_id == partner_id)
+                 .order_by(t.referrals.c.received_at.desc()).limit(limit))
+        return [_referral(r) for r in await self._conn.execute(query)]
+
     async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
         return await self._many(sa.and_(t.referrals.c.person_id == person_id,
                                         t.referrals.c.programme_id == programme_id))

@@ -44,3 +44,17 @@ PLAIN_WORDS = {
     ReferralStatus.CLOSED: "Your support has ended.",
     ReferralStatus.DUPLICATE: "We already have a referral for you, and have joined the two together.",
 }
+
+# What a referrer (the partner's staff) reads of a referral they made, in plain words.
+FOR_REFERRER = {
+    ReferralStatus.RECEIVED: "Received: the scheme has the referral and will look at it soon.",
+    ReferralStatus.ACCEPTED: "Accepted: the scheme is finding someone to support this person.",
+    ReferralStatus.IN_REVIEW: "Being looked at by a member of the scheme's team.",
+    ReferralStatus.WAITING: "Accepted, and on the waiting list.",
+    ReferralStatus.ASSIGNED: "Someone has been chosen to support this person and will contact them soon.",
+    ReferralStatus.FIRST_CONTACT: "The person is being supported.",
+    ReferralStatus.DECLINED: "Not accepted: the scheme will suggest other help.",
+    ReferralStatus.REDIRECTED: "Passed to a service that can help more urgently.",
+    ReferralStatus.CLOSED: "Support has ended.",
+    ReferralStatus.DUPLICATE: "Joined to a referral the scheme already had for this person.",
+}

@@ -6,23 +6,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.intake.bootstrap import Intake
 from services.intake.domain import api_keys
 from services.intake.domain.partner import Partner
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
-from shared.platform.auth import client_keys, credential_failed, refuse_if_locked_out
+from shared.platform.auth import (REFERRER, client_keys, credential_failed, referrer_from_token,
+                                  refuse_if_locked_out, route_access)
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
+_bearer = HTTPBearer(auto_error=False)
 
 
 def intake(request: Request) -> Intake:
     return request.app.state.ctx.dependencies
 
 
-async def require_partner(request: Request, x_api_key: str | None = Header(default=None)) -> Partner:
+async def require_partner(request: Request, x_api_key: str | None = Header(default=None),
+                          credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Partner:
+    """The partner its API key authenticates or, on a route whose policy row admits referrers, the partner the
+    signed-in referrer works for: either way the route sees that partner's referrals only."""
+    if not x_api_key and credentials is not None and route_access(request).roles & {REFERRER}:
+        referrer = await referrer_from_token(request, credentials.credentials)
+        partner = await queries.partner(intake(request).uow(), referrer.partner_id)
+        if partner is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="this referrer's partner is not known here")
+        return partner
     if not x_api_key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="an X-API-Key header is required")
     parts = api_keys.split_key(x_api_key)

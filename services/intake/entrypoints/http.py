@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl, StrictBool, StrictInt, ValidationError, field_validator
 
@@ -160,6 +160,15 @@ async def find_referral(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no referral with that partner_referral_id")
     return found
+
+
+@router.get("/v1/partner-referrals", tags=["referrals"], responses=errors(401, 422))
+async def list_partner_referrals(
+    partner: Partner = Depends(require_partner), deps: Intake = Depends(intake),
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict]:
+    """Your latest referrals, newest first, each with its status in plain words (for a referrer's own list)."""
+    return await queries.referrals_for_partner(deps.uow(), partner, limit)
 
 
 @router.post("/v1/referral-batches", tags=["referrals"], status_code=201, dependencies=[Depends(submission_slot)],

@@ -38,6 +38,16 @@ async def person_for_case(case_id: uuid.UUID, deps: Intake = Depends(intake),
         return await registry.person_for_case(deps.uow(), case_id, _reader(principal))
 
 
+@router.get("/v1/match-reviews/{review_id}", tags=["registry"], responses=errors(404))
+async def match_review_records(review_id: uuid.UUID, deps: Intake = Depends(intake),
+                               principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """An open person-match review with both records side by side (names, date of birth or age, NHS number,
+    postcode, phone, email), to decide whether they are one person. For a coordinator of the review's
+    programme; each record read is recorded in the audit trail with the review as its purpose."""
+    with refusals_as_http(REFUSALS):
+        return await registry.records_for_match_review(deps.uow(), review_id, _reader(principal))
+
+
 @router.get("/v1/audit-trail", tags=["audit"])
 async def audit_trail(person_id: uuid.UUID | None = None, actor: str | None = Query(default=None, max_length=200),
                       since: IsoDateTime | None = None, until: IsoDateTime | None = None,

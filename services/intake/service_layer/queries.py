@@ -8,7 +8,7 @@ from typing import Any
 from services.intake.domain import api_keys
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
-from services.intake.domain.status import ReferralStatus
+from services.intake.domain.status import FOR_REFERRER, ReferralStatus
 from services.intake.service_layer import sealed
 from services.intake.service_layer.referrals import told_of
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -41,6 +41,23 @@ async def referral_by_partner_reference(uow: IntakeUnitOfWork, partner: Partner,
         return await _view(uow, referral) if referral else None
 
 
+async def partner(uow: IntakeUnitOfWork, partner_id: str | None) -> Partner | None:
+    """The partner a signed-in referrer works for."""
+    if not partner_id:
+        return None
+    async with uow:
+        return await uow.partners.get(partner_id)
+
+
+async def referrals_for_partner(uow: IntakeUnitOfWork, partner: Partner, limit: int) -> list[dict[str, Any]]:
+    """The partner's latest referrals with their status in plain words: nothing of the person or casework."""
+    async with uow:
+        found = await uow.referrals.for_partner(partner.id, limit)
+    return [{"referral_id": r.id, "partner_referral_id": r.partner_referral_id, "programme_id": r.programme_id,
+             "channel": r.channel, "status": r.status, "status_in_words": FOR_REFERRER[ReferralStatus(r.status)],
+             "received_at": r.received_at} for r in found]
+
+
 async def _view(uow: IntakeUnitOfWork, referral: Referral) -> dict[str, Any]:
     return {
         "referral_id": referral.id,
@@ -48,6 +65,7 @@ async def _view(uow: IntakeUnitOfWork, referral: Referral) -> dict[str, Any]:
         "programme_id": referral.programme_id,
         "channel": referral.channel,
         "status": referral.status,
+        "status_in_words": FOR_REFERRER[ReferralStatus(referral.status)],
         "received_at": referral.received_at,
         "linked_to_referral_id": await told_of(uow, referral, referral.duplicate_of),
         "previous_referral_id": await told_of(uow, referral, referral.previous_referral_id),

@@ -61,6 +61,47 @@ async def person_for_case(uow: IntakeUnitOfWork, case_id: uuid.UUID, reader: Rea
             **connector_view(person, contact, consents)}
 
 
+# What a coordinator compares to decide a person match: who each record says the person is, not how to reach
+# them or why they were referred. Each read records these names in the audit trail.
+MATCH_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "age_years", "nhs_number",
+                "postcode", "phone", "email")
+
+
+async def records_for_match_review(uow: IntakeUnitOfWork, review_id: uuid.UUID, reader: Reader) -> dict[str, Any]:
+    """An open match review's two records side by side: the new referral's, and the latest referral in the same
+    programme of the person it may be. For a coordinator of that programme; each record read is audited with
+    the review as its purpose."""
+    async with uow:
+        review = await uow.persons.review(review_id)
+        if review is None or review["status"] != "open":
+            raise NotFound("no open match review with that id")
+        referral = await uow.referrals.get(review["referral_id"])
+        if referral is None:
+            raise NotFound("the review's referral is not held")
+        if reader.programmes is not None and referral.programme_id not in reader.programmes:
+            raise Forbidden("this review is in a programme you do not work in")
+        earlier = await uow.referrals.for_person(review["candidate_person_id"], referral.programme_id)
+        purpose = f"match review {review_id}"
+        new = await _match_record(uow, referral.id, referral.received_at, reader, purpose)
+        existing = await _match_record(uow, earlier[-1].id, earlier[-1].received_at, reader, purpose) if earlier else None
+        await uow.commit()
+    return {"id": str(review_id), "programme_id": referral.programme_id, "confidence": str(review["confidence"]),
+            "reasons": review["reasons"], "created_at": review.get("created_at"), "new": new, "existing": existing}
+
+
+async def _match_record(uow: IntakeUnitOfWork, referral_id: uuid.UUID, received_at: datetime, reader: Reader,
+                        purpose: str) -> dict[str, Any] | None:
+    record = await uow.referrals.registry_record(referral_id)
+    person = await sealed.open_json(uow.sealer, record.person, context=sealed.PERSON) if record else None
+    if record is None or not person:
+        return None  # erased
+    await uow.audit.append(AuditEntry(
+        at=datetime.now(UTC), actor=reader.subject, roles=tuple(sorted(reader.roles)), action=READ,
+        person_id=record.person_id, fields=MATCH_FIELDS, purpose=purpose, referral_id=referral_id))
+    return {"referral_id": str(referral_id), "person_id": str(record.person_id), "received_at": received_at,
+            **{name: person.get(name) for name in MATCH_FIELDS}}
+
+
 async def audit_entries(uow: IntakeUnitOfWork, *, person_id: uuid.UUID | None = None, actor: str | None = None,
                         since: datetime | None = None, until: datetime | None = None,
                         limit: int = 500) -> list[dict[str, Any]]:

@@ -56,6 +56,10 @@ class ReferralRepository(abc.ABC):
     async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None: ...
 
     @abc.abstractmethod
+    async def for_partner(self, partner_id: str, limit: int) -> list[Referral]:
+        """The partner's referrals, newest first, at most `limit`."""
+
+    @abc.abstractmethod
     async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
         """The person's referrals to a programme, oldest first."""
 

@@ -156,6 +156,7 @@ CASE_PROJECTIONS: dict[type[EventPayload], Callable[[OutcomesUnitOfWork, Any], A
     ev.CaseClosedV2: _closed,
     ev.CaseMeasureRecordedV2: _measure,
     ev.CaseSignpostedV2: _signposted,
+    ev.CaseContactRecordedV2: _contact,
     ev.CaseUnmetNeedRecordedV2: _unmet_need,
 }
 

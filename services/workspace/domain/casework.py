@@ -35,6 +35,9 @@ MAX_MINUTES = 24 * 60
 MAX_TEXT = 500
 
 
+MAX_CONTACT_NOTE = 2000  # caseload's own limit for a contact's note
+
+
 def timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
     """One line of a case's timeline: when, what, and the detail that says which (no personal data is held)."""
     data = event.get("data") or {}
@@ -43,6 +46,8 @@ def timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
     if event.get("event_type") == "case.contact_recorded":
         reached = "reached" if data.get("successful", True) else "attempt, not reached"
         detail = f"{CONTACT_KINDS.get(data.get('kind'), data.get('kind'))}, {data.get('minutes')} minutes ({reached})"
+        if data.get("note"):  # opened by caseload for this reader; gone once the person is erased
+            detail += f". {data['note']}"
     elif event.get("event_type") == "case.measure_recorded":
         measure = data.get("measure") or {}
         detail = f"{str(measure.get('instrument', '')).upper()} {measure.get('timepoint', '')}"
@@ -76,6 +81,11 @@ def read_contact(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     travel = whole_number(values, "travel_minutes", 0, MAX_MINUTES, errors, "the travel minutes", required=False)
     body = {"kind": kind, "minutes": minutes, "travel_minutes": travel, "successful": reached == "yes",
             "initiated_by": "person" if values.get("initiated_by") == "person" else "worker"}
+    note = str(values.get("note") or "").strip()
+    if len(note) > MAX_CONTACT_NOTE:
+        errors["note"] = f"The note must be {MAX_CONTACT_NOTE} characters or fewer"
+    elif note:
+        body["note"] = note
     return body, errors
 
 

@@ -20,6 +20,9 @@ class Instrument:
     question: str
     items: tuple[str, ...]
     answers: tuple[tuple[int, str], ...]  # (value, words), in the order they are offered
+    # Asked again on the closure form: the scheme's two headline measures. The others are recorded on their
+    # own forms, at whatever timepoint, so closing does not ask every questionnaire of everyone.
+    at_closure: bool = True
 
     def values(self) -> set[int]:
         return {value for value, _ in self.answers}
@@ -28,6 +31,11 @@ class Instrument:
 _OFTEN = ((1, "Hardly ever"), (2, "Some of the time"), (3, "Often"))
 _WELLBEING = ((1, "None of the time"), (2, "Rarely"), (3, "Some of the time"), (4, "Often"),
               (5, "All of the time"))
+# As outcomes scores them (services/outcomes/domain/instruments.py): ONS's 1 often/always ... 5 never;
+# ONS-4's 0 not at all ... 10 completely; De Jong Gierveld's 1 yes, 2 more or less, 3 no.
+_ONS_OFTEN = ((1, "Often or always"), (2, "Some of the time"), (3, "Occasionally"), (4, "Hardly ever"), (5, "Never"))
+_NOUGHT_TO_TEN = ((0, "0 (not at all)"), *((n, str(n)) for n in range(1, 10)), (10, "10 (completely)"))
+_YES_NO = ((1, "Yes"), (2, "More or less"), (3, "No"))
 
 INSTRUMENTS = {
     "ucla3": Instrument(
@@ -39,7 +47,25 @@ INSTRUMENTS = {
         ("feeling optimistic about the future", "feeling useful", "feeling relaxed", "dealing with problems well",
          "thinking clearly", "feeling close to other people", "able to make up my own mind about things"),
         _WELLBEING),
+    "ons_loneliness": Instrument(
+        "ons_loneliness", "ONS direct loneliness question", "Thinking about how you feel now...",
+        ("How often do you feel lonely?",), _ONS_OFTEN, at_closure=False),
+    "ons4": Instrument(
+        "ons4", "ONS personal wellbeing (ONS-4)",
+        "On a scale where 0 is 'not at all' and 10 is 'completely'...",
+        ("Overall, how satisfied are you with your life nowadays?",
+         "Overall, to what extent do you feel the things you do in your life are worthwhile?",
+         "Overall, how happy did you feel yesterday?", "Overall, how anxious did you feel yesterday?"),
+        _NOUGHT_TO_TEN, at_closure=False),
+    "djg6": Instrument(
+        "djg6", "De Jong Gierveld 6-item loneliness scale",
+        "How far does each of these apply to you, the way you feel now?",
+        ("I experience a general sense of emptiness", "I miss having people around me", "I often feel rejected",
+         "There are plenty of people I can rely on when I have problems",
+         "There are many people I can trust completely", "There are enough people I feel close to"),
+        _YES_NO, at_closure=False),
 }
+CLOSURE_INSTRUMENTS = {key: instrument for key, instrument in INSTRUMENTS.items() if instrument.at_closure}
 
 
 def item_field(index: int) -> str:

@@ -9,6 +9,10 @@ WORKER_ROLES = frozenset({"volunteer", "connector"})
 COORDINATING_ROLES = frozenset({"coordinator", "admin"})
 REPORTING_ROLES = frozenset({"manager", "coordinator", "admin"})
 OVERSEEING_ROLES = frozenset({"manager", "coordinator", "admin"})
+# A partner's member of staff (a GP surgery's, a charity's): makes and follows that partner's referrals.
+REFERRING_ROLES = frozenset({"referrer"})
+# Who runs the platform: the dead letters of every service.
+OPERATING_ROLES = frozenset({"operator", "admin"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ AREAS = (
     Area("/waiting-list", "Waiting list", OVERSEEING_ROLES),
     Area("/capacity", "Capacity", OVERSEEING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),
+    Area("/dead-letters", "Dead letters", OPERATING_ROLES),
+    Area("/referrals", "Our referrals", REFERRING_ROLES),
+    Area("/referrals/new", "Make a referral", REFERRING_ROLES),
 )
 
 

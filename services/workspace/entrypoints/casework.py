@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain import casework as words
 from services.workspace.domain.dues import SORTS
-from services.workspace.domain.instruments import INSTRUMENTS, TIMEPOINTS, item_field, read_measure
+from services.workspace.domain.instruments import (CLOSURE_INSTRUMENTS, INSTRUMENTS, TIMEPOINTS, item_field,
+                                                   read_measure)
 from services.workspace.domain.session import Session
 from services.workspace.entrypoints import web
 from services.workspace.service_layer import casework
@@ -117,7 +118,7 @@ async def _form_page(request: Request, case_id: str, form: str, values: dict[str
     if form == "transfer":  # whom it can go to: the case's programme's workers, by name
         workers = await casework.transfer_targets(web.wiring(request).call_as, request.state.session, case_id)
     return web.page(request, spec["template"], title=spec["title"], case_id=case_id, values=values, errors=errors,
-                    crumbs=_crumbs(case_id), words=words, instruments=INSTRUMENTS, timepoints=TIMEPOINTS,
+                    crumbs=_crumbs(case_id), words=words, instruments=CLOSURE_INSTRUMENTS, timepoints=TIMEPOINTS,
                     item_field=item_field, workers=workers, status_code=status_code)
 
 
@@ -161,7 +162,7 @@ def _read(form: str, values: dict[str, Any]) -> tuple[dict[str, Any] | None, dic
         if values.get("confirm") != "yes":
             errors["confirm"] = "Confirm that you want to close the case: it cannot be reopened"
         measures = []
-        for instrument in INSTRUMENTS.values():
+        for instrument in CLOSURE_INSTRUMENTS.values():
             prefixed = {k.removeprefix(f"{instrument.id}_"): v for k, v in values.items()
                         if k.startswith(f"{instrument.id}_")}
             if not prefixed.get("collected"):

@@ -54,11 +54,9 @@ async def match_reviews(connect: Connect, session: Session) -> list[dict[str, An
 
 
 async def match_review(connect: Connect, session: Session, review_id: str) -> dict[str, Any]:
-    review_id = case_id_of(review_id)
-    review = next((r for r in await match_reviews(connect, session) if str(r["id"]) == review_id), None)
-    if review is None:
-        raise NotFound(review_id)
-    return review
+    """One open review with both records' details side by side (intake audits the read, the review its purpose)."""
+    require_coordinator(session)
+    return await connect(session.token).intake.get(f"/v1/match-reviews/{case_id_of(review_id)}")
 
 
 async def decide_match(connect: Connect, session: Session, review_id: str, same_person: bool) -> None:

@@ -282,6 +282,13 @@ class CaseOfferDeclinedV2(CaseOfferDeclined):
     reason: SealedText
 
 
+class CaseContactRecordedV2(CaseContactRecorded):
+    """A contact with what the worker noted of it, sealed."""
+
+    schema_version: ClassVar[int] = 2
+    note: SealedText | None = None
+
+
 class CaseGoalSetV2(CaseGoalSet):
     schema_version: ClassVar[int] = 2
     description: SealedText
@@ -327,5 +334,5 @@ class CaseClosedV2(CaseClosed):
 
 
 SEALED_VERSIONS: tuple[type[EventPayload], ...] = (
-    CaseOfferDeclinedV2, CaseGoalSetV2, CaseSignpostedV2, CaseUnmetNeedRecordedV2, CaseExtendedV2,
+    CaseOfferDeclinedV2, CaseContactRecordedV2, CaseGoalSetV2, CaseSignpostedV2, CaseUnmetNeedRecordedV2, CaseExtendedV2,
     CasePutOnHoldV2, CaseTransferredV2, CaseMeasureRecordedV2, CaseClosedV2)

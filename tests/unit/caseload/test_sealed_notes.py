@@ -31,6 +31,7 @@ WORDS = {
     "extend": "Extended: Quokka-Velvet is in hospital again",
     "hold": "Hold: Quokka-Saffron is caring for her sister",
     "transfer": "Transfer: Quokka-Juniper asked for a woman worker",
+    "contact": "Contact: Quokka-Biscuit was tearful about her garden",
     "concern_1": "Quokka-Lantern: I never see anyone",
     "concern_2": "Quokka-Harbour: my knees",
 }
@@ -55,6 +56,8 @@ async def write_everything(uow) -> tuple[object, uuid.UUID]:
     (offer,) = await uow.offers.for_worker(offered.worker_id)
     await handlers.handle(c.DeclineOffer(STAFF, offer["id"], WORDS["decline"]), uow)
 
+    await handlers.handle(c.RecordContact(STAFF, case.id, kind="phone", minutes=10, occurred_at=datetime.now(UTC),
+                                          note=WORDS["contact"]), uow)
     await handlers.handle(c.SetGoal(STAFF, case.id, WORDS["goal"]), uow)
     await handlers.handle(c.Signpost(STAFF, case.id, "Walking group", "activity", note=WORDS["signpost"]), uow)
     await handlers.handle(c.RecordUnmetNeed(STAFF, case.id, "befriending", detail=WORDS["need"]), uow)
@@ -79,7 +82,7 @@ async def test_every_free_text_field_is_stored_and_published_only_sealed(uow):
     assert "Quokka" not in stored
     # Each event with text is its sealed version, and the text in it is sealed for the person.
     published = {type(p) for p in uow.events(topics.CASES)}
-    assert {ev.CaseOfferDeclinedV2, ev.CaseGoalSetV2, ev.CaseSignpostedV2, ev.CaseUnmetNeedRecordedV2,
+    assert {ev.CaseOfferDeclinedV2, ev.CaseContactRecordedV2, ev.CaseGoalSetV2, ev.CaseSignpostedV2, ev.CaseUnmetNeedRecordedV2,
             ev.CaseExtendedV2, ev.CaseMeasureRecordedV2, ev.CasePutOnHoldV2, ev.CaseTransferredV2} <= published
     goal = next(p for p in uow.events(topics.CASES) if isinstance(p, ev.CaseGoalSetV2))
     assert is_sealed(goal.description)
@@ -93,6 +96,7 @@ async def test_the_cases_readers_see_the_text_opened(uow):
     history = await queries.case_events(uow, case.id)
     data = {e["event_type"]: e["data"] for e in history}
     assert data["case.goal_set"]["description"] == WORDS["goal"]
+    assert data["case.contact_recorded"]["note"] == WORDS["contact"]  # the last contact: the one with a note
     assert data["case.signposted"]["note"] == WORDS["signpost"]
     assert data["case.unmet_need_recorded"]["detail"] == WORDS["need"]
     assert data["case.extended"]["reason"] == WORDS["extend"]
@@ -121,6 +125,7 @@ async def test_an_erased_persons_text_reads_as_erased_and_nothing_more_is_record
     data = {e["event_type"]: e["data"] for e in await queries.case_events(uow, case.id)}
     assert (data["case.goal_set"]["description"], data["case.goal_set"]["erased_fields"]) == (None, ["description"])
     assert (data["case.put_on_hold"]["reason"], data["case.put_on_hold"]["erased_fields"]) == (None, ["reason"])
+    assert (data["case.contact_recorded"]["note"], data["case.contact_recorded"]["erased_fields"]) == (None, ["note"])
     measure = data["case.measure_recorded"]["measure"]
     assert (measure["concerns"], measure["erased_fields"]) == ([None, None], ["concerns"])
     assert data["case.signposted"]["destination"] == "Walking group"  # coded values stay

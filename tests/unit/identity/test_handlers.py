@@ -65,6 +65,22 @@ async def test_sign_in_issues_a_staff_token_of_the_account_with_its_session(iden
     assert signed_in.expires_in == 3600
 
 
+async def test_a_referrers_account_names_its_partner_and_signs_in_to_that_partner_only(identity, uow):
+    account = await _account(identity, roles=("referrer",), partner_id="gp-surgery")
+    signed_in = await identity.handle(c.SignIn(email="asha@example.org", password=PASSWORD))
+    principal = verify_staff_token(SECRET, signed_in.access_token)
+    assert principal.roles == {"referrer"} and principal.partner_id == "gp-surgery"
+    for roles, partner in ((("referrer",), None), (("referrer", "coordinator"), "gp-surgery"),
+                           (("coordinator",), "gp-surgery")):
+        with pytest.raises(UnknownRole):
+            await _account(identity, email=f"{uuid.uuid4().hex}@example.org", roles=roles, partner_id=partner)
+    with pytest.raises(UnknownRole):  # a change that would leave a referrer bound to no partner
+        await identity.handle(c.UpdateAccount(account.id, {"partner_id": None}))
+    moved = await identity.handle(c.UpdateAccount(account.id, {"partner_id": "council"}))
+    assert moved.partner_id == "council"
+    assert uow.sessions.by_id[signed_in.session.id].revoked_at is not None  # its token spoke for the old partner
+
+
 async def test_an_account_naming_sites_signs_in_to_those_sites_only(identity):
     await _account(identity, roles=("coordinator",), programmes=("north",), sites=("Dalston", "Hackney Wick"))
     signed_in = await identity.handle(c.SignIn(email="asha@example.org", password=PASSWORD))

@@ -79,6 +79,10 @@ class FakeReferrals(ReferralRepository):
         return next((r for r in self.by_id.values()
                      if r.partner_id == partner_id and r.partner_referral_id == partner_referral_id), None)
 
+    async def for_partner(self, partner_id: str, limit: int) -> list[Referral]:
+        found = [r for r in self.by_id.values() if r.partner_id == partner_id]
+        return sorted(found, key=lambda r: r.received_at, reverse=True)[:limit]
+
     async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
         found = [r for r in self.by_id.values() if r.person_id == person_id and r.programme_id == programme_id]
         return sorted(found, key=lambda r: r.received_at)

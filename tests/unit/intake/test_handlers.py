@@ -421,6 +421,23 @@ async def test_a_partner_sees_only_its_own_referrals(uow):
     assert (await queries.referral_by_partner_reference(uow, GP, "GP-9"))["referral_id"] == outcome.referral.id
 
 
+async def test_a_partners_list_holds_its_own_referrals_newest_first_with_the_status_in_plain_words(uow):
+    first = await handlers.handle(from_gp(referral(partner_referral_id="GP-1")), uow)
+    other = Partner("council", "Council", ("demo",))
+    await handlers.handle(from_gp(referral(partner_referral_id="C-1", person={
+        "given_name": "Ben", "family_name": "Other", "age_years": 40}), partner=other), uow)
+    second = await handlers.handle(from_gp(referral(partner_referral_id="GP-2", person={
+        "given_name": "Cy", "family_name": "Third", "age_years": 50})), uow)
+    # Set apart, so the order is the received times', not the order they were stored in.
+    uow.referrals.by_id[second.referral.id].received_at = first.referral.received_at + timedelta(minutes=5)
+    listed = await queries.referrals_for_partner(uow, GP, limit=10)
+    assert [r["partner_referral_id"] for r in listed] == ["GP-2", "GP-1"]
+    assert [r["referral_id"] for r in listed] == [second.referral.id, first.referral.id]
+    assert listed[0]["status_in_words"] == "Received: the scheme has the referral and will look at it soon."
+    assert [r["partner_referral_id"] for r in await queries.referrals_for_partner(uow, other, limit=10)] == ["C-1"]
+    assert len(await queries.referrals_for_partner(uow, GP, limit=1)) == 1
+
+
 async def test_every_command_has_a_handler():
     commands = {cls for cls in vars(c).values() if isinstance(cls, type) and issubclass(cls, c.Command)}
     assert commands - {c.Command} == set(handlers.HANDLERS)

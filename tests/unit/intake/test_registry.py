@@ -139,3 +139,27 @@ async def test_the_connector_sees_consent_as_it_stands_after_a_change_on_the_cas
     assert after["consent"] == {"to_contact": False, "to_data_sharing": False}
     assert (after["do_not_contact_by"], after["preferred_contact"]) == (["phone", "email"], "post")
     assert [c["source"] for c in after["consent_history"]] == ["referral", "case"]
+
+
+async def test_a_match_review_shows_both_records_to_its_programmes_coordinator_and_audits_each_read(uow):
+    first = await handlers.handle(from_gp(referral(partner_referral_id="GP-M1")), uow)
+    maybe = referral(partner_referral_id="GP-M2",
+                     person={**referral()["person"], "given_name": "Margret", "postcode": "E9 2BB"})
+    second = await handlers.handle(from_gp(maybe), uow)
+    [review] = await uow.persons.reviews("open")
+    coordinator = registry.Reader("coord", frozenset({"coordinator"}), programmes=frozenset({"demo"}))
+    seen = await registry.records_for_match_review(uow, review["id"], coordinator)
+    assert (seen["new"]["given_name"], seen["new"]["postcode"]) == ("Margret", "E9 2BB")
+    assert (seen["existing"]["given_name"], seen["existing"]["postcode"]) == ("Margaret", "E8 1AA")
+    assert seen["new"]["referral_id"] == str(second.referral.id)
+    assert seen["existing"]["referral_id"] == str(first.referral.id)
+    assert "reason" not in seen["new"] and "safe_contact_instructions" not in seen["existing"]
+    entries = [e for person in (first.referral.person_id, second.referral.person_id)
+               for e in await uow.audit.entries(person_id=person)]
+    assert sorted(e.referral_id for e in entries) == sorted([first.referral.id, second.referral.id])
+    assert {(e.actor, e.action, e.purpose) for e in entries} == {("coord", "read", f"match review {review['id']}")}
+    elsewhere = registry.Reader("coord-2", frozenset({"coordinator"}), programmes=frozenset({"elsewhere"}))
+    with pytest.raises(Forbidden):
+        await registry.records_for_match_review(uow, review["id"], elsewhere)
+    with pytest.raises(NotFound):
+        await registry.records_for_match_review(uow, uuid.uuid4(), coordinator)

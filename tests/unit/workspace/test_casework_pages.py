@@ -92,6 +92,28 @@ def test_an_attempt_is_recorded_as_not_successful():
         {"kind": "phone", "minutes": 3, "travel_minutes": 0, "successful": False, "initiated_by": "worker"}]
 
 
+def test_a_contacts_note_is_sent_with_it_and_shown_on_the_timeline():
+    from services.workspace.domain.casework import timeline_entry
+
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/contact")
+    assert 'name="note"' in form.text
+    response = client.post(f"/cases/{CASE}/contact", data={
+        "csrf_token": csrf_of(form.text), "reached": "yes", "kind": "phone", "minutes": "20",
+        "note": "  Talked about the lunch club; call back Friday  "})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/contacts") == [
+        {"kind": "phone", "minutes": 20, "travel_minutes": 0, "successful": True, "initiated_by": "worker",
+         "note": "Talked about the lunch club; call back Friday"}]
+    entry = timeline_entry({"event_type": "case.contact_recorded", "at": "2026-12-05T10:00:00+00:00", "data": {
+        "kind": "phone", "minutes": 20, "successful": True, "note": "Call back Friday"}})
+    assert entry["detail"] == "Phone call, 20 minutes (reached). Call back Friday"
+    too_long = client.post(f"/cases/{CASE}/contact", data={
+        "csrf_token": csrf_of(form.text), "reached": "yes", "kind": "phone", "minutes": "20", "note": "x" * 2001})
+    assert too_long.status_code == 422 and 'href="#note"' in too_long.text
+
+
 def test_caseloads_own_refusal_is_shown_on_the_form():
     fake = _fake()
     fake.on("POST", "caseload", rf"/v1/cases/{CASE}/goals", lambda request, match: httpx.Response(
@@ -113,6 +135,27 @@ def test_the_measure_form_sends_the_items_as_the_instrument_numbers_them():
     assert response.status_code == 303
     assert fake.bodies("POST", f"/v1/cases/{CASE}/measures") == [
         {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 2]}]
+
+
+def test_the_other_instruments_have_forms_of_their_own_but_are_not_asked_at_closure():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/measures/ons4?timepoint=baseline")
+    assert form.status_code == 200 and "how anxious did you feel yesterday" in form.text
+    response = client.post(f"/cases/{CASE}/measures/ons4", data={
+        "csrf_token": csrf_of(form.text), "timepoint": "baseline", "collected": "yes",
+        "item_1": "7", "item_2": "8", "item_3": "0", "item_4": "10"})
+    assert response.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/measures") == [
+        {"instrument": "ons4", "timepoint": "baseline", "items": [7, 8, 0, 10]}]
+    djg6 = client.get(f"/cases/{CASE}/measures/djg6?timepoint=baseline")
+    refused = client.post(f"/cases/{CASE}/measures/djg6", data={
+        "csrf_token": csrf_of(djg6.text), "timepoint": "baseline", "collected": "yes", "item_1": "4"})
+    assert refused.status_code == 422 and 'href="#item_1"' in refused.text and 'href="#item_6"' in refused.text
+    case_page = client.get(f"/cases/{CASE}").text
+    assert "Record ONS direct loneliness question" in case_page
+    close = client.get(f"/cases/{CASE}/close").text
+    assert "End measure: UCLA 3-item loneliness scale" in close and "ONS-4" not in close and "djg6_" not in close
 
 
 def test_closing_needs_a_confirmation_and_sends_the_end_measures_with_the_reason():

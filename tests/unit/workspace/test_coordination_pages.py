@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
@@ -25,6 +27,13 @@ def _fake() -> FakeServices:
         "id": MATCH, "referral_id": REFERRAL, "programme_id": "demo", "confidence": "0.84",
         "created_at": "2026-03-01T10:00:00+00:00", "reasons": ["same family name (+3.1)", "dates of birth a day apart"]}])
     fake.on("POST", "intake", rf"/v1/match-reviews/{MATCH}/decision", {"status": "decided"})
+    fake.on("GET", "intake", rf"/v1/match-reviews/{MATCH}", {
+        "id": MATCH, "programme_id": "demo", "confidence": "0.84", "created_at": "2026-03-01T10:00:00+00:00",
+        "reasons": ["same family name (+3.1)", "dates of birth a day apart"],
+        "new": {"referral_id": REFERRAL, "given_name": "Margret", "family_name": "Okafor",
+                "date_of_birth": "1941-03-03", "postcode": "E9 2BB", "received_at": "2026-03-01T10:00:00+00:00"},
+        "existing": {"referral_id": REVIEW, "given_name": "Margaret", "family_name": "Okafor",
+                     "date_of_birth": "1941-03-02", "postcode": "E8 1AA", "received_at": "2026-01-05T09:00:00+00:00"}})
     return fake
 
 
@@ -74,6 +83,11 @@ def test_a_match_review_is_decided_as_same_person_or_not():
     client = signed_in(fake)
     page = client.get(f"/match-reviews/{MATCH}")
     assert page.status_code == 200 and "84%" in page.text and "dates of birth a day apart" in page.text
+    rows = {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
+        r'<th scope="row" class="nhsuk-table__header">([^<]+)</th>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>',
+        page.text)}
+    assert rows["First name"] == ("Margret", "Margaret") and rows["Date of birth"] == ("1941-03-03", "1941-03-02")
+    assert rows["Postcode"] == ("E9 2BB", "E8 1AA") and "NHS number" not in rows  # neither record gave one
     assert client.post(f"/match-reviews/{MATCH}", data={"csrf_token": csrf_of(page.text)}).status_code == 422
     response = client.post(f"/match-reviews/{MATCH}", data={"csrf_token": csrf_of(page.text), "same_person": "yes"})
     assert response.status_code == 303

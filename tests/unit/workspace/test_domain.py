@@ -88,3 +88,14 @@ def test_the_timeline_says_what_happened_in_words():
     entry = timeline_entry({"event_type": "case.contact_recorded", "at": "2026-03-01T10:00:00+00:00",
                             "data": {"kind": "home_visit", "minutes": 45, "successful": True}})
     assert entry["what"] == "Contact recorded" and entry["detail"] == "Home visit, 45 minutes (reached)"
+
+
+def test_each_forms_questions_and_answers_are_the_ones_outcomes_scores():
+    from services.outcomes.domain.instruments import INSTRUMENTS as SCORED
+    from services.workspace.domain.instruments import INSTRUMENTS as ASKED
+
+    for key, asked in ASKED.items():
+        scored = SCORED[key]
+        low, high = scored.item_range
+        assert len(asked.items) == len(scored.items), key
+        assert asked.values() == set(range(low, high + 1)), key
