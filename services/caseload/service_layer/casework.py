@@ -40,7 +40,7 @@ async def record_contact(cmd: c.RecordContact, uow: CaseloadUnitOfWork) -> int:
         case = await _case(uow, cmd)
         case.record_contact(kind=cmd.kind, minutes=cmd.minutes, travel_minutes=cmd.travel_minutes,
                             successful=cmd.successful, occurred_at=cmd.occurred_at, recorded_by=cmd.actor,
-                            initiated_by=cmd.initiated_by, note=await seal(uow, case, "note", cmd.note))
+                            initiated_by=cmd.initiated_by, note=await seal(uow, case, "note", cmd.note, by=cmd.actor))
         await store(uow, case)
         await uow.commit()
         return case.state.contacts
