@@ -29,6 +29,7 @@ from shared.platform.throttle import FailedAttempts
 from shared.platform.logging import configure_logging, get_logger
 from shared.platform.messaging.kafka import ensure_topics, make_producer
 from shared.platform.messaging.dead_letter_archive import DeadLetterArchive
+from shared.platform.sealing import LocalKeyEncryptionKey
 from shared.platform.messaging.lag import GroupLag
 from shared.platform.messaging.relay import OutboxRelay
 from shared.platform.messaging.signing import (
@@ -109,7 +110,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         )
         # The platform's own subscription, in every service: identity's session revocations (shared/platform/sessions.py).
         ctx.consumers = [*definition.consumers(ctx), revocations_consumer(ctx, revoked)]
-        ctx.dead_letters = DeadLetterArchive(engine, definition.schema)
+        ctx.dead_letters = DeadLetterArchive(engine, definition.schema,
+                                             LocalKeyEncryptionKey.from_setting(settings.data_encryption_key))
         for consumer in ctx.consumers:
             consumer.archive = ctx.dead_letters
             consumer.register(broker)

@@ -265,6 +265,13 @@ async def test_referrals_erase_leaves_nothing_of_the_person_readable_anywhere_an
         backup = await database_dump(system)
         opened, _ = await what_opens(system, " ".join(text for _, text in backup))
         assert set(values()) <= set(hits(" ".join(opened)))
+        # An admin reading the dead letter's payload sees the partner's record opened (and the read is logged).
+        admin = system.staff_headers("admin", subject="dead-letter-admin")
+        letters = (await http.get(f"{system.url('intake')}/v1/dead-letters", headers=admin)).json()
+        [letter] = [d for d in letters if d["consumer_group"] == "intake.intake.partner-submissions"]
+        payload_url = f"{system.url('intake')}/v1/dead-letters/{letter['id']}/payload"
+        payload = await http.get(payload_url, headers=admin)
+        assert payload.status_code == 200 and DISTINCT["family_name"] in json.dumps(payload.json()["payload"])
         report = f"{system.url('outcomes')}/v1/reports/loneliness"
         before = (await http.get(report, params={"programme_id": "demo"}, headers=manager)).json()
         assert before["paired"] >= 1
@@ -285,6 +292,9 @@ async def test_referrals_erase_leaves_nothing_of_the_person_readable_anywhere_an
         await system.wait_for("SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM intake.submissions s JOIN intake.data_keys k "
                               "ON k.subject = s.id::text WHERE s.referral_id IS NULL AND k.wrapped_key IS NOT NULL)")
 
+        # The dead letter's payload is gone for the admin too: its key was destroyed with the submission's.
+        payload = await http.get(payload_url, headers=admin)
+        assert payload.status_code == 200 and payload.json()["payload"].startswith("[erased")
         # Nothing of the person is readable: not in clear anywhere, and not by opening anything sealed.
         assert await intake_rows_holding_the_person(system) == []
         assert await anywhere_else_holding_the_person(system) == []

@@ -26,6 +26,10 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.platform.sealing import PREFIX as SEALED_PREFIX
+from shared.platform.sealing import KeyDestroyed, KeyEncryptionKey, Sealer
+from shared.platform.sealing_sql import SqlDataKeyStore, data_keys_table
+
 from .dead_letter import CREDENTIAL_HEADERS, REDACTED, ConsumedRecord
 
 TABLE = "dead_letters"
@@ -128,10 +132,18 @@ class Replayed:
     replays: int
 
 
+# What a payload read shows for a dead letter sealed for someone since erased.
+ERASED = "[erased: the data key this record was sealed under has been destroyed]"
+
+
 class DeadLetterArchive:
-    def __init__(self, engine: AsyncEngine, schema: str) -> None:
+    def __init__(self, engine: AsyncEngine, schema: str, kek: KeyEncryptionKey | None = None) -> None:
         metadata = sa.MetaData()
         self._engine = engine
+        self._schema = schema
+        # The service's key-encryption key: a dead letter the consumer sealed for a person (intake's partner
+        # submissions) is opened for the admin who reads its payload, with the service's own data keys.
+        self._kek = kek
         self.table = dead_letters_table(metadata, schema)
         self.actions = dead_letter_actions_table(metadata, schema)
 
@@ -201,7 +213,15 @@ class DeadLetterArchive:
             if row is None:
                 raise NotFound(f"no dead letter {dead_letter_id}")
             await self._audit(conn, dead_letter_id, "payload_read", actor, None)
-        return readable_payload(row.value)
+            value = row.value
+            if self._kek is not None and value.startswith(SEALED_PREFIX.encode()):
+                keys = SqlDataKeyStore(conn, data_keys_table(sa.MetaData(), self._schema))
+                try:
+                    value = await Sealer(self._kek, keys).open_bytes(
+                        value.decode(), context=f"{self._schema}.dead-letter")
+                except KeyDestroyed:
+                    return ERASED
+        return readable_payload(value)
 
     async def replay(self, producer: AIOKafkaProducer, dead_letter_id: uuid.UUID, actor: str) -> Replayed:
         """Publish the original record again to its topic; its consumer's inbox keeps the effect single."""
