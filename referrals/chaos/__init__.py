@@ -24,6 +24,8 @@ from pathlib import Path
 
 import asyncpg
 
+from shared.platform.sealing import LocalKeyEncryptionKey
+
 from referrals.chaos import audit
 from referrals.chaos.faults import Injected, fault_kinds, inject, whole_again
 from referrals.chaos.stack import ChaosStack
@@ -86,11 +88,12 @@ async def run(args: argparse.Namespace, data_dir: Path, say) -> int:
         await load
         say(f"stream stopped after {len(traffic.ledger)} submissions; waiting for the system to settle ...")
         conn = await asyncpg.connect(stack.database_url)
+        kek = LocalKeyEncryptionKey.from_setting(stack.data_encryption_keys["intake"])
         try:
             deadline = time.monotonic() + args.settle
-            while time.monotonic() < deadline and not await audit.settled(conn, traffic.ledger):
+            while time.monotonic() < deadline and not await audit.settled(conn, traffic.ledger, kek):
                 await asyncio.sleep(2)
-            result = audit.account(traffic.ledger, *await audit.read(conn))
+            result = audit.account(traffic.ledger, *await audit.read(conn, kek))
         finally:
             await conn.close()
         lines = audit.render(result, injected, time.monotonic() - began, stack.restarts())

@@ -10,6 +10,42 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from referrals.chaos.traffic import Submission
+from shared.platform.sealing import KeyEncryptionKey, Sealer, is_sealed
+
+# What intake seals its registry and raw submissions as (services/intake/service_layer/sealed.py): the audit
+# reads them as an operator holding intake's key-encryption key would.
+PERSON, SUBMISSION = "intake.person", "intake.submission"
+
+
+class _IntakeKeys:
+    """Intake's wrapped data keys, read (never written) over the operator's connection."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+
+    async def get(self, subject: str) -> bytes | None:
+        return await self._conn.fetchval("SELECT wrapped_key FROM intake.data_keys WHERE subject = $1", subject)
+
+    async def destroyed(self, subject: str) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT destroyed_at IS NOT NULL FROM intake.data_keys WHERE subject = $1", subject))
+
+    async def add(self, subject: str, wrapped: bytes) -> bytes:
+        raise AssertionError("the audit never makes a data key")
+
+    async def destroy(self, subject: str) -> bool:
+        raise AssertionError("the audit never destroys a data key")
+
+
+async def _family_name(sealer: Sealer, person_json: str | None) -> str | None:
+    person = json.loads(person_json) if person_json else None
+    if is_sealed(person):
+        person = json.loads(await sealer.open(person, context=PERSON))
+    return person.get("family_name") if isinstance(person, dict) else None
+
+
+async def _body(sealer: Sealer, body: bytes) -> bytes:
+    return await sealer.open_bytes(body.decode(), context=SUBMISSION) if body.startswith(b"sealed:v1:") else body
 
 # A referral in one of these has its answer: the audit counts it accounted for.
 ANSWERED = {"assigned", "waiting", "declined", "redirected", "in_review", "first_contact", "closed", "duplicate"}
@@ -106,16 +142,19 @@ def account(ledger: list[Submission], referrals: list[Referral], kafka_refusals:
     return Audit(dict(by_fault), total, problems)
 
 
-async def read(conn) -> tuple[list[Referral], dict[str, str], dict[str, int], list[Worker]]:
-    """What the database holds, read with the operator's connection (asyncpg)."""
-    referrals = [Referral(str(r["id"]), r["partner_id"], r["partner_referral_id"], r["family_name"], r["status"])
-                 for r in await conn.fetch("SELECT id, partner_id, partner_referral_id, status, "
-                                           "person->>'family_name' AS family_name FROM intake.referrals")]
+async def read(conn, kek: KeyEncryptionKey) -> tuple[list[Referral], dict[str, str], dict[str, int], list[Worker]]:
+    """What the database holds, read with the operator's connection (asyncpg) and intake's key-encryption key
+    (the registry and raw submissions are sealed)."""
+    sealer = Sealer(kek, _IntakeKeys(conn))
+    referrals = [Referral(str(r["id"]), r["partner_id"], r["partner_referral_id"],
+                          await _family_name(sealer, r["person"]), r["status"])
+                 for r in await conn.fetch("SELECT id, partner_id, partner_referral_id, status, person::text AS person "
+                                           "FROM intake.referrals")]
     refusals = {}
     for row in await conn.fetch("SELECT body, errors FROM intake.submissions "
                                 "WHERE channel = 'partner_kafka' AND outcome = 'rejected'"):
         try:
-            reference = json.loads(bytes(row["body"]))["partner_referral_id"]
+            reference = json.loads(await _body(sealer, bytes(row["body"])))["partner_referral_id"]
         except (ValueError, KeyError, TypeError):
             continue
         refusals[reference] = str(row["errors"])
@@ -131,7 +170,7 @@ async def read(conn) -> tuple[list[Referral], dict[str, str], dict[str, int], li
     return referrals, refusals, twice, workers
 
 
-async def settled(conn, ledger: list[Submission]) -> bool:
+async def settled(conn, ledger: list[Submission], kek: KeyEncryptionKey) -> bool:
     """Nothing still moving: no referral between received and its answer, every outbox published, and every
     submission found as a referral or a refusal."""
     moving = await conn.fetchval("SELECT count(*) FROM intake.referrals WHERE status = ANY($1::text[])",
@@ -141,7 +180,7 @@ async def settled(conn, ledger: list[Submission]) -> bool:
     for schema in ("intake", "triage", "caseload", "outcomes", "identity"):
         if await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL"):
             return False
-    audit = account(ledger, *await read(conn))
+    audit = account(ledger, *await read(conn, kek))
     return audit.total.lost == 0
 
 

@@ -84,8 +84,9 @@ class ChaosStack:
             "CONSUMER_BACKOFF_INITIAL_MS": "100",
             "GRACEFUL_TIMEOUT_S": "10",
         }
-        keys = event_key_env({name: generate_private_key() for name in SERVICES},
-                             {name: generate_key_encryption_key() for name in SERVICES})
+        # Kept: the audit opens intake's sealed registry with intake's key, as an operator would.
+        self.data_encryption_keys = {name: generate_key_encryption_key() for name in SERVICES}
+        keys = event_key_env({name: generate_private_key() for name in SERVICES}, self.data_encryption_keys)
         logs = self.data_dir / "logs"
         for name in SERVICES:
             own = {**keys[name], **({"DATABASE_URL": service_urls[name]} if name in service_urls else {})}
