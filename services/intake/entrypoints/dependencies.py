@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import Depends, Header, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Header, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.intake.bootstrap import Intake
 from services.intake.domain import api_keys
@@ -19,13 +19,15 @@ from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
 _bearer = HTTPBearer(auto_error=False)
+# Declared as a security scheme beside the bearer, so the documents say either one authenticates.
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
 def intake(request: Request) -> Intake:
     return request.app.state.ctx.dependencies
 
 
-async def require_partner(request: Request, x_api_key: str | None = Header(default=None),
+async def require_partner(request: Request, x_api_key: str | None = Security(_api_key),
                           credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Partner:
     """The partner its API key authenticates or, on a route whose policy row admits referrers, the partner the
     signed-in referrer works for: either way the route sees that partner's referrals only."""
