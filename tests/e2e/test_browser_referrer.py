@@ -5,26 +5,13 @@ assigned; another partner's referrer does not see it. axe-core checks each page,
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import pytest
-from playwright.async_api import async_playwright
 
-from tests.e2e.workspace_browser import ARGS, CHROMIUM, check_page, new_account, new_context, sign_in
+from tests.e2e.workspace_browser import browser, check_page, new_account, new_context, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def browser():
-    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: scripts/setup.sh installs Debian's chromium"
-    async with async_playwright() as p:
-        running = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield running
-        finally:
-            await running.close()
 
 
 async def _row_text(page, url: str, reference: str, wanted: str, timeout_s: float = 120) -> str:

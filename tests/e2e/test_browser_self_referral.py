@@ -4,19 +4,15 @@ NHS.UK frontend, usable without JavaScript, errors summarised and linked, a refe
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from playwright.async_api import async_playwright
 
 from services.intake.domain.status import PLAIN_WORDS
+from tests.e2e.workspace_browser import ARGS, CHROMIUM
 from tests.support.sealed import opened_json, sealed
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-# Headless, as root, on a closed network: without these Chromium reaches for Google's hosts at start.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 async def test_a_person_refers_themselves_and_follows_it_in_a_browser(shared_system):

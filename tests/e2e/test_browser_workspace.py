@@ -5,14 +5,12 @@ axe-core checks every main page; each is photographed at phone and desktop width
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
-from tests.e2e.workspace_browser import ARGS, CHROMIUM, check_page, new_account, new_context, sign_in
+from tests.e2e.workspace_browser import browser, check_page, new_account, new_context, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -21,17 +19,6 @@ pytestmark = pytest.mark.e2e
 async def workspace(shared_system):
     """The shared system with the workspace started on it; the workspace's URL."""
     return shared_system.start_workspace()
-
-
-@pytest.fixture
-async def browser():
-    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: scripts/setup.sh installs Debian's chromium"
-    async with async_playwright() as p:
-        running = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield running
-        finally:
-            await running.close()
 
 
 async def test_signing_in_and_out(shared_system, workspace, browser):

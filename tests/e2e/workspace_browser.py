@@ -10,7 +10,8 @@ import uuid
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Page
+import pytest
+from playwright.async_api import Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -21,6 +22,18 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Written by the tests, kept by CI and linked from the README (docs/screenshots/README.md lists them).
 SCREENSHOTS = Path(os.environ.get("WORKSPACE_SCREENSHOTS", ROOT / "docs" / "screenshots"))
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+async def browser():
+    """Debian's Chromium, headless, for one test (imported by each browser test module)."""
+    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: scripts/setup.sh installs Debian's chromium"
+    async with async_playwright() as p:
+        running = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield running
+        finally:
+            await running.close()
 
 
 async def new_account(system, roles: list[str], worker_id: str | None = None, programmes=None,
