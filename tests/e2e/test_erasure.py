@@ -92,6 +92,12 @@ async def closed_case(system, http, key, reference: str, person: dict) -> tuple[
     referral_id = sent.json()["referral_id"]
     [case] = await system.wait_for("SELECT id, worker_id FROM caseload.cases WHERE referral_id = $1 "
                                    "AND status = 'assigned'", referral_id)
+    await meet_and_close(system, http, case)
+    return referral_id, case
+
+
+async def meet_and_close(system, http, case) -> None:
+    """The case's connector meets the person and closes the case with start and end measures."""
     connector = system.staff_headers("connector", worker_id=str(case["worker_id"]))
     case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
     assert (await http.post(f"{case_url}/contacts", headers=connector,
@@ -102,7 +108,6 @@ async def closed_case(system, http, key, reference: str, person: dict) -> tuple[
     assert closed.status_code == 200, closed.text
     await system.wait_for("SELECT 1 FROM intake.case_holders WHERE case_id = $1 AND NOT open", case["id"])
     await system.wait_for("SELECT 1 FROM outcomes.measures WHERE case_id = $1 AND timepoint = 'end'", case["id"])
-    return referral_id, case
 
 
 SEALED = re.compile(r"sealed:v1:[A-Za-z0-9._-]{1,100}:[A-Za-z0-9_-]+={0,2}")
@@ -250,15 +255,7 @@ async def test_referrals_erase_leaves_nothing_of_the_person_readable_anywhere_an
         connector = system.staff_headers("connector", worker_id=str(case["worker_id"]))
         seen = await http.get(f"{system.url('intake')}/v1/cases/{case['id']}/person", headers=connector)
         assert seen.status_code == 200 and seen.json()["family_name"] == DISTINCT["family_name"]
-        case_url = f"{system.url('caseload')}/v1/cases/{case['id']}"
-        assert (await http.post(f"{case_url}/contacts", headers=connector,
-                                json={"kind": "home_visit", "minutes": 60})).status_code == 201
-        closed = await http.post(f"{case_url}/close", headers=connector, json={"reason": "planned_end", "measures": [
-            {"instrument": "ucla3", "timepoint": "baseline", "items": [3, 3, 3]},
-            {"instrument": "ucla3", "timepoint": "end", "items": [1, 2, 1]}]})
-        assert closed.status_code == 200, closed.text
-        await system.wait_for("SELECT 1 FROM intake.case_holders WHERE case_id = $1 AND NOT open", case["id"])
-        await system.wait_for("SELECT 1 FROM outcomes.measures WHERE case_id = $1 AND timepoint = 'end'", case["id"])
+        await meet_and_close(system, http, case)
 
         # Intake kept all of it, sealed: nothing is in clear even now, and it opens with intake's key.
         assert await intake_rows_holding_the_person(system) == []
