@@ -207,13 +207,15 @@ class Traffic:
                     response = await http.post(url, **request)
             except httpx.HTTPError:
                 response = None
-            if response is not None and response.status_code < 500:
+            if response is not None and response.status_code < 500 and response.status_code != 429:
                 self._answered(submission, response)
                 return
             if time.monotonic() > deadline:
                 submission.answer = "unanswered"
                 return
-            await asyncio.sleep(min(0.5 * attempt, 3))
+            # Past intake's rate limit, wait the time it names; otherwise back off.
+            retry_after = response.headers.get("Retry-After") if response is not None else None
+            await asyncio.sleep(float(retry_after) if retry_after else min(0.5 * attempt, 3))
 
     def _answered(self, submission: Submission, response: httpx.Response) -> None:
         if submission.channel == "csv_batch" and response.status_code in (200, 201):
@@ -279,32 +281,14 @@ class Traffic:
                 await consumer.stop()
 
     async def _self_refer(self, submission: Submission, person: dict, born: str) -> None:
+        # A person who saw the page fail sends the form again; intake knows them for the same person (their
+        # second referral is marked a duplicate of the first), so the form is sent as a partner sends.
         year, month, day = born.split("-")
         form = {"filled_by": "myself", "given_name": person["given_name"], "family_name": person["family_name"],
                 "dob_day": str(int(day)), "dob_month": str(int(month)), "dob_year": year,
                 "postcode": person["postcode"], "phone": "07911 123456", "contact_preferred": "phone",
                 "consent_to_referral": "yes"}
-        deadline = time.monotonic() + RETRY_FOR_S
-        attempt = 0
-        while True:
-            url = f"{self.intake_urls[attempt % len(self.intake_urls)]}/self-referral/{PROGRAMME}"
-            attempt += 1
-            try:
-                async with httpx.AsyncClient(timeout=20) as http:
-                    response = await http.post(url, data=form)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                response = None  # never reached the service: send again
-            except httpx.HTTPError:
-                # It may have arrived: a person who saw the page fail sends the form again, and intake
-                # knows them for the same person (their second referral is marked a duplicate of the first).
-                response = None
-            if response is not None and response.status_code < 500:
-                self._answered(submission, response)
-                return
-            if time.monotonic() > deadline:
-                submission.answer = "unanswered"
-                return
-            await asyncio.sleep(min(0.5 * attempt, 3))
+        await self._post(submission, f"/self-referral/{PROGRAMME}", data=form)
 
     # --- casework -----------------------------------------------------------------------------
 
