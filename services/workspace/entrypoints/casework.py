@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain import casework as words
@@ -18,11 +18,11 @@ from services.workspace.service_layer import casework
 from services.workspace.service_layer.errors import Invalid
 
 router = APIRouter()
-Signed = Depends(web.current_session)
+Signed = web.Signed
 
 
 def _crumbs(case_id: str | None = None) -> list[tuple[str, str]]:
-    crumbs = [("/", "Workspace"), ("/cases", "My caseload")]
+    crumbs = [web.HOME, ("/cases", "My caseload")]
     return crumbs + ([(f"/cases/{case_id}", "Case")] if case_id else [])
 
 
@@ -41,7 +41,7 @@ def _problems(invalid: Invalid) -> dict[str, str]:
 @router.get("/offers", response_class=HTMLResponse)
 async def offers(request: Request, session: Session = Signed) -> HTMLResponse:
     found = await casework.my_offers(web.wiring(request).call_as, session)
-    return web.page(request, "offers.html", title="My offers", offers=found, crumbs=[("/", "Workspace")],
+    return web.page(request, "offers.html", title="My offers", offers=found, crumbs=[web.HOME],
                     notice=request.query_params.get("saved"))
 
 
@@ -58,7 +58,7 @@ async def accept_offer(offer_id: str, request: Request, session: Session = Signe
 @router.get("/offers/{offer_id}/decline", response_class=HTMLResponse)
 async def decline_form(offer_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
     return web.page(request, "decline.html", title="Decline this offer", offer_id=casework.case_id_of(offer_id),
-                    crumbs=[("/", "Workspace"), ("/offers", "My offers")], values={})
+                    crumbs=[web.HOME, ("/offers", "My offers")], values={})
 
 
 @router.post("/offers/{offer_id}/decline", response_class=HTMLResponse)
@@ -67,7 +67,7 @@ async def decline_offer(offer_id: str, request: Request, session: Session = Sign
     reason, errors = words.read_text(values, "reason", "why you cannot take it", low=3)
     if errors:
         return web.page(request, "decline.html", title="Decline this offer", offer_id=casework.case_id_of(offer_id),
-                        crumbs=[("/", "Workspace"), ("/offers", "My offers")], values=values, errors=errors,
+                        crumbs=[web.HOME, ("/offers", "My offers")], values=values, errors=errors,
                         status_code=422)
     await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=False, reason=reason)
     return RedirectResponse("/offers?saved=Offer+declined", status_code=303)
@@ -82,7 +82,7 @@ async def caseload(request: Request, sort: str = "due", show: str = "open", sess
     show = show if show in ("open", "all") else "open"
     rows = await casework.my_caseload(web.wiring(request).call_as, session, sort, show=show)
     return web.page(request, "caseload.html", title="My caseload", rows=rows, sort=sort, sorts=SORTS, show=show,
-                    statuses=words.STATUSES, crumbs=[("/", "Workspace")])
+                    statuses=words.STATUSES, crumbs=[web.HOME])
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

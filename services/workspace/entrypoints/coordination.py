@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain.session import Session
@@ -12,8 +12,8 @@ from services.workspace.service_layer import coordination
 from services.workspace.service_layer.errors import Invalid
 
 router = APIRouter()
-Signed = Depends(web.current_session)
-HOME = ("/", "Workspace")
+Signed = web.Signed
+HOME = web.HOME
 
 
 @router.get("/reviews", response_class=HTMLResponse)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain.session import Session
@@ -10,8 +10,8 @@ from services.workspace.entrypoints import web
 from services.workspace.service_layer import operating
 
 router = APIRouter()
-Signed = Depends(web.current_session)
-HOME = ("/", "Workspace")
+Signed = web.Signed
+HOME = web.HOME
 
 
 @router.get("/dead-letters", response_class=HTMLResponse)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain.referring import read_referral
@@ -15,8 +15,8 @@ from services.workspace.service_layer.coordination import programme_of
 from services.workspace.service_layer.errors import Conflict, Forbidden, Invalid
 
 router = APIRouter()
-Signed = Depends(web.current_session)
-HOME = ("/", "Workspace")
+Signed = web.Signed
+HOME = web.HOME
 # Intake names a field by its place in the canonical referral; the form by its own input.
 FORM_FIELD = {"person.given_name": "given_name", "person.family_name": "family_name",
               "person.date_of_birth": "dob-day", "person.postcode": "postcode", "person.phone": "phone",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.workspace.domain.charts import Series, grouped_bars
@@ -30,7 +30,7 @@ def _chart(report: dict) -> str | None:
 
 
 @router.get("/reports", response_class=HTMLResponse)
-async def outcome_report(request: Request, session: Session = Depends(web.current_session)) -> HTMLResponse:
+async def outcome_report(request: Request, session: Session = web.Signed) -> HTMLResponse:
     reports.require_reports(session)
     filters, errors = reports.read_filters(dict(request.query_params))
     found: dict = {"report": {"groups": []}, "workers": {}}
@@ -45,11 +45,11 @@ async def outcome_report(request: Request, session: Session = Depends(web.curren
     return web.page(request, "reports.html", title="Outcome report", filters=filters, errors=errors,
                     report=found["report"], workers=found["workers"], chart=_chart(found["report"]),
                     instruments=reports.INSTRUMENTS, breakdowns=reports.BREAKDOWNS, csv_url=f"/reports/outcomes.csv?{query}",
-                    crumbs=[("/", "Workspace")], status_code=422 if errors else 200)
+                    crumbs=[web.HOME], status_code=422 if errors else 200)
 
 
 @router.get("/reports/outcomes.csv")
-async def outcome_csv(request: Request, session: Session = Depends(web.current_session)) -> Response:
+async def outcome_csv(request: Request, session: Session = web.Signed) -> Response:
     filters, errors = reports.read_filters(dict(request.query_params))
     if errors:
         raise Invalid([{"field": k, "message": v} for k, v in errors.items()])
@@ -60,18 +60,18 @@ async def outcome_csv(request: Request, session: Session = Depends(web.current_s
 
 @router.get("/reports/completeness", response_class=HTMLResponse)
 async def completeness(request: Request, instrument: str = "ucla3", programme_id: str = "",
-                       session: Session = Depends(web.current_session)) -> HTMLResponse:
+                       session: Session = web.Signed) -> HTMLResponse:
     instrument = instrument if instrument in reports.INSTRUMENTS else "ucla3"
     found = await reports.completeness(web.wiring(request).call_as, session, instrument, programme_id[:100])
     return web.page(request, "completeness.html", title="Measure completeness", found=found, instrument=instrument,
                     instruments=reports.INSTRUMENTS, programme_id=programme_id[:100],
-                    crumbs=[("/", "Workspace"), ("/reports", "Reports")])
+                    crumbs=[web.HOME, ("/reports", "Reports")])
 
 
 @router.get("/reports/funnel", response_class=HTMLResponse)
-async def funnel(request: Request, programme_id: str = "", session: Session = Depends(web.current_session)) -> HTMLResponse:
+async def funnel(request: Request, programme_id: str = "", session: Session = web.Signed) -> HTMLResponse:
     found = await reports.funnel(web.wiring(request).call_as, session, programme_id[:100])
     counts = {k: v for k, v in found.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     lists = {k: v for k, v in found.items() if isinstance(v, list)}
     return web.page(request, "funnel.html", title="Referral funnel", counts=counts, lists=lists,
-                    programme_id=programme_id[:100], crumbs=[("/", "Workspace"), ("/reports", "Reports")])
+                    programme_id=programme_id[:100], crumbs=[web.HOME, ("/reports", "Reports")])

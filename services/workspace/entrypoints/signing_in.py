@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from services.workspace.domain.session import Session, areas_for
@@ -55,7 +55,7 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, session: Session = Depends(web.current_session)) -> Response:
+async def sign_out(request: Request, session: Session = web.Signed) -> Response:
     await web.form_of(request, session)
     await sessions.sign_out(web.wiring(request).call_as, session)
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
@@ -64,7 +64,7 @@ async def sign_out(request: Request, session: Session = Depends(web.current_sess
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: Session = Depends(web.current_session)) -> HTMLResponse:
+async def home(request: Request, session: Session = web.Signed) -> HTMLResponse:
     return web.page(request, "home.html", title="Your workspace", home_areas=areas_for(session))
 
 

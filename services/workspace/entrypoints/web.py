@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
@@ -56,6 +56,10 @@ def page(request: Request, template: str, *, title: str, status_code: int = 200,
         csrf_token=session.csrf if session else context.pop("csrf_token", ""), error_list=error_list,
         errors=errors or {}, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+# The breadcrumb every page starts from.
+HOME = ("/", "Workspace")
 
 
 def current_session(request: Request) -> Session:
@@ -117,3 +121,7 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+# What a page that needs a signed-in person declares: `session: Session = Signed`.
+Signed = Depends(current_session)
