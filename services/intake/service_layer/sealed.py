@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.platform.messaging.dead_letter_archive import sealed_dead_letter_context
 from shared.platform.sealing import KeyDestroyed, Sealer, is_sealed
 
 PERSON = "intake.person"
@@ -25,7 +26,7 @@ CONTACT = "intake.contact"
 SUBMISSION = "intake.submission"
 BATCH = "intake.batch"
 OUTREACH = "intake.outreach"
-DEAD_LETTER = "intake.dead-letter"
+DEAD_LETTER = sealed_dead_letter_context("intake")  # the archive opens it for admins with the same
 
 
 async def seal_json(sealer: Sealer, subject: object, value: Any, *, context: str) -> str | None:

@@ -132,6 +132,11 @@ class Replayed:
     replays: int
 
 
+def sealed_dead_letter_context(schema: str) -> str:
+    """The purpose a consumer seals a dead letter's value under, and the archive opens it with."""
+    return f"{schema}.dead-letter"
+
+
 # What a payload read shows for a dead letter sealed for someone since erased.
 ERASED = "[erased: the data key this record was sealed under has been destroyed]"
 
@@ -218,7 +223,7 @@ class DeadLetterArchive:
                 keys = SqlDataKeyStore(conn, data_keys_table(sa.MetaData(), self._schema))
                 try:
                     value = await Sealer(self._kek, keys).open_bytes(
-                        value.decode(), context=f"{self._schema}.dead-letter")
+                        value.decode(), context=sealed_dead_letter_context(self._schema))
                 except KeyDestroyed:
                     return ERASED
         return readable_payload(value)
