@@ -311,3 +311,30 @@ async def test_an_operator_sees_a_dead_letter_and_its_reason(shared_system, work
     assert "authentication failed" in await row.first.inner_text()  # the reason, and no personal data in it
     await check_page(page, "dead-letters")
     await context.close()
+
+
+async def test_the_watching_pages_open_accessible_for_those_who_use_them(shared_system, workspace, browser):
+    """The coordinator's waiting list and capacity, the manager's funnel and completeness reports and a
+    connector's caseload list: each opens under its own title, passes axe and is photographed."""
+    system = shared_system
+    worker = await system.add_worker("connector", "21")
+    pages = (
+        (["coordinator"], None, (("/waiting-list", "Waiting list", "waiting-list"),
+                                 ("/capacity", "Capacity", "capacity"))),
+        (["manager"], None, (("/reports/funnel", "Referral funnel", "funnel"),
+                             ("/reports/completeness", "Measure completeness", "completeness"))),
+        (["connector"], worker, (("/cases", "My caseload", "caseload"),)),
+    )
+    for roles, worker_id, visits in pages:
+        account = await new_account(system, roles, worker_id=worker_id, programmes=["demo"])
+        context = await new_context(browser)
+        page = await context.new_page()
+        try:
+            await sign_in(page, workspace, account, start=visits[0][0])
+            for path, title, photo in visits:
+                response = await page.goto(workspace + path)
+                assert response.status == 200, path
+                assert title in await page.title(), path
+                await check_page(page, photo)
+        finally:
+            await context.close()
