@@ -83,6 +83,10 @@ class ChaosStack:
             "KAFKA_REBALANCE_TIMEOUT_MS": "1000",
             "CONSUMER_BACKOFF_INITIAL_MS": "100",
             "GRACEFUL_TIMEOUT_S": "10",
+            # Every person on the form comes from this one address here: the rate per address is for
+            # strangers, not for the many people the traffic plays.
+            "SELF_REFERRALS_PER_MINUTE_PER_ADDRESS": "100000",
+            "SELF_REFERRAL_BURST_PER_ADDRESS": "1000",
         }
         # Kept: the audit opens intake's sealed registry with intake's key, as an operator would.
         self.data_encryption_keys = {name: generate_key_encryption_key() for name in SERVICES}

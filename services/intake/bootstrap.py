@@ -32,7 +32,7 @@ class Intake:
     uow: Callable[[], IntakeUnitOfWork]
     webhooks: WebhookDispatcher
     retention: Callable[[], Any]  # the background job that erases people past their retention period
-    admission: Admission  # back-pressure on partners' submissions (rates, submissions in progress)
+    admission: Admission  # back-pressure on every submission channel (rates, submissions in progress)
 
     async def handle(self, command: Command) -> Any:
         return await handlers.handle(command, self.uow())
@@ -63,4 +63,6 @@ def _admission(settings: PlatformSettings | None) -> Admission:
 
     return Admission(TokenBuckets(limit("submissions_per_second_per_partner"), limit("submission_burst_per_partner")),
                      TokenBuckets(limit("submissions_per_second"), limit("submission_burst")),
-                     limit("submissions_in_flight"))
+                     limit("submissions_in_flight"),
+                     per_address=TokenBuckets(limit("self_referrals_per_minute_per_address") / 60,
+                                              limit("self_referral_burst_per_address")))

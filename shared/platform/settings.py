@@ -82,7 +82,8 @@ class PlatformSettings(BaseSettings):
     auth_failure_window_s: float = Field(default=60.0, validation_alias="AUTH_FAILURE_WINDOW_S", gt=0)
     auth_lockout_s: float = Field(default=300.0, validation_alias="AUTH_LOCKOUT_S", gt=0)
 
-    # Back-pressure on submissions (intake's partner routes): a rate per partner and one for everyone, in
+    # Back-pressure on submissions (every intake channel a person or partner sends to): a rate per submitter
+    # (a partner, or a member of staff taking a phone referral or logging outreach) and one for everyone, in
     # bursts, answered 429 with Retry-After past them; and at most this many submissions in progress at once.
     submissions_per_second_per_partner: float = Field(default=20.0, validation_alias="SUBMISSIONS_PER_SECOND_PER_PARTNER",
                                                       gt=0)
@@ -90,6 +91,12 @@ class PlatformSettings(BaseSettings):
     submissions_per_second: float = Field(default=100.0, validation_alias="SUBMISSIONS_PER_SECOND", gt=0)
     submission_burst: int = Field(default=200, validation_alias="SUBMISSION_BURST", ge=1)
     submissions_in_flight: int = Field(default=8, validation_alias="SUBMISSIONS_IN_FLIGHT", ge=1)
+    # The public self-referral form, per client address: a person sends one form in minutes, so a few a
+    # minute serves a shared library computer, and a script sending thousands waits instead of spending
+    # everyone's share. Behind a proxy, run uvicorn with --forwarded-allow-ips so the address is the client's.
+    self_referrals_per_minute_per_address: float = Field(
+        default=30.0, validation_alias="SELF_REFERRALS_PER_MINUTE_PER_ADDRESS", gt=0)
+    self_referral_burst_per_address: int = Field(default=20, validation_alias="SELF_REFERRAL_BURST_PER_ADDRESS", ge=1)
     # What a consumer holds fetched but not yet handled: it fetches no more until it has handled these,
     # so a flood waits in the broker, not in memory.
     kafka_fetch_max_bytes: int = Field(default=8 * 1024 * 1024, validation_alias="KAFKA_FETCH_MAX_BYTES", ge=1024)

@@ -93,16 +93,19 @@ class TokenBuckets:
 class Admission:
     """Who may submit now: a bound on the submissions in progress (each holds a request body and, while it
     is authenticated and stored, a database connection: this is the in-memory queue), a rate for everyone
-    together, and a rate per submitter.
+    together, and a rate per submitter: a partner or a member of staff by who they are, an anonymous
+    sender of the public form by the address they send from (a rate of its own, far lower).
 
-    `enter` (before the submitter is known: costs no database work) and then `admit(submitter)` answer None
-    or the seconds to wait, for Retry-After; `leave` once for every `enter`, whatever the answers were.
-    Held in each process's memory: with several replicas each admits its own share.
+    `enter` (before the submitter is known: costs no database work) and then `admit(submitter)` or
+    `admit_address(address)` answer None or the seconds to wait, for Retry-After; `leave` once for every
+    `enter`, whatever the answers were. Held in each process's memory: with several replicas each admits
+    its own share.
     """
 
     per_submitter: TokenBuckets
     everyone: TokenBuckets
     max_in_flight: int
+    per_address: TokenBuckets | None = None
     in_flight: int = 0
 
     GLOBAL = "*"
@@ -114,9 +117,15 @@ class Admission:
         return _seconds(self.everyone.take(self.GLOBAL))
 
     def admit(self, submitter: str) -> int | None:
-        wait = _seconds(self.per_submitter.take(submitter))
+        return self._within(self.per_submitter, submitter)
+
+    def admit_address(self, address: str) -> int | None:
+        return self._within(self.per_address or self.per_submitter, address)
+
+    def _within(self, buckets: TokenBuckets, key: str) -> int | None:
+        wait = _seconds(buckets.take(key))
         if wait is not None:
-            self.everyone.give_back(self.GLOBAL)  # one partner's excess does not spend everyone's share
+            self.everyone.give_back(self.GLOBAL)  # one submitter's excess does not spend everyone's share
         return wait
 
     def leave(self) -> None:

@@ -61,3 +61,23 @@ def test_no_more_than_the_bound_are_in_progress_at_once():
     admission.leave()  # and one that was in progress finishes
     assert admission.enter() is None
     assert admission.in_flight == 2
+
+
+def test_the_public_form_is_limited_per_address_at_its_own_rate_apart_from_partners_and_staff():
+    clock = Clock()
+    admission = Admission(TokenBuckets(100.0, 100, clock=clock), TokenBuckets(100.0, 100, clock=clock),
+                          max_in_flight=10, per_address=TokenBuckets(rate=1 / 60, burst=2, clock=clock))
+
+    def form_from(address: str) -> int | None:
+        wait = admission.enter()
+        if wait is None:
+            wait = admission.admit_address(address)
+        admission.leave()
+        return wait
+
+    assert form_from("192.0.2.1") is None and form_from("192.0.2.1") is None
+    assert form_from("192.0.2.1") == 60  # one form a minute past the burst of two
+    assert form_from("192.0.2.2") is None  # another address has its own
+    assert submit(admission, "192.0.2.1") is None  # a partner's rate is a different bucket, even if the key matched
+    clock.now += 60
+    assert form_from("192.0.2.1") is None

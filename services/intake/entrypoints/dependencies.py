@@ -3,7 +3,8 @@ routes, the partner its API key authenticates. Shared by the JSON, FHIR and web 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +14,7 @@ from services.intake.domain import api_keys
 from services.intake.domain.partner import Partner
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import ProgrammeNotAllowed, ReferenceReused, SubmissionRejected
-from shared.platform.auth import (REFERRER, client_keys, credential_failed, referrer_from_token,
+from shared.platform.auth import (REFERRER, StaffPrincipal, client_keys, credential_failed, referrer_from_token,
                                   refuse_if_locked_out, route_access)
 from shared.platform.logging import get_logger
 
@@ -49,27 +50,50 @@ async def require_partner(request: Request, x_api_key: str | None = Security(_ap
     return partner
 
 
-async def submission_slot(request: Request) -> AsyncIterator[None]:
-    """A place among the submissions in progress, within everyone's rate: else 429 with Retry-After, so a
-    flood waits with its senders, not in this process or the database. Declared in a submission route's
-    `dependencies`, it runs before the API key is checked: a flood costs no database work."""
+@contextmanager
+def held_slot(request: Request) -> Iterator[int | None]:
+    """A place among the submissions in progress, within everyone's rate, held for the block: yields None,
+    or the seconds to wait for one. For a route that answers a wait itself (the public form, with a page)."""
     admission = intake(request).admission
     try:
-        _throttle(admission.enter())
-        yield
+        yield admission.enter()
     finally:
         admission.leave()
 
 
+async def submission_slot(request: Request) -> AsyncIterator[None]:
+    """`held_slot`, refused with 429 and Retry-After, so a flood waits with its senders, not in this process
+    or the database. Declared in a submission route's `dependencies`, it runs before the API key or token is
+    checked: a flood costs no database work."""
+    with held_slot(request) as wait:
+        _throttle(wait, "any")
+        yield
+
+
 async def admit_partner_submission(request: Request, partner: Partner = Depends(require_partner)) -> Partner:
     """The partner a submission is from, within that partner's own rate (else 429 with Retry-After)."""
-    _throttle(intake(request).admission.admit(partner.id), partner.id)
+    _throttle(intake(request).admission.admit(partner.id), "partner", partner_id=partner.id)
     return partner
 
 
-def _throttle(wait: int | None, partner_id: str | None = None) -> None:
+def admit_staff_submission(request: Request, principal: StaffPrincipal) -> None:
+    """A member of staff taking phone referrals or logging outreach, within a submitter's rate, so a stuck
+    script under one account cannot spend everyone's share (else 429 with Retry-After)."""
+    _throttle(intake(request).admission.admit(f"staff:{principal.subject}"), "staff")
+
+
+def address_wait(request: Request) -> int | None:
+    """The seconds the public form's sender must wait, by the address they send from, or None. The address
+    is personal data: it is a key in memory only, never logged."""
+    wait = intake(request).admission.admit_address(client_keys(request)[0][1])
     if wait is not None:
-        log.info("submission_throttled", partner_id=partner_id, retry_after_s=wait)
+        log.info("submission_throttled", submitter="address", retry_after_s=wait)
+    return wait
+
+
+def _throttle(wait: int | None, submitter: str, partner_id: str | None = None) -> None:
+    if wait is not None:
+        log.info("submission_throttled", submitter=submitter, partner_id=partner_id, retry_after_s=wait)
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail="too many submissions: try again later",
                             headers={"Retry-After": str(wait)})
 

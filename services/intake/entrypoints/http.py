@@ -18,8 +18,8 @@ from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
 from services.intake.domain.partner import Partner
 from services.intake.domain.submission import ReferralSubmission
-from services.intake.entrypoints.dependencies import (admit_partner_submission, intake, rejection_status,
-                                                      require_partner, submission_slot)
+from services.intake.entrypoints.dependencies import (admit_partner_submission, admit_staff_submission, intake,
+                                                      rejection_status, require_partner, submission_slot)
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import (
@@ -195,12 +195,14 @@ async def post_batch(
 
 
 @router.post("/v1/phone-referrals", tags=["staff"], status_code=201, response_model=ReferralAccepted,
-    responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, why=FORBIDDEN_PROGRAMME)},
+    dependencies=[Depends(submission_slot)],
+    responses={**ALREADY_RECEIVED, **errors(401, 403, 409, 413, 422, 429, why=FORBIDDEN_PROGRAMME)},
     openapi_extra=REFERRAL_BODY)
 async def post_phone_referral(
     request: Request, principal: StaffPrincipal = Depends(require_staff()), deps: Intake = Depends(intake)
 ) -> JSONResponse:
     """A referral taken by phone by staff: the same canonical payload and checks as every channel."""
+    admit_staff_submission(request, principal)
     return await submit(deps, c.SubmitReferral(
         principal.subject, partner_id="staff-phone", channel="phone", body=await request.body(),
         correlation_id=correlation_id_of(request)))
@@ -223,12 +225,14 @@ class OutreachContact(BaseModel):
         return value
 
 
-@router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, responses=errors(400, 401, 403, 413, 422))
+@router.post("/v1/outreach-contacts", tags=["staff"], status_code=201, dependencies=[Depends(submission_slot)],
+             responses=errors(400, 401, 403, 413, 422, 429))
 async def post_outreach(
-    body: OutreachContact, principal: StaffPrincipal = Depends(require_staff()),
+    body: OutreachContact, request: Request, principal: StaffPrincipal = Depends(require_staff()),
     deps: Intake = Depends(intake),
 ) -> dict:
     """Someone met at outreach, possibly anonymous; complete it into a referral later."""
+    admit_staff_submission(request, principal)
     contact_id = await deps.handle(c.LogOutreachContact(
         principal.subject, programme_id=body.programme_id, met_at=body.met_at,
         occurred_at=body.occurred_at or datetime.now(UTC),
@@ -237,12 +241,14 @@ async def post_outreach(
 
 
 @router.post("/v1/outreach-contacts/{contact_id}/referral", tags=["staff"], status_code=201, response_model=ReferralAccepted,
-    responses={**ALREADY_RECEIVED, **errors(400, 401, 403, 404, 409, 413, 422)},
+    dependencies=[Depends(submission_slot)],
+    responses={**ALREADY_RECEIVED, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     openapi_extra=REFERRAL_BODY)
 async def complete_outreach(
     contact_id: uuid.UUID, request: Request, principal: StaffPrincipal = Depends(require_staff()),
     deps: Intake = Depends(intake),
 ) -> JSONResponse:
+    admit_staff_submission(request, principal)
     try:
         data = await request.json()
     except ValueError:

@@ -316,6 +316,14 @@ def render_confirmation(*, reference: str, programme_name: str) -> str:
                   programme_name=name, reference=_text(reference))
 
 
+def render_busy(*, retry_after_s: int, looking_up: bool = False) -> str:
+    """Too many forms just now (nothing was kept), or, ``looking_up``, too many references that matched
+    nothing: either way the person tries again in the time given, or calls."""
+    minutes = max(1, -(-retry_after_s // 60))
+    return render("busy.html", title="Please try again shortly", looking_up=looking_up,
+                  wait_words="1 minute" if minutes == 1 else f"{minutes} minutes")
+
+
 def render_not_found() -> str:
     """A programme that does not exist or whose form is not open."""
     return render("not_found.html", title="Page not found")

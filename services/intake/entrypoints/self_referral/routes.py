@@ -18,12 +18,14 @@ import services.intake.entrypoints.self_referral.assets as assets
 import services.intake.entrypoints.self_referral.pages as pages
 import services.intake.entrypoints.self_referral.parsing as parsing
 from services.intake.domain.status import PLAIN_WORDS
-from services.intake.entrypoints.dependencies import intake
+from services.intake.entrypoints.dependencies import address_wait, held_slot, intake
 from services.intake.entrypoints.self_referral.fields import FILLED_BY_STAFF
 from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import SubmissionRejected
+from shared.platform.auth import client_keys
 from shared.platform.http import correlation_id_of
+from shared.platform.throttle import FailedAttempts
 from shared.platform.openapi import PROBLEM_JSON, PROBLEM_REF, html, request_body
 
 NOT_OPEN = html(404, "No such programme, or it does not take self-referrals (a page saying so).")
@@ -80,9 +82,28 @@ async def show_form(programme_id: str, request: Request) -> HTMLResponse:
     303: {"description": "Received: on to the confirmation page with the reference.",
           "headers": {"Location": {"schema": {"type": "string"}}}},
     **NOT_OPEN, **html(422, "The form again, each problem shown by its field, or a page refusing what cannot be read."),
-    **html(413, "What was sent is too large (a page saying so).")},
+    **html(413, "What was sent is too large (a page saying so)."),
+    429: {"description": "Too many forms sent just now, from everyone or from this address: a page asking the "
+                         "sender to try again after the minutes it gives (the Retry-After header in seconds).",
+          "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+          "content": {"text/html": {"schema": {"type": "string"}}}}},
     openapi_extra=FORM_FIELDS)
 async def submit_form(programme_id: str, request: Request):
+    # Within everyone's rate and this address's before anything is read or stored, like the partners'
+    # routes; a person is answered with a page saying when to try again, not problem details.
+    with held_slot(request) as wait:
+        wait = wait or address_wait(request)
+        if wait is not None:
+            return _busy(wait)
+        return await _received(programme_id, request)
+
+
+def _busy(wait: int, *, looking_up: bool = False) -> HTMLResponse:
+    return HTMLResponse(pages.render_busy(retry_after_s=wait, looking_up=looking_up), 429,
+                        headers={"Retry-After": str(wait)})
+
+
+async def _received(programme_id: str, request: Request):
     programme = await _programme(request, programme_id)
     if programme is None:
         return _not_found()
@@ -123,16 +144,28 @@ async def confirmation(programme_id: str, reference: str, request: Request) -> H
     return HTMLResponse(pages.render_confirmation(reference=reference, programme_name=programme["name"]))
 
 
-@router.get("/{programme_id}/status", response_class=HTMLResponse, responses=UNREADABLE)
+@router.get("/{programme_id}/status", response_class=HTMLResponse, responses={**UNREADABLE, 429: {
+    "description": "Too many references and postcodes that matched nothing, from this address: a page asking "
+                   "the person to try again later (Retry-After in seconds).",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"text/html": {"schema": {"type": "string"}}}}})
 async def status_page(programme_id: str, request: Request, reference: str = "", postcode: str = "") -> HTMLResponse:
-    """A self-referrer checks progress with their reference and postcode: no need to chase."""
+    """A self-referrer checks progress with their reference and postcode: no need to chase.
+
+    A reference and postcode that match nothing count as a failed attempt by the sender's address, as a
+    wrong API key does: guessing references is slowed, then refused for a while."""
     found_words: bool | None = None
     words = ""
     if reference:
+        attempts: FailedAttempts | None = getattr(request.app.state, "failed_attempts", None)
+        keys = [("self_referral_status", client_keys(request)[0][1])]
+        if attempts is not None and (wait := attempts.retry_after(keys)):
+            return _busy(wait, looking_up=True)
         status = await queries.self_referral_status(intake(request).uow(), reference, postcode)
         if status is not None:
             found_words, words = True, PLAIN_WORDS[status]
         else:
             found_words = False
+            if attempts is not None and (wait := attempts.failed(keys)):
+                return _busy(wait, looking_up=True)
     return HTMLResponse(pages.render_status(programme_id=programme_id, reference=reference, postcode=postcode,
                                             found=found_words, status_words=words))
