@@ -34,9 +34,18 @@ def _date_of_birth(values: dict[str, Any], today: date) -> tuple[date | None, st
     return born, None
 
 
-def read_referral(values: dict[str, Any], programme_id: str, today: date) -> tuple[dict[str, Any], dict[str, str]]:
-    """The canonical referral the form's answers make, and the problems (field -> words), in the form's order."""
+def read_referral(values: dict[str, Any], programmes: tuple[str, ...], today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """The canonical referral the form's answers make, and the problems (field -> words), in the form's order.
+
+    `programmes` are those the referrer may refer to: with one, the referral goes there unasked; with more,
+    the form asks which (intake still refuses a programme the partner may not refer to)."""
     errors: dict[str, str] = {}
+    if len(programmes) > 1:
+        programme_id = _text(values, "programme_id")
+        if programme_id not in programmes:
+            errors["programme_id"] = "Choose the programme to refer them to"
+    else:
+        programme_id = programmes[0] if programmes else "demo"
     given, family = _text(values, "given_name"), _text(values, "family_name")
     if not given:
         errors["given_name"] = "Enter their first name"

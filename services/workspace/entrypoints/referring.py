@@ -11,7 +11,6 @@ from services.workspace.domain.referring import read_referral
 from services.workspace.domain.session import Session
 from services.workspace.entrypoints import web
 from services.workspace.service_layer import referring
-from services.workspace.service_layer.coordination import programme_of
 from services.workspace.service_layer.errors import Conflict, Forbidden, Invalid
 
 router = APIRouter()
@@ -30,22 +29,24 @@ async def referrals(request: Request, session: Session = Signed) -> HTMLResponse
                     notice=request.query_params.get("saved"))
 
 
-def _form(request: Request, values: dict, errors: dict | None = None, status_code: int = 200) -> HTMLResponse:
+def _form(request: Request, session: Session, values: dict, errors: dict | None = None,
+          status_code: int = 200) -> HTMLResponse:
     return web.page(request, "referral_new.html", title="Make a referral", values=values, errors=errors,
-                    crumbs=[HOME, ("/referrals", "Our referrals")], status_code=status_code)
+                    programme_options=[(p, p) for p in session.programmes or ()], crumbs=[HOME, ("/referrals", "Our referrals")],
+                    status_code=status_code)
 
 
 @router.get("/referrals/new", response_class=HTMLResponse)
 async def new_referral(request: Request, session: Session = Signed) -> HTMLResponse:
     referring.require_referrer(session)
-    return _form(request, {})
+    return _form(request, session, {})
 
 
 @router.post("/referrals/new", response_class=HTMLResponse)
 async def make_referral(request: Request, session: Session = Signed) -> Response:
     referring.require_referrer(session)
     values = await web.form_of(request, session)
-    body, errors = read_referral(values, programme_of(session, ""), date.today())
+    body, errors = read_referral(values, session.programmes or (), date.today())
     if not errors:
         try:
             await referring.make_referral(web.wiring(request).call_as, session, body)
@@ -54,4 +55,4 @@ async def make_referral(request: Request, session: Session = Signed) -> Response
             errors = {FORM_FIELD.get(p["field"], "form"): p["message"] for p in invalid.problems}
         except (Conflict, Forbidden) as refused:
             errors = {"form": str(refused) or "The referral was not accepted"}
-    return _form(request, values, errors, status_code=422)
+    return _form(request, session, values, errors, status_code=422)

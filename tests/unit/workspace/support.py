@@ -22,12 +22,15 @@ SETTINGS = dict(INTAKE_URL="http://intake", TRIAGE_URL="http://triage", CASELOAD
 PASSWORD = "correct horse battery"
 
 
-def token_for(roles: list[str], worker_id: str | None = None, ttl_s: int = 3600) -> str:
+def token_for(roles: list[str], worker_id: str | None = None, ttl_s: int = 3600,
+              programmes: list[str] | None = None) -> str:
     """A token as identity would issue it (the workspace reads it, the services verify it)."""
     now = int(time.time())
     claims = {"sub": "account-1", "roles": roles, "iat": now, "exp": now + ttl_s}
     if worker_id:
         claims["wid"] = worker_id
+    if programmes is not None:
+        claims["prg"] = programmes
     return jwt.encode(claims, "identity's own secret, not the workspace's", algorithm="HS256")
 
 
@@ -39,6 +42,7 @@ class FakeServices:
     calls: list[httpx.Request] = field(default_factory=list)
     roles: list[str] = field(default_factory=lambda: ["connector"])
     worker_id: str | None = "5d1c6a3e-0000-4000-8000-000000000001"
+    programmes: list[str] | None = None  # the account's programmes (the token's `prg`); None: every programme
 
     def on(self, method: str, host: str, path: str, answer: Any) -> None:
         handler = answer if callable(answer) else (lambda request, match, answer=answer: httpx.Response(200, json=answer))
@@ -52,7 +56,7 @@ class FakeServices:
             body = json.loads(request.content)
             if body.get("password") != PASSWORD:
                 return httpx.Response(401, json={"detail": "invalid credentials"})
-            return httpx.Response(201, json={"access_token": token_for(self.roles, self.worker_id),
+            return httpx.Response(201, json={"access_token": token_for(self.roles, self.worker_id, programmes=self.programmes),
                                              "expires_in": 3600, "session_id": "s", "token_type": "bearer"})
         if (request.method, request.url.host, request.url.path) == ("DELETE", "identity", "/v1/sessions/current"):
             return httpx.Response(204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import httpx
@@ -78,7 +79,7 @@ def test_scheme_staff_are_not_offered_the_referrer_pages_and_are_refused_them():
 
 
 def test_a_date_of_birth_in_the_future_is_refused():
-    _, errors = read_referral({**GOOD, "dob[year]": "2999"}, "demo", date(2026, 12, 5))
+    _, errors = read_referral({**GOOD, "dob[year]": "2999"}, ("demo",), date(2026, 12, 5))
     assert errors == {"dob-day": "Date of birth must be in the past, and within the last 120 years"}
 
 
@@ -91,3 +92,32 @@ def test_what_was_entered_is_kept_when_the_form_is_shown_again():
     for kept in ('id="dob-day" name="dob[day]" type="text" value="2"', 'id="dob-year" name="dob[year]"',
                  'value="1941"', 'value="Olive"', "Lonely since her husband died"):
         assert kept in response.text, kept
+
+
+def test_a_referrer_who_may_refer_to_several_programmes_chooses_one_and_must_choose():
+    fake = _fake()
+    fake.programmes = ["hackney-connect", "city-befriending"]
+    client = signed_in(fake)
+    form = client.get("/referrals/new")
+    radios = re.findall(r'<input[^>]*name="programme_id"[^>]*>', form.text)
+    assert [re.search(r'value="([^"]+)"', r).group(1) for r in radios] == ["hackney-connect", "city-befriending"]
+    assert all('type="radio"' in r for r in radios)
+    unchosen = client.post("/referrals/new", data={**GOOD, "csrf_token": csrf_of(form.text)})
+    assert unchosen.status_code == 422 and 'href="#programme_id"' in unchosen.text
+    assert "Choose the programme to refer them to" in unchosen.text
+    stranger = client.post("/referrals/new", data={**GOOD, "programme_id": "elsewhere", "csrf_token": csrf_of(form.text)})
+    assert stranger.status_code == 422 and fake.bodies("POST", "/v1/referrals") == []
+    chosen = client.post("/referrals/new", data={**GOOD, "programme_id": "city-befriending",
+                                                 "csrf_token": csrf_of(form.text)})
+    assert chosen.status_code == 303
+    assert [b["programme_id"] for b in fake.bodies("POST", "/v1/referrals")] == ["city-befriending"]
+
+
+def test_a_referrer_of_one_programme_is_not_asked_which():
+    fake = _fake()
+    fake.programmes = ["hackney-connect"]
+    client = signed_in(fake)
+    form = client.get("/referrals/new")
+    assert 'name="programme_id"' not in form.text
+    client.post("/referrals/new", data={**GOOD, "csrf_token": csrf_of(form.text)})
+    assert [b["programme_id"] for b in fake.bodies("POST", "/v1/referrals")] == ["hackney-connect"]
