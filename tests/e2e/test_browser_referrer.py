@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.workspace_browser import browser, check_page, new_account, new_context, sign_in
+from tests.e2e.workspace_browser import check_page, new_account, new_context, sign_in
 
 pytestmark = pytest.mark.e2e
 

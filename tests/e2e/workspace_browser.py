@@ -10,8 +10,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -24,16 +23,11 @@ SCREENSHOTS = Path(os.environ.get("WORKSPACE_SCREENSHOTS", ROOT / "docs" / "scre
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
 
 
-@pytest.fixture
-async def browser():
-    """Debian's Chromium, headless, for one test (imported by each browser test module)."""
+def launch_args(plugins_own: dict) -> dict:
+    """What pytest-playwright launches: Debian's Chromium (no browser download), headless, with ARGS.
+    The `browser` fixture every browser test takes is the plugin's, launched once per run with these."""
     assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: scripts/setup.sh installs Debian's chromium"
-    async with async_playwright() as p:
-        running = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield running
-        finally:
-            await running.close()
+    return {**plugins_own, "executable_path": CHROMIUM, "args": ARGS}
 
 
 async def new_account(system, roles: list[str], worker_id: str | None = None, programmes=None,
