@@ -49,7 +49,7 @@ async def partner_status_topics(ctx: ServiceContext) -> None:
 
 
 def background(ctx: ServiceContext):
-    return [ctx.dependencies.webhooks.run, ctx.dependencies.retention]
+    return [ctx.dependencies.webhooks.run, ctx.dependencies.retention, ctx.dependencies.search_indexing]
 
 
 def routers():

@@ -30,6 +30,13 @@ class SqlReferralSearchRepository(ReferralSearchRepository):
         statement = insert(t.referral_search_keys).values(referral_id=referral_id, **values)
         await self._conn.execute(statement.on_conflict_do_update(index_elements=["referral_id"], set_=values))
 
+    async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, dict | str]]:
+        r, k = t.referrals, t.referral_search_keys
+        rows = await self._conn.execute(
+            sa.select(r.c.id, r.c.person).select_from(r.outerjoin(k, k.c.referral_id == r.c.id))
+            .where(k.c.referral_id.is_(None), r.c.person != ERASED).order_by(r.c.received_at).limit(limit))
+        return [(row.id, row.person) for row in rows]
+
     async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
         r, k, of = t.referrals, t.referral_search_keys, self._index.of
         conditions = [r.c.person != ERASED]

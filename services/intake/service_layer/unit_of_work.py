@@ -270,6 +270,11 @@ class ReferralSearchRepository(abc.ABC):
         """Make the referral findable by these keys (replacing any it had)."""
 
     @abc.abstractmethod
+    async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, dict[str, Any] | str]]:
+        """Referrals with no search keys yet (received before they were kept), with their person as stored;
+        not an erased person's."""
+
+    @abc.abstractmethod
     async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
         """Referrals matching every term of the search, newest first, from `search.offset`, at most `limit`;
         only in `programmes` (None: every programme); never an erased person's."""

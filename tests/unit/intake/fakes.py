@@ -355,6 +355,11 @@ class FakeReferralSearch(ReferralSearchRepository):
     async def index(self, referral_id: uuid.UUID, keys: SearchKeys) -> None:
         self.keys[referral_id] = keys
 
+    async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, Any]]:
+        waiting = sorted((r for r in self._referrals.by_id.values()
+                          if r.id not in self.keys and self._referrals.persons[r.id]), key=lambda r: r.received_at)
+        return [(r.id, self._referrals.persons[r.id]) for r in waiting[:limit]]
+
     async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
         def matches(r: Referral) -> bool:
             keys = self.keys.get(r.id)

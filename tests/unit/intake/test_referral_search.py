@@ -14,7 +14,7 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import handlers
 from services.intake.service_layer.errors import Forbidden
 from services.intake.service_layer.registry import Reader
-from services.intake.service_layer.search import search_referrals
+from services.intake.service_layer.search import index_earlier_referrals, search_referrals
 from tests.unit.intake.test_handlers import from_gp, referral, uow  # noqa: F401 (uow is a fixture)
 
 COUNCIL = Partner("council", "Council", ("demo", "north"))
@@ -122,3 +122,17 @@ def test_a_name_is_found_by_each_form_a_coordinator_might_type():
     assert name_forms("Mary-Jane", "O'Néill", "MJ") == ("maryjane", "oneill", "mj", "maryjane oneill", "mj oneill")
     keys = keys_of({"given_name": "Ann", "family_name": "Lee", "nhs_number": "943 476 5919", "postcode": "e81aa"})
     assert (keys.names, keys.nhs_number, keys.postcode) == (("ann", "lee", "ann lee"), NHS_NUMBER, "E8 1AA")
+
+
+async def test_referrals_received_before_search_keys_were_kept_are_given_them(uow):
+    made = (await handlers.handle(from_gp(margaret(), reference="GP-123"), uow)).referral
+    gone = (await handlers.handle(from_gp(referral(), reference="GP-999"), uow)).referral
+    uow.search.keys.clear()  # as the referrals received before intake_0011 are
+    await handlers.handle(c.ErasePerson("admin", reason="request 8", referral_id=gone.id, roles=("admin",)), uow)
+    assert await search(uow, name="Maggie") == []
+
+    assert await index_earlier_referrals(lambda: uow, batch=1) == 1  # the erased person is not indexed again
+    [found] = await search(uow, name="Maggie")
+    assert found["referral_id"] == str(made.id)
+    assert set(uow.search.keys) == {made.id}
+    assert await index_earlier_referrals(lambda: uow) == 0
