@@ -1,7 +1,7 @@
 """A coordinator finds a referral by its reference, the person's name, NHS number or postcode, its partner or
 status, through intake's API on the real database: only in their own programmes, never an erased person,
 with no name, NHS number or postcode in clear in the search keys, and each person shown in the audit trail
-without the terms searched for."""
+without the terms searched for. Referrals from before the keys were kept are given them as intake starts."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ async def test_a_coordinator_finds_a_referral_by_each_thing_they_know_of_it(syst
             "partner_referral_id": "SRCH-2", "programme_id": "north", "consent": {"to_referral": True},
             "person": {"given_name": "Albert", "family_name": "Ashworth-Gale", "age_years": 81, "postcode": "LS6 2QB"}})
         assert other.status_code == 201, other.text
+        albert_id = other.json()["referral_id"]
 
         demo = system.staff_headers("coordinator", subject="coord-demo", programmes=["demo"])
         for terms in ({"reference": "SRCH-1"}, {"reference": referral_id}, {"name": "winifred ashworth-gale"},
@@ -94,3 +95,16 @@ async def test_a_coordinator_finds_a_referral_by_each_thing_they_know_of_it(syst
             assert got.json()["results"] == [], terms
         assert await system.sql("SELECT 1 FROM intake.referral_search_keys WHERE referral_id = $1::uuid",
                                 referral_id) == []
+
+    # A referral received before search keys were kept (its keys removed, as before intake_0011) is given them
+    # as intake next starts; the erased person is not.
+    await system.sql("DELETE FROM intake.referral_search_keys WHERE referral_id = $1::uuid", albert_id)
+    system.stop("intake")
+    system.start("intake")
+    await system.wait_for("SELECT 1 FROM intake.referral_search_keys WHERE referral_id = $1::uuid", albert_id)
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=30) as http:
+        got = await http.get("/v1/referral-search", params={"name": "albert ashworth-gale"},
+                             headers=system.staff_headers("admin"))
+        assert [r["referral_id"] for r in got.json()["results"]] == [albert_id]
+    assert await system.sql("SELECT 1 FROM intake.referral_search_keys WHERE referral_id = $1::uuid",
+                            referral_id) == []
