@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import tables as t
-from services.intake.adapters.repository import _columns, _referral
+from services.intake.adapters.repository import referral_columns, referral_of
 from services.intake.domain.search import NAME, NHS_NUMBER, POSTCODE, ReferralSearch, SearchKeys
 from services.intake.service_layer.unit_of_work import ReferralSearchRepository, SearchHit
 from shared.platform.blind_index import BlindIndex
@@ -57,6 +57,6 @@ class SqlReferralSearchRepository(ReferralSearchRepository):
             conditions.append(r.c.status == search.status.value)
         if programmes is not None:
             conditions.append(r.c.programme_id.in_(sorted(programmes)))
-        query = (sa.select(*_columns()).select_from(r.outerjoin(k, k.c.referral_id == r.c.id))
+        query = (sa.select(*referral_columns()).select_from(r.outerjoin(k, k.c.referral_id == r.c.id))
                  .where(*conditions).order_by(r.c.received_at.desc(), r.c.id.desc()).offset(search.offset).limit(limit))
-        return [SearchHit(_referral(row), row.person) for row in await self._conn.execute(query)]
+        return [SearchHit(referral_of(row), row.person) for row in await self._conn.execute(query)]

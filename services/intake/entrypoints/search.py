@@ -14,7 +14,7 @@ from services.intake.domain.status import ReferralStatus
 from services.intake.entrypoints.dependencies import intake
 from services.intake.service_layer.errors import Forbidden
 from services.intake.service_layer.search import search_referrals
-from services.intake.entrypoints.registry import _reader
+from services.intake.entrypoints.registry import reader_of
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors
@@ -69,4 +69,4 @@ async def referral_search(
         raise RequestValidationError([{"loc": ("query", p["field"]) if p["field"] else ("query",), "msg": p["problem"],
                                        "type": "value_error"} for p in invalid.problems]) from None
     with refusals_as_http({Forbidden: status.HTTP_403_FORBIDDEN}):
-        return SearchResults(**await search_referrals(deps.uow(), search, _reader(principal)))
+        return SearchResults(**await search_referrals(deps.uow(), search, reader_of(principal)))
