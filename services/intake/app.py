@@ -49,15 +49,16 @@ async def partner_status_topics(ctx: ServiceContext) -> None:
 
 
 def background(ctx: ServiceContext):
-    return [ctx.dependencies.webhooks.run, ctx.dependencies.retention]
+    return [ctx.dependencies.webhooks.run, ctx.dependencies.retention, ctx.dependencies.search_indexing]
 
 
 def routers():
     from services.intake.entrypoints.fhir import router as fhir_router
     from services.intake.entrypoints.registry import router as registry_router
+    from services.intake.entrypoints.search import router as search_router
     from services.intake.entrypoints.self_referral.routes import router as web_router
 
-    return [router, registry_router, fhir_router, web_router]
+    return [router, registry_router, search_router, fhir_router, web_router]
 
 
 DEFINITION = ServiceDefinition(

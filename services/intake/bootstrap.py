@@ -12,7 +12,7 @@ from typing import Any
 
 from services.intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from services.intake.adapters.webhook_sender import http_webhook_sender
-from services.intake.service_layer import erasure, handlers
+from services.intake.service_layer import erasure, handlers, search
 from services.intake.service_layer.commands import Command
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from services.intake.service_layer.webhooks import WebhookDispatcher
@@ -33,6 +33,7 @@ class Intake:
     webhooks: WebhookDispatcher
     retention: Callable[[], Any]  # the background job that erases people past their retention period
     admission: Admission  # back-pressure on every submission channel (rates, submissions in progress)
+    search_indexing: Callable[[], Any] | None = None  # gives search keys to referrals received before they were kept
 
     async def handle(self, command: Command) -> Any:
         return await handlers.handle(command, self.uow())
@@ -53,7 +54,8 @@ def bootstrap(ctx: ServiceContext) -> Intake:
     rejected_days = int(os.environ.get("REJECTED_SUBMISSION_RETENTION_DAYS", "30"))
     retention = erasure.retention_job(uow, interval, asyncio.sleep, partial(leadership, ctx.engine, "intake-retention"),
                                       rejected_days=rejected_days)
-    return Intake(uow=uow, webhooks=dispatcher, retention=retention, admission=_admission(ctx.settings))
+    return Intake(uow=uow, webhooks=dispatcher, retention=retention, admission=_admission(ctx.settings),
+                  search_indexing=search.indexing_job(uow))
 
 
 def _admission(settings: PlatformSettings | None) -> Admission:

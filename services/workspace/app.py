@@ -17,6 +17,7 @@ from services.workspace.entrypoints.coordination import router as coordination
 from services.workspace.entrypoints.operating import router as operating
 from services.workspace.entrypoints.referring import router as referring
 from services.workspace.entrypoints.reports import router as reports
+from services.workspace.entrypoints.search import router as search
 from services.workspace.entrypoints.signing_in import router as signing_in
 from services.workspace.service_layer.errors import Conflict, Forbidden, NotFound, NotSignedIn, Unavailable
 from services.workspace.settings import WorkspaceSettings
@@ -24,7 +25,7 @@ from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
 
 log = get_logger(__name__)
-ROUTERS = [signing_in, casework, reports, coordination, referring, operating]
+ROUTERS = [signing_in, casework, reports, coordination, search, referring, operating]
 
 
 def create_app(wiring: Wiring | None = None) -> FastAPI:

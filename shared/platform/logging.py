@@ -58,8 +58,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
-    # Quieten chatty libraries; their warnings still come through.
-    for noisy in ("aiokafka", "faststream", "uvicorn.access", "sqlalchemy.engine", "alembic"):
+    # Quieten chatty libraries; their warnings still come through. httpx logs every request's URL at INFO,
+    # and a query string can name a person (the workspace's referral search): no pattern masks a name.
+    for noisy in ("aiokafka", "faststream", "uvicorn.access", "sqlalchemy.engine", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()

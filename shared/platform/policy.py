@@ -107,6 +107,9 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/match-reviews/{review_id}/decision"): staff(*COORDINATE),
         # The person registry: the worker holding a case (ownership in the service layer) or its coordinator.
         ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
+        # Finds referrals by reference, name, NHS number, postcode, partner or status, in the caller's
+        # programmes; each person shown is audited.
+        ("GET", "/v1/referral-search"): staff(*COORDINATE),
         ("GET", "/v1/audit-trail"): staff(*AUDIT),
         ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
         # Erasure cannot be undone: an administrator's, on a request the scheme has checked.

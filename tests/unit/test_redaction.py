@@ -67,6 +67,24 @@ except ValueError:
     assert "ValueError: duplicate key (phone)=([phone])" in lines[2]["exception"]
 
 
+def test_a_services_http_calls_are_not_logged_with_their_query_strings():
+    program = """
+import asyncio, httpx
+from shared.platform.logging import configure_logging
+configure_logging("probe")
+
+async def search():
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.get("http://intake/v1/referral-search", params={"name": "Winifred Ashworth"})
+
+asyncio.run(search())
+"""
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Winifred" not in result.stdout + result.stderr
+
+
 def test_the_referrer_s_own_name_and_contacts_and_the_person_s_best_times_lose_their_values():
     line = {"event": "submission_refused", "referrer": {"person_name": "Dr Agnes Polglaze", "organisation": "GP",
                                                         "referrer_phone": "01736 960000"},

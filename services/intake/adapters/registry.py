@@ -73,6 +73,8 @@ class SqlErasureRepository(ErasureRepository):
         await self._conn.execute(sa.update(r).where(r.c.person_id == person_id)
                                  .values(person={}, contact=None, submission_sha256=None))  # {}: erased
         if ids:
+            # Nobody finds an erased person by name, NHS number or postcode again.
+            await self._conn.execute(sa.delete(t.referral_search_keys).where(t.referral_search_keys.c.referral_id.in_(ids)))
             s = t.submissions
             # The body stays as sealed (its key is destroyed with the person's): nothing readable is left.
             await self._conn.execute(sa.update(s).where(s.c.referral_id.in_(ids)).values(errors=None))

@@ -157,9 +157,9 @@ class SqlReferralRepository(ReferralRepository):
                                  .values(status=referral.status, consent=referral.consent))
 
     async def for_partner(self, partner_id: str, limit: int) -> list[Referral]:
-        query = (sa.select(*_columns()).where(t.referrals.c.partner_id == partner_id)
+        query = (sa.select(*referral_columns()).where(t.referrals.c.partner_id == partner_id)
                  .order_by(t.referrals.c.received_at.desc()).limit(limit))
-        return [_referral(r) for r in await self._conn.execute(query)]
+        return [referral_of(r) for r in await self._conn.execute(query)]
 
     async def for_person(self, person_id: uuid.UUID, programme_id: str) -> list[Referral]:
         return await self._many(sa.and_(t.referrals.c.person_id == person_id,
@@ -169,8 +169,8 @@ class SqlReferralRepository(ReferralRepository):
         return await self._many(t.referrals.c.duplicate_of == referral_id, lock=True)
 
     async def by_self_reference(self, reference: str) -> tuple[Referral, dict[str, Any] | str] | None:
-        row = (await self._conn.execute(sa.select(*_columns()).where(t.referrals.c.self_reference == reference))).first()
-        return (_referral(row), row.person) if row else None
+        row = (await self._conn.execute(sa.select(*referral_columns()).where(t.referrals.c.self_reference == reference))).first()
+        return (referral_of(row), row.person) if row else None
 
     async def timeline(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
         rows = await self._conn.execute(
@@ -195,24 +195,24 @@ class SqlReferralRepository(ReferralRepository):
         return found[0] if found else None
 
     async def _many(self, condition, lock: bool = False) -> list[Referral]:
-        query = sa.select(*_columns()).where(condition).order_by(t.referrals.c.received_at)
+        query = sa.select(*referral_columns()).where(condition).order_by(t.referrals.c.received_at)
         if lock:
             query = query.with_for_update(of=t.referrals)
-        return [_referral(r) for r in await self._conn.execute(query)]
+        return [referral_of(r) for r in await self._conn.execute(query)]
 
 
 def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _columns():
+def referral_columns():
     # The time of the referral's latest timeline event: a later-arriving but earlier event does not set its status.
     latest = (sa.select(sa.func.max(t.referral_timeline.c.at))
               .where(t.referral_timeline.c.referral_id == t.referrals.c.id).scalar_subquery())
     return (t.referrals, latest.label("latest_event_at"))
 
 
-def _referral(row) -> Referral:
+def referral_of(row) -> Referral:
     return Referral(
         id=row.id, person_id=row.person_id, partner_id=row.partner_id, partner_referral_id=row.partner_referral_id,
         programme_id=row.programme_id, status=row.status, received_at=row.received_at,

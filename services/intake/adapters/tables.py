@@ -232,6 +232,20 @@ referral_consents = sa.Table(
 # contact); erasure destroys the key, leaving a tombstone (shared/platform/sealing_sql.py).
 data_keys = data_keys_table(metadata, SCHEMA)
 
+# --- added in migration intake_0011 ---------------------------------------------------
+
+# What a coordinator finds a referral by (services/intake/domain/search.py): keyed blind indexes of the
+# normal forms of the person's names, NHS number and postcode as this referral gave them; never in clear.
+referral_search_keys = sa.Table(
+    "referral_search_keys",
+    metadata,
+    sa.Column("referral_id", UUID(as_uuid=True), sa.ForeignKey(referrals.c.id), primary_key=True),
+    sa.Column("name_indexes", ARRAY(sa.Text), nullable=False,
+              comment="blind indexes of each form of the name: given, family, preferred, full"),
+    sa.Column("nhs_number_index", sa.Text),
+    sa.Column("postcode_index", sa.Text),
+)
+
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
 sa.Index("ix_referral_timeline_referral_id", referral_timeline.c.referral_id)
 sa.Index("ix_referrals_person", referrals.c.person_id)
@@ -248,3 +262,6 @@ sa.Index("ix_persons_postcode_index", persons.c.postcode_index)
 sa.Index("ix_submissions_batch_id", submissions.c.batch_id)
 sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.next_attempt_at,
          postgresql_where=sa.text("delivered_at IS NULL AND failed_at IS NULL"))
+sa.Index("ix_referral_search_keys_name_indexes", referral_search_keys.c.name_indexes, postgresql_using="gin")
+sa.Index("ix_referral_search_keys_nhs_number_index", referral_search_keys.c.nhs_number_index)
+sa.Index("ix_referral_search_keys_postcode_index", referral_search_keys.c.postcode_index)

@@ -15,6 +15,7 @@ from services.intake.adapters.repository import (
     SqlReferralRepository,
     SqlWebhookRepository,
 )
+from services.intake.adapters.search import SqlReferralSearchRepository
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.blind_index import BlindIndex
 from shared.platform.sealing import KeyEncryptionKey, Sealer
@@ -43,3 +44,4 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
         self.case_holders = SqlCaseHolderRepository(conn)
         self.audit = SqlAuditTrail(conn)
         self.erasure = SqlErasureRepository(conn)
+        self.search = SqlReferralSearchRepository(conn, self._index)

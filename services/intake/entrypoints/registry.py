@@ -23,7 +23,7 @@ REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, Forbidden: status.HTTP_403_FORB
 
 
 
-def _reader(principal: StaffPrincipal) -> registry.Reader:
+def reader_of(principal: StaffPrincipal) -> registry.Reader:
     return registry.Reader(principal.subject, principal.roles, principal.own_work_only, principal.worker_id,
                            principal.programmes)
 
@@ -35,7 +35,7 @@ async def person_for_case(case_id: uuid.UUID, deps: Intake = Depends(intake),
     instructions, access and interpreter needs, concerns and the referrer's reason. For the worker holding
     the case (or a coordinator of its programme); every read is recorded in the audit trail."""
     with refusals_as_http(REFUSALS):
-        return await registry.person_for_case(deps.uow(), case_id, _reader(principal))
+        return await registry.person_for_case(deps.uow(), case_id, reader_of(principal))
 
 
 @router.get("/v1/match-reviews/{review_id}", tags=["registry"], responses=errors(404))
@@ -45,7 +45,7 @@ async def match_review_records(review_id: uuid.UUID, deps: Intake = Depends(inta
     postcode, phone, email), to decide whether they are one person. For a coordinator of the review's
     programme; each record read is recorded in the audit trail with the review as its purpose."""
     with refusals_as_http(REFUSALS):
-        return await registry.records_for_match_review(deps.uow(), review_id, _reader(principal))
+        return await registry.records_for_match_review(deps.uow(), review_id, reader_of(principal))
 
 
 @router.get("/v1/audit-trail", tags=["audit"])

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from services.intake.domain import matching, received
+from services.intake.domain import matching, received, search
 from services.intake.domain.contact_record import contact_record
 from services.intake.domain.person import Person
 from services.intake.domain.referral import (
@@ -175,6 +175,7 @@ async def _accept(uow: IntakeUnitOfWork, cmd: c.SubmitReferral, submission: Refe
     await uow.referrals.add(
         referral, await sealed.seal_json(uow.sealer, subject, details.model_dump(mode="json"), context=sealed.PERSON),
         filing.match, await sealed.seal_json(uow.sealer, subject, contact_record(submission), context=sealed.CONTACT))
+    await uow.search.index(referral.id, search.keys_of(details.model_dump(mode="json")))
     if filing.needs_review:
         await uow.persons.open_review(referral.id, filing.person_id, filing.match)
 

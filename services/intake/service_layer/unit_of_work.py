@@ -16,6 +16,7 @@ from shared.platform.audit import AuditTrail
 from services.intake.domain.matching import MatchResult, PersonKey
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
+from services.intake.domain.search import ReferralSearch, SearchKeys
 from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 from shared.schemas.envelope import Envelope
@@ -252,6 +253,33 @@ class ErasureRepository(abc.ABC):
         longer ago than its programme's retention period, and who are not erased yet."""
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """A referral a search found, with its person's details as stored (sealed; {} once erased)."""
+
+    referral: Referral
+    person: dict[str, Any] | str
+
+
+class ReferralSearchRepository(abc.ABC):
+    """Referrals found by what a coordinator knows of them. Name, NHS number and postcode are held only as
+    keyed blind indexes of their normal forms (services/intake/domain/search.py), never in clear."""
+
+    @abc.abstractmethod
+    async def index(self, referral_id: uuid.UUID, keys: SearchKeys) -> None:
+        """Make the referral findable by these keys (replacing any it had)."""
+
+    @abc.abstractmethod
+    async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, dict[str, Any] | str]]:
+        """Referrals with no search keys yet (received before they were kept), with their person as stored;
+        not an erased person's."""
+
+    @abc.abstractmethod
+    async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
+        """Referrals matching every term of the search, newest first, from `search.offset`, at most `limit`;
+        only in `programmes` (None: every programme); never an erased person's."""
+
+
 class IntakeUnitOfWork(UnitOfWork):
     referrals: ReferralRepository
     persons: PersonRepository
@@ -263,4 +291,5 @@ class IntakeUnitOfWork(UnitOfWork):
     case_holders: CaseHolderRepository
     audit: AuditTrail
     erasure: ErasureRepository
+    search: ReferralSearchRepository
     sealer: Sealer  # seals and opens personal data under data keys kept in this same transaction

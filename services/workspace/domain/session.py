@@ -62,6 +62,7 @@ AREAS = (
     Area("/cases", "My caseload", WORKER_ROLES),
     Area("/reviews", "Triage reviews", COORDINATING_ROLES),
     Area("/match-reviews", "Person-match reviews", COORDINATING_ROLES),
+    Area("/search", "Find a referral", COORDINATING_ROLES),
     Area("/waiting-list", "Waiting list", OVERSEEING_ROLES),
     Area("/capacity", "Capacity", OVERSEEING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),

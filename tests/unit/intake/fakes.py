@@ -13,6 +13,7 @@ from services.intake.domain.audit import GENESIS, AuditEntry
 from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
+from services.intake.domain.search import ReferralSearch, SearchKeys
 from services.intake.service_layer import sealed
 from services.intake.service_layer.unit_of_work import (
     AuditTrail,
@@ -26,7 +27,9 @@ from services.intake.service_layer.unit_of_work import (
     PersonRepository,
     ProgrammeRepository,
     ReferralRepository,
+    ReferralSearchRepository,
     RegistryRecord,
+    SearchHit,
     WebhookDelivery,
     WebhookRepository,
 )
@@ -320,6 +323,7 @@ class FakeErasure(ErasureRepository):
         for referral_id in ids:
             self._referrals.persons[referral_id] = {}
             self._referrals.contacts[referral_id] = None
+            self.search.keys.pop(referral_id, None)
         for contact in self._outreach.by_id.values():
             if contact["referral_id"] in ids:
                 contact["details"] = {}
@@ -341,6 +345,39 @@ class FakeErasure(ErasureRepository):
         return [person for person, done in ended.items() if done][:limit]
 
 
+class FakeReferralSearch(ReferralSearchRepository):
+    """Search keys held in normal form (the SQL adapter holds only their blind indexes), compared as it does."""
+
+    def __init__(self, referrals: FakeReferrals) -> None:
+        self._referrals = referrals
+        self.keys: dict[uuid.UUID, SearchKeys] = {}
+
+    async def index(self, referral_id: uuid.UUID, keys: SearchKeys) -> None:
+        self.keys[referral_id] = keys
+
+    async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, Any]]:
+        waiting = sorted((r for r in self._referrals.by_id.values()
+                          if r.id not in self.keys and self._referrals.persons[r.id]), key=lambda r: r.received_at)
+        return [(r.id, self._referrals.persons[r.id]) for r in waiting[:limit]]
+
+    async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
+        def matches(r: Referral) -> bool:
+            keys = self.keys.get(r.id)
+            return (bool(self._referrals.persons[r.id])
+                    and (not search.reference or search.reference in (r.partner_referral_id, r.self_reference)
+                         or r.id == search.referral_id)
+                    and (not search.name or (keys is not None and search.name in keys.names))
+                    and (not search.nhs_number or (keys is not None and keys.nhs_number == search.nhs_number))
+                    and (not search.postcode or (keys is not None and keys.postcode == search.postcode))
+                    and (not search.partner_id or r.partner_id == search.partner_id)
+                    and (not search.status or r.status == search.status.value)
+                    and (programmes is None or r.programme_id in programmes))
+
+        found = sorted((r for r in self._referrals.by_id.values() if matches(r)),
+                       key=lambda r: (r.received_at, str(r.id)), reverse=True)
+        return [SearchHit(r, self._referrals.persons[r.id]) for r in found[search.offset:search.offset + limit]]
+
+
 class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -358,6 +395,8 @@ class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):
         self.sealer = Sealer(LocalKeyEncryptionKey(os.urandom(32)), self.data_keys)
         self.erasure = FakeErasure(self.referrals, self.persons, self.case_holders, self.programmes, self.outreach,
                                    self.data_keys)
+        self.search = FakeReferralSearch(self.referrals)
+        self.erasure.search = self.search
 
 
 # What the fakes hold is sealed as the tables hold it; the tests open it as intake's readers do.
