@@ -1,4 +1,4 @@
-"""The worker's pages: /offers, /cases (the caseload), /cases/{case_id} and a form for each thing recorded."""
+"""The worker's pages: /cases (the caseload), /cases/{case_id} and a form for each thing recorded."""
 
 from __future__ import annotations
 
@@ -33,44 +33,6 @@ def _done(case_id: str, notice: str) -> RedirectResponse:
 
 def _problems(invalid: Invalid) -> dict[str, str]:
     return {p["field"] or "form": p["message"] for p in invalid.problems}
-
-
-# --------------------------------------------------------------------------- offers
-
-
-@router.get("/offers", response_class=HTMLResponse)
-async def offers(request: Request, session: Session = Signed) -> HTMLResponse:
-    found = await casework.my_offers(web.wiring(request).call_as, session)
-    return web.page(request, "offers.html", title="My offers", offers=found, crumbs=[web.HOME],
-                    notice=request.query_params.get("saved"))
-
-
-@router.post("/offers/{offer_id}/accept")
-async def accept_offer(offer_id: str, request: Request, session: Session = Signed) -> Response:
-    values = await web.form_of(request, session)
-    await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=True)
-    case_id = web.text(values, "case_id", 64)
-    if case_id:
-        return _done(casework.case_id_of(case_id), "Offer accepted: the case is yours")
-    return RedirectResponse("/cases", status_code=303)
-
-
-@router.get("/offers/{offer_id}/decline", response_class=HTMLResponse)
-async def decline_form(offer_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
-    return web.page(request, "decline.html", title="Decline this offer", offer_id=casework.case_id_of(offer_id),
-                    crumbs=[web.HOME, ("/offers", "My offers")], values={})
-
-
-@router.post("/offers/{offer_id}/decline", response_class=HTMLResponse)
-async def decline_offer(offer_id: str, request: Request, session: Session = Signed) -> Response:
-    values = await web.form_of(request, session)
-    reason, errors = words.read_text(values, "reason", "why you cannot take it", low=3)
-    if errors:
-        return web.page(request, "decline.html", title="Decline this offer", offer_id=casework.case_id_of(offer_id),
-                        crumbs=[web.HOME, ("/offers", "My offers")], values=values, errors=errors,
-                        status_code=422)
-    await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=False, reason=reason)
-    return RedirectResponse("/offers?saved=Offer+declined", status_code=303)
 
 
 # --------------------------------------------------------------------------- caseload and case
