@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain import casework as words
 from services.workspace.domain.dues import SORTS
-from services.workspace.domain.instruments import (CLOSURE_INSTRUMENTS, INSTRUMENTS, TIMEPOINTS, item_field,
-                                                   read_measure)
+from services.workspace.domain.instruments import (CLOSURE_INSTRUMENTS, CONCERN_SCORES, INSTRUMENTS, TIMEPOINTS,
+                                                   concern_field, described, item_field, read_measure)
 from services.workspace.domain.session import Session
 from services.workspace.entrypoints import web
 from services.workspace.service_layer import casework
@@ -51,7 +51,7 @@ async def caseload(request: Request, sort: str = "due", show: str = "open", sess
 async def case(case_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
     view = await casework.case_page(web.wiring(request).call_as, session, case_id)
     return web.page(request, "case.html", title="Case", crumbs=_crumbs(), notice=request.query_params.get("saved"),
-                    words=words, instruments=INSTRUMENTS, **view)
+                    words=words, instruments=INSTRUMENTS, described=described, **view)
 
 
 # --------------------------------------------------------------------------- one form per thing recorded
@@ -200,14 +200,26 @@ async def measure_form(case_id: str, instrument_id: str, request: Request, timep
     instrument = INSTRUMENTS.get(instrument_id)
     if instrument is None:
         raise casework.NotFound(instrument_id)
-    await casework.case_brief(web.wiring(request).call_as, session, case_id)
-    return _measure_page(request, casework.case_id_of(case_id), instrument, {"timepoint": timepoint})
+    case = await casework.case_brief(web.wiring(request).call_as, session, case_id)
+    values = {"timepoint": timepoint}
+    if instrument.concerns and timepoint != "baseline":
+        values |= baseline_concerns(case)  # the same concerns are scored again, so they start filled in
+    return _measure_page(request, casework.case_id_of(case_id), instrument, values)
+
+
+def baseline_concerns(case: dict[str, Any]) -> dict[str, str]:
+    """The concerns the person named at baseline (opened by caseload for this reader), as the form's fields."""
+    for measure in case.get("measures") or []:
+        if measure.get("instrument") == "mycaw" and measure.get("timepoint") == "baseline":
+            return {concern_field(i): c for i, c in enumerate(measure.get("concerns") or []) if c}
+    return {}
 
 
 def _measure_page(request, case_id, instrument, values, errors=None, status_code=200) -> HTMLResponse:
     return web.page(request, "form_measure.html", title=instrument.name, case_id=case_id, instrument=instrument,
                     values=values, errors=errors, timepoints=TIMEPOINTS, item_field=item_field,
-                    crumbs=_crumbs(case_id), status_code=status_code)
+                    concern_field=concern_field, concern_scores=CONCERN_SCORES, crumbs=_crumbs(case_id),
+                    status_code=status_code)
 
 
 @router.post("/cases/{case_id}/measures/{instrument_id}", response_class=HTMLResponse)
