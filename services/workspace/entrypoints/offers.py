@@ -18,7 +18,9 @@ router = APIRouter()
 Signed = web.Signed
 CRUMBS = [web.HOME, ("/offers", "My offers")]
 # What became of the case once the offer was declined, as caseload answers (its case_status).
-AFTER_DECLINE = {"offered": "Offer declined: the case has been offered to another worker",
+# Offered on, or taken at once by a worker who takes offers as they come: either way someone else's now.
+AFTER_DECLINE = {"offered": "Offer declined: the case has gone to another worker",
+                 "assigned": "Offer declined: the case has gone to another worker",
                  "waiting": "Offer declined: the case waits for the next worker with room"}
 
 

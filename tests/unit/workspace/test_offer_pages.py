@@ -71,7 +71,7 @@ def test_a_confirmed_decline_sends_the_code_and_note_and_says_the_case_went_to_a
         "csrf_token": csrf_of(form.text), "reason_code": "away", "note": "  On leave until the 14th ", "confirm": "yes"})
     assert response.status_code == 303
     assert fake.bodies("POST", f"/v1/offers/{OFFER}/decline") == [{"reason": "away: On leave until the 14th"}]
-    assert "offered to another worker" in client.get(response.headers["location"]).text
+    assert "gone to another worker" in client.get(response.headers["location"]).text
 
 
 def test_a_decline_with_no_one_else_free_says_the_case_waits():
