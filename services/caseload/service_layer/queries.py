@@ -142,11 +142,13 @@ async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Vie
 
 # What an offer shows of its case, for deciding before accepting: no one's words and nothing that identifies the
 # person (their details open to the worker only once the case is theirs), only what triage sized and matched on.
-OFFERED_NEEDS = ("language", "interpreter_needed", "gender_preference", "home_visit_needed", "postcode_district", "needs")
+OFFERED_NEEDS = ("language", "interpreter_needed", "gender_preference", "home_visit_needed", "postcode_district", "needs",
+                 "complexity", "trigger_groups")
 
 
 def offered_case(case: Case, worker: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
-    """The case as an offer shows it: programme, pathway, priority, area and needs, how long it has waited, and
+    """The case as an offer shows it: programme, pathway, priority, complexity, what prompted the referral (triage's
+    trigger groups), area and needs, how long it has waited, and
     the hours against the worker's room (their load already holds this offer's hours until it is answered)."""
     needs = case.needs or {}
     since = case.waiting_since or case.opened_at

@@ -11,6 +11,7 @@ from typing import Any
 
 PATHWAYS = {"connector": "Community connector", "volunteer": "Volunteer support",
             "connector_with_volunteer": "Connector with a volunteer", "signpost_only": "Signposting only"}
+COMPLEXITIES = {"low": "Low", "medium": "Medium", "high": "High"}
 # Triage's priority: 1 most urgent ... 5 least.
 PRIORITIES = {1: "Urgent", 2: "High", 3: "Routine", 4: "Low", 5: "Lowest"}
 
@@ -51,10 +52,13 @@ def summary(offer: dict[str, Any]) -> list[tuple[str, str]]:
     language = str(offered.get("language") or "")
     if language and offered.get("interpreter_needed"):
         language += " (interpreter needed)"
+    triggers = ", ".join(str(t).replace("_", " ") for t in offered.get("trigger_groups") or [])
     rows = [
         ("Programme", str(offered.get("programme_id") or "")),
         ("Support", PATHWAYS.get(offered.get("pathway"), str(offered.get("pathway") or ""))),
         ("Priority", PRIORITIES.get(offered.get("priority"), "")),
+        ("Complexity", COMPLEXITIES.get(offered.get("complexity"), "")),
+        ("Why referred", triggers),
         ("What they need help with", needs),
         ("Area", str(offered.get("postcode_district") or "")),
         ("Language", language),

@@ -13,7 +13,8 @@ OFFERED = {"programme_id": "demo", "pathway": "connector_with_volunteer", "prior
            "expected_weekly_hours": "1.50", "waiting_since": "2026-02-20T09:00:00+00:00", "waited_days": 9,
            "language": "tr", "interpreter_needed": True, "gender_preference": None, "home_visit_needed": True,
            "postcode_district": "E8", "needs": ["isolation", "bereavement"], "capacity_hours": "5.00",
-           "free_hours_if_accepted": "3.50"}
+           "free_hours_if_accepted": "3.50", "complexity": "medium",
+           "trigger_groups": ["bereavement", "living_alone"]}
 
 
 def _fake(case_status_after_decline: str = "offered") -> FakeServices:
@@ -32,7 +33,7 @@ def test_an_offer_shows_what_is_offered_without_asking_who_the_person_is():
     for path in ("/offers", f"/offers/{OFFER}"):
         page = client.get(path)
         assert page.status_code == 200
-        for words in ("Connector with a volunteer", "High", "isolation, bereavement", "E8",
+        for words in ("Connector with a volunteer", "High", "Medium", "bereavement, living alone", "isolation, bereavement", "E8",
                       "tr (interpreter needed)", "Needed", "9 days", "About 1.5 hours a week",
                       "3.5 of your 5 hours a week left", "speaks Turkish"):
             assert words in page.text, (path, words)
