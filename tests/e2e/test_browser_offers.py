@@ -11,10 +11,9 @@ import uuid
 import pytest
 
 from tests.e2e.test_browser_workspace import _refer, _until_text
-from tests.e2e.workspace_browser import browser, check_page, new_account, new_context, sign_in
+from tests.e2e.workspace_browser import check_page, new_account, new_context, sign_in
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser"]  # the fixture, imported for this module's tests
 
 
 @pytest.fixture(scope="module")
