@@ -161,7 +161,10 @@ class Case:
                    "gender_preference": decision.worker_gender_preference,
                    "home_visit_needed": decision.home_visit_needed,
                    "postcode_district": decision.postcode_district, "needs": decision.needs,
-                   "previous_worker_id": previous_worker_id},
+                   "previous_worker_id": previous_worker_id,
+                   # Not matched on, but shown on the offer: how complex triage judged it, and what prompted it.
+                   "complexity": decision.complexity.value if decision.complexity else None,
+                   "trigger_groups": list(decision.trigger_groups)},
             state=CaseState(budget_weeks=budget_weeks, budget_sessions=budget_sessions),
         )
         consent = Consent(to_contact=decision.to_contact, to_data_sharing=decision.to_data_sharing,

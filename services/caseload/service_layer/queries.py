@@ -130,6 +130,32 @@ async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Vie
     async with uow:
         if viewer.sites is not None:
             viewer.require_at_site(await worker_site(uow, worker_id), "worker's offer list")
-        shown = [await opened(uow, offer, viewer, offer.get("case_id")) for offer in await uow.offers.for_worker(worker_id)]
+        worker = await uow.workers.get(worker_id)
+        shown = []
+        for offer in await uow.offers.for_worker(worker_id):
+            case = await uow.cases.get(offer["case_id"])
+            shown.append({**await opened(uow, offer, viewer, offer.get("case_id")),
+                          "offered": offered_case(case, worker, datetime.now(UTC)) if case else None})
         await uow.commit()  # the audit trail's entries for what was opened
         return shown
+
+
+# What an offer shows of its case, for deciding before accepting: no one's words and nothing that identifies the
+# person (their details open to the worker only once the case is theirs), only what triage sized and matched on.
+OFFERED_NEEDS = ("language", "interpreter_needed", "gender_preference", "home_visit_needed", "postcode_district", "needs",
+                 "complexity", "trigger_groups")
+
+
+def offered_case(case: Case, worker: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """The case as an offer shows it: programme, pathway, priority, complexity, what prompted the referral (triage's
+    trigger groups), area and needs, how long it has waited, and
+    the hours against the worker's room (their load already holds this offer's hours until it is answered)."""
+    needs = case.needs or {}
+    since = case.waiting_since or case.opened_at
+    capacity = worker["capacity_hours"] if worker else None
+    return {"programme_id": case.programme_id, "pathway": case.pathway, "priority": case.priority,
+            "lead_role": case.lead_role, "expected_weekly_hours": case.expected_weekly_hours,
+            "waiting_since": since, "waited_days": (now - since).days if since else None,
+            **{key: needs.get(key) for key in OFFERED_NEEDS},
+            "capacity_hours": capacity,
+            "free_hours_if_accepted": (capacity - worker["load_hours"]) if worker else None}

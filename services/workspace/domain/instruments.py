@@ -23,6 +23,8 @@ class Instrument:
     # Asked again on the closure form: the scheme's two headline measures. The others are recorded on their
     # own forms, at whatever timepoint, so closing does not ask every questionnaire of everyone.
     at_closure: bool = True
+    # MYCaW: how many concerns the person may name in their own words (the first required), each scored.
+    concerns: int = 0
 
     def values(self) -> set[int]:
         return {value for value, _ in self.answers}
@@ -64,12 +66,54 @@ INSTRUMENTS = {
          "There are plenty of people I can rely on when I have problems",
          "There are many people I can trust completely", "There are enough people I feel close to"),
         _YES_NO, at_closure=False),
+    # Each concern is scored on how much it bothers the person, then their wellbeing (outcomes' 0..6, lower is
+    # better); items go to caseload as [concern 1, (concern 2,) wellbeing], the concerns' words alongside.
+    "mycaw": Instrument(
+        "mycaw", "Measure Yourself Concerns and Wellbeing (MYCaW)",
+        "In the person's own words, the one or two concerns they would most like help with",
+        ("How would you rate your general feeling of wellbeing now?",),
+        ((0, "0 (as good as it could be)"), *((n, str(n)) for n in range(1, 6)), (6, "6 (as bad as it could be)")),
+        at_closure=False, concerns=2),
 }
+# How much a MYCaW concern bothers the person now.
+CONCERN_SCORES = ((0, "0 (not bothering me at all)"), *((n, str(n)) for n in range(1, 6)), (6, "6 (bothers me greatly)"))
+MAX_CONCERN = 300
 CLOSURE_INSTRUMENTS = {key: instrument for key, instrument in INSTRUMENTS.items() if instrument.at_closure}
 
 
 def item_field(index: int) -> str:
     return f"item_{index + 1}"
+
+
+def concern_field(index: int) -> str:
+    return f"concern_{index + 1}"
+
+
+def _score(form: dict[str, Any], name: str, allowed: set[int]) -> int | None:
+    raw = str(form.get(name) or "")
+    value = int(raw) if raw.isdigit() else None
+    return value if value in allowed else None
+
+
+def _read_concerns(instrument: Instrument, form: dict[str, Any], errors: dict[str, str]) -> tuple[list[str], list[int]]:
+    """MYCaW's concerns as the person put them, each with its score: the first is required, the others optional,
+    but a concern needs its score and a score its concern."""
+    concerns, scores = [], []
+    allowed = {value for value, _ in CONCERN_SCORES}
+    for index in range(instrument.concerns):
+        name = concern_field(index)
+        words = str(form.get(name) or "").strip()
+        score = _score(form, f"{name}_score", allowed)
+        if len(words) > MAX_CONCERN:
+            errors[name] = f"Write concern {index + 1} in {MAX_CONCERN} characters or fewer"
+        elif not words and (index == 0 or str(form.get(f"{name}_score") or "")):
+            errors[name] = f"Write concern {index + 1} in the person's own words"
+        if words and score is None:
+            errors[f"{name}_score"] = f"Choose how much concern {index + 1} bothers them, from 0 to 6"
+        if words:
+            concerns.append(words)
+            scores.append(score)
+    return concerns, scores
 
 
 def read_measure(instrument: Instrument, timepoint: str, form: dict[str, Any]) -> tuple[dict[str, Any] | None,
@@ -87,6 +131,9 @@ def read_measure(instrument: Instrument, timepoint: str, form: dict[str, Any]) -
         measure = {"instrument": instrument.id, "timepoint": timepoint, "not_collected_reason": reason}
         return (None, errors) if errors else (measure, {})
     items = []
+    concerns = []
+    if instrument.concerns:
+        concerns, items = _read_concerns(instrument, form, errors)
     for index, words in enumerate(instrument.items):
         raw = str(form.get(item_field(index)) or "")
         value = int(raw) if raw.isdigit() else None
@@ -95,4 +142,20 @@ def read_measure(instrument: Instrument, timepoint: str, form: dict[str, Any]) -
         items.append(value)
     if errors:
         return None, errors
-    return {"instrument": instrument.id, "timepoint": timepoint, "items": items}, {}
+    measure = {"instrument": instrument.id, "timepoint": timepoint, "items": items}
+    return (measure | {"concerns": concerns}) if instrument.concerns else measure, {}
+
+
+def described(measure: dict[str, Any]) -> str:
+    """A recorded measure as the case lists it; MYCaW with each concern (the person's words) and its score."""
+    name = str(measure.get("instrument", "")).upper()
+    said = f"{name}, {str(measure.get('timepoint', '')).replace('_', ' ')}"
+    if measure.get("not_collected_reason"):
+        return f"{said}: not collected ({measure['not_collected_reason']})"
+    if measure.get("instrument") == "mycaw" and measure.get("items"):
+        *scores, wellbeing = measure["items"]
+        concerns = measure.get("concerns") or []
+        parts = [f"“{concerns[i] if i < len(concerns) and concerns[i] else 'concern erased'}” {score} of 6"
+                 for i, score in enumerate(scores)]
+        return f"{said}: " + "; ".join([*parts, f"wellbeing {wellbeing} of 6"])
+    return said

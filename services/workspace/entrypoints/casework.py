@@ -1,4 +1,4 @@
-"""The worker's pages: /offers, /cases (the caseload), /cases/{case_id} and a form for each thing recorded."""
+"""The worker's pages: /cases (the caseload), /cases/{case_id} and a form for each thing recorded."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain import casework as words
 from services.workspace.domain.dues import SORTS
-from services.workspace.domain.instruments import (CLOSURE_INSTRUMENTS, INSTRUMENTS, TIMEPOINTS, item_field,
-                                                   read_measure)
+from services.workspace.domain.instruments import (CLOSURE_INSTRUMENTS, CONCERN_SCORES, INSTRUMENTS, TIMEPOINTS,
+                                                   concern_field, described, item_field, read_measure)
 from services.workspace.domain.session import Session
 from services.workspace.entrypoints import web
 from services.workspace.service_layer import casework
@@ -35,44 +35,6 @@ def _problems(invalid: Invalid) -> dict[str, str]:
     return {p["field"] or "form": p["message"] for p in invalid.problems}
 
 
-# --------------------------------------------------------------------------- offers
-
-
-@router.get("/offers", response_class=HTMLResponse)
-async def offers(request: Request, session: Session = Signed) -> HTMLResponse:
-    found = await casework.my_offers(web.wiring(request).call_as, session)
-    return web.page(request, "offers.html", title="My offers", offers=found, crumbs=[web.HOME],
-                    notice=request.query_params.get("saved"))
-
-
-@router.post("/offers/{offer_id}/accept")
-async def accept_offer(offer_id: str, request: Request, session: Session = Signed) -> Response:
-    values = await web.form_of(request, session)
-    await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=True)
-    case_id = web.text(values, "case_id", 64)
-    if case_id:
-        return _done(casework.case_id_of(case_id), "Offer accepted: the case is yours")
-    return RedirectResponse("/cases", status_code=303)
-
-
-@router.get("/offers/{offer_id}/decline", response_class=HTMLResponse)
-async def decline_form(offer_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
-    return web.page(request, "decline.html", title="Decline this offer", offer_id=casework.case_id_of(offer_id),
-                    crumbs=[web.HOME, ("/offers", "My offers")], values={})
-
-
-@router.post("/offers/{offer_id}/decline", response_class=HTMLResponse)
-async def decline_offer(offer_id: str, request: Request, session: Session = Signed) -> Response:
-    values = await web.form_of(request, session)
-    reason, errors = words.read_text(values, "reason", "why you cannot take it", low=3)
-    if errors:
-        return web.page(request, "decline.html", title="Decline this offer", offer_id=casework.case_id_of(offer_id),
-                        crumbs=[web.HOME, ("/offers", "My offers")], values=values, errors=errors,
-                        status_code=422)
-    await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=False, reason=reason)
-    return RedirectResponse("/offers?saved=Offer+declined", status_code=303)
-
-
 # --------------------------------------------------------------------------- caseload and case
 
 
@@ -89,7 +51,7 @@ async def caseload(request: Request, sort: str = "due", show: str = "open", sess
 async def case(case_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
     view = await casework.case_page(web.wiring(request).call_as, session, case_id)
     return web.page(request, "case.html", title="Case", crumbs=_crumbs(), notice=request.query_params.get("saved"),
-                    words=words, instruments=INSTRUMENTS, **view)
+                    words=words, instruments=INSTRUMENTS, described=described, **view)
 
 
 # --------------------------------------------------------------------------- one form per thing recorded
@@ -238,14 +200,26 @@ async def measure_form(case_id: str, instrument_id: str, request: Request, timep
     instrument = INSTRUMENTS.get(instrument_id)
     if instrument is None:
         raise casework.NotFound(instrument_id)
-    await casework.case_brief(web.wiring(request).call_as, session, case_id)
-    return _measure_page(request, casework.case_id_of(case_id), instrument, {"timepoint": timepoint})
+    case = await casework.case_brief(web.wiring(request).call_as, session, case_id)
+    values = {"timepoint": timepoint}
+    if instrument.concerns and timepoint != "baseline":
+        values |= baseline_concerns(case)  # the same concerns are scored again, so they start filled in
+    return _measure_page(request, casework.case_id_of(case_id), instrument, values)
+
+
+def baseline_concerns(case: dict[str, Any]) -> dict[str, str]:
+    """The concerns the person named at baseline (opened by caseload for this reader), as the form's fields."""
+    for measure in case.get("measures") or []:
+        if measure.get("instrument") == "mycaw" and measure.get("timepoint") == "baseline":
+            return {concern_field(i): c for i, c in enumerate(measure.get("concerns") or []) if c}
+    return {}
 
 
 def _measure_page(request, case_id, instrument, values, errors=None, status_code=200) -> HTMLResponse:
     return web.page(request, "form_measure.html", title=instrument.name, case_id=case_id, instrument=instrument,
                     values=values, errors=errors, timepoints=TIMEPOINTS, item_field=item_field,
-                    crumbs=_crumbs(case_id), status_code=status_code)
+                    concern_field=concern_field, concern_scores=CONCERN_SCORES, crumbs=_crumbs(case_id),
+                    status_code=status_code)
 
 
 @router.post("/cases/{case_id}/measures/{instrument_id}", response_class=HTMLResponse)

@@ -36,6 +36,15 @@ async def my_offers(connect: Connect, session: Session) -> list[dict[str, Any]]:
     return await connect(session.token).caseload.get(f"/v1/workers/{worker_id}/offers")
 
 
+async def my_offer(connect: Connect, session: Session, offer_id: str) -> dict[str, Any]:
+    """One of the worker's open offers; not found once it is answered, lapsed, or someone else's."""
+    offer_id = case_id_of(offer_id)
+    for offer in await my_offers(connect, session):
+        if str(offer.get("id")) == offer_id:
+            return offer
+    raise NotFound(offer_id)
+
+
 async def answer_offer(connect: Connect, session: Session, offer_id: str, accept: bool,
                        reason: str | None = None) -> dict[str, Any]:
     offer_id = case_id_of(offer_id)

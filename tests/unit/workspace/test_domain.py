@@ -92,10 +92,15 @@ def test_the_timeline_says_what_happened_in_words():
 
 def test_each_forms_questions_and_answers_are_the_ones_outcomes_scores():
     from services.outcomes.domain.instruments import INSTRUMENTS as SCORED
+    from services.workspace.domain.instruments import CONCERN_SCORES
     from services.workspace.domain.instruments import INSTRUMENTS as ASKED
 
     for key, asked in ASKED.items():
         scored = SCORED[key]
         low, high = scored.item_range
-        assert len(asked.items) == len(scored.items), key
+        # MYCaW's concerns are scored items too (before wellbeing), and only the first concern is required.
+        assert asked.concerns + len(asked.items) == len(scored.items), key
         assert asked.values() == set(range(low, high + 1)), key
+        if asked.concerns:
+            assert {value for value, _ in CONCERN_SCORES} == set(range(low, high + 1))
+            assert scored.min_items == len(asked.items) + 1
