@@ -171,6 +171,13 @@ class Settings(BaseModel):
     ageing_days: float = Field(default=14, gt=0)
 
 
+@router.get("/v1/programmes/{programme_id}/settings", tags=["settings"])
+async def get_settings(programme_id: str, deps: Caseload = Depends(caseload),
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """The programme's settings as caseload applies them (the defaults where none were set)."""
+    return await _guard(queries.programme_settings(deps.uow(), programme_id, _viewer(principal)))
+
+
 @router.put("/v1/programmes/{programme_id}/settings", tags=["settings"])
 async def put_settings(programme_id: str, body: Settings, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff())) -> dict:
