@@ -65,9 +65,10 @@ async def _saved(request: Request, session: Session, values: dict[str, Any], sen
         errors = {"form": str(refusal)}
     else:
         programme = values.get("programme_id") or (worker or {}).get("programme_id") or ""
-        name = values.get("name") or ""
-        return RedirectResponse(f"/workers?programme_id={quote(str(programme), safe='')}"
-                                f"&saved={quote(f'{name} saved')}", status_code=303)
+        # The notice names no one: an address ends up in browser history and proxies' logs.
+        notice = "Worker+saved" if worker else "Worker+added"
+        return RedirectResponse(f"/workers?programme_id={quote(str(programme), safe='')}&saved={notice}",
+                                status_code=303)
     return _worker_page(request, session, values, worker=worker, errors=errors, status_code=422)
 
 
@@ -90,9 +91,9 @@ async def edit_worker(worker_id: str, request: Request, session: Session = Signe
 
 @router.post("/workers/{worker_id}/edit", response_class=HTMLResponse)
 async def change_worker(worker_id: str, request: Request, session: Session = Signed) -> Response:
+    values = await web.form_of(request, session)
     connect = web.wiring(request).call_as
     found = await staffing.worker(connect, session, worker_id)
-    values = await web.form_of(request, session)
     body, errors = words.read_worker(values, new=False, load_hours=Decimal(str(found.get("load_hours") or 0)),
                                      was_active=bool(found.get("active", True)))
     if errors:

@@ -69,7 +69,7 @@ def test_adding_a_worker_sends_what_caseload_takes():
         "capacity_hours": "22.5", "max_open_cases": "20", "site": "South", "availability": "Thu and Fri",
         "languages": "en, yo", "travel_districts": "e8 n16", "home_visits": "yes", "auto_accept_offers": "no"})
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/workers?programme_id=hackney-connect&saved=Chidi")
+    assert response.headers["location"] == "/workers?programme_id=hackney-connect&saved=Worker+added"
     assert fake.bodies("POST", "/v1/workers") == [{
         "name": "Chidi Okoro", "role": "connector", "programme_id": "hackney-connect", "capacity_hours": "22.5",
         "max_open_cases": 20, "site": "South", "availability": "Thu and Fri", "languages": ["en", "yo"],
