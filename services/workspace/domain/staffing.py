@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 WORKER_ROLES = {"connector": "Connector (paid link worker)", "volunteer": "Volunteer"}
@@ -34,10 +34,7 @@ def _codes(raw: str, pattern: re.Pattern, upper: bool) -> list[str] | None:
 def _hours(raw: str) -> Decimal | None:
     if not _HOURS.match(raw):
         return None
-    try:
-        hours = Decimal(raw)
-    except InvalidOperation:
-        return None
+    hours = Decimal(raw)
     return hours if Decimal("0.01") <= hours <= MAX_WEEKLY_HOURS else None
 
 
@@ -164,11 +161,7 @@ def read_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     body: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = _text(values, setting.name)
-        number: float | None
-        try:
-            number = float(raw) if re.fullmatch(r"\d{1,5}(\.\d{1,2})?", raw) else None
-        except ValueError:
-            number = None
+        number = float(raw) if re.fullmatch(r"\d{1,5}(\.\d{1,2})?", raw) else None
         if number is not None and setting.whole and number != int(number):
             number = None
         bounds = f"{setting.low:g} to {setting.high:g}"
