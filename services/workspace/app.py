@@ -20,13 +20,14 @@ from services.workspace.entrypoints.referring import router as referring
 from services.workspace.entrypoints.reports import router as reports
 from services.workspace.entrypoints.search import router as search
 from services.workspace.entrypoints.signing_in import router as signing_in
+from services.workspace.entrypoints.staffing import router as staffing
 from services.workspace.service_layer.errors import Conflict, Forbidden, NotFound, NotSignedIn, Unavailable
 from services.workspace.settings import WorkspaceSettings
 from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
 
 log = get_logger(__name__)
-ROUTERS = [signing_in, offers, casework, reports, coordination, search, referring, operating]
+ROUTERS = [signing_in, offers, casework, reports, coordination, search, staffing, referring, operating]
 
 
 def create_app(wiring: Wiring | None = None) -> FastAPI:

@@ -153,6 +153,7 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/offers/{offer_id}/accept"): staff(*CASEWORK),
         ("POST", "/v1/offers/{offer_id}/decline"): staff(*CASEWORK),
         ("GET", "/v1/waiting-list"): staff(*OVERSEE),
+        ("GET", "/v1/programmes/{programme_id}/settings"): staff(*OVERSEE),
         ("PUT", "/v1/programmes/{programme_id}/settings"): staff(*COORDINATE),
         ("GET", "/v1/cases"): staff(*CASE_READERS),
         ("GET", "/v1/cases/{case_id}"): staff(*CASE_READERS),

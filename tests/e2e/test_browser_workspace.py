@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, timedelta
 
 import httpx
 import pytest
+import yaml
 
-from tests.e2e.workspace_browser import check_page, new_account, new_context, sign_in
+from tests.e2e.workspace_browser import ROOT, check_page, new_account, new_context, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -338,3 +340,101 @@ async def test_the_watching_pages_open_accessible_for_those_who_use_them(shared_
                 await check_page(page, photo)
         finally:
             await context.close()
+
+
+async def test_a_coordinator_adds_a_worker_changes_their_hours_and_a_programme_setting_and_sees_the_effect(
+        shared_system, workspace, browser):
+    """A programme of the test's own (its own rule set, partner and coordinator), so the settings it changes touch
+    no other test: a worker added and their hours changed in the workspace; review every 2 weeks, not 6; then a
+    referral's case goes to that worker with its review due 2 weeks after it was assigned."""
+    system = shared_system
+    programme = f"settings-{uuid.uuid4().hex[:6]}"
+    ruleset = {**yaml.safe_load((ROOT / "services/triage/rulesets/demo/1.yaml").read_text()),
+               "programme_id": programme, "version": "1", "effective_from": "2026-01-01T00:00:00Z"}
+    async with httpx.AsyncClient(timeout=20) as http:
+        published = await http.post(f"{system.url('triage')}/v1/rulesets", headers=system.staff_headers("admin"),
+                                    content=yaml.safe_dump(ruleset))
+    assert published.status_code == 201, published.text
+    api_key = await system.setup_partner(programmes=(programme,), partner_id=f"ws-gp-{uuid.uuid4().hex[:6]}")
+    coordinator = await new_account(system, ["coordinator"], programmes=[programme])
+    worker_name = f"Priya Settings {uuid.uuid4().hex[:4]}"
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, coordinator, start=f"/workers?programme_id={programme}")
+    await page.wait_for_url(f"{workspace}/workers?programme_id={programme}")
+    assert "No workers" in await page.locator("main").inner_text()
+    await page.get_by_role("link", name="Add a worker").click()
+    await page.wait_for_url(f"{workspace}/workers/new*")
+    await check_page(page, "worker-new")
+    await page.fill("#name", worker_name)
+    await page.check('input[name="role"][value="connector"]')
+    await page.fill("#capacity_hours", "10")
+    await page.fill("#site", "North")
+    await page.fill("#availability", "Mondays to Wednesdays, 9 to 5")
+    await page.check('input[name="auto_accept_offers"][value="yes"]')
+    await page.get_by_role("button", name="Add worker").click()
+    await page.wait_for_url(f"{workspace}/workers?programme_id={programme}&saved=*")
+    row = page.locator("#workers tbody tr", has_text=worker_name)
+    cells = await row.locator("td").all_inner_texts()
+    assert cells[:6] == ["Connector", "North", "10.00", "0.00", "0 of 25", "Mondays to Wednesdays, 9 to 5"], cells
+    await check_page(page, "workers")
+
+    await row.get_by_role("link", name=f"Change {worker_name}").click()
+    await page.wait_for_url(f"{workspace}/workers/*/edit")
+    edit_url = page.url
+    await check_page(page, "worker-edit")
+    await page.fill("#capacity_hours", "99")  # more than caseload takes: said on the field, nothing sent
+    await page.get_by_role("button", name="Save worker").click()
+    await page.locator(".nhsuk-error-summary").wait_for()
+    assert "from 0.01 to 60" in await page.locator(".nhsuk-error-summary").inner_text()
+    await page.fill("#capacity_hours", "14")
+    await page.get_by_role("button", name="Save worker").click()
+    await page.wait_for_url(f"{workspace}/workers?programme_id={programme}&saved=*")
+    cells = await page.locator("#workers tbody tr", has_text=worker_name).locator("td").all_inner_texts()
+    assert cells[2] == "14.00", cells
+    [worker] = await system.sql("SELECT id, capacity_hours FROM caseload.workers WHERE name = $1", worker_name)
+    assert str(worker["capacity_hours"]) == "14.00"
+
+    await page.get_by_role("link", name=f"Settings for {programme}").click()
+    await page.wait_for_url(f"{workspace}/programmes/{programme}/settings")
+    assert await page.input_value("#review_weeks") == "6"  # caseload's default, until the programme sets one
+    await check_page(page, "programme-settings")
+    await page.fill("#review_weeks", "2")
+    await page.get_by_role("button", name="Save settings").click()
+    await page.wait_for_url(f"{workspace}/programmes/{programme}/settings?saved=*")
+    assert await page.input_value("#review_weeks") == "2"  # read back from caseload
+    assert "Settings saved" in await page.locator("main").inner_text()
+
+    # The effect: a referral into the programme becomes a case for the worker, its review due in 2 weeks.
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=20) as http:
+        sent = await http.post("/v1/referrals", headers={"X-API-Key": api_key}, json={
+            "programme_id": programme, "partner_referral_id": f"ST-{uuid.uuid4().hex[:8]}",
+            "consent": {"to_referral": True, "to_contact": True},
+            "person": {"given_name": "Sett", "family_name": "Ings", "age_years": 70, "postcode": "E8 1DY"}})
+    assert sent.status_code == 201, sent.text
+    [case] = await system.wait_for("SELECT id, assigned_at, review_due_at FROM caseload.cases "
+                                   "WHERE referral_id = $1 AND worker_id = $2", uuid.UUID(sent.json()["referral_id"]),
+                                   worker["id"], timeout_s=90)
+    due = case["assigned_at"].astimezone(UTC) + timedelta(weeks=2)
+    assert case["review_due_at"] == case["assigned_at"] + timedelta(weeks=2)
+    await page.goto(f"{workspace}/cases/{case['id']}")
+    assert f"Review: {due.strftime('%d %b %Y')}" in await page.locator("main").inner_text()
+    await page.goto(f"{workspace}/workers?programme_id={programme}")
+    cells = await page.locator("#workers tbody tr", has_text=worker_name).locator("td").all_inner_texts()
+    assert cells[4] == "1 of 25" and cells[3] != "0.00", cells  # the case counts against their hours
+    await context.close()
+
+    # The form's error state, checked where it is drawn: check_page re-opens a JavaScript-off page's address
+    # (a GET), which would show the form afresh, so this context has JavaScript on (the page has no script).
+    context = await new_context(browser, javascript=True)
+    page = await context.new_page()
+    await sign_in(page, workspace, coordinator, start=edit_url.removeprefix(workspace))
+    await page.wait_for_url(edit_url)
+    await page.fill("#capacity_hours", "")
+    await page.get_by_role("button", name="Save worker").click()
+    summary = page.locator(".nhsuk-error-summary")
+    await summary.wait_for()
+    assert "Enter contracted hours" in await summary.inner_text()
+    await check_page(page, "worker-edit-error")
+    await context.close()

@@ -32,6 +32,8 @@ APP_SERVICES = ("intake", "triage", "caseload", "outcomes", "identity")
 INFRA_SERVICES = ("kafka", "postgres")
 # Optional for the services: they run (and keep their traces to themselves) without it.
 OBSERVABILITY_SERVICES = ("jaeger",)
+# Web pages over the services' APIs: no database, no broker, none of the services' secrets.
+WEB_SERVICES = ("workspace",)
 
 def _env_names(field) -> set[str]:
     alias = field.validation_alias
@@ -79,7 +81,8 @@ OPERATOR_SECRETS = {"AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": s
                     # Each service's key-encryption key for personal data: 32 random bytes, base64.
                     **{f"{name.upper()}_DATA_ENCRYPTION_KEY": _b64(secrets.token_bytes(32)) for name in APP_SERVICES},
                     # Each service's database role's password (deploy/postgres/roles.sql).
-                    **{f"{name.upper()}_DATABASE_PASSWORD": secrets.token_hex(24) for name in APP_SERVICES}}
+                    **{f"{name.upper()}_DATABASE_PASSWORD": secrets.token_hex(24) for name in APP_SERVICES},
+                    "WORKSPACE_SESSION_SECRET": secrets.token_hex(32)}
 
 
 def interpolate(value: object) -> str:
@@ -173,7 +176,7 @@ def services(compose) -> dict:
 
 
 def test_compose_has_exactly_the_expected_services(services):
-    assert set(services) == set(APP_SERVICES) | set(INFRA_SERVICES) | set(OBSERVABILITY_SERVICES)
+    assert set(services) == set(APP_SERVICES) | set(INFRA_SERVICES) | set(OBSERVABILITY_SERVICES) | set(WEB_SERVICES)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -270,7 +273,7 @@ def test_app_service_waits_for_healthy_infrastructure(services, name):
         assert depends_on[infra].get("condition") == "service_healthy"
 
 
-@pytest.mark.parametrize("name", INFRA_SERVICES + APP_SERVICES)
+@pytest.mark.parametrize("name", INFRA_SERVICES + APP_SERVICES + WEB_SERVICES)
 def test_every_service_has_a_healthcheck(services, name):
     healthcheck = services[name].get("healthcheck")
     assert healthcheck and not healthcheck.get("disable"), f"{name} has no healthcheck"
@@ -721,3 +724,117 @@ def test_each_deployment_connects_as_its_own_database_role_from_a_secret_of_its_
     for source in container.get("envFrom", []):
         if "secretRef" in source:
             assert "DATABASE_URL" not in by_kind(manifests, "Secret")[source["secretRef"]["name"]].get("stringData", {})
+
+
+# --------------------------------------------------------------------------- the staff workspace
+
+
+def _workspace_settings_names() -> set[str]:
+    from services.workspace.settings import WorkspaceSettings
+
+    return set().union(*(_env_names(f) for f in WorkspaceSettings.model_fields.values()))
+
+
+# What the workspace must never hold: it calls the services as the signed-in person, with that person's token.
+SERVICE_SECRETS = {"AUTH_SECRET", "DATABASE_URL", "EVENT_SIGNING_KEY", "DATA_ENCRYPTION_KEY", "METRICS_SCRAPE_TOKEN"}
+
+
+def test_compose_runs_the_workspace_from_this_image_with_valid_settings_and_no_service_secret(services):
+    from services.workspace.settings import WorkspaceSettings
+
+    workspace = services["workspace"]
+    assert module_run_by(workspace["command"]) == "services.workspace"
+    assert importlib.util.find_spec("services.workspace.__main__") is not None
+    build = workspace["build"]
+    assert (ROOT / (build if isinstance(build, str) else build.get("context", ".")) / "Dockerfile").resolve() == DOCKERFILE
+    env = compose_env(workspace)
+    assert set(env) <= _workspace_settings_names(), sorted(set(env) - _workspace_settings_names())
+    assert not set(env) & SERVICE_SECRETS
+    settings = WorkspaceSettings(**env)
+    assert settings.http_host == "0.0.0.0" and settings.cookie_secure is True
+    assert settings.session_secret == OPERATOR_SECRETS["WORKSPACE_SESSION_SECRET"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_compose_workspace_calls_each_service_on_its_http_port_once_it_is_healthy(services, name):
+    from services.workspace.settings import WorkspaceSettings
+
+    url = urlsplit(getattr(WorkspaceSettings(**compose_env(services["workspace"])), f"{name}_url"))
+    assert url.hostname == name and url.port == int(compose_env(services[name])["HTTP_PORT"])
+    assert services["workspace"]["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_compose_workspace_healthcheck_and_port(services):
+    workspace = services["workspace"]
+    port = int(compose_env(workspace)["HTTP_PORT"])
+    match = re.search(r"https?://(127\.0\.0\.1|localhost):(\d+)(/health/\w+)", healthcheck_text(workspace))
+    assert match and int(match.group(2)) == port and match.group(3) == "/health/ready"
+    # The README and `referrals up` put the workspace at :8006.
+    assert published_ports(workspace) == [(8006, port)]
+
+
+def test_the_workspace_deployment_runs_its_module_with_its_own_secret_alone(manifests):
+    from services.workspace.settings import WorkspaceSettings
+
+    deployment = by_kind(manifests, "Deployment")["workspace"]
+    assert deployment["spec"]["replicas"] >= 2
+    container = container_of(deployment, "workspace")
+    assert container["image"].split("/")[-1].startswith("community-connector-referrals:")
+    assert module_run_by(container["command"] + container.get("args", [])) == "services.workspace"
+    secret_refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", [])
+                   if "secretKeyRef" in e.get("valueFrom", {})}
+    assert secret_refs == {"referrals-workspace"} and not [s for s in container.get("envFrom", []) if "secretRef" in s]
+    env = {k: v for k, v in deployment_env(manifests, container).items() if v is not None}
+    assert set(env) <= _workspace_settings_names() and not set(env) & SERVICE_SECRETS
+    with pytest.raises(ValidationError) as refused:
+        WorkspaceSettings(**env)
+    assert "WORKSPACE_SESSION_SECRET is a placeholder" in str(refused.value)
+    assert "CHANGE_ME" not in str(refused.value)  # the error never quotes the value
+    settings = WorkspaceSettings(**{**env, "WORKSPACE_SESSION_SECRET": secrets.token_hex(32)})
+    assert settings.http_host == "0.0.0.0" and settings.cookie_secure is True
+    # No other Deployment gets the workspace's secret.
+    for other, doc in by_kind(manifests, "Deployment").items():
+        if other != "workspace":
+            assert "referrals-workspace" not in str(container_of(doc, other))
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_the_workspace_deployment_calls_each_services_kubernetes_service(manifests, name):
+    from services.workspace.settings import WorkspaceSettings
+
+    container = container_of(by_kind(manifests, "Deployment")["workspace"], "workspace")
+    env = {k: v for k, v in deployment_env(manifests, container).items() if v is not None}
+    url = urlsplit(getattr(WorkspaceSettings(**{**env, "WORKSPACE_SESSION_SECRET": secrets.token_hex(32)}),
+                           f"{name}_url"))
+    service = by_kind(manifests, "Service")[url.hostname]
+    assert service["spec"]["selector"]["app.kubernetes.io/name"] == name
+    assert (url.port or 80) in {p["port"] for p in service["spec"]["ports"]}
+
+
+def test_the_workspace_deployment_probes_and_service(manifests):
+    deployment = by_kind(manifests, "Deployment")["workspace"]
+    container = container_of(deployment, "workspace")
+    port = int(deployment_env(manifests, container)["HTTP_PORT"])
+    for probe, path in (("livenessProbe", "/health/live"), ("readinessProbe", "/health/ready")):
+        assert container[probe]["httpGet"]["path"] == path
+        assert resolve_port(container, container[probe]["httpGet"]["port"]) == port
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert container["resources"]["limits"]["memory"]
+    service = by_kind(manifests, "Service")["workspace"]
+    assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert [resolve_port(container, p["targetPort"]) for p in service["spec"]["ports"]] == [port]
+
+
+def test_the_image_carries_the_workspaces_templates_and_stylesheet():
+    """The image installs the package (not editable): only package-data files reach it."""
+    import fnmatch
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    entrypoints = ROOT / "services" / "workspace" / "entrypoints"
+    patterns = data.get("services.workspace.entrypoints", []) + data.get("*", [])
+    files = [p.relative_to(entrypoints).as_posix() for p in entrypoints.rglob("*")
+             if p.is_file() and p.suffix in (".html", ".css")]
+    assert "static/workspace.css" in files
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
+    assert missing == []

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema
 
 from services.caseload.bootstrap import Caseload
@@ -169,6 +169,13 @@ class Settings(BaseModel):
     budget_sessions: int = Field(default=12, ge=1, le=100)
     follow_up_months: int = Field(default=3, ge=1, le=24)
     ageing_days: float = Field(default=14, gt=0)
+
+
+@router.get("/v1/programmes/{programme_id}/settings", tags=["settings"])
+async def get_settings(programme_id: Annotated[str, Path(min_length=1, max_length=100)], deps: Caseload = Depends(caseload),
+                       principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """The programme's settings as caseload applies them (the defaults where none were set)."""
+    return await _guard(queries.programme_settings(deps.uow(), programme_id, _viewer(principal)))
 
 
 @router.put("/v1/programmes/{programme_id}/settings", tags=["settings"])

@@ -125,6 +125,15 @@ async def workers(uow: CaseloadUnitOfWork, programme_id: str | None, viewer: Vie
     return [worker for worker in listed if viewer.sees_programme(worker["programme_id"]) and viewer.sees_site(worker["site"])]
 
 
+async def programme_settings(uow: CaseloadUnitOfWork, programme_id: str,
+                             viewer: Viewer = EVERYONE) -> dict[str, Any]:
+    """The settings caseload keeps for a programme, the defaults where it has set none: what a coordinator
+    edits starts from these (the PUT replaces them all)."""
+    viewer.require_in_programme(programme_id, "programme's settings")
+    async with uow:
+        return {"programme_id": programme_id, **await uow.settings.get(programme_id)}
+
+
 async def open_offers(uow: CaseloadUnitOfWork, worker_id: uuid.UUID, viewer: Viewer = EVERYONE) -> list[dict[str, Any]]:
     viewer.require_own(worker_id, "worker's offer list")
     async with uow:

@@ -65,6 +65,7 @@ AREAS = (
     Area("/search", "Find a referral", COORDINATING_ROLES),
     Area("/waiting-list", "Waiting list", OVERSEEING_ROLES),
     Area("/capacity", "Capacity", OVERSEEING_ROLES),
+    Area("/workers", "Workers", COORDINATING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),
     Area("/dead-letters", "Dead letters", OPERATING_ROLES),
     Area("/referrals", "Our referrals", REFERRING_ROLES),

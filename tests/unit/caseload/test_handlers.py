@@ -11,7 +11,8 @@ import pytest
 from services.caseload.domain.model import NotAllowed
 from services.caseload.service_layer import assignment, handlers, queries
 from services.caseload.service_layer import commands as c
-from services.caseload.service_layer.errors import CaseNotFound, OfferNotFound, WorkerNotFound
+from services.caseload.service_layer.errors import CaseNotFound, Forbidden, OfferNotFound, WorkerNotFound
+from services.caseload.service_layer.ownership import Viewer
 from services.caseload.service_layer.timers import run_timers
 from shared.schemas import topics
 from shared.schemas.envelope import new_envelope
@@ -197,6 +198,19 @@ async def test_programme_settings_change_the_review_clock(uow):
     await handlers.handle(c.SetProgrammeSettings(STAFF, PROGRAMME, {"review_weeks": 2}), uow)
     case, _ = await assigned_case(uow)
     assert case.review_due_at - case.assigned_at == timedelta(weeks=2)
+
+
+async def test_a_programmes_settings_read_back_as_set_and_the_defaults_for_the_rest(uow):
+    before = await queries.programme_settings(uow, "elsewhere")
+    assert before["review_weeks"] == 6 and before["ageing_days"] == 14  # nothing set: caseload's defaults
+    await handlers.handle(c.SetProgrammeSettings(STAFF, "elsewhere", {**before, "review_weeks": 2}), uow)
+    after = await queries.programme_settings(uow, "elsewhere")
+    assert after == {**before, "review_weeks": 2, "programme_id": "elsewhere"}
+
+
+async def test_a_programmes_settings_are_read_only_by_those_in_it(uow):
+    with pytest.raises(Forbidden):
+        await queries.programme_settings(uow, PROGRAMME, Viewer(programmes=("elsewhere",)))
 
 
 # --- the lifecycle -------------------------------------------------------------------------------------
