@@ -116,7 +116,10 @@ def dead_letter_router() -> APIRouter:
     @router.post("/{dead_letter_id}/replay", response_model=ReplayResult, responses=errors(404, 409))
     async def replay_dead_letter(request: Request, dead_letter_id: uuid.UUID,
                                  principal: StaffPrincipal = Depends(require_staff())) -> ReplayResult:
-        """Publish the record again to its topic; the consumer's inbox applies it at most once."""
+        """Publish the record again to its topic; the consumer's inbox applies it at most once.
+
+        A partner's submission is handled again in process, as the partner it was authenticated as (its API
+        key was never kept): 409 when it never was authenticated, or when it fails again, saying why."""
         try:
             r = await _archive(request).replay(request.app.state.ctx.producer, dead_letter_id, principal.subject)
         except NotFound as exc:
@@ -145,7 +148,9 @@ def dead_letter_replays_router() -> APIRouter:
     @router.post("", response_model=list[ReplayResult], responses=errors(400))
     async def replay_dead_letters(request: Request, body: ReplayAll,
                                   principal: StaffPrincipal = Depends(require_staff())) -> list[ReplayResult]:
-        """Replay every dead letter still waiting (of one consumer group if named), once its cause is mended."""
+        """Replay every dead letter still waiting (of one consumer group if named), once its cause is mended.
+
+        Lists those replayed: one refused or failed again stays waiting, with why in its history."""
         archive, producer = _archive(request), request.app.state.ctx.producer
         replayed = await archive.replay_all(producer, principal.subject, consumer_group=body.consumer_group)
         return [ReplayResult(id=r.id, topic=r.topic, replays=r.replays) for r in replayed]

@@ -118,6 +118,7 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/partners/{partner_id}/api-keys"): staff(*ADMIN),
         ("PUT", "/v1/partners/{partner_id}/webhook"): staff(*ADMIN),
         ("PUT", "/v1/partners/{partner_id}/csv-mapping"): staff(*ADMIN),
+        ("PUT", "/v1/partners/{partner_id}/programmes"): staff(*ADMIN),
         ("PUT", "/v1/programmes/{programme_id}"): staff(*ADMIN),
         ("GET", "/self-referral/static/nhsuk-frontend.min.css"): public("the self-referral form's stylesheet"),
         ("GET", "/self-referral/static/app.css"): public("the self-referral form's stylesheet"),

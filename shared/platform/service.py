@@ -111,7 +111,8 @@ def create_app(definition: ServiceDefinition, settings: PlatformSettings | None 
         # The platform's own subscription, in every service: identity's session revocations (shared/platform/sessions.py).
         ctx.consumers = [*definition.consumers(ctx), revocations_consumer(ctx, revoked)]
         ctx.dead_letters = DeadLetterArchive(engine, definition.schema,
-                                             LocalKeyEncryptionKey.from_setting(settings.data_encryption_key))
+                                             LocalKeyEncryptionKey.from_setting(settings.data_encryption_key),
+                                             {c.group: c.replay_parked for c in ctx.consumers if c.replay_parked})
         for consumer in ctx.consumers:
             consumer.archive = ctx.dead_letters
             consumer.register(broker)

@@ -75,6 +75,11 @@ class SqlPartnerRepository(PartnerRepository):
         await self._conn.execute(statement.on_conflict_do_update(
             index_elements=["partner_id"], set_={"mapping": mapping, "updated_at": sa.func.now()}))
 
+    async def set_allowed_programmes(self, partner_id: str, programmes: tuple[str, ...]) -> bool:
+        changed = await self._conn.execute(sa.update(t.partners).where(t.partners.c.id == partner_id)
+                                           .values(allowed_programmes=list(programmes)))
+        return changed.rowcount == 1
+
 
 async def _unique(conn: AsyncConnection, statement) -> None:
     """Execute an insert that a concurrent transaction may have beaten to a unique key."""
@@ -117,6 +122,11 @@ class SqlReferralRepository(ReferralRepository):
                 batch_id=batch_id,
             )
         )
+
+    async def submission_sender(self, submission_id: uuid.UUID) -> tuple[str | None, str] | None:
+        s = t.submissions
+        row = (await self._conn.execute(sa.select(s.c.partner_id, s.c.channel).where(s.c.id == submission_id))).first()
+        return (row.partner_id, row.channel) if row else None
 
     async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None:
         return await self._one(sa.and_(t.referrals.c.partner_id == partner_id,

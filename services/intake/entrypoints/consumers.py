@@ -8,13 +8,14 @@ from collections.abc import Callable
 from services.intake.bootstrap import Intake
 from services.intake.domain.submission import ReferralSubmission
 from services.intake.service_layer import commands as c
-from services.intake.service_layer import case_holders, consent, queries, referrals, status
+from services.intake.service_layer import case_holders, consent, queries, referrals, replays, status
 from services.intake.service_layer.errors import SubmissionRejected
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
 from shared.platform.asyncapi import RecordMessage
 from shared.platform.input_limits import InputLimits, Refusal, check_body
 from shared.platform.messaging.consumer import EventConsumer, RecordConsumer, Rejected
 from shared.platform.messaging.dead_letter import ConsumedRecord
+from shared.platform.messaging.dead_letter_archive import ParkedRecord
 from shared.platform.service import ServiceContext
 from shared.schemas import topics
 
@@ -28,6 +29,9 @@ class PartnerSubmissionConsumer(RecordConsumer):
     submission and dead-lettered with the reason; it is never silently dropped. The dead-lettered copy
     is sealed under the key of the submission kept for it: the partner's plaintext is theirs and stays on
     their topic (which needs a short retention), but our copy goes when that key is destroyed.
+
+    The kept submission names the partner the record was authenticated as (none if it was not): that is
+    how a parked record is replayed, in process, as its partner, though its API key was never kept.
     """
 
     record_message = RecordMessage(
@@ -50,6 +54,8 @@ class PartnerSubmissionConsumer(RecordConsumer):
         # and those already recorded as rejected, whose dead letters are sealed under the same key.
         self._submission_of: dict[tuple[int, int], uuid.UUID] = {}
         self._recorded: set[uuid.UUID] = set()
+        # The partner a record in hand was authenticated as: kept with it if it fails past its retries.
+        self._authenticated: dict[uuid.UUID, str] = {}
 
     async def handle(self, record: ConsumedRecord) -> bool:
         place = (record.partition, record.offset)
@@ -60,13 +66,18 @@ class PartnerSubmissionConsumer(RecordConsumer):
             self._recorded.add(submission_id)  # every rejection below keeps the submission first
             raise
         del self._submission_of[place]
+        self._authenticated.pop(submission_id, None)
         return handled
+
+    async def replay_parked(self, parked: ParkedRecord) -> str:
+        return await replays.replay_partner_submission(self._intake, parked)
 
     async def dead_letter_value(self, record: ConsumedRecord) -> bytes:
         submission_id = self._submission_of.pop((record.partition, record.offset), None) or uuid.uuid4()
+        partner_id = self._authenticated.pop(submission_id, None)
         if submission_id not in self._recorded:  # it failed past its retries without a verdict: keep it now
             await self._intake.handle(c.RecordRejectedSubmission(
-                "partner_kafka", None, "partner_kafka", record.value,
+                "partner_kafka", partner_id, "partner_kafka", record.value,
                 [{"field": "<record>", "problem": "could not be handled; dead-lettered"}], uuid.uuid4(),
                 submission_id=submission_id))
         self._recorded.discard(submission_id)
@@ -83,6 +94,7 @@ class PartnerSubmissionConsumer(RecordConsumer):
                 [{"field": "headers", "problem": "partner-id and api-key do not authenticate"}], correlation_id,
                 submission_id=submission_id))
             raise Rejected("authentication failed: the partner-id and api-key headers do not match a partner key")
+        self._authenticated[submission_id] = partner.id
         # Redelivery must stay idempotent: the partner's own id, or the message key, names the referral.
         # A key that is not text would be decoded with replacement characters, and two such keys collide.
         try:

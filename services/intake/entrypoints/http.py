@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl, StrictBool, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StrictBool, StrictInt, ValidationError, field_validator
 
 from services.intake.bootstrap import Intake
 from services.intake.domain.csv_rows import CsvMapping
@@ -303,6 +303,21 @@ async def create_partner(body: NewPartner, request: Request, deps: Intake = Depe
     ctx = request.app.state.ctx
     await ensure_topic(ctx.settings.kafka, ctx.topics.referral_status(body.id))
     return {"id": body.id, "status_topic": ctx.topics.referral_status(body.id)}
+
+
+class PartnerProgrammes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    allowed_programmes: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]] = Field(
+        min_length=1, max_length=100, description="every programme the partner may refer to (replaces the list)")
+
+
+@router.put("/v1/partners/{partner_id}/programmes", tags=["partners"], responses=errors(400, 401, 403, 404, 422))
+async def put_partner_programmes(partner_id: str, body: PartnerProgrammes, deps: Intake = Depends(intake),
+                                 principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """The programmes the partner may refer to. A referral refused for a programme it may not use can then be
+    sent again, or, parked from Kafka, replayed (/v1/dead-letters/{id}/replay)."""
+    await _guard(deps.handle(c.SetPartnerProgrammes(principal.subject, partner_id, tuple(body.allowed_programmes))))
+    return {"partner_id": partner_id, "allowed_programmes": list(dict.fromkeys(body.allowed_programmes))}
 
 
 @router.post("/v1/partners/{partner_id}/api-keys", tags=["partners"], status_code=201,

@@ -104,6 +104,14 @@ class SetCsvMapping(Command):
 
 
 @dataclass(frozen=True)
+class SetPartnerProgrammes(Command):
+    """The programmes a partner may refer to, all of them (replacing those it had)."""
+
+    partner_id: str
+    allowed_programmes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PutProgramme(Command):
     programme_id: str
     name: str

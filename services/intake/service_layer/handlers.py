@@ -24,6 +24,7 @@ HANDLERS: dict[type[c.Command], Callable[[Any, IntakeUnitOfWork], Awaitable[Any]
     c.IssuePartnerKey: partners.issue_partner_key,
     c.ConfigureWebhook: partners.configure_webhook,
     c.SetCsvMapping: partners.set_csv_mapping,
+    c.SetPartnerProgrammes: partners.set_partner_programmes,
     c.PutProgramme: partners.put_programme,
     c.ErasePerson: erasure.erase_person,
 }

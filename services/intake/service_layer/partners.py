@@ -52,6 +52,15 @@ async def set_csv_mapping(cmd: c.SetCsvMapping, uow: IntakeUnitOfWork) -> None:
         await uow.commit()
 
 
+async def set_partner_programmes(cmd: c.SetPartnerProgrammes, uow: IntakeUnitOfWork) -> None:
+    if not cmd.allowed_programmes:
+        raise Refused("a partner refers to at least one programme")
+    async with uow:
+        if not await uow.partners.set_allowed_programmes(cmd.partner_id, tuple(dict.fromkeys(cmd.allowed_programmes))):
+            raise NotFound("no such partner")
+        await uow.commit()
+
+
 async def put_programme(cmd: c.PutProgramme, uow: IntakeUnitOfWork) -> None:
     async with uow:
         await uow.programmes.put(cmd.programme_id, cmd.name, cmd.self_referral_open, cmd.retention_days)

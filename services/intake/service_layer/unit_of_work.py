@@ -37,6 +37,10 @@ class ReferralRepository(abc.ABC):
         """Every submission is kept as it was sent (sealed), accepted or not."""
 
     @abc.abstractmethod
+    async def submission_sender(self, submission_id: uuid.UUID) -> tuple[str | None, str] | None:
+        """(the partner it was authenticated as, or None; its channel) of a kept submission; None if not kept."""
+
+    @abc.abstractmethod
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
         """The person's details as stored with the referral, and its contact record (None before it was kept)."""
 
@@ -142,6 +146,10 @@ class PartnerRepository(abc.ABC):
 
     @abc.abstractmethod
     async def set_csv_mapping(self, partner_id: str, mapping: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    async def set_allowed_programmes(self, partner_id: str, programmes: tuple[str, ...]) -> bool:
+        """False if there is no such partner."""
 
 
 class ProgrammeRepository(abc.ABC):

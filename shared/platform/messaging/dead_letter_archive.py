@@ -9,6 +9,11 @@ Replay publishes the original record, unchanged, to its original topic with a `r
 normal consumer handles it, and its inbox applies an event that was already applied no second time, so
 replaying twice has one effect. A replay that fails again comes back to the same row. Every action
 (replay, discard, reading the payload) is written to `dead_letter_actions`, which is only appended to.
+
+Some records cannot be published again as they were: a partner's submission is authenticated by an API key
+that was redacted before the record was kept. Its consumer replays those itself, in process (a `Replayer`
+registered for its group): the archive hands it the record as kept, and it decides, as the service, whether
+and as whom the record may be handled again. A refusal or a second failure is written to the history too.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,6 +131,27 @@ class Refused(Exception):
     """An action the dead letter's state does not allow (e.g. replaying a discarded one)."""
 
 
+class FailedAgain(Exception):
+    """A record replayed in process that failed again (the reason, with no personal data): it stays dead."""
+
+
+@dataclass(frozen=True)
+class ParkedRecord:
+    """A dead letter as kept, for a consumer that replays its own records in process."""
+
+    id: uuid.UUID
+    message_key: bytes | None
+    headers: tuple[tuple[str, bytes], ...]  # credentials redacted
+    value: bytes  # as kept: sealed, when the consumer sealed it
+    status: str
+    replays: int
+
+
+# Handles a parked record again; returns a note for the history (no personal data), raises Refused when the
+# record may not be replayed, FailedAgain when it was and failed.
+Replayer = Callable[[ParkedRecord], Awaitable[str]]
+
+
 @dataclass(frozen=True)
 class Replayed:
     id: uuid.UUID
@@ -142,13 +169,15 @@ ERASED = "[erased: the data key this record was sealed under has been destroyed]
 
 
 class DeadLetterArchive:
-    def __init__(self, engine: AsyncEngine, schema: str, kek: KeyEncryptionKey | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, schema: str, kek: KeyEncryptionKey | None = None,
+                 replayers: Mapping[str, Replayer] | None = None) -> None:
         metadata = sa.MetaData()
         self._engine = engine
         self._schema = schema
         # The service's key-encryption key: a dead letter the consumer sealed for a person (intake's partner
         # submissions) is opened for the admin who reads its payload, with the service's own data keys.
         self._kek = kek
+        self._replayers = dict(replayers or {})  # consumer group -> the consumer's own replay, in process
         self.table = dead_letters_table(metadata, schema)
         self.actions = dead_letter_actions_table(metadata, schema)
 
@@ -229,8 +258,12 @@ class DeadLetterArchive:
         return readable_payload(value)
 
     async def replay(self, producer: AIOKafkaProducer, dead_letter_id: uuid.UUID, actor: str) -> Replayed:
-        """Publish the original record again to its topic; its consumer's inbox keeps the effect single."""
+        """Publish the original record again to its topic; its consumer's inbox keeps the effect single.
+
+        A group with a replayer of its own is replayed in process instead, while this row is locked (two
+        replays of one record run one after the other, so the second sees the first's effect)."""
         t = self.table
+        refused: Refused | None = None
         async with self._engine.begin() as conn:
             row = (await conn.execute(sa.select(t).where(t.c.id == dead_letter_id).with_for_update())).first()
             if row is None:
@@ -238,18 +271,52 @@ class DeadLetterArchive:
             if row.status == "discarded":
                 raise Refused(f"dead letter {dead_letter_id} was discarded: it is not replayed")
             headers = [(n, base64.b64decode(v)) for n, v in row.headers]
-            headers.append((REPLAY_HEADER, str(row.id).encode()))
-            # Published inside the transaction: if the broker refuses, the row stays as it was.
-            await producer.send_and_wait(row.topic, row.value, key=row.message_key, headers=headers)
-            await conn.execute(sa.update(t).where(t.c.id == row.id).values(
-                status="replayed", replays=t.c.replays + 1, last_replayed_at=datetime.now(UTC)))
-            await self._audit(conn, row.id, "replayed", actor, None)
+            replayer = self._replayers.get(row.consumer_group)
+            if replayer is not None:
+                refused = await self._replay_in_process(conn, row, headers, replayer, actor)
+            else:
+                headers.append((REPLAY_HEADER, str(row.id).encode()))
+                # Published inside the transaction: if the broker refuses, the row stays as it was.
+                await producer.send_and_wait(row.topic, row.value, key=row.message_key, headers=headers)
+                await self._replayed(conn, row.id, actor, None)
+        if refused is not None:  # raised once its history is committed
+            raise refused
         return Replayed(row.id, row.topic, row.replays + 1)
+
+    async def _replay_in_process(self, conn, row, headers: list[tuple[str, bytes]], replayer: Replayer,
+                                 actor: str) -> Refused | None:
+        parked = ParkedRecord(row.id, row.message_key, tuple(headers), row.value, row.status, row.replays)
+        try:
+            note = await replayer(parked)
+        except Refused as exc:
+            await self._audit(conn, row.id, "replay_refused", actor, str(exc)[:4000])
+            return exc
+        except FailedAgain as exc:
+            t, reason = self.table, str(exc)[:4000]
+            await self._replayed(conn, row.id, actor, None)
+            await conn.execute(sa.update(t).where(t.c.id == row.id).values(status="dead", reason=reason))
+            await self._audit(conn, row.id, "failed_again", row.consumer_group, reason)
+            return Refused(f"dead letter {row.id} was replayed and failed again: {reason}")
+        await self._replayed(conn, row.id, actor, note[:4000])
+        return None
+
+    async def _replayed(self, conn, dead_letter_id: uuid.UUID, actor: str, note: str | None) -> None:
+        t = self.table
+        await conn.execute(sa.update(t).where(t.c.id == dead_letter_id).values(
+            status="replayed", replays=t.c.replays + 1, last_replayed_at=datetime.now(UTC)))
+        await self._audit(conn, dead_letter_id, "replayed", actor, note)
 
     async def replay_all(self, producer: AIOKafkaProducer, actor: str, *, consumer_group: str | None = None,
                          limit: int = 1000) -> list[Replayed]:
+        """Those replayed; one refused (or failed again) stays dead, with why in its history."""
         waiting = await self.find(status="dead", consumer_group=consumer_group, limit=limit)
-        return [await self.replay(producer, row["id"], actor) for row in waiting]
+        replayed = []
+        for row in waiting:
+            try:
+                replayed.append(await self.replay(producer, row["id"], actor))
+            except (Refused, NotFound):  # refused, or discarded or gone since it was listed
+                continue
+        return replayed
 
     async def discard(self, dead_letter_id: uuid.UUID, actor: str, reason: str) -> None:
         t = self.table

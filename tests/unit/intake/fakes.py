@@ -51,6 +51,10 @@ class FakeReferrals(ReferralRepository):
     async def record_submission(self, **values: Any) -> None:
         self.submissions.append({"received_at": datetime.now(UTC), "batch_id": None, **values})
 
+    async def submission_sender(self, submission_id: uuid.UUID) -> tuple[str | None, str] | None:
+        kept = next((s for s in self.submissions if s["submission_id"] == submission_id), None)
+        return (kept["partner_id"], kept["channel"]) if kept else None
+
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
         found = self.by_id.get(referral_id)
         return RegistryRecord(found.person_id, self.persons[referral_id], self.contacts.get(referral_id)) if found else None
@@ -189,6 +193,12 @@ class FakePartners(PartnerRepository):
 
     async def set_csv_mapping(self, partner_id: str, mapping: dict[str, Any]) -> None:
         self.mappings[partner_id] = copy.deepcopy(mapping)
+
+    async def set_allowed_programmes(self, partner_id: str, programmes: tuple[str, ...]) -> bool:
+        if partner_id not in self.by_id:
+            return False
+        self.by_id[partner_id] = dataclasses.replace(self.by_id[partner_id], allowed_programmes=programmes)
+        return True
 
 
 class FakeProgrammes(ProgrammeRepository):
