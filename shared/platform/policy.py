@@ -109,6 +109,10 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
         ("GET", "/v1/audit-trail"): staff(*AUDIT),
         ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
+        # Refused submissions: the list (no personal data) for coordinators following them up and operators;
+        # one submission as sent can name a person, so coordinators alone open it (audited).
+        ("GET", "/v1/rejected-submissions"): staff(*COORDINATE, "operator"),
+        ("GET", "/v1/rejected-submissions/{submission_id}"): staff(*COORDINATE),
         # Erasure cannot be undone: an administrator's, on a request the scheme has checked.
         ("POST", "/v1/erasures"): staff(*ADMIN),
         ("POST", "/v1/partners"): staff(*ADMIN),

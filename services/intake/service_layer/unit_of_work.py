@@ -16,6 +16,7 @@ from shared.platform.audit import AuditTrail
 from services.intake.domain.matching import MatchResult, PersonKey
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
+from services.intake.domain.rejection import RejectedSubmission
 from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 from shared.schemas.envelope import Envelope
@@ -34,6 +35,16 @@ class ReferralRepository(abc.ABC):
                                 outcome: str, errors: list[dict[str, Any]] | None, referral_id: uuid.UUID | None,
                                 correlation_id: uuid.UUID, batch_id: uuid.UUID | None = None) -> None:
         """Every submission is kept as it was sent (sealed), accepted or not."""
+
+    @abc.abstractmethod
+    async def rejected_submissions(self, *, partner_ids: frozenset[str] | None, platform_channels: bool,
+                                   received_before: datetime | None, limit: int) -> list[RejectedSubmission]:
+        """Refused submissions, newest first: from these partners (None: any), and those through the platform's
+        own channels or from no known partner only when `platform_channels`."""
+
+    @abc.abstractmethod
+    async def rejected_submission(self, submission_id: uuid.UUID) -> tuple[RejectedSubmission, bytes] | None:
+        """One refused submission and its body as stored (sealed)."""
 
     @abc.abstractmethod
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
@@ -128,6 +139,10 @@ class PartnerRepository(abc.ABC):
 
     @abc.abstractmethod
     async def ids(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def referring_to(self, programmes: frozenset[str]) -> list[str]:
+        """The partners that may refer to any of these programmes."""
 
     @abc.abstractmethod
     async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None: ...
