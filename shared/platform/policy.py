@@ -182,6 +182,7 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/reports/loneliness"): staff(*REPORTS),
         ("GET", "/v1/reports/funnel"): staff(*REPORTS),
         ("GET", "/v1/reports/completeness"): staff(*REPORTS),
+        ("GET", "/v1/reports/unmet-needs"): staff(*REPORTS),
     },
     "identity": {
         **_PLATFORM,
