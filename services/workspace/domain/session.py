@@ -65,6 +65,8 @@ AREAS = (
     Area("/waiting-list", "Waiting list", OVERSEEING_ROLES),
     Area("/capacity", "Capacity", OVERSEEING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),
+    Area("/reports/unmet-needs", "Unmet needs", REPORTING_ROLES),
+    Area("/rejected-submissions", "Rejected submissions", COORDINATING_ROLES | OPERATING_ROLES),
     Area("/dead-letters", "Dead letters", OPERATING_ROLES),
     Area("/referrals", "Our referrals", REFERRING_ROLES),
     Area("/referrals/new", "Make a referral", REFERRING_ROLES),

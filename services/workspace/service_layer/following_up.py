@@ -1,0 +1,45 @@
+"""Coordinators' follow-up of submissions intake refused: the list with plain reasons, and one opened.
+
+Intake decides whose refusals a person sees (the partners referring to their programmes) and records every
+opening of a submission in its audit trail; the workspace asks as the signed-in person."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.workspace.domain.rejections import channel_name, plain_reasons
+from services.workspace.domain.session import COORDINATING_ROLES, OPERATING_ROLES, Session
+from services.workspace.service_layer.errors import Forbidden, NotFound
+from services.workspace.service_layer.ports import Connect
+
+LISTED = 200
+
+
+def require_follow_up(session: Session) -> None:
+    if not session.has_any(COORDINATING_ROLES | OPERATING_ROLES):
+        raise Forbidden("Rejected submissions are for coordinators, operators and administrators.")
+
+
+def _plain(found: dict[str, Any]) -> dict[str, Any]:
+    return {**found, "channel_name": channel_name(str(found.get("channel") or "")),
+            "plain_reasons": plain_reasons(found.get("reasons") or [])}
+
+
+async def rejected_submissions(connect: Connect, session: Session, partner_id: str = "") -> list[dict[str, Any]]:
+    """Newest first, each with its channel and reasons in plain words."""
+    require_follow_up(session)
+    found = await connect(session.token).intake.get("/v1/rejected-submissions", partner_id=partner_id or None,
+                                                    limit=LISTED)
+    return [_plain(f) for f in found]
+
+
+async def rejected_submission(connect: Connect, session: Session, submission_id: str) -> dict[str, Any]:
+    """One refused submission as it was sent (intake records the reading in its audit trail)."""
+    if not session.has_any(COORDINATING_ROLES):
+        raise Forbidden("Only coordinators and administrators open a submission: it can name a person.")
+    try:
+        wanted = uuid.UUID(submission_id)
+    except ValueError:
+        raise NotFound(submission_id) from None
+    return _plain(await connect(session.token).intake.get(f"/v1/rejected-submissions/{wanted}"))
