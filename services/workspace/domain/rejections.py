@@ -46,11 +46,18 @@ def problem_text(problem: str) -> str:
     return problem.removeprefix("Value error, ")
 
 
+# What intake calls a field whose name it does not show (a sender's own key, which could be a name).
+UNNAMED_FIELD = "a field we did not expect"
+
+
 def plain_reasons(reasons: list[dict[str, Any]]) -> list[str]:
     """Each of intake's reasons as one sentence: "person: date of birth is missing"."""
     sentences = []
     for reason in reasons:
         field, problem = str(reason.get("field") or ""), str(reason.get("problem") or "")
+        if field == UNNAMED_FIELD and problem == "Extra inputs are not permitted":
+            sentences.append("it has a field we do not accept (its name is not shown: it could name a person)")
+            continue
         said = problem_text(problem)
         connector = " " if said in PROBLEMS.values() else ": "
         sentences.append(f"{field_name(field)}{connector}{said}" if field else said)

@@ -45,8 +45,10 @@ def test_reasons_read_as_sentences():
     assert field_name("items.0.nhs_number") == "items number 1: nhs number"
     assert plain_reasons([{"field": "person.date_of_birth", "problem": "Field required"},
                           {"field": "<record>", "problem": "could not be handled; dead-lettered"},
-                          {"field": "", "problem": "Value error, the body is not JSON"}]) == [
-        "person: date of birth is missing", "the message: could not be handled; dead-lettered", "the body is not JSON"]
+                          {"field": "", "problem": "Value error, the body is not JSON"},
+                          {"field": "a field we did not expect", "problem": "Extra inputs are not permitted"}]) == [
+        "person: date of birth is missing", "the message: could not be handled; dead-lettered", "the body is not JSON",
+        "it has a field we do not accept (its name is not shown: it could name a person)"]
 
 
 def test_a_coordinator_sees_each_refusal_with_its_channel_and_reasons_in_plain_words():
