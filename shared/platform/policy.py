@@ -113,6 +113,7 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         # one submission as sent can name a person, so coordinators alone open it (audited).
         ("GET", "/v1/rejected-submissions"): staff(*COORDINATE, "operator"),
         ("GET", "/v1/rejected-submissions/{submission_id}"): staff(*COORDINATE),
+        ("POST", "/v1/rejected-submissions/{submission_id}/follow-up"): staff(*COORDINATE),
         # Erasure cannot be undone: an administrator's, on a request the scheme has checked.
         ("POST", "/v1/erasures"): staff(*ADMIN),
         ("POST", "/v1/partners"): staff(*ADMIN),

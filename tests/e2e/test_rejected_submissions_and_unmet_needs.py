@@ -87,6 +87,19 @@ async def test_refusals_are_listed_for_their_programmes_coordinators_and_opened_
         assert (await http.get(f"/v1/rejected-submissions/{uuid.uuid4()}",
                                headers=system.staff_headers("admin"))).status_code == 404
 
+        # Followed up by its coordinator: it leaves the waiting list and says who and what.
+        refused_follow_up = await http.post(f"/v1/rejected-submissions/{mine['id']}/follow-up", headers=elsewhere,
+                                            json={"outcome": "partner_told"})
+        assert refused_follow_up.status_code == 403
+        assert (await http.post(f"/v1/rejected-submissions/{mine['id']}/follow-up", headers=coordinator,
+                                json={"outcome": "rang Rose"})).status_code == 422
+        done = await http.post(f"/v1/rejected-submissions/{mine['id']}/follow-up", headers=coordinator,
+                               json={"outcome": "partner_told"})
+        assert done.status_code == 200, done.text
+        assert (done.json()["followed_up"], done.json()["followed_up_by"]) == ("partner_told", "coord-demo")
+        waiting = await http.get("/v1/rejected-submissions", params={"waiting": "true"}, headers=coordinator)
+        assert mine["id"] not in {s["id"] for s in waiting.json()}
+
 
 async def _case_for_new_referral(system, api_key: str, postcode: str) -> str:
     """A referral the demo ruleset accepts, made a case and assigned; the case's id."""
@@ -190,7 +203,19 @@ async def test_a_coordinator_opens_both_pages_in_a_browser(shared_system, worksp
         await page.get_by_role("link", name="Open").first.click()
         await page.wait_for_url(f"{workspace}/rejected-submissions/*")
         assert "Smarch 1941" in await page.locator("pre").inner_text()  # as sent, for the coordinator
+        followed = page.url.rsplit("/", 1)[1]
         await check_page(page, "rejected-submission")
+
+        # Told the partner: marked, it leaves those waiting and shows among all with what was done.
+        await page.goto(workspace + "/rejected-submissions")
+        before = await page.locator("main table tbody tr").count()
+        await page.locator(f'form[action="/rejected-submissions/{followed}/follow-up"] button',
+                           has_text="Partner told").click()
+        await page.wait_for_url(f"{workspace}/rejected-submissions?saved=*")
+        assert await page.locator("main table tbody tr").count() == before - 1
+        await page.get_by_role("link", name="Show those already followed up too").click()
+        row = page.locator("main table tbody tr", has=page.locator(f'a[href="/rejected-submissions/{followed}"]'))
+        assert "Partner told what to change" in await row.inner_text()
 
         response = await page.goto(workspace + "/reports/unmet-needs?programme_id=demo")
         assert response.status == 200 and "Unmet needs" in await page.title()

@@ -21,6 +21,8 @@ from services.intake.domain.partner import SYSTEM_PARTNERS
 # an @ or a digit run of a phone number's length does not match, so a name or a number keyed in is not shown.
 _FIELD_PATH = re.compile(r"^(?:<[a-z ]{1,20}>|[A-Za-z][a-z0-9_-]{0,40}(?:(?:\.|\[)[a-z0-9_-]{1,40}\]?){0,8})$")
 UNEXPECTED_FIELD = "a field we did not expect"
+# What became of a refusal once someone looked at it: coded, so the list stays free of personal data.
+FOLLOW_UPS = ("partner_told", "no_action_needed")
 MAX_PROBLEM = 300
 
 
@@ -52,6 +54,9 @@ class RejectedSubmission:
     partner_id: str | None
     errors: list[dict[str, Any]]
     batch_id: uuid.UUID | None = None
+    followed_up: str | None = None  # one of FOLLOW_UPS; None while nobody has
+    followed_up_by: str | None = None
+    followed_up_at: datetime | None = None
 
     @property
     def from_platform(self) -> bool:
@@ -62,4 +67,5 @@ class RejectedSubmission:
     def summary(self) -> dict[str, Any]:
         return {"id": str(self.id), "received_at": self.received_at, "channel": self.channel,
                 "partner_id": self.partner_id, "batch_id": str(self.batch_id) if self.batch_id else None,
-                "reasons": plain_reasons(self.errors)}
+                "reasons": plain_reasons(self.errors), "followed_up": self.followed_up,
+                "followed_up_by": self.followed_up_by, "followed_up_at": self.followed_up_at}

@@ -4,8 +4,10 @@ submission opened from its seal (audited)."""
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, Field
 
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints.dependencies import intake
@@ -27,13 +29,30 @@ def _reader(principal: StaffPrincipal) -> rejected.Reader:
 @router.get("/v1/rejected-submissions", tags=["rejected submissions"])
 async def rejected_submissions(partner_id: str | None = Query(default=None, min_length=1, max_length=100),
                                received_before: IsoDateTime | None = None,
-                               limit: int = Query(default=100, ge=1, le=500), deps: Intake = Depends(intake),
+                               limit: int = Query(default=100, ge=1, le=500),
+                               waiting: bool = Query(default=False, description="only those nobody has followed up"),
+                               deps: Intake = Depends(intake),
                                principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Submissions intake refused, newest first, from the partners referring to the caller's programmes: when,
-    through which channel, from which partner, and what was wrong (field and problem, never a value sent).
-    Page back with `received_before` set to the last one's `received_at`."""
+    through which channel, from which partner, what was wrong (field and problem, never a value sent) and
+    whether it was followed up. Page back with `received_before` set to the last one's `received_at`."""
     return await rejected.rejected_submissions(deps.uow(), _reader(principal), partner_id=partner_id,
-                                               received_before=received_before, limit=limit)
+                                               received_before=received_before, limit=limit, waiting_only=waiting)
+
+
+class FollowUp(BaseModel):
+    outcome: Literal["partner_told", "no_action_needed"] = Field(
+        description="the partner was told what to change, or there is nothing to do (a test, or sent again already)")
+
+
+@router.post("/v1/rejected-submissions/{submission_id}/follow-up", tags=["rejected submissions"],
+             responses=errors(404))
+async def follow_up(submission_id: uuid.UUID, body: FollowUp, deps: Intake = Depends(intake),
+                    principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Record what became of a refused submission, by whom and when, so coordinators see which still wait;
+    a later follow-up replaces an earlier one. Answers the submission as listed."""
+    with refusals_as_http(REFUSALS):
+        return await rejected.follow_up(deps.uow(), submission_id, _reader(principal), body.outcome)
 
 
 @router.get("/v1/rejected-submissions/{submission_id}", tags=["rejected submissions"], responses=errors(404))

@@ -38,9 +38,15 @@ class ReferralRepository(abc.ABC):
 
     @abc.abstractmethod
     async def rejected_submissions(self, *, partner_ids: frozenset[str] | None, platform_channels: bool,
-                                   received_before: datetime | None, limit: int) -> list[RejectedSubmission]:
+                                   received_before: datetime | None, limit: int,
+                                   waiting_only: bool = False) -> list[RejectedSubmission]:
         """Refused submissions, newest first: from these partners (None: any), and those through the platform's
-        own channels or from no known partner only when `platform_channels`."""
+        own channels or from no known partner only when `platform_channels`; only those nobody has followed
+        up when `waiting_only`."""
+
+    @abc.abstractmethod
+    async def record_follow_up(self, submission_id: uuid.UUID, follow_up: str, by: str, at: datetime) -> None:
+        """What became of a refused submission, by whom and when (a later follow-up replaces it)."""
 
     @abc.abstractmethod
     async def rejected_submission(self, submission_id: uuid.UUID) -> tuple[RejectedSubmission, bytes] | None:

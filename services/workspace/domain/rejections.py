@@ -14,6 +14,9 @@ CHANNELS = {"partner_api": "Partner's system (API)", "fhir": "NHS system (FHIR)"
             "partner_kafka": "Partner's message feed", "self_referral_form": "Self-referral form",
             "phone": "Phone referral by staff", "staff_phone": "Phone referral by staff", "outreach": "Outreach"}
 
+# What became of a refusal, as intake codes it and a coordinator says it.
+FOLLOW_UPS = {"partner_told": "Partner told what to change", "no_action_needed": "Nothing to do"}
+
 # The parser's commonest messages, as a coordinator would say them to a partner.
 PROBLEMS = {"Field required": "is missing", "Extra inputs are not permitted": "is not a field we accept",
             "Input should be a valid string": "should be text", "Input should be a valid integer": "should be a number",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.workspace.domain.rejections import channel_name, plain_reasons
+from services.workspace.domain.rejections import FOLLOW_UPS, channel_name, plain_reasons
 from services.workspace.domain.session import COORDINATING_ROLES, OPERATING_ROLES, Session
 from services.workspace.service_layer.errors import Forbidden, NotFound
 from services.workspace.service_layer.ports import Connect
@@ -23,14 +23,29 @@ def require_follow_up(session: Session) -> None:
 
 def _plain(found: dict[str, Any]) -> dict[str, Any]:
     return {**found, "channel_name": channel_name(str(found.get("channel") or "")),
-            "plain_reasons": plain_reasons(found.get("reasons") or [])}
+            "plain_reasons": plain_reasons(found.get("reasons") or []),
+            "follow_up_name": FOLLOW_UPS.get(str(found.get("followed_up")), "") if found.get("followed_up") else ""}
 
 
-async def rejected_submissions(connect: Connect, session: Session, partner_id: str = "") -> list[dict[str, Any]]:
-    """Newest first, each with its channel and reasons in plain words."""
+async def follow_up(connect: Connect, session: Session, submission_id: str, outcome: str) -> None:
+    """Mark a refusal followed up: the partner told, or nothing to do."""
+    if not session.has_any(COORDINATING_ROLES):
+        raise Forbidden("Only coordinators and administrators follow up a rejected submission.")
+    if outcome not in FOLLOW_UPS:
+        raise NotFound(outcome)
+    try:
+        wanted = uuid.UUID(submission_id)
+    except ValueError:
+        raise NotFound(submission_id) from None
+    await connect(session.token).intake.post(f"/v1/rejected-submissions/{wanted}/follow-up", {"outcome": outcome})
+
+
+async def rejected_submissions(connect: Connect, session: Session, partner_id: str = "",
+                               everything: bool = False) -> list[dict[str, Any]]:
+    """Newest first, each with its channel and reasons in plain words: those waiting for someone, or all."""
     require_follow_up(session)
     found = await connect(session.token).intake.get("/v1/rejected-submissions", partner_id=partner_id or None,
-                                                    limit=LISTED)
+                                                    limit=LISTED, waiting=None if everything else "true")
     return [_plain(f) for f in found]
 
 

@@ -51,14 +51,23 @@ class FakeReferrals(ReferralRepository):
 
     def _rejected(self, s: dict[str, Any]) -> RejectedSubmission:
         return RejectedSubmission(id=s["submission_id"], received_at=s["received_at"], channel=s["channel"],
-                                  partner_id=s["partner_id"], errors=list(s["errors"] or []), batch_id=s["batch_id"])
+                                  partner_id=s["partner_id"], errors=list(s["errors"] or []), batch_id=s["batch_id"],
+                                  followed_up=s.get("followed_up"), followed_up_by=s.get("followed_up_by"),
+                                  followed_up_at=s.get("followed_up_at"))
 
-    async def rejected_submissions(self, *, partner_ids, platform_channels, received_before, limit):
+    async def rejected_submissions(self, *, partner_ids, platform_channels, received_before, limit,
+                                   waiting_only=False):
         found = [self._rejected(s) for s in self.submissions if s["outcome"] == "rejected"
-                 and (received_before is None or s["received_at"] < received_before)]
+                 and (received_before is None or s["received_at"] < received_before)
+                 and not (waiting_only and s.get("followed_up"))]
         found = [r for r in found if (platform_channels or not r.from_platform)
                  and (partner_ids is None or r.partner_id in partner_ids)]
         return sorted(found, key=lambda r: r.received_at, reverse=True)[:limit]
+
+    async def record_follow_up(self, submission_id, follow_up, by, at):
+        for s in self.submissions:
+            if s["submission_id"] == submission_id and s["outcome"] == "rejected":
+                s.update(followed_up=follow_up, followed_up_by=by, followed_up_at=at)
 
     async def rejected_submission(self, submission_id):
         return next(((self._rejected(s), s["body"]) for s in self.submissions

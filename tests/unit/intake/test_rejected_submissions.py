@@ -127,3 +127,32 @@ async def test_an_accepted_or_unknown_submission_is_not_found(uow):
     for submission_id in (accepted, uuid.uuid4()):
         with pytest.raises(NotFound):
             await rejected.open_rejected_submission(uow, submission_id, SCHEME_WIDE)
+
+
+async def test_a_follow_up_is_recorded_with_who_and_the_waiting_list_drops_it(uow):
+    await refused(uow, referral(person={"given_name": "Margaret"}))
+    await refused(uow, referral(person={"given_name": "Bill"}))
+    first, second = await rejected.rejected_submissions(uow, COORDINATOR_OF_DEMO)
+
+    done = await rejected.follow_up(uow, uuid.UUID(first["id"]), COORDINATOR_OF_DEMO, "partner_told")
+
+    assert (done["followed_up"], done["followed_up_by"]) == ("partner_told", "cora") and done["followed_up_at"]
+    waiting = await rejected.rejected_submissions(uow, COORDINATOR_OF_DEMO, waiting_only=True)
+    assert [w["id"] for w in waiting] == [second["id"]]
+    assert len(await rejected.rejected_submissions(uow, COORDINATOR_OF_DEMO)) == 2
+    again = await rejected.follow_up(uow, uuid.UUID(first["id"]), SCHEME_WIDE, "no_action_needed")
+    assert (again["followed_up"], again["followed_up_by"]) == ("no_action_needed", "ada")
+
+
+async def test_a_follow_up_is_refused_outside_ones_programmes_or_in_words_not_coded(uow):
+    await refused(uow, referral(person={"given_name": "Margaret"}))
+    [listed] = await rejected.rejected_submissions(uow, SCHEME_WIDE)
+    elsewhere = rejected.Reader("nia", frozenset({"coordinator"}), frozenset({"north"}))
+    with pytest.raises(Forbidden):
+        await rejected.follow_up(uow, uuid.UUID(listed["id"]), elsewhere, "partner_told")
+    with pytest.raises(ValueError):
+        await rejected.follow_up(uow, uuid.UUID(listed["id"]), SCHEME_WIDE, "rang Margaret at home")
+    with pytest.raises(NotFound):
+        await rejected.follow_up(uow, uuid.uuid4(), SCHEME_WIDE, "partner_told")
+    [still] = await rejected.rejected_submissions(uow, SCHEME_WIDE, waiting_only=True)
+    assert still["followed_up"] is None

@@ -9,7 +9,7 @@ import re
 import httpx
 
 from services.workspace.domain.rejections import field_name, plain_reasons
-from tests.unit.workspace.support import FakeServices, signed_in
+from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
 
 SUBMISSION = "5b0f0000-0000-4000-8000-000000000001"
 REFUSED = {"id": SUBMISSION, "received_at": "2026-12-05T09:30:00+00:00", "channel": "partner_api",
@@ -62,12 +62,32 @@ def test_a_coordinator_sees_each_refusal_with_its_channel_and_reasons_in_plain_w
     assert "Partner's system (API)" in text and "2026-12-05 09:30" in text
     assert f'href="/rejected-submissions/{SUBMISSION}"' in page.text
     [asked] = [c for c in fake.calls if c.url.path == "/v1/rejected-submissions"]
-    assert asked.url.params["partner_id"] == "gp-surgery"
+    assert (asked.url.params["partner_id"], asked.url.params["waiting"]) == ("gp-surgery", "true")
+    assert "Partner told what to change" in text  # the button to mark it followed up
+
+
+def test_a_coordinator_marks_one_followed_up_and_may_see_those_already_done():
+    fake = _fake(refused=(REFUSED, {**REFUSED, "id": "5b0f0000-0000-4000-8000-000000000002",
+                                    "followed_up": "no_action_needed", "followed_up_by": "cora",
+                                    "followed_up_at": "2026-12-05T10:00:00+00:00"}))
+    fake.on("POST", "intake", rf"/v1/rejected-submissions/{SUBMISSION}/follow-up", {**REFUSED, "followed_up": "partner_told"})
+    client = signed_in(fake)
+    page = client.get("/rejected-submissions", params={"show": "all"})
+    assert "waiting" not in [c for c in fake.calls if c.url.path == "/v1/rejected-submissions"][-1].url.params
+    assert "Nothing to do 2026-12-05 10:00" in _text(page.text)
+    assert client.post(f"/rejected-submissions/{SUBMISSION}/follow-up",
+                       data={"csrf_token": "forged", "outcome": "partner_told"}).status_code == 403
+    done = client.post(f"/rejected-submissions/{SUBMISSION}/follow-up",
+                       data={"csrf_token": csrf_of(page.text), "outcome": "partner_told"})
+    assert done.status_code == 303 and done.headers["location"].startswith("/rejected-submissions?saved=")
+    assert fake.bodies("POST", f"/v1/rejected-submissions/{SUBMISSION}/follow-up") == [{"outcome": "partner_told"}]
+    assert client.post(f"/rejected-submissions/{SUBMISSION}/follow-up",
+                       data={"csrf_token": csrf_of(page.text), "outcome": "rang them"}).status_code == 404
 
 
 def test_with_none_the_page_says_so():
     text = _text(signed_in(_fake(refused=())).get("/rejected-submissions").text)
-    assert "No rejected submissions." in text
+    assert "No rejected submissions waiting." in text
 
 
 def test_a_coordinator_opens_one_as_sent_and_an_operator_may_list_but_not_open():
@@ -77,7 +97,10 @@ def test_a_coordinator_opens_one_as_sent_and_an_operator_may_list_but_not_open()
     client = signed_in(operator)
     listed = client.get("/rejected-submissions")
     assert listed.status_code == 200 and f'href="/rejected-submissions/{SUBMISSION}"' not in listed.text
+    assert "Partner told what to change" not in listed.text  # operators do not follow them up
     assert client.get(f"/rejected-submissions/{SUBMISSION}").status_code == 403
+    assert client.post(f"/rejected-submissions/{SUBMISSION}/follow-up",
+                       data={"csrf_token": csrf_of(listed.text), "outcome": "partner_told"}).status_code == 403
     assert not [c for c in operator.calls if c.url.path == f"/v1/rejected-submissions/{SUBMISSION}"]
 
 
