@@ -5,6 +5,7 @@ opening of a submission in its audit trail; the workspace asks as the signed-in 
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -57,4 +58,15 @@ async def rejected_submission(connect: Connect, session: Session, submission_id:
         wanted = uuid.UUID(submission_id)
     except ValueError:
         raise NotFound(submission_id) from None
-    return _plain(await connect(session.token).intake.get(f"/v1/rejected-submissions/{wanted}"))
+    found = _plain(await connect(session.token).intake.get(f"/v1/rejected-submissions/{wanted}"))
+    return {**found, "body": readable(found.get("body"))}
+
+
+def readable(body: str | None) -> str | None:
+    """JSON laid out one field a line, so a coordinator finds what was wrong; anything else as it was sent."""
+    if body is None:
+        return None
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body

@@ -9,6 +9,7 @@ import re
 import httpx
 
 from services.workspace.domain.rejections import field_name, plain_reasons
+from services.workspace.service_layer.following_up import readable
 from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
 
 SUBMISSION = "5b0f0000-0000-4000-8000-000000000001"
@@ -38,6 +39,10 @@ def _fake(roles=("coordinator",), refused=(REFUSED,), unmet=None) -> FakeService
 
 def _text(html: str) -> str:
     return html_text.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_a_body_that_is_not_json_is_shown_as_sent():
+    assert readable("name,dob\nRose,Smarch") == "name,dob\nRose,Smarch" and readable(None) is None
 
 
 def test_reasons_read_as_sentences():
@@ -93,6 +98,7 @@ def test_with_none_the_page_says_so():
 def test_a_coordinator_opens_one_as_sent_and_an_operator_may_list_but_not_open():
     page = signed_in(_fake()).get(f"/rejected-submissions/{SUBMISSION}")
     assert page.status_code == 200 and "&#34;given_name&#34;: &#34;Rose&#34;" in page.text
+    assert '\n  &#34;programme_id&#34;: &#34;demo&#34;,\n' in page.text  # laid out one field a line
     operator = _fake(roles=("operator",))
     client = signed_in(operator)
     listed = client.get("/rejected-submissions")
