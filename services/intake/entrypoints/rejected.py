@@ -46,7 +46,7 @@ class FollowUp(BaseModel):
 
 
 @router.post("/v1/rejected-submissions/{submission_id}/follow-up", tags=["rejected submissions"],
-             responses=errors(404))
+             responses=errors(400, 404))
 async def follow_up(submission_id: uuid.UUID, body: FollowUp, deps: Intake = Depends(intake),
                     principal: StaffPrincipal = Depends(require_staff())) -> dict:
     """Record what became of a refused submission, by whom and when, so coordinators see which still wait;
