@@ -55,10 +55,11 @@ def background(ctx: ServiceContext):
 def routers():
     from services.intake.entrypoints.fhir import router as fhir_router
     from services.intake.entrypoints.registry import router as registry_router
+    from services.intake.entrypoints.rejected import router as rejected_router
     from services.intake.entrypoints.search import router as search_router
     from services.intake.entrypoints.self_referral.routes import router as web_router
 
-    return [router, registry_router, search_router, fhir_router, web_router]
+    return [router, registry_router, search_router, rejected_router, fhir_router, web_router]
 
 
 DEFINITION = ServiceDefinition(

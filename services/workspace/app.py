@@ -15,6 +15,7 @@ from services.workspace.entrypoints import web
 from services.workspace.entrypoints.casework import router as casework
 from services.workspace.entrypoints.coordination import router as coordination
 from services.workspace.entrypoints.offers import router as offers
+from services.workspace.entrypoints.following_up import router as following_up
 from services.workspace.entrypoints.operating import router as operating
 from services.workspace.entrypoints.referring import router as referring
 from services.workspace.entrypoints.reports import router as reports
@@ -27,7 +28,7 @@ from shared.platform.http import install_http_plumbing
 from shared.platform.logging import configure_logging, get_logger
 
 log = get_logger(__name__)
-ROUTERS = [signing_in, offers, casework, reports, coordination, search, staffing, referring, operating]
+ROUTERS = [signing_in, offers, casework, reports, coordination, search, staffing, following_up, referring, operating]
 
 
 def create_app(wiring: Wiring | None = None) -> FastAPI:

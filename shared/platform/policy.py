@@ -112,6 +112,11 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/referral-search"): staff(*COORDINATE),
         ("GET", "/v1/audit-trail"): staff(*AUDIT),
         ("GET", "/v1/audit-trail/verification"): staff(*AUDIT),
+        # Refused submissions: the list (no personal data) for coordinators following them up and operators;
+        # one submission as sent can name a person, so coordinators alone open it (audited).
+        ("GET", "/v1/rejected-submissions"): staff(*COORDINATE, "operator"),
+        ("GET", "/v1/rejected-submissions/{submission_id}"): staff(*COORDINATE),
+        ("POST", "/v1/rejected-submissions/{submission_id}/follow-up"): staff(*COORDINATE),
         # Erasure cannot be undone: an administrator's, on a request the scheme has checked.
         ("POST", "/v1/erasures"): staff(*ADMIN),
         ("POST", "/v1/partners"): staff(*ADMIN),
@@ -183,6 +188,7 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v1/reports/loneliness"): staff(*REPORTS),
         ("GET", "/v1/reports/funnel"): staff(*REPORTS),
         ("GET", "/v1/reports/completeness"): staff(*REPORTS),
+        ("GET", "/v1/reports/unmet-needs"): staff(*REPORTS),
     },
     "identity": {
         **_PLATFORM,

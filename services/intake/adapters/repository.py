@@ -13,8 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
-from services.intake.domain.partner import Partner
+from services.intake.domain.partner import SYSTEM_PARTNERS, Partner
 from services.intake.domain.referral import Referral
+from services.intake.domain.rejection import RejectedSubmission
 from services.intake.service_layer.unit_of_work import (
     BatchRepository,
     OutreachRepository,
@@ -49,6 +50,11 @@ class SqlPartnerRepository(PartnerRepository):
 
     async def ids(self) -> list[str]:
         return list((await self._conn.execute(sa.select(t.partners.c.id))).scalars().all())
+
+    async def referring_to(self, programmes: frozenset[str]) -> list[str]:
+        p = t.partners
+        return list((await self._conn.execute(
+            sa.select(p.c.id).where(p.c.allowed_programmes.overlap(sorted(programmes))))).scalars().all())
 
     async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None:
         await self._conn.execute(
@@ -127,6 +133,33 @@ class SqlReferralRepository(ReferralRepository):
         s = t.submissions
         row = (await self._conn.execute(sa.select(s.c.partner_id, s.c.channel).where(s.c.id == submission_id))).first()
         return (row.partner_id, row.channel) if row else None
+
+    async def rejected_submissions(self, *, partner_ids: frozenset[str] | None, platform_channels: bool,
+                                   received_before: datetime | None, limit: int,
+                                   waiting_only: bool = False) -> list[RejectedSubmission]:
+        s = t.submissions
+        from_partners = sa.true() if partner_ids is None else s.c.partner_id.in_(sorted(partner_ids))
+        if not platform_channels:
+            from_partners = sa.and_(from_partners, s.c.partner_id.is_not(None),
+                                    s.c.partner_id.not_in(sorted(SYSTEM_PARTNERS)))
+        query = (sa.select(*_rejected_columns()).where(s.c.outcome == "rejected", from_partners)
+                 .order_by(s.c.received_at.desc(), s.c.id).limit(limit))
+        if received_before is not None:
+            query = query.where(s.c.received_at < received_before)
+        if waiting_only:
+            query = query.where(s.c.followed_up.is_(None))
+        return [_rejected(row) for row in (await self._conn.execute(query)).all()]
+
+    async def record_follow_up(self, submission_id: uuid.UUID, follow_up: str, by: str, at: datetime) -> None:
+        s = t.submissions
+        await self._conn.execute(sa.update(s).where(s.c.id == submission_id, s.c.outcome == "rejected")
+                                 .values(followed_up=follow_up, followed_up_by=by, followed_up_at=at))
+
+    async def rejected_submission(self, submission_id: uuid.UUID) -> tuple[RejectedSubmission, bytes] | None:
+        s = t.submissions
+        row = (await self._conn.execute(
+            sa.select(*_rejected_columns(), s.c.body).where(s.c.id == submission_id, s.c.outcome == "rejected"))).first()
+        return (_rejected(row), row.body) if row else None
 
     async def by_partner_reference(self, partner_id: str, partner_referral_id: str) -> Referral | None:
         return await self._one(sa.and_(t.referrals.c.partner_id == partner_id,
@@ -220,6 +253,18 @@ def referral_columns():
     latest = (sa.select(sa.func.max(t.referral_timeline.c.at))
               .where(t.referral_timeline.c.referral_id == t.referrals.c.id).scalar_subquery())
     return (t.referrals, latest.label("latest_event_at"))
+
+
+def _rejected_columns():
+    s = t.submissions
+    return (s.c.id, s.c.received_at, s.c.channel, s.c.partner_id, s.c.errors, s.c.batch_id, s.c.followed_up,
+            s.c.followed_up_by, s.c.followed_up_at)
+
+
+def _rejected(row) -> RejectedSubmission:
+    return RejectedSubmission(id=row.id, received_at=row.received_at, channel=row.channel, partner_id=row.partner_id,
+                              errors=list(row.errors or []), batch_id=row.batch_id, followed_up=row.followed_up,
+                              followed_up_by=row.followed_up_by, followed_up_at=row.followed_up_at)
 
 
 def referral_of(row) -> Referral:

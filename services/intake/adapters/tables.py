@@ -49,6 +49,9 @@ submissions = sa.Table(
     sa.Column("referral_id", UUID(as_uuid=True)),
     sa.Column("correlation_id", UUID(as_uuid=True), nullable=False),
     sa.Column("batch_id", UUID(as_uuid=True), comment="the CSV batch the row came in (intake_0009)"),
+    sa.Column("followed_up", sa.Text, comment="a refused one's follow-up: partner_told | no_action_needed"),
+    sa.Column("followed_up_by", sa.Text, comment="the staff subject who followed it up"),
+    sa.Column("followed_up_at", sa.DateTime(timezone=True)),
 )
 
 referrals = sa.Table(
@@ -260,6 +263,7 @@ sa.Index("ix_persons_family_name_index", persons.c.family_name_index)
 sa.Index("ix_persons_date_of_birth_index", persons.c.date_of_birth_index)
 sa.Index("ix_persons_postcode_index", persons.c.postcode_index)
 sa.Index("ix_submissions_batch_id", submissions.c.batch_id)
+sa.Index("ix_submissions_rejected", submissions.c.received_at, postgresql_where=sa.text("outcome = 'rejected'"))
 sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.next_attempt_at,
          postgresql_where=sa.text("delivered_at IS NULL AND failed_at IS NULL"))
 sa.Index("ix_referral_search_keys_name_indexes", referral_search_keys.c.name_indexes, postgresql_using="gin")

@@ -17,6 +17,7 @@ from services.intake.domain.matching import MatchResult, PersonKey
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.domain.search import ReferralSearch, SearchKeys
+from services.intake.domain.rejection import RejectedSubmission
 from shared.platform.sealing import Sealer
 from shared.platform.uow import UnitOfWork
 from shared.schemas.envelope import Envelope
@@ -39,6 +40,22 @@ class ReferralRepository(abc.ABC):
     @abc.abstractmethod
     async def submission_sender(self, submission_id: uuid.UUID) -> tuple[str | None, str] | None:
         """(the partner it was authenticated as, or None; its channel) of a kept submission; None if not kept."""
+
+    @abc.abstractmethod
+    async def rejected_submissions(self, *, partner_ids: frozenset[str] | None, platform_channels: bool,
+                                   received_before: datetime | None, limit: int,
+                                   waiting_only: bool = False) -> list[RejectedSubmission]:
+        """Refused submissions, newest first: from these partners (None: any), and those through the platform's
+        own channels or from no known partner only when `platform_channels`; only those nobody has followed
+        up when `waiting_only`."""
+
+    @abc.abstractmethod
+    async def record_follow_up(self, submission_id: uuid.UUID, follow_up: str, by: str, at: datetime) -> None:
+        """What became of a refused submission, by whom and when (a later follow-up replaces it)."""
+
+    @abc.abstractmethod
+    async def rejected_submission(self, submission_id: uuid.UUID) -> tuple[RejectedSubmission, bytes] | None:
+        """One refused submission and its body as stored (sealed)."""
 
     @abc.abstractmethod
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
@@ -133,6 +150,10 @@ class PartnerRepository(abc.ABC):
 
     @abc.abstractmethod
     async def ids(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def referring_to(self, programmes: frozenset[str]) -> list[str]:
+        """The partners that may refer to any of these programmes."""
 
     @abc.abstractmethod
     async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None: ...

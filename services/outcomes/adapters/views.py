@@ -178,3 +178,22 @@ class SqlOutcomesViews(OutcomesViews):
                 WHERE m.instrument = :instrument AND m.score IS NULL {programme_filter}
                 GROUP BY 1, 2 ORDER BY 3 DESC""", params)
         return CompletenessRows(rows, reasons)
+
+    async def unmet_need_counts(self, programme_id: str | None, recorded_from: datetime | None,
+                                recorded_to: datetime | None) -> list[dict[str, Any]]:
+        where, params = _conditions(programme_id=("u.programme_id = :programme_id", programme_id),
+                                    recorded_from=("u.recorded_at >= :recorded_from", recorded_from),
+                                    recorded_to=("u.recorded_at < :recorded_to", recorded_to))
+        # A kind as staff typed it, told apart from another only by its words (not case or spacing);
+        # grouping sets give each level's distinct cases, which adding up the finer rows would not.
+        sql = f"""
+            WITH needs AS (
+                SELECT lower(btrim(u.need)) AS kind, coalesce(u.postcode_district, 'not known') AS area, u.case_id
+                FROM {t.SCHEMA}.unmet_needs u WHERE {where})
+            SELECT CASE WHEN GROUPING(kind) = 0 THEN kind END AS kind,
+                   CASE WHEN GROUPING(area) = 0 THEN area END AS area,
+                   count(*) AS times, count(DISTINCT case_id) AS cases
+            FROM needs GROUP BY GROUPING SETS ((kind, area), (kind), (area), ())
+            ORDER BY GROUPING(kind), GROUPING(area), times DESC, kind, area"""
+        async with self._engine.connect() as conn:
+            return await _rows(conn, sql, params)

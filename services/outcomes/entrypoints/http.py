@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 
 from services.outcomes.bootstrap import OutcomesDependencies
@@ -105,3 +105,22 @@ async def completeness(programme_id: str | None = None, instrument: InstrumentId
         return await reports.completeness(deps.views, programme_id, instrument, principal.programmes)
     except OutsideProgrammes as exc:
         raise _refused(exc) from exc
+
+
+@router.get("/v1/reports/unmet-needs", tags=["reports"],
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                             "description": "The report: JSON, or CSV (one row per kind and area) as `format` asks"}})
+async def unmet_needs(programme_id: str | None = Query(default=None, max_length=100),
+                      recorded_from: IsoDateTime | None = None, recorded_to: IsoDateTime | None = None,
+                      format: Literal["json", "csv"] = "json", deps: OutcomesDependencies = Depends(dependencies),
+                      principal: StaffPrincipal = Depends(require_staff())):
+    """Unmet needs recorded on cases, counted by kind, by area (postcode district) and by both, with how many
+    cases each; for one programme, or every one for a scheme-wide account."""
+    try:
+        report = await reports.unmet_needs(deps.views, programme_id, recorded_from, recorded_to, principal.programmes)
+    except OutsideProgrammes as exc:
+        raise _refused(exc) from exc
+    if format == "csv":
+        return Response(reports.unmet_needs_csv(report), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="unmet-needs.csv"'})
+    return report

@@ -120,3 +120,10 @@ class OutcomesViews(abc.ABC):
 
     @abc.abstractmethod
     async def completeness(self, programme_id: str | None, instrument: str) -> CompletenessRows: ...
+
+    @abc.abstractmethod
+    async def unmet_need_counts(self, programme_id: str | None, recorded_from: datetime | None,
+                                recorded_to: datetime | None) -> list[dict[str, Any]]:
+        """Unmet needs recorded, counted by kind and area together, by kind alone, by area alone and in all:
+        rows of `kind` and `area` (None where that row is not broken down by it; an unknown area is
+        "not known"), `times` (recordings) and `cases` (distinct cases)."""

@@ -230,3 +230,33 @@ async def completeness(views: OutcomesViews, programme_id: str | None, instrumen
                           for k in ("with_baseline", "with_end", "with_follow_up")},
                        **{k: r[k] for k in ("with_baseline", "with_end", "with_follow_up")}})
     return {"instrument": instrument, "rows": result, "missing_reasons": found.missing_reasons}
+
+
+async def unmet_needs(views: OutcomesViews, programme_id: str | None = None, recorded_from: datetime | None = None,
+                      recorded_to: datetime | None = None,
+                      programmes: frozenset[str] | None = None) -> dict[str, Any]:
+    """Needs nothing local met, as workers recorded them: by kind, by area (the person's postcode district,
+    which outcomes already holds: nothing more precise), and both together, each with how many times and in
+    how many cases. Commissioners read it to see what to fund, and where."""
+    programme_id = programme_in_reach(programme_id, programmes)
+    rows = await views.unmet_need_counts(programme_id, recorded_from, recorded_to)
+    total = next((r for r in rows if r["kind"] is None and r["area"] is None), {"times": 0, "cases": 0})
+    count = lambda r: {"times": r["times"], "cases": r["cases"]}  # noqa: E731
+    return {"filters": {"programme_id": programme_id,
+                        "recorded_from": recorded_from.isoformat() if recorded_from else None,
+                        "recorded_to": recorded_to.isoformat() if recorded_to else None},
+            **count(total),
+            "by_kind": [{"kind": r["kind"], **count(r)} for r in rows if r["kind"] is not None and r["area"] is None],
+            "by_area": [{"area": r["area"], **count(r)} for r in rows if r["kind"] is None and r["area"] is not None],
+            "by_kind_and_area": [{"kind": r["kind"], "area": r["area"], **count(r)} for r in rows
+                                 if r["kind"] is not None and r["area"] is not None]}
+
+
+def unmet_needs_csv(report: dict[str, Any]) -> str:
+    """One row per kind and area; the kinds are what staff typed, so never a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["kind", "area", "times", "cases"])
+    for r in report["by_kind_and_area"]:
+        writer.writerow([safe_cell(r["kind"]), safe_cell(r["area"]), r["times"], r["cases"]])
+    return out.getvalue()

@@ -29,8 +29,9 @@ def _number(value: float) -> str:
 
 
 def grouped_bars(title: str, description: str, groups: list[tuple[str, list[float | None]]], series: list[Series],
-                 axis_label: str) -> str:
-    """Horizontal bars: for each group, one bar per series, its value written at its end."""
+                 axis_label: str, chart_id: str = "chart") -> str:
+    """Horizontal bars: for each group, one bar per series, its value written at its end. `chart_id` names
+    the title and description, so two charts on one page each keep their own."""
     label_width, bar_area, bar_height, gap = 190, 360, 18, 14
     legend_height, axis_height = 30, 44
     group_height = len(series) * bar_height + gap
@@ -40,8 +41,9 @@ def grouped_bars(title: str, description: str, groups: list[tuple[str, list[floa
     scale_max = _nice_max(top)
     x = lambda v: label_width + bar_area * (v / scale_max)  # noqa: E731 - a scale, read as one
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-labelledby="chart-title chart-desc">',
-             f'<title id="chart-title">{escape(title)}</title>', f'<desc id="chart-desc">{escape(description)}</desc>']
+             f'width="{width}" height="{height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
+             f'<title id="{chart_id}-title">{escape(title)}</title>',
+             f'<desc id="{chart_id}-desc">{escape(description)}</desc>']
     for i, s in enumerate(series):  # the legend
         lx = label_width + i * 150
         parts.append(f'<rect class="{s.css_class}" x="{lx}" y="6" width="14" height="14"/>'

@@ -67,6 +67,8 @@ AREAS = (
     Area("/capacity", "Capacity", OVERSEEING_ROLES),
     Area("/workers", "Workers", COORDINATING_ROLES),
     Area("/reports", "Outcome reports", REPORTING_ROLES),
+    Area("/reports/unmet-needs", "Unmet needs", REPORTING_ROLES),
+    Area("/rejected-submissions", "Rejected submissions", COORDINATING_ROLES | OPERATING_ROLES),
     Area("/dead-letters", "Dead letters", OPERATING_ROLES),
     Area("/referrals", "Our referrals", REFERRING_ROLES),
     Area("/referrals/new", "Make a referral", REFERRING_ROLES),

@@ -75,3 +75,41 @@ async def funnel(request: Request, programme_id: str = "", session: Session = we
     lists = {k: v for k, v in found.items() if isinstance(v, list)}
     return web.page(request, "funnel.html", title="Referral funnel", counts=counts, lists=lists,
                     programme_id=programme_id[:100], crumbs=[web.HOME, ("/reports", "Reports")])
+
+
+TOP_KINDS = 15  # the chart's bars; the table has every kind
+
+
+def _unmet_chart(rows: list[dict], label: str, chart_id: str, what: str) -> str | None:
+    if not rows:
+        return None
+    shown = rows[:TOP_KINDS]
+    more = f" The {len(shown)} most recorded are drawn; the table has all {len(rows)}." if len(rows) > len(shown) else ""
+    return grouped_bars(
+        f"Unmet needs by {what}", f"How many times each {what} of unmet need was recorded, and in how many cases."
+        + more, [(str(r[label]), [r["times"], r["cases"]]) for r in shown],
+        [Series("Times recorded", "app-bar-start"), Series("Cases", "app-bar-end")], "Count", chart_id=chart_id)
+
+
+@router.get("/reports/unmet-needs", response_class=HTMLResponse)
+async def unmet_needs(request: Request, session: Session = web.Signed) -> HTMLResponse:
+    reports.require_reports(session)
+    filters, errors = reports.read_unmet_filters(dict(request.query_params))
+    found: dict = {"by_kind": [], "by_area": [], "by_kind_and_area": [], "times": 0, "cases": 0}
+    if not errors:
+        found = await reports.unmet_needs(web.wiring(request).call_as, session, filters)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return web.page(request, "unmet_needs.html", title="Unmet needs", filters=filters, errors=errors, found=found,
+                    kind_chart=_unmet_chart(found["by_kind"], "kind", "kind-chart", "kind"),
+                    area_chart=_unmet_chart(found["by_area"], "area", "area-chart", "area"),
+                    csv_url=f"/reports/unmet-needs.csv?{query}", crumbs=[web.HOME, ("/reports", "Reports")],
+                    status_code=422 if errors else 200)
+
+
+@router.get("/reports/unmet-needs.csv")
+async def unmet_needs_csv(request: Request, session: Session = web.Signed) -> Response:
+    filters, errors = reports.read_unmet_filters(dict(request.query_params))
+    if errors:
+        raise Invalid([{"field": k, "message": v} for k, v in errors.items()])
+    csv = await reports.unmet_needs_csv(web.wiring(request).call_as, session, filters)
+    return Response(csv, media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="unmet-needs.csv"'})

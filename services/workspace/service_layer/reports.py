@@ -98,3 +98,36 @@ async def completeness(connect: Connect, session: Session, instrument: str, prog
 async def funnel(connect: Connect, session: Session, programme_id: str) -> dict[str, Any]:
     require_reports(session)
     return await connect(session.token).outcomes.get("/v1/reports/funnel", programme_id=programme_id or None)
+
+
+def read_unmet_filters(query: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The unmet-needs report's filters: a programme, and the dates needs were recorded between."""
+    filters = {"programme_id": (query.get("programme_id") or "")[:100],
+               "recorded_from": (query.get("recorded_from") or "")[:10],
+               "recorded_to": (query.get("recorded_to") or "")[:10]}
+    errors = {}
+    for name in ("recorded_from", "recorded_to"):
+        if filters[name]:
+            try:
+                date.fromisoformat(filters[name])
+            except ValueError:
+                errors[name] = "Enter a date like 2026-03-31"
+    return filters, errors
+
+
+def _unmet_params(filters: dict[str, str]) -> dict[str, str | None]:
+    return {"programme_id": filters["programme_id"] or None,
+            "recorded_from": f"{filters['recorded_from']}T00:00:00+00:00" if filters["recorded_from"] else None,
+            # up to the end of the day asked for
+            "recorded_to": f"{filters['recorded_to']}T23:59:59+00:00" if filters["recorded_to"] else None}
+
+
+async def unmet_needs(connect: Connect, session: Session, filters: dict[str, str]) -> dict[str, Any]:
+    require_reports(session)
+    return await connect(session.token).outcomes.get("/v1/reports/unmet-needs", **_unmet_params(filters))
+
+
+async def unmet_needs_csv(connect: Connect, session: Session, filters: dict[str, str]) -> str:
+    require_reports(session)
+    return await connect(session.token).outcomes.get("/v1/reports/unmet-needs", **_unmet_params(filters),
+                                                     format="csv")

@@ -14,6 +14,7 @@ from services.intake.domain.matching import MatchResult, PersonKey, family_name_
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
 from services.intake.domain.search import ReferralSearch, SearchKeys
+from services.intake.domain.rejection import RejectedSubmission
 from services.intake.service_layer import sealed
 from services.intake.service_layer.unit_of_work import (
     AuditTrail,
@@ -54,6 +55,30 @@ class FakeReferrals(ReferralRepository):
     async def submission_sender(self, submission_id: uuid.UUID) -> tuple[str | None, str] | None:
         kept = next((s for s in self.submissions if s["submission_id"] == submission_id), None)
         return (kept["partner_id"], kept["channel"]) if kept else None
+
+    def _rejected(self, s: dict[str, Any]) -> RejectedSubmission:
+        return RejectedSubmission(id=s["submission_id"], received_at=s["received_at"], channel=s["channel"],
+                                  partner_id=s["partner_id"], errors=list(s["errors"] or []), batch_id=s["batch_id"],
+                                  followed_up=s.get("followed_up"), followed_up_by=s.get("followed_up_by"),
+                                  followed_up_at=s.get("followed_up_at"))
+
+    async def rejected_submissions(self, *, partner_ids, platform_channels, received_before, limit,
+                                   waiting_only=False):
+        found = [self._rejected(s) for s in self.submissions if s["outcome"] == "rejected"
+                 and (received_before is None or s["received_at"] < received_before)
+                 and not (waiting_only and s.get("followed_up"))]
+        found = [r for r in found if (platform_channels or not r.from_platform)
+                 and (partner_ids is None or r.partner_id in partner_ids)]
+        return sorted(found, key=lambda r: r.received_at, reverse=True)[:limit]
+
+    async def record_follow_up(self, submission_id, follow_up, by, at):
+        for s in self.submissions:
+            if s["submission_id"] == submission_id and s["outcome"] == "rejected":
+                s.update(followed_up=follow_up, followed_up_by=by, followed_up_at=at)
+
+    async def rejected_submission(self, submission_id):
+        return next(((self._rejected(s), s["body"]) for s in self.submissions
+                     if s["submission_id"] == submission_id and s["outcome"] == "rejected"), None)
 
     async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
         found = self.by_id.get(referral_id)
@@ -181,6 +206,9 @@ class FakePartners(PartnerRepository):
 
     async def ids(self) -> list[str]:
         return list(self.by_id)
+
+    async def referring_to(self, programmes: frozenset[str]) -> list[str]:
+        return [p.id for p in self.by_id.values() if set(p.allowed_programmes) & programmes]
 
     async def add_key(self, partner_id: str, key_id: str, secret_hash: str) -> None:
         self.keys[key_id] = (partner_id, secret_hash)

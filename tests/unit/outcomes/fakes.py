@@ -167,12 +167,13 @@ class FakeViews(OutcomesViews):
     """Read-side rows given by the test; records what each report asked for."""
 
     def __init__(self, *, measures=None, change_rows=None, funnel=None, completeness=None,
-                 not_shared=frozenset()) -> None:
+                 not_shared=frozenset(), unmet_needs=None) -> None:
         self.measures = measures or {}
         self.not_shared = not_shared  # cases whose person did not consent to data sharing
         self.rows = change_rows or []
         self.funnel_rows = funnel or FunnelRows(head={})
         self.completeness_rows = completeness or CompletenessRows([], [])
+        self.unmet_need_rows = unmet_needs or []
         self.asked: list[tuple[str, dict[str, Any]]] = []
 
     async def case_measures(self, case_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -192,3 +193,8 @@ class FakeViews(OutcomesViews):
     async def completeness(self, programme_id, instrument) -> CompletenessRows:
         self.asked.append(("completeness", dict(programme_id=programme_id, instrument=instrument)))
         return self.completeness_rows
+
+    async def unmet_need_counts(self, programme_id, recorded_from, recorded_to) -> list[dict[str, Any]]:
+        self.asked.append(("unmet_needs", dict(programme_id=programme_id, recorded_from=recorded_from,
+                                               recorded_to=recorded_to)))
+        return [dict(r) for r in self.unmet_need_rows]
