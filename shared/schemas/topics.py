@@ -29,7 +29,13 @@ BROKER_EPOCH = "platform.broker-epoch"
 EVENT_TOPICS = (REFERRALS, PARTNER_SUBMISSIONS, TRIAGE_DECISIONS, CASES, OFFERS, SESSIONS, ERASURES)
 # Every service, for the subscriptions the platform itself makes in each (session revocations).
 SERVICE_NAMES = ("intake", "triage", "caseload", "outcomes", "identity")
-PARTITIONS = 6
+# Four, the count the embedded broker (Tansu) gives a topic a client's metadata request creates. A memory-
+# only broker restarted under running services has lost every topic, and the clients' metadata requests
+# re-create them before `ensure_topics` can: with any other count here, producers still holding the old
+# metadata publish to partitions the re-created topic's consumers are never assigned, and those events
+# are stranded (measured by `python -m referrals.chaos.rejoin_probe`; docs/recovery.md). Enough for four
+# replicas of a consumer; a durable Kafka with auto-creation off may be given more by its operator.
+PARTITIONS = 4
 
 # The one service allowed to publish each of our event topics: consumers trust an envelope on a
 # topic only if its owner signed it (shared.platform.messaging.signing), and every service needs

@@ -18,6 +18,7 @@ import pytest
 
 from referrals.embedded import free_port
 from referrals.launcher import SERVICES
+from shared.schemas.topics import PARTITIONS
 
 pytestmark = pytest.mark.e2e
 
@@ -94,7 +95,7 @@ async def test_status_shows_the_waiting_list_capacity_and_outbox_and_a_down_serv
     assert (capacity["site"], capacity["used_hours"], capacity["contracted_hours"]) == ("Dalston", 0.5, 0.5)
     assert caseload["outbox"] == [{"service": "caseload", "backlog": 0, "oldest_age_seconds": 0.0}]
     [decisions] = [c for c in caseload["consumers"] if c["group"] == "caseload.triage.decisions"]
-    assert decisions["lag"] == 0 and decisions["partitions"] == 6 and decisions["consumed"]["handled"] >= 3
+    assert decisions["lag"] == 0 and decisions["partitions"] == PARTITIONS and decisions["consumed"]["handled"] >= 3
 
     ghost = f"http://127.0.0.1:{free_port()}"  # nobody listens there
     with_down = await asyncio.to_thread(run_status, system, "--once", extra=(f"--service=ghost={ghost}",))
