@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.workspace_browser import browser, check_page, new_account, new_context, sign_in  # noqa: F401
+from tests.e2e.workspace_browser import check_page, new_account, new_context, sign_in
 
 pytestmark = pytest.mark.e2e
 
