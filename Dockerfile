@@ -2,8 +2,8 @@
 # The service is chosen by the command: `python -m services.<name>`.
 # Configuration comes only from environment variables (shared/platform/settings.py).
 
-# NHS.UK frontend's compiled stylesheet (package.json / package-lock.json); only that file
-# reaches the image, no Node and no node_modules.
+# NHS.UK frontend's compiled stylesheet and htmx's script (package.json / package-lock.json); only
+# those files reach the image, no Node and no node_modules.
 FROM node:22-slim AS assets
 
 WORKDIR /assets
@@ -29,6 +29,7 @@ COPY referrals ./referrals
 # self-referral pages and the staff workspace alike.
 COPY --from=assets /assets/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css \
      ./shared/web/static/vendor/
+COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js ./shared/web/static/vendor/
 # Non-editable install: the code lands in the venv's site-packages, /src is not needed at run time.
 RUN pip install --upgrade pip && pip install .
 

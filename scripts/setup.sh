@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates .venv (if missing) and installs the project with its test extras and the embedded runtime,
-# then the front-end assets (package.json: NHS.UK frontend's stylesheet) with npm.
+# then the front-end assets (package.json: NHS.UK frontend's stylesheet, the workspace's htmx) with npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"

@@ -3,7 +3,8 @@
 NHS.UK frontend's compiled CSS (the npm package ``nhsuk-frontend``, pinned in package.json and never
 committed) is looked for in ``static/vendor/`` here (where the production image puts it, see the
 Dockerfile) and then in the repository's ``node_modules/`` (``npm ci``, run by scripts/setup.sh). If it is
-in neither, the pages still render, unstyled; nothing here raises.
+in neither, the pages still render, unstyled; nothing here raises. htmx (``htmx.org``, the staff workspace's
+progressive enhancement) is looked for the same way: without it the pages work as they do with JavaScript off.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 NHSUK_FRONTEND_VERSION = "10.6.1"
 NHSUK_STYLESHEET = "nhsuk-frontend.min.css"
 APP_STYLESHEET = "app.css"
+#: htmx, pinned in package.json: the workspace's links and forms swap the page in without a full reload.
+HTMX_VERSION = "2.0.11"
+HTMX_SCRIPT = "htmx.min.js"
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -24,6 +28,12 @@ def nhsuk_candidates() -> list[Path]:
     found = [STATIC / "vendor" / NHSUK_STYLESHEET]
     # The repository root (a checkout, or an editable install): the first parent with node_modules.
     found += [parent / _NODE_DIST / NHSUK_STYLESHEET for parent in Path(__file__).resolve().parents]
+    return found
+
+
+def htmx_candidates() -> list[Path]:
+    found = [STATIC / "vendor" / HTMX_SCRIPT]
+    found += [parent / "node_modules" / "htmx.org" / "dist" / HTMX_SCRIPT for parent in Path(__file__).resolve().parents]
     return found
 
 

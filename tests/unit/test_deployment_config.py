@@ -475,12 +475,13 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
     assert "node_modules" in patterns or "**/node_modules" in patterns
 
 
-def test_the_image_takes_only_the_stylesheet_from_the_node_stage():
+def test_the_image_takes_only_the_stylesheet_and_htmx_from_the_node_stage():
     copies = [rest for keyword, rest in dockerfile_instructions() if keyword == "COPY" and "--from=assets" in rest]
     assert copies, "the image has no NHS.UK frontend stylesheet"
+    assert any(rest.split()[1].endswith("/htmx.org/dist/htmx.min.js") for rest in copies), "the image has no htmx"
     for rest in copies:
         source = rest.split()[1]
-        assert source.endswith(".css") and "/dist/" in source, rest
+        assert (source.endswith(".css") or source.endswith("/htmx.min.js")) and "/dist/" in source, rest
         assert rest.split()[-1].rstrip("/").endswith("shared/web/static/vendor"), rest
 
 

@@ -1,4 +1,4 @@
-"""Sign in, sign out, the home page, and the stylesheets."""
+"""Sign in, sign out, the home page, and the stylesheets and scripts."""
 
 from __future__ import annotations
 
@@ -87,3 +87,13 @@ async def app_stylesheet() -> Response:
 @router.get(f"{web.STATIC_URL}/workspace.css", include_in_schema=False)
 async def workspace_stylesheet() -> Response:
     return _file(STATIC / "workspace.css", "text/css")
+
+
+@router.get(f"{web.STATIC_URL}/{shared_assets.HTMX_SCRIPT}", include_in_schema=False)
+async def htmx_script() -> Response:
+    return _file(next((p for p in shared_assets.htmx_candidates() if p.is_file()), None), "text/javascript")
+
+
+@router.get(f"{web.STATIC_URL}/workspace.js", include_in_schema=False)
+async def workspace_script() -> Response:
+    return _file(STATIC / "workspace.js", "text/javascript")

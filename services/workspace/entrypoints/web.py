@@ -41,6 +41,11 @@ def stylesheet_urls() -> list[str]:
             f"{STATIC_URL}/{shared_assets.APP_STYLESHEET}", f"{STATIC_URL}/workspace.css"]
 
 
+def script_urls() -> list[str]:
+    """htmx and our one script: with either missing (or JavaScript off) every page still works, reloading."""
+    return [f"{STATIC_URL}/{shared_assets.HTMX_SCRIPT}?v={shared_assets.HTMX_VERSION}", f"{STATIC_URL}/workspace.js"]
+
+
 def wiring(request: Request) -> Wiring:
     return request.app.state.wiring
 
@@ -52,7 +57,7 @@ def page(request: Request, template: str, *, title: str, status_code: int = 200,
     error_list = [{"href": f"#{field or 'form'}", "text": text} for field, text in (errors or {}).items()]
     html = _ENV.get_template(template).render(
         title=f"Error: {title}" if error_list else title, heading=title, service_name=SERVICE_NAME,
-        stylesheets=stylesheet_urls(), session=session, areas=areas_for(session) if session else [],
+        stylesheets=stylesheet_urls(), scripts=script_urls(), session=session, areas=areas_for(session) if session else [],
         csrf_token=session.csrf if session else context.pop("csrf_token", ""), error_list=error_list,
         errors=errors or {}, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)

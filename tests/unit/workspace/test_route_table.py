@@ -1,4 +1,5 @@
-"""Every workspace page needs a signed-in session, except the few that cannot: sign in, health, stylesheets.
+"""Every workspace page needs a signed-in session, except the few that cannot: sign in, health, stylesheets
+and scripts.
 
 The workspace is not in the platform's policy table (shared/platform/policy.py covers the services' APIs):
 what a person may do is decided by the service each page calls, with the person's own token."""
@@ -11,7 +12,8 @@ from services.workspace.entrypoints.web import current_session
 from tests.unit.workspace.support import FakeServices, client_for
 
 PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in"), ("GET", "/health/live"), ("GET", "/health/ready"),
-          ("GET", "/static/nhsuk-frontend.min.css"), ("GET", "/static/app.css"), ("GET", "/static/workspace.css")}
+          ("GET", "/static/nhsuk-frontend.min.css"), ("GET", "/static/app.css"), ("GET", "/static/workspace.css"),
+          ("GET", "/static/htmx.min.js"), ("GET", "/static/workspace.js")}
 
 
 def _needs_session(route) -> bool:
@@ -32,3 +34,11 @@ def test_the_stylesheets_are_served():
     for path in ("/static/app.css", "/static/workspace.css", "/static/nhsuk-frontend.min.css"):
         response = client.get(path)
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/css"), path
+
+
+def test_the_scripts_are_served():
+    client = client_for(FakeServices())
+    for path in ("/static/htmx.min.js", "/static/workspace.js"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript"), path
+    assert "htmx" in client.get("/static/htmx.min.js").text
