@@ -130,6 +130,20 @@ class Measure:
                     skipped += 1
         return republished, skipped
 
+    async def unplaced_by_status(self) -> str:
+        """Where the unplaced referrals stopped, by intake's status (the stage a stranded event was for)."""
+        rows = await self.sql("SELECT status, count(*) AS n FROM intake.referrals WHERE partner_id = $1 AND "
+                              "status <> ALL($2) GROUP BY status ORDER BY status", PARTNER, [*PLACED, "duplicate"])
+        return ", ".join(f"{row['status']} {row['n']}" for row in rows)
+
+    async def unpublished(self) -> str:
+        """Outbox rows each relay has not published yet: a stranded event still in a relay's hands, not a consumer's."""
+        counts = []
+        for schema in ("intake", "triage", "caseload"):
+            [row] = await self.sql(f"SELECT count(*) AS n FROM {schema}.outbox WHERE published_at IS NULL")
+            counts.append(f"{schema} {row['n']}")
+        return ", ".join(counts)
+
     async def unplaced(self) -> int:
         [row] = await self.sql("SELECT count(*) AS n FROM intake.referrals WHERE partner_id = $1 AND status <> ALL($2)",
                                PARTNER, [*PLACED, "duplicate"])
@@ -164,6 +178,9 @@ class Measure:
             # Referrals sent so far that are still not placed once the patience is spent: stranded.
             print(f"{restart:>7}  {outbox['n']:>11}  {show(kafka):>7}  {show(placed):>8}  "
                   f"{after[0] - before[0]:>11}  {after[1] - before[1]:>14}  {await self.unplaced():>8}", flush=True)
+            if stopped := await self.unplaced_by_status():
+                print(f"         unplaced by intake's status: {stopped}; unpublished outbox rows: "
+                      f"{await self.unpublished()}", flush=True)
         # What docs/recovery.md says to do after such a restart: restart every service (the supervisor does).
         started = time.monotonic()
         for key in list(self.stack.processes):
