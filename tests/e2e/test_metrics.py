@@ -11,6 +11,7 @@ import httpx
 import pytest
 import yaml
 
+from shared.schemas.topics import PARTITIONS
 from tests.support.promql import metrics_in
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +73,7 @@ async def test_metrics_show_events_queues_and_lag(shared_system):
     assert value(caseload, "referrals_capacity_hours_used", programme=programme, site="Dalston") == 0.5
     lags = [float(line.rsplit(" ", 1)[1]) for line in caseload.splitlines()
             if line.startswith('referrals_consumer_lag{consumer="caseload.triage.decisions"')]
-    assert len(lags) == 6 and sum(lags) == 0  # six partitions, all caught up
+    assert len(lags) == PARTITIONS and sum(lags) == 0  # every partition, all caught up
     assert re.search(r"^# TYPE referrals_review_queue_depth gauge", triage, re.M)
 
     # Every metric an alert rule or dashboard panel names is one these running services expose.

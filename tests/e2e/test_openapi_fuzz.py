@@ -22,7 +22,8 @@ DEADLINE_S = 900
 # the routes' own answers.
 # Schemathesis is one sender trying many things: it is not to be slowed as a stranger or a guesser would be.
 NO_LOCKOUT = {"AUTH_MAX_FAILURES": "1000000", "SELF_REFERRALS_PER_MINUTE_PER_ADDRESS": "100000",
-              "SELF_REFERRAL_BURST_PER_ADDRESS": "1000"}
+              "SELF_REFERRAL_BURST_PER_ADDRESS": "1000", "SUBMISSIONS_PER_SECOND_PER_PARTNER": "1000",
+              "SUBMISSION_BURST_PER_PARTNER": "1000", "SUBMISSIONS_PER_SECOND": "1000", "SUBMISSION_BURST": "1000"}
 
 
 def config_with(tmp_path: Path, seeded: dict[str, str]) -> Path:

@@ -45,14 +45,14 @@ def _resource(kind: str, description: str) -> dict:
 BUNDLE = _resource("Bundle", "A message or transaction Bundle holding a ServiceRequest, its Patient (and Consent).")
 SERVICE_REQUEST = _resource("ServiceRequest", "A ServiceRequest with its Patient (and Consent) contained.")
 TASK = _resource("Task", "The referral's progress: status, businessStatus and history.")
-FHIR_ERRORS = errors(401, 403, 409, 413, 415, 422, fhir=(401, 403, 409, 413, 415, 422), why={
+FHIR_ERRORS = errors(401, 403, 409, 413, 415, 422, 429, fhir=(401, 403, 409, 413, 415, 422, 429), why={
     403: "A programme this referrer may not refer to (an OperationOutcome, code forbidden).",
     409: "The ServiceRequest's identifier already names a referral sent with other content (code conflict).",
     413: "The message is larger than 1 MiB (code too-costly).",
     415: "Not FHIR JSON (FHIR XML is not accepted).",
-    422: "The resource is not a referral intake can read: each issue names its FHIRPath."})
-RECEIVED = {**success(200, "Already received: the Task of the first referral.", TASK, FHIR_JSON), **FHIR_ERRORS,
-            **errors(429)}
+    422: "The resource is not a referral intake can read: each issue names its FHIRPath.",
+    429: "Too many submissions: an OperationOutcome (code throttled); come back after Retry-After seconds."})
+RECEIVED = {**success(200, "Already received: the Task of the first referral.", TASK, FHIR_JSON), **FHIR_ERRORS}
 
 
 def _outcome(status: int, issues: list[fhir.FhirIssue]) -> JSONResponse:
