@@ -32,13 +32,7 @@ def read_filters(query: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]
         errors["instrument"] = "Choose a measure from the list"
     if filters["breakdown"] not in BREAKDOWNS:
         errors["breakdown"] = "Choose a breakdown from the list"
-    for name in ("closed_from", "closed_to"):
-        if filters[name]:
-            try:
-                date.fromisoformat(filters[name])
-            except ValueError:
-                errors[name] = "Enter a date like 2026-03-31"
-    return filters, errors
+    return filters, {**errors, **_date_errors(filters, "closed_from", "closed_to")}
 
 
 def _api_params(filters: dict[str, str]) -> dict[str, str]:
@@ -105,14 +99,7 @@ def read_unmet_filters(query: dict[str, str]) -> tuple[dict[str, str], dict[str,
     filters = {"programme_id": (query.get("programme_id") or "")[:100],
                "recorded_from": (query.get("recorded_from") or "")[:10],
                "recorded_to": (query.get("recorded_to") or "")[:10]}
-    errors = {}
-    for name in ("recorded_from", "recorded_to"):
-        if filters[name]:
-            try:
-                date.fromisoformat(filters[name])
-            except ValueError:
-                errors[name] = "Enter a date like 2026-03-31"
-    return filters, errors
+    return filters, _date_errors(filters, "recorded_from", "recorded_to")
 
 
 def _unmet_params(filters: dict[str, str]) -> dict[str, str | None]:
@@ -131,3 +118,15 @@ async def unmet_needs_csv(connect: Connect, session: Session, filters: dict[str,
     require_reports(session)
     return await connect(session.token).outcomes.get("/v1/reports/unmet-needs", **_unmet_params(filters),
                                                      format="csv")
+
+
+def _date_errors(filters: dict[str, str], *names: str) -> dict[str, str]:
+    """The report filters' dates that are not ISO dates, each with the words the form shows."""
+    errors = {}
+    for name in names:
+        if filters[name]:
+            try:
+                date.fromisoformat(filters[name])
+            except ValueError:
+                errors[name] = "Enter a date like 2026-03-31"
+    return errors
