@@ -9,6 +9,7 @@ shared.platform.messaging.epoch) makes a broker restart lose nothing.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -33,8 +34,30 @@ def pg_hba_conf() -> str:
     )
 
 
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A free port below the kernel's ephemeral range.
+
+    Asking the kernel for port 0 hands out an ephemeral port, and the kernel hands
+    the same range out to every outgoing connection: between choosing a port and a
+    child process binding it, a Kafka or PostgreSQL client connection could take it
+    (CI saw a service fail to start with "address already in use" this way). Ports
+    below the range are never given to outgoing connections. Room is left above the
+    chosen port for a block of service ports (``--port-base`` and the five after it).
+    """
+    floor = _ephemeral_floor()
+    low, high = 10000, max(10001, floor - 16)
+    for _ in range(200):
+        port = random.randrange(low, high)
+        if port_is_free(port):
+            return port
+    with socket.socket() as s:  # a crowded machine: fall back to the kernel's choice
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
