@@ -281,3 +281,22 @@ async def test_a_whole_case_from_assignment_to_follow_up(system):
     assert wire == events
     workers = {str(w["id"]): w for w in await system.sql("SELECT * FROM caseload.workers")}
     assert workers[bob]["load_hours"] == 0 and workers[alice]["load_hours"] == Decimal("3.0")
+
+
+async def test_a_coordinator_clears_a_workers_site_and_availability_but_not_their_name(system):
+    system.start("caseload")
+    worker = await system.add_worker(site="Dalston", availability="Mondays only", languages=["en", "so"],
+                                     active=False)  # takes no cases, so the other tests' offers are untouched
+    coordinator = system.staff_headers("coordinator")
+    async with httpx.AsyncClient(base_url=system.url("caseload"), timeout=10) as http:
+        site_coordinator = system.staff_headers("coordinator", subject="coord-dalston", sites=["Dalston"])
+        refused = await http.patch(f"/v1/workers/{worker}", json={"site": None}, headers=site_coordinator)
+        assert refused.status_code == 403  # clearing the site would take the worker out of their sites
+        cleared = await http.patch(f"/v1/workers/{worker}", json={"site": None, "availability": None, "languages": []},
+                                   headers=coordinator)
+        assert cleared.status_code == 200, cleared.text
+        no_name = await http.patch(f"/v1/workers/{worker}", json={"name": None}, headers=coordinator)
+        assert no_name.status_code == 422
+        [listed] = [w for w in (await http.get("/v1/workers", headers=coordinator)).json() if w["id"] == worker]
+    assert listed["site"] is None and listed["availability"] is None and listed["languages"] == []
+    assert listed["name"].startswith("connector ")

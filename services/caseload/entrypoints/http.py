@@ -11,10 +11,10 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema
 
 from services.caseload.bootstrap import Caseload
 from services.caseload.domain.model import ContactKind, NotAllowed
@@ -87,19 +87,30 @@ WeeklyHours = Annotated[
 # which the document (a JSON boolean) calls invalid.
 
 
+def _without_defaults(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
 class WorkerFields(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    site: str | None = Field(default=None, max_length=100)
-    capacity_hours: WeeklyHours | None = Field(default=None, description="weekly hours for casework")
-    max_open_cases: int | None = Field(default=None, ge=1, le=200)
-    languages: list[str] | None = None
-    gender: Literal["female", "male", "non_binary", "other"] | None = None
-    interests: list[str] | None = None
-    home_visits: StrictBool | None = None
-    travel_districts: list[str] | None = Field(default=None, description="postcode districts the worker covers")
-    availability: str | None = Field(default=None, max_length=500, description="e.g. 'Mon-Wed, 9-5'")
-    auto_accept_offers: StrictBool | None = Field(default=None, description="offers become assignments at once")
-    active: StrictBool | None = None
+    """A PATCH changes only the fields it names (JSON merge patch). A site, gender or availability is cleared
+    with null; the other fields cannot be empty, so their documents do not offer null and a null is a 422."""
+
+    # A field left out is unchanged: no default belongs in the document (None would contradict "type": "string").
+    model_config = ConfigDict(json_schema_extra=_without_defaults)
+
+    name: str = Field(default=None, min_length=1, max_length=200)
+    site: str | None = Field(default=None, max_length=100, description="null clears it")
+    capacity_hours: WeeklyHours = Field(default=None, description="weekly hours for casework")
+    max_open_cases: int = Field(default=None, ge=1, le=200)
+    languages: list[str] = Field(default=None, description="[] clears them")
+    gender: Literal["female", "male", "non_binary", "other"] | None = Field(default=None, description="null clears it")
+    interests: list[str] = Field(default=None, description="[] clears them")
+    home_visits: StrictBool = None
+    travel_districts: list[str] = Field(default=None, description="postcode districts the worker covers")
+    availability: str | None = Field(default=None, max_length=500, description="e.g. 'Mon-Wed, 9-5'; null clears it")
+    auto_accept_offers: StrictBool = Field(default=None, description="offers become assignments at once")
+    active: StrictBool = None
 
 
 class NewWorker(WorkerFields):
@@ -121,7 +132,7 @@ async def create_worker(body: NewWorker, deps: Caseload = Depends(caseload),
 @router.patch("/v1/workers/{worker_id}", tags=["workers"])
 async def update_worker(worker_id: uuid.UUID, body: WorkerFields, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
-    details = body.model_dump(mode="python", exclude_none=True)
+    details = body.model_dump(mode="python", exclude_unset=True)
     return await _guard(_handle(deps, principal, c.UpdateWorker(principal.subject, worker_id, details)))
 
 

@@ -42,7 +42,9 @@ def read_worker(values: dict[str, Any], *, new: bool, load_hours: Decimal = Deci
                 was_active: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
     """The body for caseload's POST /v1/workers (new) or PATCH /v1/workers/{id}, and the form's problems.
 
-    Blank optional fields are left out: caseload keeps what it has (a PATCH changes only what it names)."""
+    A new worker's blank optional fields are left out. On the edit form, which shows what caseload holds, a
+    site, availability, languages or districts emptied by the coordinator are cleared (null or []); an emptied
+    most-open-cases is left out, as caseload always keeps one."""
     errors: dict[str, str] = {}
     body: dict[str, Any] = {}
     name = _text(values, "name")
@@ -77,18 +79,18 @@ def read_worker(values: dict[str, Any], *, new: bool, load_hours: Decimal = Deci
     site = _text(values, "site")
     if len(site) > 100:
         errors["site"] = "Site must be 100 characters or fewer"
-    elif site:
-        body["site"] = site
+    elif site or not new:
+        body["site"] = site or None
     availability = _text(values, "availability")
     if len(availability) > 500:
         errors["availability"] = "Availability must be 500 characters or fewer"
-    elif availability:
-        body["availability"] = availability
+    elif availability or not new:
+        body["availability"] = availability or None
     for field, pattern, upper, problem in (
             ("languages", _LANGUAGE, False, "Enter language codes separated by commas, like en, tr"),
             ("travel_districts", _DISTRICT, True, "Enter postcode districts separated by commas, like E8, N16")):
         raw = _text(values, field)
-        if raw:
+        if raw or not new:
             codes = _codes(raw, pattern, upper)
             if codes is None:
                 errors[field] = problem

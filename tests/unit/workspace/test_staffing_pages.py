@@ -120,6 +120,19 @@ def test_changing_a_workers_hours_and_availability_sends_only_those_and_what_the
         "home_visits": True, "auto_accept_offers": False, "active": True}]
 
 
+def test_emptying_a_workers_site_availability_and_codes_on_the_form_clears_them():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/workers/{ASHA}/edit")
+    response = client.post(f"/workers/{ASHA}/edit", data={
+        "csrf_token": csrf_of(form.text), "name": "Asha Connector", "capacity_hours": "21", "max_open_cases": "",
+        "site": " ", "availability": "", "languages": "", "travel_districts": "", "active": "yes"})
+    assert response.status_code == 303
+    assert fake.bodies("PATCH", f"/v1/workers/{ASHA}") == [{
+        "name": "Asha Connector", "capacity_hours": "21", "site": None, "availability": None,
+        "languages": [], "travel_districts": [], "active": True}]
+
+
 def test_hours_below_what_a_workers_cases_take_are_refused_on_the_form():
     fake = _fake()
     client = signed_in(fake)
