@@ -389,12 +389,19 @@ async def test_a_coordinator_adds_a_worker_changes_their_hours_and_a_programme_s
     await page.locator(".nhsuk-error-summary").wait_for()
     assert "from 0.01 to 60" in await page.locator(".nhsuk-error-summary").inner_text()
     await page.fill("#capacity_hours", "14")
+    await page.fill("#languages", "Turkish, Somali")  # by name: caseload keeps the codes
+    await page.fill("#availability", "")  # emptied: cleared, not kept
     await page.get_by_role("button", name="Save worker").click()
     await page.wait_for_url(f"{workspace}/workers?programme_id={programme}&saved=*")
     cells = await page.locator("#workers tbody tr", has_text=worker_name).locator("td").all_inner_texts()
-    assert cells[2] == "14.00", cells
-    [worker] = await system.sql("SELECT id, capacity_hours FROM caseload.workers WHERE name = $1", worker_name)
+    assert cells[2] == "14.00" and cells[5] == "Not given", cells
+    [worker] = await system.sql("SELECT id, capacity_hours, languages, availability FROM caseload.workers "
+                                "WHERE name = $1", worker_name)
     assert str(worker["capacity_hours"]) == "14.00"
+    assert worker["languages"] == ["tr", "so"] and worker["availability"] is None
+    await page.goto(edit_url)
+    assert await page.input_value("#languages") == "Turkish, Somali"
+    await page.goto(f"{workspace}/workers?programme_id={programme}")
 
     await page.get_by_role("link", name=f"Settings for {programme}").click()
     await page.wait_for_url(f"{workspace}/programmes/{programme}/settings")

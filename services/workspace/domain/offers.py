@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .languages import name_of
+
 PATHWAYS = {"connector": "Community connector", "volunteer": "Volunteer support",
             "connector_with_volunteer": "Connector with a volunteer", "signpost_only": "Signposting only"}
 COMPLEXITIES = {"low": "Low", "medium": "Medium", "high": "High"}
@@ -49,7 +51,7 @@ def summary(offer: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, words) rows of what is offered, leaving out what the offer does not say."""
     offered = offer.get("offered") or {}
     needs = ", ".join(str(n).replace("_", " ") for n in offered.get("needs") or [])
-    language = str(offered.get("language") or "")
+    language = name_of(str(offered.get("language") or ""))
     if language and offered.get("interpreter_needed"):
         language += " (interpreter needed)"
     triggers = ", ".join(str(t).replace("_", " ") for t in offered.get("trigger_groups") or [])

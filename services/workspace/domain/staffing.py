@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .languages import code_of, name_of
+
 WORKER_ROLES = {"connector": "Connector (paid link worker)", "volunteer": "Volunteer"}
 YES_NO = [("yes", "Yes"), ("no", "No")]
 # caseload's own bounds (services/caseload/entrypoints/http.py, WorkerFields and NewWorker).
 MAX_WEEKLY_HOURS = Decimal(60)
 MAX_CASES = 200
 _HOURS = re.compile(r"^\d{1,2}(\.\d{1,2})?$|^\.\d{1,2}$")
-# A postcode district (E8, N16, SW1A) or a language code (en, tr, pt-BR): short codes, listed with commas.
+# A postcode district (E8, N16, SW1A): short codes, listed with commas.
 _DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 def _text(values: dict[str, Any], name: str) -> str:
@@ -29,6 +30,22 @@ def _codes(raw: str, pattern: re.Pattern, upper: bool) -> list[str] | None:
     """Comma- or space-separated codes, each checked; None when one is not a code."""
     items = [i.upper() if upper else i for i in re.split(r"[,\s]+", raw) if i]
     return items if len(items) <= 30 and all(pattern.match(i) for i in items) else None
+
+
+def _languages(raw: str) -> tuple[list[str], str]:
+    """Codes for languages typed by name or code, in the order given, each once; and the first not recognised.
+
+    Items are separated by commas; an item that is not a language is tried word by word ("en tr")."""
+    codes: list[str] = []
+    for item in (i.strip() for i in raw.split(",")):
+        if not item:
+            continue
+        code = code_of(item)
+        found = [code] if code else [code_of(word) for word in item.split()]
+        if not found or None in found:
+            return [], f"'{item[:60]}'"
+        codes.extend(code for code in found if code not in codes)
+    return codes, ""
 
 
 def _hours(raw: str) -> Decimal | None:
@@ -86,16 +103,23 @@ def read_worker(values: dict[str, Any], *, new: bool, load_hours: Decimal = Deci
         errors["availability"] = "Availability must be 500 characters or fewer"
     elif availability or not new:
         body["availability"] = availability or None
-    for field, pattern, upper, problem in (
-            ("languages", _LANGUAGE, False, "Enter language codes separated by commas, like en, tr"),
-            ("travel_districts", _DISTRICT, True, "Enter postcode districts separated by commas, like E8, N16")):
-        raw = _text(values, field)
-        if raw or not new:
-            codes = _codes(raw, pattern, upper)
-            if codes is None:
-                errors[field] = problem
-            else:
-                body[field] = codes
+    raw = _text(values, "languages")
+    if raw or not new:
+        languages, unknown = _languages(raw)
+        if unknown:
+            errors["languages"] = (f"We do not recognise {unknown}: enter languages by name or code, separated by "
+                                   "commas, like Turkish, Somali or tr, so")
+        elif len(languages) > 30:
+            errors["languages"] = "Enter at most 30 languages"
+        else:
+            body["languages"] = languages
+    raw = _text(values, "travel_districts")
+    if raw or not new:
+        codes = _codes(raw, _DISTRICT, True)
+        if codes is None:
+            errors["travel_districts"] = "Enter postcode districts separated by commas, like E8, N16"
+        else:
+            body["travel_districts"] = codes
     for field in ("home_visits", "auto_accept_offers") + (() if new else ("active",)):
         answer = _text(values, field)
         if answer in ("yes", "no"):
@@ -114,7 +138,7 @@ def worker_form_values(worker: dict[str, Any]) -> dict[str, str]:
             "capacity_hours": str(worker.get("capacity_hours") or ""),
             "max_open_cases": str(worker.get("max_open_cases") or ""),
             "availability": worker.get("availability") or "",
-            "languages": ", ".join(worker.get("languages") or []),
+            "languages": ", ".join(name_of(code) for code in worker.get("languages") or []),
             "travel_districts": ", ".join(worker.get("travel_districts") or []),
             "home_visits": yes_no(worker.get("home_visits")), "auto_accept_offers": yes_no(worker.get("auto_accept_offers")),
             "active": yes_no(worker.get("active", True))}

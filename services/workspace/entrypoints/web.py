@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from services.workspace.bootstrap import Wiring
+from services.workspace.domain.languages import name_of
 from services.workspace.domain.session import Session, areas_for
 from services.workspace.service_layer.errors import Forbidden, NotSignedIn
 from shared.web import assets as shared_assets
@@ -34,6 +35,7 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.filters["language_name"] = name_of  # 'so' -> 'Somali', wherever a page shows a person's language
 
 
 def stylesheet_urls() -> list[str]:

@@ -34,7 +34,7 @@ def test_an_offer_shows_what_is_offered_without_asking_who_the_person_is():
         page = client.get(path)
         assert page.status_code == 200
         for words in ("Connector with a volunteer", "High", "Medium", "bereavement, living alone", "isolation, bereavement", "E8",
-                      "tr (interpreter needed)", "Needed", "9 days", "About 1.5 hours a week",
+                      "Turkish (interpreter needed)", "Needed", "9 days", "About 1.5 hours a week",
                       "3.5 of your 5 hours a week left", "speaks Turkish"):
             assert words in page.text, (path, words)
     # Nothing is asked of intake's person registry before the case is the worker's.

@@ -108,7 +108,7 @@ def test_changing_a_workers_hours_and_availability_sends_only_those_and_what_the
     client = signed_in(fake)
     form = client.get(f"/workers/{ASHA}/edit")
     assert form.status_code == 200 and "Change Asha Connector" in form.text and 'value="21.00"' in form.text
-    assert 'value="en, tr"' in form.text
+    assert 'value="English, Turkish"' in form.text  # caseload keeps codes; the form shows names
     response = client.post(f"/workers/{ASHA}/edit", data={
         "csrf_token": csrf_of(form.text), "name": "Asha Connector", "capacity_hours": "30", "max_open_cases": "25",
         "site": "North", "availability": "On leave 1 to 14 August", "languages": "en, tr", "travel_districts": "E8",
@@ -131,6 +131,19 @@ def test_emptying_a_workers_site_availability_and_codes_on_the_form_clears_them(
     assert fake.bodies("PATCH", f"/v1/workers/{ASHA}") == [{
         "name": "Asha Connector", "capacity_hours": "21", "site": None, "availability": None,
         "languages": [], "travel_districts": [], "active": True}]
+
+
+def test_languages_are_typed_by_name_or_code_and_sent_as_codes():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/workers/{ASHA}/edit")
+    fields = {"csrf_token": csrf_of(form.text), "name": "Asha Connector", "capacity_hours": "21", "active": "yes"}
+    response = client.post(f"/workers/{ASHA}/edit", data={**fields, "languages": "Turkish, so, Bengali, pt-BR tr"})
+    assert response.status_code == 303
+    assert fake.bodies("PATCH", f"/v1/workers/{ASHA}")[0]["languages"] == ["tr", "so", "bn", "pt-BR"]
+    unknown = client.post(f"/workers/{ASHA}/edit", data={**fields, "languages": "English, Elvish"})
+    assert unknown.status_code == 422 and 'href="#languages"' in unknown.text and "Elvish" in unknown.text
+    assert len(fake.bodies("PATCH", f"/v1/workers/{ASHA}")) == 1
 
 
 def test_hours_below_what_a_workers_cases_take_are_refused_on_the_form():
