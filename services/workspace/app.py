@@ -80,8 +80,9 @@ def create_app(wiring: Wiring | None = None) -> FastAPI:
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, refusal: Conflict) -> HTMLResponse:
+        reason = str(refusal)
         return web.page(request, "conflict.html", title="That cannot be done now", status_code=409,
-                        reason=str(refusal))
+                        reason=reason[:1].upper() + reason[1:], back=refusal.back)
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, refusal: Unavailable) -> HTMLResponse:

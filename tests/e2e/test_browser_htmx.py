@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 
 from tests.e2e.test_browser_offers import _offered
@@ -97,3 +98,41 @@ async def test_a_connector_records_a_contact_with_htmx_swapping_each_page_in(sha
         "SELECT e.event_type FROM caseload.case_events e JOIN caseload.cases c ON c.id = e.case_id "
         "WHERE c.referral_id = $1", uuid.UUID(referral_id))]
     assert events.count("case.contact_recorded") == 1
+
+
+async def test_a_refusal_page_is_swapped_in_when_an_offer_has_gone_meanwhile(shared_system, workspace, browser):
+    """With JavaScript on, a 409 from a boosted form is swapped in as the page (htmx would otherwise leave
+    the old page up and show nothing): the worker reads why, on the workspace's layout, without a reload."""
+    system = shared_system
+    api_key = await system.setup_partner(partner_id=f"ws-gp-{uuid.uuid4().hex[:6]}")
+    # Speaks Somali and travels to E9: the best fit for this referral, and one who answers offers.
+    worker = await system.add_worker("connector", "21", auto_accept=False, languages=["so"], travel_districts=["E9"])
+    connector = await new_account(system, ["connector"], worker_id=worker, programmes=["demo"])
+    referral_id = await _refer(system, api_key, language="so", given_name="Hodan", family_name="Gone",
+                               postcode="E9 5LN", phone="01632 960 022")
+    offer = await _offered(system, worker, referral_id)
+
+    context = await new_context(browser, javascript=True)
+    page = await context.new_page()
+    await sign_in(page, workspace, connector, start="/offers")
+    await page.wait_for_url(f"{workspace}/offers")
+    await _until_text(page, workspace + "/offers", "Accept offer 1")
+    assert "Somali" in await page.locator("main").inner_text()  # the language by name, not "so"
+    await page.evaluate(MARK)
+
+    # Meanwhile the offer is declined elsewhere (another tab, the API): accepting it now is refused.
+    async with httpx.AsyncClient(base_url=system.url("caseload"), timeout=10) as http:
+        declined = await http.post(f"/v1/offers/{offer['id']}/decline", json={"reason": "away"},
+                                   headers=system.staff_headers("connector", subject=connector["email"],
+                                                                worker_id=worker, programmes=["demo"]))
+    assert declined.status_code == 200, declined.text
+    await page.get_by_role("button", name="Accept offer 1").click()
+    await page.locator("h1", has_text="That cannot be done now").wait_for()
+    assert await page.evaluate(MARKED)  # swapped in, not a full page load
+    assert (await page.title()).startswith("That cannot be done now")
+    said = await page.locator("main").inner_text()
+    assert "This offer is no longer open" in said and "Go to your offers" in said
+    await check_page(page, "htmx-offer-gone")
+    await context.close()
+    [case] = await system.sql("SELECT worker_id FROM caseload.cases WHERE referral_id = $1", uuid.UUID(referral_id))
+    assert str(case["worker_id"]) != worker  # the refused accept took nothing

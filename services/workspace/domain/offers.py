@@ -27,6 +27,8 @@ DECLINE_REASONS = {
     "away": "I will be away or off work",
     "other": "Another reason",
 }
+OFFER_GONE = ("This offer is no longer open: it was declined, it lapsed, or the case went to someone else. "
+              "It cannot be accepted now.")
 MAX_DECLINE_NOTE = 400  # with the code, inside caseload's 500 characters for a reason
 
 

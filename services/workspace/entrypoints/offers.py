@@ -13,6 +13,7 @@ from services.workspace.domain import offers as words
 from services.workspace.domain.session import Session
 from services.workspace.entrypoints import web
 from services.workspace.service_layer import casework
+from services.workspace.service_layer.errors import Conflict
 
 router = APIRouter()
 Signed = web.Signed
@@ -41,7 +42,10 @@ async def offer(offer_id: str, request: Request, session: Session = Signed) -> H
 @router.post("/offers/{offer_id}/accept")
 async def accept_offer(offer_id: str, request: Request, session: Session = Signed) -> Response:
     values = await web.form_of(request, session)
-    await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=True)
+    try:
+        await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=True)
+    except Conflict:  # caseload's words name the offer's state; the worker wants to know what that means
+        raise Conflict(words.OFFER_GONE, back=("/offers", "Go to your offers")) from None
     case_id = web.text(values, "case_id", 64)
     if case_id:
         return RedirectResponse(f"/cases/{casework.case_id_of(case_id)}?saved="

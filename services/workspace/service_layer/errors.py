@@ -16,7 +16,12 @@ class NotFound(Exception):
 
 
 class Conflict(Exception):
-    """The service's state does not allow it now (a closed case, an offer already answered): its words."""
+    """The service's state does not allow it now (a closed case, an offer already answered): its words, and
+    where to go next when there is a better place than the workspace's home."""
+
+    def __init__(self, reason: str, back: tuple[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.back = back
 
 
 class Invalid(Exception):

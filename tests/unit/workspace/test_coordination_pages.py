@@ -75,7 +75,7 @@ def test_a_review_claimed_by_someone_else_is_their_decision():
     page = client.get(f"/reviews/{REVIEW}")
     response = client.post(f"/reviews/{REVIEW}", data={"csrf_token": csrf_of(page.text), "decision": "accepted",
                                                        "note": "Fine"})
-    assert response.status_code == 409 and "claimed by another coordinator" in response.text
+    assert response.status_code == 409 and "Claimed by another coordinator" in response.text  # a sentence
 
 
 def test_a_match_review_is_decided_as_same_person_or_not():

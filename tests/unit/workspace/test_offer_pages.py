@@ -93,4 +93,16 @@ def test_an_offer_answered_meanwhile_is_the_conflict_page():
     form = client.get(f"/offers/{OFFER}/decline")
     response = client.post(f"/offers/{OFFER}/decline", data={
         "csrf_token": csrf_of(form.text), "reason_code": "no_capacity", "confirm": "yes"})
-    assert response.status_code == 409 and "this offer is expired" in response.text
+    assert response.status_code == 409 and "This offer is expired" in response.text
+
+
+def test_accepting_an_offer_gone_meanwhile_says_so_in_the_workers_words_and_leads_back_to_the_offers():
+    fake = _fake()
+    fake.on("POST", "caseload", rf"/v1/offers/{OFFER}/accept",
+            lambda request, match: httpx.Response(409, json={"detail": "this offer is declined"}))
+    client = signed_in(fake)
+    offers = client.get("/offers")
+    response = client.post(f"/offers/{OFFER}/accept", data={"csrf_token": csrf_of(offers.text)})
+    assert response.status_code == 409
+    assert "This offer is no longer open" in response.text and "this offer is declined" not in response.text
+    assert '<a href="/offers">Go to your offers</a>' in response.text
