@@ -74,8 +74,8 @@ async def test_a_connector_declines_one_offer_and_accepts_another_then_records_m
     assert "the case has gone to another worker" in await page.locator(".app-notice").inner_text()
     assert str(declined["id"]) not in await page.content()  # the offer has left the list
     # What caseload did: the offer is declined, and the case went to one of the module's other connectors.
-    [offer] = await system.sql("SELECT status FROM caseload.offers WHERE id = $1", declined["id"])
-    assert offer["status"] == "declined"
+    [offer] = await system.sql("SELECT status, response_code FROM caseload.offers WHERE id = $1", declined["id"])
+    assert (offer["status"], offer["response_code"]) == ("declined", "away")  # the code apart, to be counted
     [case] = await system.wait_for("SELECT status, worker_id FROM caseload.cases WHERE id = $1 AND status = 'assigned'",
                                    declined["case_id"])
     assert case["worker_id"] is not None and str(case["worker_id"]) != worker
