@@ -135,6 +135,13 @@ async def test_offers_declined_and_lapsed_move_to_the_next_best_worker(system):
         assert report["by_reason"] == [{"reason_code": "no_capacity", "declined": 1}]
         assert {w["worker_id"]: (w["declined"], w["expired"]) for w in report["by_worker"]} == {
             best: (1, 0), second: (0, 1)}
+        # Bounded to the last year, and to the coordinator's own programmes.
+        too_early = await http.get("/v1/reports/offer-declines", headers=coordinator,
+                                   params={"programme_id": PROGRAMME, "since": "2000-01-01"})
+        assert too_early.status_code == 422 and "since" in too_early.text
+        elsewhere = system.staff_headers("coordinator", programmes=["elsewhere"])
+        assert (await http.get("/v1/reports/offer-declines", params={"programme_id": PROGRAMME},
+                               headers=elsewhere)).status_code == 403
     [answered] = await system.sql("SELECT response_code, response_reason FROM caseload.offers WHERE worker_id = $1",
                                   uuid.UUID(best))
     assert answered["response_code"] == "no_capacity" and answered["response_reason"].startswith("sealed:")
