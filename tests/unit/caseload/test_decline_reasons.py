@@ -19,8 +19,10 @@ from services.caseload.service_layer.ownership import Viewer
 from services.caseload.service_layer.timers import run_timers
 from shared.platform.sealing import is_sealed
 from shared.schemas import topics
+from shared.schemas.envelope import new_envelope
 from shared.schemas.events import case as ev
 from shared.schemas.events.case import DeclineReason
+from shared.schemas.registry import parse_envelope
 from tests.unit.caseload.fakes import FakeCaseloadUnitOfWork
 from tests.unit.caseload.test_handlers import STAFF, add_worker, decided, open_case
 
@@ -173,3 +175,18 @@ def test_the_report_looks_back_90_days_unless_asked_and_never_more_than_a_year()
     for outside in (date(2025, 12, 3), date(2026, 12, 6)):
         with pytest.raises(Invalid, match="since"):
             queries.declines_since(outside, today)
+
+
+async def test_the_v3_decline_crosses_the_wire_coded_and_uncoded(uow):
+    """Intake and outcomes read caseload.cases through the registry: each v3 decline parses back as it was sent
+    (neither projects declines, so parsing is all they need of it)."""
+    asha = await add_worker(uow)
+    await open_case(uow)
+    await open_case(uow)
+    first, second = await uow.offers.for_worker(asha)
+    await handlers.handle(c.DeclineOffer(STAFF, first["id"], None, reason_code=DeclineReason.TOO_FAR), uow)
+    await handlers.handle(c.DeclineOffer(STAFF, second["id"], "Full this week"), uow)
+    for sent in declines(uow):
+        wire = new_envelope(sent, source="/caseload", subject=str(sent.case_id), correlation_id=uuid.uuid4())
+        _, parsed = parse_envelope(wire.model_dump_json())
+        assert type(parsed) is ev.CaseOfferDeclinedV3 and parsed == sent
