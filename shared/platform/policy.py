@@ -159,6 +159,8 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/offers/{offer_id}/accept"): staff(*CASEWORK),
         ("POST", "/v1/offers/{offer_id}/decline"): staff(*CASEWORK),
         ("GET", "/v1/waiting-list"): staff(*OVERSEE),
+        # Why offers were declined, counted by reason and worker: what the capacity page shows coordinators.
+        ("GET", "/v1/reports/offer-declines"): staff(*OVERSEE),
         ("GET", "/v1/programmes/{programme_id}/settings"): staff(*OVERSEE),
         ("PUT", "/v1/programmes/{programme_id}/settings"): staff(*COORDINATE),
         ("GET", "/v1/cases"): staff(*CASE_READERS),

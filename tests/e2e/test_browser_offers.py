@@ -1,7 +1,8 @@
 """A connector's offers in a real browser (JavaScript off) against the running system on the real broker and
 database: what an offer shows before accepting and what it keeps back, declining with a coded reason once
-confirmed (the offer leaves the list, the case goes to another worker), accepting from an offer's own page,
-and the MYCaW form refusing with its error summary, then recording concerns the case lists.
+confirmed (the offer leaves the list, the case goes to another worker, the coordinator's capacity page counts it),
+accepting from an offer's own page, and the MYCaW form refusing with its error summary, then recording concerns
+the case lists.
 axe-core checks each page; each is photographed at phone and desktop widths (docs/screenshots/)."""
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ async def test_a_connector_declines_one_offer_and_accepts_another_then_records_m
     assert "the case has gone to another worker" in await page.locator(".app-notice").inner_text()
     assert str(declined["id"]) not in await page.content()  # the offer has left the list
     # What caseload did: the offer is declined, and the case went to one of the module's other connectors.
-    [offer] = await system.sql("SELECT status FROM caseload.offers WHERE id = $1", declined["id"])
-    assert offer["status"] == "declined"
+    [offer] = await system.sql("SELECT status, response_code FROM caseload.offers WHERE id = $1", declined["id"])
+    assert (offer["status"], offer["response_code"]) == ("declined", "away")  # the code apart, to be counted
     [case] = await system.wait_for("SELECT status, worker_id FROM caseload.cases WHERE id = $1 AND status = 'assigned'",
                                    declined["case_id"])
     assert case["worker_id"] is not None and str(case["worker_id"]) != worker
@@ -120,4 +121,18 @@ async def test_a_connector_declines_one_offer_and_accepts_another_then_records_m
     [stored] = await system.sql("SELECT data::text AS data FROM caseload.case_events WHERE case_id = $1 "
                                 "AND event_type = 'case.measure_recorded'", accepted["case_id"])
     assert "Feeling alone" not in stored["data"] and "[5, 3, 4]" in stored["data"]
+    await context.close()
+
+    # The coordinator's capacity page counts the decline under the reason chosen, and by the worker's name.
+    coordinator = await new_account(system, ["coordinator"], programmes=["demo"])
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, workspace, coordinator, start="/capacity")
+    await page.goto(workspace + "/capacity")
+    by_reason = page.get_by_role("table", name="Offers declined in the last 90 days, by the reason given")
+    assert "I will be away or off work" in await by_reason.inner_text()
+    [name] = await system.sql("SELECT name FROM caseload.workers WHERE id = $1", uuid.UUID(worker))
+    by_worker = page.get_by_role("table", name="Offers each worker declined or let lapse in the last 90 days")
+    assert name["name"] in await by_worker.inner_text()
+    await check_page(page, "capacity-declines")
     await context.close()

@@ -111,7 +111,7 @@ async def test_offers_declined_and_lapsed_move_to_the_next_best_worker(system):
 
         declined = await http.post(f"/v1/offers/{offer['id']}/decline",
                                    headers=system.staff_headers("connector", worker_id=best),
-                                   json={"reason": "Full this week"})
+                                   json={"reason_code": "no_capacity", "reason": "Full this week"})
         assert declined.status_code == 200, declined.text
         assert (await http.post(f"/v1/offers/{offer['id']}/accept", headers=coordinator)).status_code == 409
         case = await case_for(system, decision.referral_id, "offered")
@@ -126,6 +126,30 @@ async def test_offers_declined_and_lapsed_move_to_the_next_best_worker(system):
         assert (await http.post(f"/v1/offers/{offer['id']}/accept", headers=coordinator)).status_code == 200
         case = await case_for(system, decision.referral_id, "assigned")
         assert str(case["worker_id"]) == third
+
+        # The coordinator's count: the decline under its code, the lapse as an expiry, each by worker.
+        report = await http.get("/v1/reports/offer-declines", params={"programme_id": PROGRAMME}, headers=coordinator)
+        assert report.status_code == 200, report.text
+        report = report.json()
+        assert (report["declined"], report["expired"]) == (1, 1)
+        assert report["by_reason"] == [{"reason_code": "no_capacity", "declined": 1}]
+        assert {w["worker_id"]: (w["declined"], w["expired"]) for w in report["by_worker"]} == {
+            best: (1, 0), second: (0, 1)}
+        # Bounded to the last year, and to the coordinator's own programmes.
+        too_early = await http.get("/v1/reports/offer-declines", headers=coordinator,
+                                   params={"programme_id": PROGRAMME, "since": "2000-01-01"})
+        assert too_early.status_code == 422 and "since" in too_early.text
+        elsewhere = system.staff_headers("coordinator", programmes=["elsewhere"])
+        assert (await http.get("/v1/reports/offer-declines", params={"programme_id": PROGRAMME},
+                               headers=elsewhere)).status_code == 403
+    [answered] = await system.sql("SELECT response_code, response_reason FROM caseload.offers WHERE worker_id = $1",
+                                  uuid.UUID(best))
+    assert answered["response_code"] == "no_capacity" and answered["response_reason"].startswith("sealed:")
+    [declined_event] = await system.sql(
+        "SELECT data::text AS data FROM caseload.case_events WHERE event_type = 'case.offer_declined' AND case_id = $1",
+        case["id"])
+    data = json.loads(declined_event["data"])
+    assert data["reason_code"] == "no_capacity" and data["reason"].startswith("sealed:")
     workers = {str(w["id"]): w for w in await system.sql("SELECT * FROM caseload.workers")}
     assert [workers[w]["load_hours"] for w in (best, second, third)] == [0, 0, Decimal("1.5")]
     events = [e["event_type"] for e in await system.sql(

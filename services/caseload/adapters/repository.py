@@ -226,9 +226,19 @@ class SqlOfferRepository(OfferRepository):
         row = (await self._conn.execute(query)).first()
         return dict(row._mapping) if row else None
 
-    async def respond(self, offer_id: uuid.UUID, status: str, at: datetime, reason: str | None = None) -> None:
+    async def respond(self, offer_id: uuid.UUID, status: str, at: datetime, reason: str | None = None,
+                      code: str | None = None) -> None:
         await self._conn.execute(sa.update(t.offers).where(t.offers.c.id == offer_id).values(
-            status=status, responded_at=at, response_reason=reason))
+            status=status, responded_at=at, response_reason=reason, response_code=code))
+
+    async def answers_since(self, programme_id: str, since: datetime) -> list[dict[str, Any]]:
+        o = t.offers.c
+        query = (sa.select(o.worker_id, o.status, o.response_code, sa.func.count().label("count"))
+                 .join_from(t.offers, t.cases, t.cases.c.id == o.case_id)
+                 .where(t.cases.c.programme_id == programme_id, o.status.in_(["declined", "expired"]),
+                        o.responded_at >= since)
+                 .group_by(o.worker_id, o.status, o.response_code))
+        return [dict(r._mapping) for r in await self._conn.execute(query)]
 
     async def tried_workers(self, case_id: uuid.UUID) -> frozenset[str]:
         rows = await self._conn.execute(sa.select(t.offers.c.worker_id).where(

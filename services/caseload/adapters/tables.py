@@ -110,6 +110,7 @@ offers = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("responded_at", sa.DateTime(timezone=True)),
     sa.Column("response_reason", sa.Text),
+    sa.Column("response_code", sa.Text, comment="a decline's reason code (DeclineReason); null for a note alone"),
 )
 
 programme_settings = sa.Table(
@@ -144,5 +145,7 @@ sa.Index("ix_cases_waiting", cases.c.programme_id, cases.c.priority, cases.c.ope
 sa.Index("ix_case_events_case_id", case_events.c.case_id, case_events.c.id)
 sa.Index("ix_offers_case_id", offers.c.case_id)
 sa.Index("ix_offers_open", offers.c.expires_at, postgresql_where=sa.text("status = 'open'"))
+# The report of why offers are declined reads a window of answered offers.
+sa.Index("ix_offers_answered", offers.c.responded_at, postgresql_where=sa.text("status IN ('declined', 'expired')"))
 # At most one open offer per case, whatever the replicas do.
 sa.Index("uq_offers_one_open_per_case", offers.c.case_id, unique=True, postgresql_where=sa.text("status = 'open'"))

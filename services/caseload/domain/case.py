@@ -25,6 +25,7 @@ from services.caseload.domain.model import (
     add_working_days,
     check_closure,
     check_contact,
+    check_decline,
     check_goal,
     check_open,
     lead_role,
@@ -32,7 +33,7 @@ from services.caseload.domain.model import (
 )
 from shared.schemas.envelope import EventPayload
 from shared.schemas.events import case as ev
-from shared.schemas.events.case import ClosureReason, WorkerRole
+from shared.schemas.events.case import ClosureReason, DeclineReason, WorkerRole
 from shared.schemas.events.common import MeasureResponse, Timepoint
 from shared.schemas.events.triage import TriageDecided
 
@@ -202,11 +203,11 @@ class Case:
         self.budget_ends_at = now + timedelta(weeks=settings["budget_weeks"])
         return event
 
-    def offer_declined(self, *, offer_id: uuid.UUID, worker_id: uuid.UUID, reason: str | None, now: datetime,
-                       actor: str | None) -> ev.CaseOfferDeclined:
-        require(bool(reason), "say why the offer is declined")
-        return self._record(ev.CaseOfferDeclinedV2(**self._refs(now, actor), offer_id=offer_id,
-                                                   worker_id=worker_id, reason=reason), now, actor)
+    def offer_declined(self, *, offer_id: uuid.UUID, worker_id: uuid.UUID, reason_code: DeclineReason | None,
+                       reason: str | None, now: datetime, actor: str | None) -> ev.CaseOfferDeclined:
+        check_decline(reason_code, reason)
+        return self._record(ev.CaseOfferDeclinedV3(**self._refs(now, actor), offer_id=offer_id, worker_id=worker_id,
+                                                   reason_code=reason_code, reason=reason or None), now, actor)
 
     def offer_expired(self, *, offer_id: uuid.UUID, worker_id: uuid.UUID, now: datetime) -> ev.CaseOfferExpired:
         return self._record(ev.CaseOfferExpired(**self._refs(now), offer_id=offer_id, worker_id=worker_id), now)

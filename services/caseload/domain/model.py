@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from shared.schemas.events.case import ClosureReason, WorkerRole
+from shared.schemas.events.case import ClosureReason, DeclineReason, WorkerRole
 from shared.schemas.events.triage import Pathway
 
 MAX_ACTIVE_GOALS = 3
@@ -132,6 +132,13 @@ def check_closure(state: CaseState, reason: ClosureReason) -> None:
             f"a {state.status} case cannot be closed; it has no worker yet")
     require(state.contacts > 0 or reason == ClosureReason.CONTACT_FAILED,
             "a case with no recorded contact can only be closed with reason 'contact_failed'")
+
+
+def check_decline(code: DeclineReason | None, reason: str | None) -> None:
+    """A decline says why: with a code (what coordinators count), a note, or both; `other` is no reason without
+    the note that says what it is. A note alone is how clients before the codes decline, and still does."""
+    require(code is not None or bool(reason), "say why the offer is declined: a reason code or a reason")
+    require(code != DeclineReason.OTHER or bool(reason), "say why the offer is declined: 'other' needs a reason")
 
 
 def check_goal(state: CaseState) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -20,7 +20,7 @@ from services.caseload.bootstrap import Caseload
 from services.caseload.domain.model import ContactKind, NotAllowed
 from services.caseload.service_layer import commands as c
 from services.caseload.service_layer import queries
-from services.caseload.service_layer.errors import Forbidden, NotFound
+from services.caseload.service_layer.errors import Forbidden, Invalid, NotFound
 from services.caseload.service_layer.ownership import Viewer
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
 from shared.platform.audit_http import audit_trail_router
@@ -28,7 +28,7 @@ from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.datetimes import IsoDateTime
 from shared.platform.http import refusals_as_http
 from shared.platform.openapi import errors
-from shared.schemas.events.case import ClosureReason, WorkerRole
+from shared.schemas.events.case import ClosureReason, DeclineReason, WorkerRole
 from shared.schemas.events.common import MeasureResponse
 
 # Every route is staff's; those naming a case, worker, offer, goal or signpost refuse unknown ids (404) and
@@ -42,7 +42,7 @@ def caseload(request: Request) -> Caseload:
 
 
 REFUSALS = {NotFound: status.HTTP_404_NOT_FOUND, NotAllowed: status.HTTP_409_CONFLICT,
-            Forbidden: status.HTTP_403_FORBIDDEN}
+            Forbidden: status.HTTP_403_FORBIDDEN, Invalid: 422}
 
 
 def _viewer(principal: StaffPrincipal) -> Viewer:
@@ -150,7 +150,12 @@ async def worker_offers(worker_id: uuid.UUID, deps: Caseload = Depends(caseload)
 
 
 class OfferResponse(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
+    """Why the offer is declined: a reason code, a note, or both (`other` needs the note). A note alone is how
+    clients before the codes decline; it is not counted by reason."""
+
+    reason_code: DeclineReason | None = Field(default=None, description="what coordinators count")
+    reason: str | None = Field(default=None, max_length=500,
+                               description="the worker's note: stored sealed, as it may say something of the person")
 
 
 @router.post("/v1/offers/{offer_id}/accept", tags=["offers"])
@@ -162,7 +167,8 @@ async def accept_offer(offer_id: uuid.UUID, deps: Caseload = Depends(caseload),
 @router.post("/v1/offers/{offer_id}/decline", tags=["offers"])
 async def decline_offer(offer_id: uuid.UUID, body: OfferResponse, deps: Caseload = Depends(caseload),
                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
-    return await _guard(_handle(deps, principal, c.DeclineOffer(principal.subject, offer_id, body.reason)))
+    return await _guard(_handle(deps, principal, c.DeclineOffer(principal.subject, offer_id, body.reason,
+                                                                reason_code=body.reason_code)))
 
 
 @router.get("/v1/waiting-list", tags=["waiting list"])
@@ -170,6 +176,19 @@ async def waiting_list(programme_id: str, deps: Caseload = Depends(caseload),
                        principal: StaffPrincipal = Depends(require_staff())) -> list[dict]:
     """Who is waiting, in the order they will be offered (priority with ageing, then time waited)."""
     return await _guard(queries.waiting_list(deps.uow(), programme_id, _viewer(principal)))
+
+
+@router.get("/v1/reports/offer-declines", tags=["reports"])
+async def offer_declines(programme_id: Annotated[str, Query(min_length=1, max_length=100)],
+                         since: Annotated[date | None, Query(description="from this day (default: 90 days ago; "
+                                                                          "at most a year ago)")] = None,
+                         deps: Caseload = Depends(caseload),
+                         principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Why offers were declined, by reason code (null: a note with no code) and by worker, and how many lapsed
+    unanswered: the programme's workers at the caller's sites, counts only."""
+    with refusals_as_http(REFUSALS):
+        first_day = queries.declines_since(since, datetime.now(UTC).date())
+    return await _guard(queries.offer_declines(deps.uow(), programme_id, first_day, _viewer(principal)))
 
 
 class Settings(BaseModel):

@@ -129,11 +129,14 @@ async def decline_offer(cmd: c.DeclineOffer, uow: CaseloadUnitOfWork) -> dict[st
     async with uow:
         offer, case = await _open_offer(uow, cmd)
         now = datetime.now(UTC)
-        reason = await seal(uow, case, "reason", cmd.reason, by=cmd.actor)
-        case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason=reason, now=now,
-                            actor=cmd.actor)
-        # The offer row keeps its own copy, sealed as the field it is stored in (a context per field).
-        await _withdraw(uow, case, offer, now, "declined", await seal(uow, case, "response_reason", cmd.reason, by=cmd.actor))
+        note = (cmd.reason or "").strip() or None  # blank is no note: `other` with only spaces says nothing
+        reason = await seal(uow, case, "reason", note, by=cmd.actor)
+        case.offer_declined(offer_id=offer["id"], worker_id=offer["worker_id"], reason_code=cmd.reason_code,
+                            reason=reason, now=now, actor=cmd.actor)
+        # The offer row keeps its own copy, sealed as the field it is stored in (a context per field), and the
+        # code in the clear: the report of why offers are declined counts it.
+        await _withdraw(uow, case, offer, now, "declined", await seal(uow, case, "response_reason", note, by=cmd.actor),
+                        code=cmd.reason_code)
         await uow.commit()
         return {"offer_id": str(cmd.offer_id), "status": "declined", "case_status": case.status.value}
 
@@ -145,9 +148,9 @@ async def expire_offer(uow: CaseloadUnitOfWork, offer: dict[str, Any], now: date
 
 
 async def _withdraw(uow: CaseloadUnitOfWork, case: Case, offer: dict[str, Any], now: datetime, status: str,
-                    reason: str | None) -> None:
+                    reason: str | None, code: str | None = None) -> None:
     """A declined or lapsed offer frees the worker's room and goes to the next best worker."""
-    await uow.offers.respond(offer["id"], status, now, reason)
+    await uow.offers.respond(offer["id"], status, now, reason, code)
     await uow.workers.release(offer["worker_id"], offer["hours"])
     await store(uow, case)
     if not await offer_next(uow, case, now):

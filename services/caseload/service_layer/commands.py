@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.schemas.events.case import ClosureReason
+from shared.schemas.events.case import ClosureReason, DeclineReason
 from shared.schemas.events.common import MeasureResponse
 
 
@@ -56,7 +56,8 @@ class AcceptOffer(Command):
 @dataclass(frozen=True)
 class DeclineOffer(Command):
     offer_id: uuid.UUID
-    reason: str | None
+    reason: str | None  # the worker's note: may say something about the person, so sealed
+    reason_code: DeclineReason | None = None  # what coordinators count; None from clients that send only a note
 
 
 @dataclass(frozen=True)

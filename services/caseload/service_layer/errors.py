@@ -27,8 +27,12 @@ class WorkerNotFound(NotFound):
         self.worker_id = worker_id
 
 
+class Invalid(ValueError):
+    """The request asks for something out of bounds (a report's window); the message says what is allowed."""
+
+
 class Forbidden(Exception):
     """The actor may not do this to this case or offer (a worker acting on another worker's)."""
 
 
-__all__ = ["Forbidden", "CaseNotFound", "NotAllowed", "NotFound", "OfferNotFound", "WorkerNotFound"]
+__all__ = ["Forbidden", "Invalid", "CaseNotFound", "NotAllowed", "NotFound", "OfferNotFound", "WorkerNotFound"]

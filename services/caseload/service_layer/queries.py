@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from services.caseload.domain import model
 from services.caseload.domain.case import Case
 from services.caseload.domain.consent import Consent
-from services.caseload.service_layer.errors import CaseNotFound
+from services.caseload.service_layer.errors import CaseNotFound, Invalid
 from services.caseload.service_layer.notes import opened
 from services.caseload.service_layer.ownership import EVERYONE, Viewer, require_sees_case, worker_site
 from services.caseload.service_layer.unit_of_work import CaseloadUnitOfWork
@@ -168,3 +169,45 @@ def offered_case(case: Case, worker: dict[str, Any] | None, now: datetime) -> di
             **{key: needs.get(key) for key in OFFERED_NEEDS},
             "capacity_hours": capacity,
             "free_hours_if_accepted": (capacity - worker["load_hours"]) if worker else None}
+
+
+# The report of declines looks back this far unless asked otherwise, and never further than a year.
+DECLINES_DEFAULT_DAYS = 90
+DECLINES_MAX_DAYS = 366
+
+
+def declines_since(since: date | None, today: date) -> date:
+    """The first day the report of declines counts: the one asked for, within the last year, else 90 days ago."""
+    if since is None:
+        return today - timedelta(days=DECLINES_DEFAULT_DAYS)
+    if not today - timedelta(days=DECLINES_MAX_DAYS) <= since <= today:
+        raise Invalid(f"since: a date from {DECLINES_MAX_DAYS} days ago up to today")
+    return since
+
+
+async def offer_declines(uow: CaseloadUnitOfWork, programme_id: str, since: date, viewer: Viewer = EVERYONE
+                         ) -> dict[str, Any]:
+    """Why the programme's offers were declined since that day, and how many lapsed unanswered: by reason code
+    (null: a decline with a note and no code, from clients before the codes) and by worker, counting only the
+    workers at the viewer's sites (a worker's own answers only). Counts and workers' names: nothing about the
+    people offered, and none of the notes."""
+    viewer.require_in_programme(programme_id, "report")
+    async with uow:
+        workers = {w["id"]: w for w in await uow.workers.list(programme_id)}
+        answers = await uow.offers.answers_since(programme_id, datetime.combine(since, time(), UTC))
+    seen = [a for a in answers if viewer.sees_site(workers.get(a["worker_id"], {}).get("site"))
+            and (not viewer.own_work_only or a["worker_id"] == viewer.worker_id)]
+    by_reason: Counter[str | None] = Counter()
+    by_worker: dict[uuid.UUID, Counter[str]] = {}
+    for answer in seen:
+        if answer["status"] == "declined":
+            by_reason[answer["response_code"]] += answer["count"]
+        by_worker.setdefault(answer["worker_id"], Counter())[answer["status"]] += answer["count"]
+    rows = [{"worker_id": worker_id, "name": workers.get(worker_id, {}).get("name"),
+             "site": workers.get(worker_id, {}).get("site"), "declined": counts["declined"],
+             "expired": counts["expired"]} for worker_id, counts in by_worker.items()]
+    return {"programme_id": programme_id, "since": since.isoformat(),
+            "declined": sum(by_reason.values()), "expired": sum(r["expired"] for r in rows),
+            "by_reason": [{"reason_code": code, "declined": count}
+                          for code, count in sorted(by_reason.items(), key=lambda item: (-item[1], item[0] or "~"))],
+            "by_worker": sorted(rows, key=lambda r: (-(r["declined"] + r["expired"]), r["name"] or ""))}

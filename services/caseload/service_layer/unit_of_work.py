@@ -95,7 +95,14 @@ class OfferRepository(abc.ABC):
         """The offer, locked for this transaction."""
 
     @abc.abstractmethod
-    async def respond(self, offer_id: uuid.UUID, status: str, at: datetime, reason: str | None = None) -> None: ...
+    async def respond(self, offer_id: uuid.UUID, status: str, at: datetime, reason: str | None = None,
+                      code: str | None = None) -> None:
+        """Record the answer: its status, when, the (sealed) reason and, for a decline, the reason's code."""
+
+    @abc.abstractmethod
+    async def answers_since(self, programme_id: str, since: datetime) -> list[dict[str, Any]]:
+        """The programme's declined and lapsed offers answered since then, counted by worker, status
+        ("declined" or "expired") and response code: rows of worker_id, status, response_code, count."""
 
     @abc.abstractmethod
     async def tried_workers(self, case_id: uuid.UUID) -> frozenset[str]: ...

@@ -17,7 +17,8 @@ COMPLEXITIES = {"low": "Low", "medium": "Medium", "high": "High"}
 # Triage's priority: 1 most urgent ... 5 least.
 PRIORITIES = {1: "Urgent", 2: "High", 3: "Routine", 4: "Low", 5: "Lowest"}
 
-# Why a worker cannot take an offer: a code the coordinator can count, in words the worker recognises.
+# Why a worker cannot take an offer: a code the coordinator can count (caseload's DeclineReason), in words the
+# worker recognises; the capacity page counts declines under the same words.
 DECLINE_REASONS = {
     "no_capacity": "I do not have room for it now",
     "conflict_of_interest": "I know the person or have a conflict of interest",
@@ -29,7 +30,7 @@ DECLINE_REASONS = {
 }
 OFFER_GONE = ("This offer is no longer open: it was declined, it lapsed, or the case went to someone else. "
               "It cannot be accepted now.")
-MAX_DECLINE_NOTE = 400  # with the code, inside caseload's 500 characters for a reason
+MAX_DECLINE_NOTE = 500  # caseload's limit for the note, which it keeps sealed apart from the code
 
 
 def hours(value: Any) -> str:
@@ -77,8 +78,22 @@ def summary(offer: dict[str, Any]) -> list[tuple[str, str]]:
     return [(label, words) for label, words in rows if words]
 
 
-def read_decline(values: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """The reason caseload keeps (the code, then the note), or the problems with the form."""
+UNCODED_DECLINE = "No reason chosen (declined with a note only)"
+
+
+def declines_in_words(report: dict[str, Any]) -> dict[str, Any]:
+    """Caseload's count of declines with each reason in the words the decline form offered it in; a decline sent
+    with a note and no code (before the codes) is counted under its own words, not dropped."""
+    by_reason = [(DECLINE_REASONS.get(row.get("reason_code"), UNCODED_DECLINE if row.get("reason_code") is None
+                                      else str(row.get("reason_code"))), int(row.get("declined") or 0))
+                 for row in report.get("by_reason") or []]
+    return {"declined": int(report.get("declined") or 0), "expired": int(report.get("expired") or 0),
+            "by_reason": by_reason, "by_worker": report.get("by_worker") or []}
+
+
+def read_decline(values: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """What caseload is sent (the code it counts, and the note apart, as it keeps it sealed), or the problems
+    with the form."""
     errors: dict[str, str] = {}
     code = str(values.get("reason_code") or "")
     if code not in DECLINE_REASONS:
@@ -90,4 +105,4 @@ def read_decline(values: dict[str, Any]) -> tuple[str, dict[str, str]]:
         errors["note"] = f"Say why in {MAX_DECLINE_NOTE} characters or fewer"
     if values.get("confirm") != "yes":
         errors["confirm"] = "Confirm that you are declining: the offer then goes to someone else"
-    return (f"{code}: {note}" if note else code), errors
+    return ({"reason_code": code, "reason": note} if note else {"reason_code": code}), errors

@@ -69,9 +69,9 @@ async def decline_form(offer_id: str, request: Request, session: Session = Signe
 @router.post("/offers/{offer_id}/decline", response_class=HTMLResponse)
 async def decline_offer(offer_id: str, request: Request, session: Session = Signed) -> Response:
     values = await web.form_of(request, session)
-    reason, errors = words.read_decline(values)
+    decline, errors = words.read_decline(values)
     if errors:
         return await _decline_page(request, offer_id, values, errors, status_code=422)
-    answer = await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=False, reason=reason)
+    answer = await casework.answer_offer(web.wiring(request).call_as, session, offer_id, accept=False, decline=decline)
     notice = AFTER_DECLINE.get((answer or {}).get("case_status"), "Offer declined")
     return RedirectResponse(f"/offers?saved={quote(notice)}", status_code=303)

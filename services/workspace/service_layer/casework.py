@@ -46,12 +46,13 @@ async def my_offer(connect: Connect, session: Session, offer_id: str) -> dict[st
 
 
 async def answer_offer(connect: Connect, session: Session, offer_id: str, accept: bool,
-                       reason: str | None = None) -> dict[str, Any]:
+                       decline: dict[str, str] | None = None) -> dict[str, Any]:
+    """Accept the offer, or decline it with `decline` (the reason code, and the note if there is one)."""
     offer_id = case_id_of(offer_id)
     caseload = connect(session.token).caseload
     if accept:
         return await caseload.post(f"/v1/offers/{offer_id}/accept")
-    return await caseload.post(f"/v1/offers/{offer_id}/decline", {"reason": reason or None})
+    return await caseload.post(f"/v1/offers/{offer_id}/decline", decline or {})
 
 
 async def my_caseload(connect: Connect, session: Session, sort: str, now: datetime | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.workspace.domain.offers import declines_in_words
 from services.workspace.domain.session import COORDINATING_ROLES, OVERSEEING_ROLES, Session
 from services.workspace.service_layer.casework import case_id_of
 from services.workspace.service_layer.errors import Conflict, Forbidden, NotFound
@@ -85,9 +86,12 @@ async def waiting_list(connect: Connect, session: Session, programme_id: str) ->
 
 
 async def capacity(connect: Connect, session: Session, programme_id: str) -> dict[str, Any]:
-    """Each worker's hours and cases against their capacity, and the totals per site."""
+    """Each worker's hours and cases against their capacity, the totals per site, and why offers were declined
+    over the last 90 days (caseload's default window), by reason and by worker, with the offers that lapsed."""
     require_oversight(session)
-    workers = await connect(session.token).caseload.get("/v1/workers", programme_id=programme_id)
+    caseload = connect(session.token).caseload
+    workers = await caseload.get("/v1/workers", programme_id=programme_id)
+    declines = declines_in_words(await caseload.get("/v1/reports/offer-declines", programme_id=programme_id))
     sites: dict[str, dict[str, float]] = {}
     for worker in workers:
         if not worker.get("active", True):
@@ -98,4 +102,4 @@ async def capacity(connect: Connect, session: Session, programme_id: str) -> dic
         site["load_hours"] += float(worker.get("load_hours") or 0)
         site["workers"] += 1
         site["open_cases"] += int(worker.get("open_cases") or 0)
-    return {"workers": workers, "sites": dict(sorted(sites.items()))}
+    return {"workers": workers, "sites": dict(sorted(sites.items())), "declines": declines}

@@ -31,6 +31,19 @@ class ClosureReason(StrEnum):
     OTHER = "other"
 
 
+class DeclineReason(StrEnum):
+    """Why a worker turns an offer down, coded so coordinators can count it (short of interpreters, of workers in
+    an area, of room): the workspace's decline form offers these; `other` comes with the worker's note."""
+
+    NO_CAPACITY = "no_capacity"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    LANGUAGE = "language"
+    TOO_FAR = "too_far"
+    SKILLS = "skills"
+    AWAY = "away"
+    OTHER = "other"
+
+
 class CaseAssigned(EventPayload):
     event_type: ClassVar[str] = "case.assigned"
     schema_version: ClassVar[int] = 1
@@ -282,6 +295,15 @@ class CaseOfferDeclinedV2(CaseOfferDeclined):
     reason: SealedText
 
 
+class CaseOfferDeclinedV3(CaseOfferDeclined):
+    """A decline with its reason coded (counted in caseload's report) and the worker's note, if any, sealed.
+    Declines from clients that send only a note have no code; a code needs no note except `other`."""
+
+    schema_version: ClassVar[int] = 3
+    reason_code: DeclineReason | None = Field(default=None, description="null: declined with a note and no code")
+    reason: SealedText | None = None  # type: ignore[assignment]  # v3 makes the note optional
+
+
 class CaseContactRecordedV2(CaseContactRecorded):
     """A contact with what the worker noted of it, sealed."""
 
@@ -334,5 +356,5 @@ class CaseClosedV2(CaseClosed):
 
 
 SEALED_VERSIONS: tuple[type[EventPayload], ...] = (
-    CaseOfferDeclinedV2, CaseContactRecordedV2, CaseGoalSetV2, CaseSignpostedV2, CaseUnmetNeedRecordedV2, CaseExtendedV2,
-    CasePutOnHoldV2, CaseTransferredV2, CaseMeasureRecordedV2, CaseClosedV2)
+    CaseOfferDeclinedV2, CaseOfferDeclinedV3, CaseContactRecordedV2, CaseGoalSetV2, CaseSignpostedV2,
+    CaseUnmetNeedRecordedV2, CaseExtendedV2, CasePutOnHoldV2, CaseTransferredV2, CaseMeasureRecordedV2, CaseClosedV2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -120,18 +121,27 @@ class FakeWorkers(WorkerRepository):
 
 
 class FakeOffers(OfferRepository):
-    def __init__(self) -> None:
+    def __init__(self, cases: FakeCases) -> None:
         self.by_id: dict[uuid.UUID, dict[str, Any]] = {}
+        self._cases = cases  # an offer's programme is its case's
 
     async def add(self, **values: Any) -> None:
-        self.by_id[values["id"]] = {"responded_at": None, "response_reason": None, **values}
+        self.by_id[values["id"]] = {"responded_at": None, "response_reason": None, "response_code": None, **values}
 
     async def get(self, offer_id: uuid.UUID) -> dict[str, Any] | None:
         offer = self.by_id.get(offer_id)
         return dict(offer) if offer else None
 
-    async def respond(self, offer_id: uuid.UUID, status: str, at: datetime, reason: str | None = None) -> None:
-        self.by_id[offer_id].update(status=status, responded_at=at, response_reason=reason)
+    async def respond(self, offer_id: uuid.UUID, status: str, at: datetime, reason: str | None = None,
+                      code: str | None = None) -> None:
+        self.by_id[offer_id].update(status=status, responded_at=at, response_reason=reason, response_code=code)
+
+    async def answers_since(self, programme_id: str, since: datetime) -> list[dict[str, Any]]:
+        counted = Counter((o["worker_id"], o["status"], o["response_code"]) for o in self.by_id.values()
+                          if o["status"] in ("declined", "expired") and o["responded_at"] >= since
+                          and self._cases.by_id[o["case_id"]].programme_id == programme_id)
+        return [{"worker_id": worker_id, "status": status, "response_code": code, "count": count}
+                for (worker_id, status, code), count in counted.items()]
 
     async def tried_workers(self, case_id: uuid.UUID) -> frozenset[str]:
         return frozenset(str(o["worker_id"]) for o in self.by_id.values()
@@ -173,7 +183,7 @@ class FakeCaseloadUnitOfWork(FakeMessaging, CaseloadUnitOfWork):
         super().__init__()
         self.cases = FakeCases()
         self.workers = FakeWorkers()
-        self.offers = FakeOffers()
+        self.offers = FakeOffers(self.cases)
         self.settings = FakeSettings()
         self.views = FakeViews(self.cases)
         self.data_keys = InMemoryDataKeyStore()

@@ -82,7 +82,7 @@ async def test_every_free_text_field_is_stored_and_published_only_sealed(uow):
     assert "Quokka" not in stored
     # Each event with text is its sealed version, and the text in it is sealed for the person.
     published = {type(p) for p in uow.events(topics.CASES)}
-    assert {ev.CaseOfferDeclinedV2, ev.CaseContactRecordedV2, ev.CaseGoalSetV2, ev.CaseSignpostedV2, ev.CaseUnmetNeedRecordedV2,
+    assert {ev.CaseOfferDeclinedV3, ev.CaseContactRecordedV2, ev.CaseGoalSetV2, ev.CaseSignpostedV2, ev.CaseUnmetNeedRecordedV2,
             ev.CaseExtendedV2, ev.CaseMeasureRecordedV2, ev.CasePutOnHoldV2, ev.CaseTransferredV2} <= published
     goal = next(p for p in uow.events(topics.CASES) if isinstance(p, ev.CaseGoalSetV2))
     assert is_sealed(goal.description)

@@ -111,6 +111,7 @@ def test_the_waiting_list_and_capacity_for_a_programme():
          "capacity_hours": "21", "load_hours": "7.5", "open_cases": 5, "max_open_cases": 25},
         {"id": "w2", "name": "Bob Connector", "role": "connector", "site": "North", "active": True,
          "capacity_hours": "10", "load_hours": "2", "open_cases": 1, "max_open_cases": 25}])
+    fake.on("GET", "caseload", r"/v1/reports/offer-declines", NO_DECLINES)
     client = signed_in(fake)
     waiting = client.get("/waiting-list?programme_id=hackney-connect")
     assert waiting.status_code == 200 and ">12<" in waiting.text
@@ -120,3 +121,48 @@ def test_the_waiting_list_and_capacity_for_a_programme():
     site_row = capacity.text.split(">North<")[1].split("</tr>")[0]
     assert [cell.split(">")[-1] for cell in site_row.split("</td>")[:4]] == ["2", "6", "9.5", "31.0"]
     assert "Alice Connector" in capacity.text and "7.5 of 21" in capacity.text
+
+
+WORKERS = [{"id": "w1", "name": "Alice Connector", "role": "connector", "site": "North", "active": True,
+            "capacity_hours": "21", "load_hours": "7.5", "open_cases": 5, "max_open_cases": 25}]
+NO_DECLINES = {"programme_id": "hackney-connect", "since": "2026-09-06", "declined": 0, "expired": 0,
+               "by_reason": [], "by_worker": []}
+
+
+def _rows(page: str, caption: str) -> list[list[str]]:
+    """The body rows of the table with that caption, each as the text of its cells."""
+    table = page.split(caption)[1].split("</table>")[0].split("<tbody")[1]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", row, re.S)]
+            for row in table.split("</tr>")[:-1]]
+
+
+def test_the_capacity_page_says_why_offers_were_declined_by_reason_and_worker():
+    fake = _fake()
+    fake.on("GET", "caseload", r"/v1/workers", WORKERS)
+    fake.on("GET", "caseload", r"/v1/reports/offer-declines", {
+        "programme_id": "hackney-connect", "since": "2026-09-06", "declined": 4, "expired": 1,
+        "by_reason": [{"reason_code": "language", "declined": 2}, {"reason_code": "too_far", "declined": 1},
+                      {"reason_code": None, "declined": 1}],
+        "by_worker": [{"worker_id": "w1", "name": "Alice Connector", "site": "North", "declined": 3, "expired": 0},
+                      {"worker_id": "w2", "name": "Bob Connector", "site": "North", "declined": 1, "expired": 1}]})
+    client = signed_in(fake)
+    page = client.get("/capacity?programme_id=hackney-connect")
+    assert page.status_code == 200
+    assert "Why offers were declined (last 90 days)" in page.text
+    assert "4 offers declined and 1 lapsed unanswered" in page.text
+    assert _rows(page.text, "by the reason given") == [
+        ["I do not speak the language needed", "2"], ["The area is too far for me", "1"],
+        ["No reason chosen (declined with a note only)", "1"]]
+    assert _rows(page.text, "declined or let lapse") == [
+        ["Alice Connector", "North", "3", "0"], ["Bob Connector", "North", "1", "1"]]
+    [asked] = [c for c in fake.calls if c.url.path == "/v1/reports/offer-declines"]
+    assert asked.url.params["programme_id"] == "hackney-connect" and "since" not in asked.url.params
+
+
+def test_the_capacity_page_says_when_no_offer_was_declined():
+    fake = _fake()
+    fake.on("GET", "caseload", r"/v1/workers", WORKERS)
+    fake.on("GET", "caseload", r"/v1/reports/offer-declines", NO_DECLINES)
+    page = signed_in(fake).get("/capacity?programme_id=hackney-connect")
+    assert "No offers were declined or lapsed unanswered in the last 90 days." in page.text
+    assert "by the reason given" not in page.text

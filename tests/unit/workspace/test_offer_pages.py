@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from services.workspace.domain.offers import DECLINE_REASONS
+from shared.schemas.events.case import DeclineReason
 from tests.unit.workspace.support import FakeServices, csrf_of, signed_in
 
 CASE = "0b0f0000-0000-4000-8000-0000000000c1"
@@ -71,7 +73,9 @@ def test_a_confirmed_decline_sends_the_code_and_note_and_says_the_case_went_to_a
     response = client.post(f"/offers/{OFFER}/decline", data={
         "csrf_token": csrf_of(form.text), "reason_code": "away", "note": "  On leave until the 14th ", "confirm": "yes"})
     assert response.status_code == 303
-    assert fake.bodies("POST", f"/v1/offers/{OFFER}/decline") == [{"reason": "away: On leave until the 14th"}]
+    # The code caseload counts, and the note apart (caseload seals it).
+    assert fake.bodies("POST", f"/v1/offers/{OFFER}/decline") == [{"reason_code": "away",
+                                                                   "reason": "On leave until the 14th"}]
     assert "gone to another worker" in client.get(response.headers["location"]).text
 
 
@@ -81,7 +85,7 @@ def test_a_decline_with_no_one_else_free_says_the_case_waits():
     form = client.get(f"/offers/{OFFER}/decline")
     response = client.post(f"/offers/{OFFER}/decline", data={
         "csrf_token": csrf_of(form.text), "reason_code": "no_capacity", "confirm": "yes"})
-    assert fake.bodies("POST", f"/v1/offers/{OFFER}/decline") == [{"reason": "no_capacity"}]
+    assert fake.bodies("POST", f"/v1/offers/{OFFER}/decline") == [{"reason_code": "no_capacity"}]
     assert "waits for the next worker with room" in client.get(response.headers["location"]).text
 
 
@@ -106,3 +110,19 @@ def test_accepting_an_offer_gone_meanwhile_says_so_in_the_workers_words_and_lead
     assert response.status_code == 409
     assert "This offer is no longer open" in response.text and "this offer is declined" not in response.text
     assert '<a href="/offers">Go to your offers</a>' in response.text
+
+
+def test_the_form_offers_exactly_the_reason_codes_caseload_counts():
+    assert set(DECLINE_REASONS) == {reason.value for reason in DeclineReason}
+
+
+def test_a_note_up_to_caseloads_limit_is_sent_and_a_longer_one_is_refused_on_the_field():
+    fake = _fake()
+    client = signed_in(fake)
+    form = client.get(f"/offers/{OFFER}/decline")
+    too_long = client.post(f"/offers/{OFFER}/decline", data={
+        "csrf_token": csrf_of(form.text), "reason_code": "other", "note": "x" * 501, "confirm": "yes"})
+    assert too_long.status_code == 422 and 'href="#note"' in too_long.text and "500 characters" in too_long.text
+    client.post(f"/offers/{OFFER}/decline", data={
+        "csrf_token": csrf_of(form.text), "reason_code": "other", "note": "y" * 500, "confirm": "yes"})
+    assert fake.bodies("POST", f"/v1/offers/{OFFER}/decline") == [{"reason_code": "other", "reason": "y" * 500}]
