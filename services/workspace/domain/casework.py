@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .offers import DECLINE_REASONS
+
 CONTACT_KINDS = {
     "phone": "Phone call", "text": "Text message", "email": "Email", "letter": "Letter", "video": "Video call",
     "face_to_face": "Face to face", "home_visit": "Home visit", "community": "Meeting in the community",
@@ -53,6 +55,10 @@ def timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
         detail = f"{str(measure.get('instrument', '')).upper()} {measure.get('timepoint', '')}"
     elif event.get("event_type") == "case.closed":
         detail = CLOSURE_REASONS.get(data.get("reason"), data.get("reason") or "")
+    elif event.get("event_type") == "case.offer_declined":  # v3 carries the code; older ones a note only
+        words = DECLINE_REASONS.get(data.get("reason_code"), "")
+        note = data.get("reason") if isinstance(data.get("reason"), str) else ""  # opened for this reader
+        detail = ". ".join(part for part in (words, note) if part)
     elif event.get("event_type") in ("case.goal_set", "case.signposted", "case.unmet_need_recorded"):
         detail = str(data.get("description") or data.get("destination") or data.get("need") or "")
     return {"at": event.get("at") or data.get("at"), "what": what, "detail": detail}

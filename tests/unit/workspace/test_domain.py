@@ -90,6 +90,18 @@ def test_the_timeline_says_what_happened_in_words():
     assert entry["what"] == "Contact recorded" and entry["detail"] == "Home visit, 45 minutes (reached)"
 
 
+def test_a_declined_offer_on_the_timeline_says_why_in_the_workers_words():
+    coded = timeline_entry({"event_type": "case.offer_declined", "data": {"reason_code": "language",
+                                                                          "reason": "Needs Tigrinya"}})
+    assert coded["what"] == "Offer declined"
+    assert coded["detail"] == "I do not speak the language needed. Needs Tigrinya"
+    sealed = timeline_entry({"event_type": "case.offer_declined", "data": {"reason_code": "away",
+                                                                           "reason": {"sealed": "..."}}})
+    assert sealed["detail"] == "I will be away or off work"  # a note this reader may not open is left out
+    older = timeline_entry({"event_type": "case.offer_declined", "data": {"reason": "on leave"}})
+    assert older["detail"] == "on leave"
+
+
 def test_each_forms_questions_and_answers_are_the_ones_outcomes_scores():
     from services.outcomes.domain.instruments import INSTRUMENTS as SCORED
     from services.workspace.domain.instruments import CONCERN_SCORES
