@@ -37,7 +37,8 @@ class SqlReferralSearchRepository(ReferralSearchRepository):
         r, k = t.referrals, t.referral_search_keys
         rows = await self._conn.execute(
             sa.select(r.c.id, r.c.person).select_from(r.outerjoin(k, k.c.referral_id == r.c.id))
-            .where(sa.or_(k.c.referral_id.is_(None), k.c.name_sound_indexes.is_(None)), r.c.person != ERASED).order_by(r.c.received_at).limit(limit))
+            .where(sa.or_(k.c.referral_id.is_(None), k.c.name_sound_indexes.is_(None)), r.c.person != ERASED)
+            .order_by(r.c.received_at).limit(limit))
         return [(row.id, row.person) for row in rows]
 
     async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:

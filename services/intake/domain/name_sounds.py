@@ -15,7 +15,7 @@ from services.intake.domain.matching import name_key
 
 def sound_of(word: str) -> str:
     """The phonetic key of one word of a name ('' for a word with nothing to sound, such as digits only)."""
-    return jellyfish.metaphone(word).upper() if word else ""
+    return jellyfish.metaphone(word) if word else ""
 
 
 def sounds_of(*names: str | None) -> tuple[str, ...]:

@@ -52,7 +52,8 @@ async def search_referrals(uow: IntakeUnitOfWork, search: ReferralSearch, reader
 
 async def index_earlier_referrals(uow_factory: Callable[[], IntakeUnitOfWork], batch: int = 200) -> int:
     """Give search keys to the referrals received before they were kept (intake_0011), or before their
-    names' sounds were (intake_0013), a batch per transaction; how many were indexed. Indexing is an upsert, so two replicas doing it at once agree."""
+    names' sounds were (intake_0013), a batch per transaction; how many were indexed. Indexing is an upsert,
+    so two replicas doing it at once agree."""
     total = 0
     while True:
         uow = uow_factory()
