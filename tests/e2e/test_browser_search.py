@@ -1,7 +1,7 @@
 """Referral search in the staff workspace, in a real browser (Debian's Chromium, driven by Playwright) against
-the running system: a coordinator finds a referral by name and NHS number, reads the empty state and the error
-summary, and a connector is kept out. axe-core checks each page; each is photographed at phone and desktop
-widths (docs/screenshots/)."""
+the running system: a coordinator finds a referral by name (misspelt, marked as sounding alike) and NHS number,
+reads the empty state and the error summary, and a connector is kept out. axe-core checks each page; each is
+photographed at phone and desktop widths (docs/screenshots/)."""
 
 from __future__ import annotations
 
@@ -50,9 +50,20 @@ async def test_a_coordinator_finds_a_referral_and_a_connector_cannot_search(shar
     row = page.locator(f'tr[data-referral-id="{referral_id}"]')
     shown = await row.inner_text()
     assert f"Edith {family}" in shown and "Known as Edie" in shown and f"FIND-{family}" in shown and partner in shown
+    assert "sounds like" not in shown
     await check_page(page, "search-results")
     reads = await system.sql("SELECT actor, purpose FROM intake.audit_trail WHERE referral_id = $1::uuid", referral_id)
     assert reads and {(r["actor"], r["purpose"]) for r in reads} == {(coordinator["id"], "referral search")}
+
+    # Misspelt, the name still finds her by how it sounds, and the page says so in words.
+    await page.goto(f"{workspace}/search")
+    await page.fill("#name", f"Edyth {family.replace('Findable', 'Fyndabel')}")
+    await page.get_by_role("button", name="Search").click()
+    await page.wait_for_url(f"{workspace}/search?*")
+    row = page.locator(f'tr[data-referral-id="{referral_id}"]')
+    assert "Name sounds like what you searched for" in await row.inner_text()
+    assert "Check the person's other details" in await page.locator("main").inner_text()
+    await check_page(page, "search-sounds-like")
 
     await page.goto(f"{workspace}/search")
     await page.fill("#nhs_number", "943 476 5919")
@@ -62,7 +73,7 @@ async def test_a_coordinator_finds_a_referral_and_a_connector_cannot_search(shar
     assert await page.locator(f'tr[data-referral-id="{referral_id}"]').count() == 1
 
     await page.goto(f"{workspace}/search")
-    await page.fill("#name", f"Nobody{uuid.uuid4().hex[:6]}")
+    await page.fill("#name", "Bartholomew Quigley")  # sounds like no name in the system
     await page.get_by_role("button", name="Search").click()
     await page.wait_for_url(f"{workspace}/search?*")
     assert "No referral in your programmes matches" in await page.locator("main").inner_text()

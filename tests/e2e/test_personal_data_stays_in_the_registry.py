@@ -185,6 +185,15 @@ async def test_identifying_data_and_free_text_stay_in_intake(system):
     assert len(leaks("intake.referrals", registry_opened, four)) == 4
     assert leaks("intake.referrals", registry_text, four) == []
 
+    # Intake's search keys are blind indexes: neither the names nor what they sound like (their Metaphone keys,
+    # written out here by hand) are there in clear.
+    sounds = {"given name's sound": "sfrn", "family name's sound": "klf0r", "preferred name's sound": "rnkst",
+              "self-referrer's given name's sound": "0tlnt", "self-referrer's family name's sound": "skrfnwlt"}
+    search_keys = await system.sql("SELECT k::text AS row FROM intake.referral_search_keys k")
+    assert len(search_keys) >= 2
+    for row in search_keys:
+        found += leaks("intake.referral_search_keys", row["row"], {**wanted, **sounds})
+
     # ...and in no other schema's table.
     tables = await system.sql(
         "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "

@@ -1,7 +1,8 @@
-"""A coordinator finds a referral by its reference, the person's name, NHS number or postcode, its partner or
-status, through intake's API on the real database: only in their own programmes, never an erased person,
-with no name, NHS number or postcode in clear in the search keys, and each person shown in the audit trail
-without the terms searched for. Referrals from before the keys were kept are given them as intake starts."""
+"""A coordinator finds a referral by its reference, the person's name (or a misspelling that sounds like it,
+marked so), NHS number or postcode, its partner or status, through intake's API on the real database: only in
+their own programmes, never an erased person, with no name, phonetic key, NHS number or postcode in clear in
+the search keys, and each person shown in the audit trail without the terms searched for. Referrals from
+before the keys (or the names' sounds) were kept are given them as intake starts."""
 
 from __future__ import annotations
 
@@ -43,6 +44,18 @@ async def test_a_coordinator_finds_a_referral_by_each_thing_they_know_of_it(syst
             "Winifred", "Ashworth-Gale", "SRCH-1", "search-gp", "demo", "received")
         assert found["status_in_words"].startswith("Received")
 
+        # A misspelt name finds her by how it sounds, marked so; an exact name says it matched exactly, and a
+        # name that sounds like nobody's finds nothing.
+        for typed in ("Winnefred Ashwurth-Gail", "winifrid", "WINNY"):
+            got = await http.get("/v1/referral-search", params={"name": typed}, headers=demo)
+            assert [(r["referral_id"], r["matched_by"]) for r in got.json()["results"]] == [
+                (referral_id, "sounds_like")], typed
+        got = await http.get("/v1/referral-search", params={"name": "Winifred"}, headers=demo)
+        assert [(r["referral_id"], r["matched_by"]) for r in got.json()["results"]] == [(referral_id, "name")]
+        for typed in ("Bartholomew Quigley", "Winifred Jones"):
+            got = await http.get("/v1/referral-search", params={"name": typed}, headers=demo)
+            assert got.status_code == 200 and got.json()["results"] == [], typed
+
         # Another programme's coordinator finds only their own programme's referral; an admin finds both.
         north = system.staff_headers("coordinator", subject="coord-north", programmes=["north"])
         got = await http.get("/v1/referral-search", params={"name": "Ashworth-Gale"}, headers=north)
@@ -67,12 +80,17 @@ async def test_a_coordinator_finds_a_referral_by_each_thing_they_know_of_it(syst
                                headers={"X-API-Key": key})).status_code == 401
 
         # The keys are blind indexes: no name, NHS number or postcode is stored in clear to be searched.
+        # Nor is what her names sound like (the Metaphone keys, written out here by hand).
         stored = await system.sql("SELECT name_indexes::text || coalesce(nhs_number_index, '') || "
-                                  "coalesce(postcode_index, '') AS keys FROM intake.referral_search_keys")
+                                  "coalesce(postcode_index, '') AS keys, name_sound_indexes::text AS sounds "
+                                  "FROM intake.referral_search_keys")
         assert len(stored) == 2
         for row in stored:
             for clear in ("winifred", "ashworth", "winnie", NHS_NUMBER, "LS6", "ls6"):
-                assert clear not in row["keys"].lower()
+                assert clear not in row["keys"].lower() and clear not in row["sounds"].lower()
+            for sound in ("WNFRT", "AXWR0KL", "ALBRT"):
+                assert sound.lower() not in (row["keys"] + row["sounds"]).lower()
+            assert row["sounds"].count(",") >= 1  # a blind index for each name word's sound (given, family, ...)
 
         # Each person shown is audited, for "referral search", without the terms searched for.
         auditor = system.staff_headers("auditor", subject="auditor")
@@ -97,7 +115,8 @@ async def test_a_coordinator_finds_a_referral_by_each_thing_they_know_of_it(syst
                                 referral_id) == []
 
     # A referral received before search keys were kept (its keys removed, as before intake_0011) is given them
-    # as intake next starts; the erased person is not.
+    # as intake next starts, and so is one indexed before names' sounds were (intake_0013); the erased person
+    # is not.
     await system.sql("DELETE FROM intake.referral_search_keys WHERE referral_id = $1::uuid", albert_id)
     system.stop("intake")
     system.start("intake")
@@ -106,5 +125,15 @@ async def test_a_coordinator_finds_a_referral_by_each_thing_they_know_of_it(syst
         got = await http.get("/v1/referral-search", params={"name": "albert ashworth-gale"},
                              headers=system.staff_headers("admin"))
         assert [r["referral_id"] for r in got.json()["results"]] == [albert_id]
+    await system.sql("UPDATE intake.referral_search_keys SET name_sound_indexes = NULL WHERE referral_id = $1::uuid",
+                     albert_id)
+    system.stop("intake")
+    system.start("intake")
+    await system.wait_for("SELECT 1 FROM intake.referral_search_keys WHERE referral_id = $1::uuid "
+                          "AND name_sound_indexes IS NOT NULL", albert_id)
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=30) as http:
+        got = await http.get("/v1/referral-search", params={"name": "Albirt Ashwurth-Gail"},
+                             headers=system.staff_headers("admin"))
+        assert [(r["referral_id"], r["matched_by"]) for r in got.json()["results"]] == [(albert_id, "sounds_like")]
     assert await system.sql("SELECT 1 FROM intake.referral_search_keys WHERE referral_id = $1::uuid",
                             referral_id) == []

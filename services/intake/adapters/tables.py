@@ -247,6 +247,8 @@ referral_search_keys = sa.Table(
               comment="blind indexes of each form of the name: given, family, preferred, full"),
     sa.Column("nhs_number_index", sa.Text),
     sa.Column("postcode_index", sa.Text),
+    sa.Column("name_sound_indexes", ARRAY(sa.Text),
+              comment="blind indexes of what each word of the names sounds like; NULL: not indexed yet"),
 )
 
 # Indexes as the migrations name them (tests/integration/test_migrations_match_tables.py holds the two together).
@@ -269,3 +271,5 @@ sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.next_attempt_at,
 sa.Index("ix_referral_search_keys_name_indexes", referral_search_keys.c.name_indexes, postgresql_using="gin")
 sa.Index("ix_referral_search_keys_nhs_number_index", referral_search_keys.c.nhs_number_index)
 sa.Index("ix_referral_search_keys_postcode_index", referral_search_keys.c.postcode_index)
+sa.Index("ix_referral_search_keys_name_sound_indexes", referral_search_keys.c.name_sound_indexes,
+         postgresql_using="gin")

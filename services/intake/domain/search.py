@@ -2,8 +2,11 @@
 
 Name, NHS number and postcode are personal data: they are never stored in clear to be searched, only as
 keyed blind indexes (shared/platform/blind_index.py) of the normal forms below, so a search finds an exact
-match on the normalised value (any case, spacing or accents; not a part of a name). The reference, partner
-and status are not personal data and are compared as they are.
+match on the normalised value (any case, spacing or accents; not a part of a name). A name is also found by
+how it sounds: each word of the person's names has a phonetic key (name_sounds.py), kept only as a blind
+index too, and a typed name whose every word sounds like one of them finds the referral after the exact
+matches, marked as sounding alike. The reference, partner and status are not personal data and are compared
+as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from services.intake.domain import normalise
 from services.intake.domain.matching import name_key
+from services.intake.domain.name_sounds import sounds_of, sounds_to_search
 from services.intake.domain.status import FOR_REFERRER, ReferralStatus
 
 # Limits on what a search may ask: long enough for any real value, short enough to refuse junk.
@@ -33,6 +37,11 @@ PURPOSE = "referral search"
 # Blind indexes are keyed per field; every form of a name is indexed as this one field, so a name
 # typed as given, family, preferred or full name finds the same referral.
 NAME, NHS_NUMBER, POSTCODE = "name", "nhs_number", "postcode"
+# The phonetic keys of every name word are indexed as their own field, so they never equal an exact name's.
+NAME_SOUND = "name_sound"
+
+# How a referral found by name matched: its name exactly (normalised), or by how every word typed sounds.
+BY_NAME, SOUNDS_LIKE = "name", "sounds_like"
 
 
 class InvalidSearch(ValueError):
@@ -50,6 +59,9 @@ class SearchKeys:
     names: tuple[str, ...]
     nhs_number: str | None
     postcode: str | None
+    # The phonetic key of each word of the given, family and preferred names; None only for keys stored before
+    # they were kept (intake_0013), which index_earlier_referrals gives them.
+    sounds: tuple[str, ...] | None = ()
 
 
 def _postcode(value: str | None) -> str | None:
@@ -76,7 +88,9 @@ def keys_of(person: dict[str, Any]) -> SearchKeys:
     nhs = "".join((person.get("nhs_number") or "").split()) or None
     return SearchKeys(names=name_forms(person.get("given_name"), person.get("family_name"),
                                        person.get("preferred_name")),
-                      nhs_number=nhs, postcode=_postcode(person.get("postcode")))
+                      nhs_number=nhs, postcode=_postcode(person.get("postcode")),
+                      sounds=sounds_of(person.get("given_name"), person.get("family_name"),
+                                       person.get("preferred_name")))
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ class ReferralSearch:
     reference: str | None = None
     referral_id: uuid.UUID | None = None  # the reference, when it is a referral's own id
     name: str | None = None
+    name_sounds: tuple[str, ...] = ()  # what each word of the name sounds like; () finds exact names only
     nhs_number: str | None = None
     postcode: str | None = None
     partner_id: str | None = None
@@ -147,7 +162,8 @@ class ReferralSearch:
             referral_id = uuid.UUID(reference) if reference else None
         except ValueError:
             referral_id = None
-        return cls(reference=reference, referral_id=referral_id, name=name_normal, nhs_number=nhs_number,
+        return cls(reference=reference, referral_id=referral_id, name=name_normal,
+                   name_sounds=sounds_to_search(name_normal) if name_normal else (), nhs_number=nhs_number,
                    postcode=postcode, partner_id=partner_id, status=chosen, limit=limit, offset=offset)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.intake.bootstrap import Intake
 from services.intake.domain import search as s
@@ -33,6 +34,10 @@ class FoundReferral(BaseModel):
     given_name: str | None
     family_name: str | None
     preferred_name: str | None
+    matched_by: Literal["name", "sounds_like"] | None = Field(
+        description='how a name search found it: "name", the name exactly (ignoring case and accents); '
+                    '"sounds_like", every word searched for sounds like one of the person\'s name words, so '
+                    'check the other details before acting on it. null when no name was searched for.')
 
 
 class SearchResults(BaseModel):
@@ -47,7 +52,8 @@ async def referral_search(
     reference: str | None = Query(default=None, max_length=s.REFERENCE_MAX,
                                   description="the partner's reference, a self-referral reference, or the referral id"),
     name: str | None = Query(default=None, max_length=s.NAME_MAX,
-                             description="given, family, preferred or full name: exact, ignoring case and accents"),
+                             description="given, family, preferred or full name: exact (ignoring case and accents) "
+                                         "or sounding alike, word by word"),
     nhs_number: str | None = Query(default=None, max_length=s.NHS_NUMBER_MAX),
     postcode: str | None = Query(default=None, max_length=s.POSTCODE_MAX),
     partner_id: str | None = Query(default=None, max_length=s.PARTNER_MAX),
@@ -58,8 +64,10 @@ async def referral_search(
 ) -> SearchResults:
     """Referrals in the caller's programmes matching every term given (at least one), newest first, with the
     person's name and the status in plain words. Name, NHS number and postcode are found by keyed blind
-    indexes, so only an exact match of the normalised value finds a referral. Each referral shown is
-    recorded in the audit trail as read for "referral search"; the terms searched for are not."""
+    indexes, so only an exact match of the normalised value finds a referral, except that a name also finds
+    referrals whose name words sound like every word typed ("Jon Smyth" finds John Smith): those come after
+    the exact matches, each marked `matched_by: "sounds_like"`. Each referral shown is recorded in the audit
+    trail as read for "referral search"; the terms searched for are not."""
     try:
         search = s.ReferralSearch.parse(reference=reference, name=name, nhs_number=nhs_number, postcode=postcode,
                                         partner_id=partner_id, status=status_.value if status_ else None,

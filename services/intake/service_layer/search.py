@@ -45,14 +45,15 @@ async def search_referrals(uow: IntakeUnitOfWork, search: ReferralSearch, reader
                 "partner_id": r.partner_id, "programme_id": r.programme_id, "status": r.status,
                 "status_in_words": status_in_words(r.status), "received_at": r.received_at,
                 "given_name": person.get("given_name"), "family_name": person.get("family_name"),
-                "preferred_name": person.get("preferred_name")})
+                "preferred_name": person.get("preferred_name"), "matched_by": hit.matched_by})
         await uow.commit()
     return {"results": results, "offset": search.offset, "limit": search.limit, "more": more}
 
 
 async def index_earlier_referrals(uow_factory: Callable[[], IntakeUnitOfWork], batch: int = 200) -> int:
-    """Give search keys to the referrals received before they were kept (intake_0011), a batch per
-    transaction; how many were indexed. Indexing is an upsert, so two replicas doing it at once agree."""
+    """Give search keys to the referrals received before they were kept (intake_0011), or before their
+    names' sounds were (intake_0013), a batch per transaction; how many were indexed. Indexing is an upsert,
+    so two replicas doing it at once agree."""
     total = 0
     while True:
         uow = uow_factory()

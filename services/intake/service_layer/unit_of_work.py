@@ -288,6 +288,7 @@ class SearchHit:
 
     referral: Referral
     person: dict[str, Any] | str
+    matched_by: str | None = None  # a name search's: BY_NAME or SOUNDS_LIKE (domain/search.py); else None
 
 
 class ReferralSearchRepository(abc.ABC):
@@ -300,13 +301,15 @@ class ReferralSearchRepository(abc.ABC):
 
     @abc.abstractmethod
     async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, dict[str, Any] | str]]:
-        """Referrals with no search keys yet (received before they were kept), with their person as stored;
-        not an erased person's."""
+        """Referrals with no search keys yet (received before they were kept), or none of how their names
+        sound (received before intake_0013), with their person as stored; not an erased person's."""
 
     @abc.abstractmethod
     async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
         """Referrals matching every term of the search, newest first, from `search.offset`, at most `limit`;
-        only in `programmes` (None: every programme); never an erased person's."""
+        only in `programmes` (None: every programme); never an erased person's. A name matches exactly, or
+        when every one of `search.name_sounds` is among the person's name sounds; the exact matches come
+        first, and each hit says which it was."""
 
 
 class IntakeUnitOfWork(UnitOfWork):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 # (field, label, hint, most characters): the order the form asks them in.
 TEXT_FIELDS = (
     ("reference", "Referral reference", "The partner's reference, a self-referral reference or the referral id", 100),
-    ("name", "Name", "Given, family or full name, spelled in full", 200),
+    ("name", "Name", "Given, family or full name, in whole words: names that sound like it are found too", 200),
     ("nhs_number", "NHS number", "10 digits, for example 485 777 3456", 20),
     ("postcode", "Postcode", "The whole postcode, for example LS6 2QB", 12),
     ("partner_id", "Referring partner", "The partner's id, for example riverside-surgery", 100),

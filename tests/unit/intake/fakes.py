@@ -13,7 +13,7 @@ from services.intake.domain.audit import GENESIS, AuditEntry
 from services.intake.domain.matching import MatchResult, PersonKey, family_name_frequency
 from services.intake.domain.partner import Partner
 from services.intake.domain.referral import Referral
-from services.intake.domain.search import ReferralSearch, SearchKeys
+from services.intake.domain.search import BY_NAME, SOUNDS_LIKE, ReferralSearch, SearchKeys
 from services.intake.domain.rejection import RejectedSubmission
 from services.intake.service_layer import sealed
 from services.intake.service_layer.unit_of_work import (
@@ -394,17 +394,29 @@ class FakeReferralSearch(ReferralSearchRepository):
         self.keys[referral_id] = keys
 
     async def unindexed(self, limit: int) -> list[tuple[uuid.UUID, Any]]:
-        waiting = sorted((r for r in self._referrals.by_id.values()
-                          if r.id not in self.keys and self._referrals.persons[r.id]), key=lambda r: r.received_at)
+        def unindexed(r: Referral) -> bool:  # no keys, or none of how the names sound (from before intake_0013)
+            return r.id not in self.keys or self.keys[r.id].sounds is None
+
+        waiting = sorted((r for r in self._referrals.by_id.values() if unindexed(r) and self._referrals.persons[r.id]),
+                         key=lambda r: r.received_at)
         return [(r.id, self._referrals.persons[r.id]) for r in waiting[:limit]]
 
     async def find(self, search: ReferralSearch, programmes: frozenset[str] | None, limit: int) -> list[SearchHit]:
+        def matched_by(r: Referral) -> str | None:
+            keys = self.keys.get(r.id)
+            if not search.name or keys is None:
+                return None
+            if search.name in keys.names:
+                return BY_NAME
+            alike = search.name_sounds and set(search.name_sounds) <= set(keys.sounds or ())
+            return SOUNDS_LIKE if alike else None
+
         def matches(r: Referral) -> bool:
             keys = self.keys.get(r.id)
             return (bool(self._referrals.persons[r.id])
                     and (not search.reference or search.reference in (r.partner_referral_id, r.self_reference)
                          or r.id == search.referral_id)
-                    and (not search.name or (keys is not None and search.name in keys.names))
+                    and (not search.name or matched_by(r) is not None)
                     and (not search.nhs_number or (keys is not None and keys.nhs_number == search.nhs_number))
                     and (not search.postcode or (keys is not None and keys.postcode == search.postcode))
                     and (not search.partner_id or r.partner_id == search.partner_id)
@@ -413,7 +425,9 @@ class FakeReferralSearch(ReferralSearchRepository):
 
         found = sorted((r for r in self._referrals.by_id.values() if matches(r)),
                        key=lambda r: (r.received_at, str(r.id)), reverse=True)
-        return [SearchHit(r, self._referrals.persons[r.id]) for r in found[search.offset:search.offset + limit]]
+        found.sort(key=lambda r: matched_by(r) == SOUNDS_LIKE)  # stable: exact matches first, each newest first
+        return [SearchHit(r, self._referrals.persons[r.id], matched_by(r))
+                for r in found[search.offset:search.offset + limit]]
 
 
 class FakeIntakeUnitOfWork(FakeMessaging, IntakeUnitOfWork):

@@ -5,6 +5,7 @@ terms searched for; an erased person is not found; bad searches are refused nami
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -122,6 +123,65 @@ def test_a_name_is_found_by_each_form_a_coordinator_might_type():
     assert name_forms("Mary-Jane", "O'Néill", "MJ") == ("maryjane", "oneill", "mj", "maryjane oneill", "mj oneill")
     keys = keys_of({"given_name": "Ann", "family_name": "Lee", "nhs_number": "943 476 5919", "postcode": "e81aa"})
     assert (keys.names, keys.nhs_number, keys.postcode) == (("ann", "lee", "ann lee"), NHS_NUMBER, "E8 1AA")
+    assert keys.sounds == ("AN", "L")
+
+
+def john_smith(**person) -> dict:
+    return referral(person={"given_name": "John", "family_name": "Smith", "date_of_birth": "1950-06-01",
+                            "postcode": "N1 1AA", **person})
+
+
+async def test_a_name_that_sounds_alike_finds_the_referral_after_the_exact_matches_and_says_so(uow):
+    smith = (await handlers.handle(from_gp(john_smith(), reference="GP-1"), uow)).referral
+    smyth = (await handlers.handle(from_gp(john_smith(given_name="Jon", family_name="Smyth"),
+                                           reference="GP-2"), uow)).referral  # the newer of the two
+    for typed in ("Jon Smyth", "jon smyth"):
+        assert [(r["referral_id"], r["matched_by"]) for r in await search(uow, name=typed)] == [
+            (str(smyth.id), "name"), (str(smith.id), "sounds_like")]
+    assert [(r["referral_id"], r["matched_by"]) for r in await search(uow, name="Smith")] == [
+        (str(smith.id), "name"), (str(smyth.id), "sounds_like")]
+    assert [(r["given_name"], r["family_name"]) for r in await search(uow, name="Jon Smyth")] == [
+        ("Jon", "Smyth"), ("John", "Smith")]
+
+
+async def test_every_word_typed_must_sound_like_one_of_the_persons_name_words(uow):
+    made = (await handlers.handle(from_gp(john_smith(preferred_name="Mohammed"), reference="GP-1"), uow)).referral
+    for typed in ("Muhammad", "Smyth Muhammad", "Jon", "smyth jon"):  # any order, any of given/family/preferred
+        [found] = await search(uow, name=typed)
+        assert (found["referral_id"], found["matched_by"]) == (str(made.id), "sounds_like"), typed
+    for typed in ("Jones", "Jon Jones", "Michael Smith", "Smithson"):
+        assert await search(uow, name=typed) == [], typed
+
+
+async def test_a_sound_alike_match_keeps_to_every_other_term_and_the_coordinators_programmes(uow):
+    await handlers.handle(c.RegisterPartner("admin", COUNCIL), uow)
+    await handlers.handle(from_gp({**john_smith(), "programme_id": "north"}, partner=COUNCIL, reference="C-1"), uow)
+    assert await search(uow, DEMO_COORDINATOR, name="Jon Smyth") == []
+    assert [r["matched_by"] for r in await search(uow, NORTH_COORDINATOR, name="Jon Smyth")] == ["sounds_like"]
+    assert await search(uow, NORTH_COORDINATOR, name="Jon Smyth", postcode="E8 1AA") == []
+    assert await search(uow, NORTH_COORDINATOR, name="Jon Smyth", status="closed") == []
+    assert await search(uow, NORTH_COORDINATOR, name="Jon Smyth", partner_id="gp-surgery") == []
+    [found] = await search(uow, NORTH_COORDINATOR, name="Jon Smyth", postcode="n11aa", partner_id="council")
+    assert found["matched_by"] == "sounds_like"
+
+
+async def test_a_referral_found_by_anything_but_a_name_says_nothing_of_how_a_name_matched(uow):
+    await handlers.handle(from_gp(john_smith(), reference="GP-1"), uow)
+    [found] = await search(uow, reference="GP-1")
+    assert found["matched_by"] is None
+
+
+async def test_sound_alike_matches_are_shown_and_audited_a_page_at_a_time_after_the_exact_ones(uow):
+    exact = [(await handlers.handle(from_gp(john_smith(), reference=f"GP-{i}"), uow)).referral for i in range(2)]
+    alike = [(await handlers.handle(from_gp(john_smith(family_name="Smyth"), reference=f"GP-S{i}"), uow)).referral
+             for i in range(2)]
+    first = await search_referrals(uow, ReferralSearch.parse(name="John Smith", limit=3), DEMO_COORDINATOR)
+    second = await search_referrals(uow, ReferralSearch.parse(name="John Smith", limit=3, offset=3), DEMO_COORDINATOR)
+    newest_first = lambda made: sorted(made, key=lambda r: (r.received_at, str(r.id)), reverse=True)  # noqa: E731
+    assert [(r["referral_id"], r["matched_by"]) for r in first["results"] + second["results"]] == (
+        [(str(r.id), "name") for r in newest_first(exact)] + [(str(r.id), "sounds_like") for r in newest_first(alike)])
+    assert (first["more"], second["more"]) == (True, False)
+    assert {e.referral_id for e in await uow.audit.entries()} == {r.id for r in exact + alike}
 
 
 async def test_referrals_received_before_search_keys_were_kept_are_given_them(uow):
@@ -135,4 +195,17 @@ async def test_referrals_received_before_search_keys_were_kept_are_given_them(uo
     [found] = await search(uow, name="Maggie")
     assert found["referral_id"] == str(made.id)
     assert set(uow.search.keys) == {made.id}
+    assert await index_earlier_referrals(lambda: uow) == 0
+
+
+async def test_referrals_indexed_before_name_sounds_were_kept_are_given_them(uow):
+    made = (await handlers.handle(from_gp(john_smith(), reference="GP-1"), uow)).referral
+    uow.search.keys[made.id] = replace(uow.search.keys[made.id], sounds=None)  # as rows from before intake_0013
+    assert await search(uow, name="Jon Smyth") == []
+    assert [r["matched_by"] for r in await search(uow, name="John Smith")] == ["name"]
+
+    assert await index_earlier_referrals(lambda: uow) == 1
+    assert uow.search.keys[made.id].sounds == ("JN", "SM0")
+    [found] = await search(uow, name="Jon Smyth")
+    assert (found["referral_id"], found["matched_by"]) == (str(made.id), "sounds_like")
     assert await index_earlier_referrals(lambda: uow) == 0

@@ -54,6 +54,25 @@ def test_a_search_asks_intake_for_the_terms_given_and_shows_what_it_found():
     assert "More results" not in page.text
 
 
+def test_a_name_that_only_sounds_alike_is_marked_in_words_so_the_coordinator_checks_the_rest():
+    sounds_alike = {**FOUND, "referral_id": "0b0f0000-0000-4000-8000-000000000010", "given_name": "Margret",
+                    "family_name": "Okafour", "preferred_name": None, "matched_by": "sounds_like"}
+    page = signed_in(_fake(results=[{**FOUND, "matched_by": "name"}, sounds_alike])).get(
+        "/search", params={"name": "Margaret Okafor"})
+    assert page.status_code == 200
+    exact_row, alike_row = page.text.split('<tr class="nhsuk-table__row" data-referral-id=')[1:]
+    assert "Margaret Okafor" in exact_row and "sounds like" not in exact_row
+    assert "Margret Okafour" in alike_row and "Name sounds like what you searched for" in alike_row
+    assert "Exact name matches first, then names that sound alike" in page.text
+    assert "Check the person's other details" in page.text
+
+
+def test_exact_matches_alone_say_nothing_of_sounding_alike():
+    page = signed_in(_fake(results=[{**FOUND, "matched_by": "name"}])).get("/search", params={"name": "Okafor"})
+    assert "Newest first" in page.text
+    assert "sounds like what you searched for" not in page.text and "Check the person's other details" not in page.text
+
+
 def test_more_results_are_a_link_to_the_next_page_keeping_the_terms():
     fake = _fake(more=True)
     page = signed_in(fake).get("/search", params={"partner_id": "riverside-surgery"})
