@@ -107,6 +107,8 @@ POLICY: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v1/match-reviews/{review_id}/decision"): staff(*COORDINATE),
         # The person registry: the worker holding a case (ownership in the service layer) or its coordinator.
         ("GET", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
+        # Correcting how to reach the person: the same people as reading (Reader.require_may_change), audited.
+        ("PATCH", "/v1/cases/{case_id}/person"): staff(*COORDINATE, *WORKERS),
         # Finds referrals by reference, name, NHS number, postcode, partner or status, in the caller's
         # programmes; each person shown is audited.
         ("GET", "/v1/referral-search"): staff(*COORDINATE),

@@ -168,11 +168,15 @@ class SqlReferralRepository(ReferralRepository):
     async def get(self, referral_id: uuid.UUID) -> Referral | None:
         return await self._one(t.referrals.c.id == referral_id, lock=True)
 
-    async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
+    async def registry_record(self, referral_id: uuid.UUID, *, for_update: bool = False) -> RegistryRecord | None:
         r = t.referrals
-        row = (await self._conn.execute(sa.select(r.c.person_id, r.c.person, r.c.contact)
-                                        .where(r.c.id == referral_id))).first()
+        query = sa.select(r.c.person_id, r.c.person, r.c.contact).where(r.c.id == referral_id)
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return RegistryRecord(row.person_id, row.person, row.contact) if row else None
+
+    async def correct_registry_record(self, referral_id: uuid.UUID, person: str, contact: str) -> None:
+        r = t.referrals
+        await self._conn.execute(sa.update(r).where(r.c.id == referral_id).values(person=person, contact=contact))
 
     async def add(self, referral: Referral, person: dict[str, Any] | str, match: MatchResult,
                   contact: dict[str, Any] | str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Normalisers for what people type: UK postcodes, phone numbers, names, NHS numbers.
+"""Normalisers for what people type: UK postcodes, phone numbers, email addresses, names, NHS numbers.
 
 Each returns the normal form or raises ValueError with a message fit to show the
 person who typed it (never echoing other people's data).
@@ -53,6 +53,14 @@ def phone(value: str, region: str = "GB") -> str:
     if not (phonenumbers.is_valid_number(parsed) or drama):
         raise ValueError(f"not a valid phone number: expected {_EXPECTED_PHONE}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email(value: str) -> str:
+    """An email address as typed, its domain in lower case (the part before @ may be case-sensitive)."""
+    local, at, domain = value.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ValueError("not an email address")
+    return f"{local}@{domain.lower()}"
 
 
 def name(value: str) -> str:

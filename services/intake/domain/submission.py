@@ -140,12 +140,7 @@ class Person(_Model):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        local, at, domain = value.partition("@")
-        if not at or not local or "." not in domain or any(c.isspace() for c in value):
-            raise ValueError("not an email address")
-        return f"{local}@{domain.lower()}"
+        return normalise.email(value) if value else None
 
     @field_validator("nhs_number")
     @classmethod

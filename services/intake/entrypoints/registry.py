@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field, model_validator
 
 from services.intake.bootstrap import Intake
+from services.intake.domain.correction import ContactCorrection
 from services.intake.entrypoints.dependencies import intake
 from services.intake.service_layer import commands as c
-from services.intake.service_layer import registry
+from services.intake.service_layer import corrections, registry
 from services.intake.service_layer.errors import Forbidden, NotFound
 from shared.platform.auth import StaffPrincipal, require_staff
 from shared.platform.datetimes import IsoDateTime
@@ -36,6 +37,17 @@ async def person_for_case(case_id: uuid.UUID, deps: Intake = Depends(intake),
     the case (or a coordinator of its programme); every read is recorded in the audit trail."""
     with refusals_as_http(REFUSALS):
         return await registry.person_for_case(deps.uow(), case_id, reader_of(principal))
+
+
+@router.patch("/v1/cases/{case_id}/person", tags=["registry"], responses=errors(404))
+async def correct_person_for_case(case_id: uuid.UUID, body: ContactCorrection, deps: Intake = Depends(intake),
+                                  principal: StaffPrincipal = Depends(require_staff())) -> dict:
+    """Correct how to reach the person of a case (a JSON merge patch: a field left out stays, a field sent as
+    null is removed): phone, email, address and postcode, best times, safe-contact instructions, access needs,
+    language and interpreter. Checked as a referral's are. For whoever may read the details; each change is
+    recorded in the audit trail by field name. The preferred contact method is consent: record it on the case."""
+    with refusals_as_http(REFUSALS):
+        return await corrections.correct_contact_details(deps.uow(), case_id, body, reader_of(principal))
 
 
 @router.get("/v1/match-reviews/{review_id}", tags=["registry"], responses=errors(404))

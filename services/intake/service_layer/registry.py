@@ -30,11 +30,19 @@ class Reader:
     programmes: frozenset[str] | None = None  # None: every programme
 
     def require_may_read(self, holder: CaseHolder) -> None:
+        self._require_holds(holder, "reads")
+
+    def require_may_change(self, holder: CaseHolder) -> None:
+        """Whoever may read how to reach the person may correct it: the worker holding the open case, or a
+        coordinator of its programme. Nobody else changes what the next worker will call."""
+        self._require_holds(holder, "changes")
+
+    def _require_holds(self, holder: CaseHolder, verb: str) -> None:
         if self.own_work_only:
             if self.worker_id is None or holder.worker_id != self.worker_id:
-                raise Forbidden("only the worker holding this case reads the person's details")
+                raise Forbidden(f"only the worker holding this case {verb} the person's details")
             if not holder.open:
-                raise Forbidden("this case is closed: its worker no longer reads the person's details")
+                raise Forbidden(f"this case is closed: its worker no longer {verb} the person's details")
         elif self.programmes is not None and holder.programme_id not in self.programmes:
             raise Forbidden("this case is in a programme you do not work in")
 

@@ -58,8 +58,13 @@ class ReferralRepository(abc.ABC):
         """One refused submission and its body as stored (sealed)."""
 
     @abc.abstractmethod
-    async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
-        """The person's details as stored with the referral, and its contact record (None before it was kept)."""
+    async def registry_record(self, referral_id: uuid.UUID, *, for_update: bool = False) -> RegistryRecord | None:
+        """The person's details as stored with the referral, and its contact record (None before it was kept);
+        `for_update` holds the row until the transaction ends, so two corrections never lose one another."""
+
+    @abc.abstractmethod
+    async def correct_registry_record(self, referral_id: uuid.UUID, person: str, contact: str) -> None:
+        """Store corrected details and contact record (each sealed) in place of the referral's."""
 
     @abc.abstractmethod
     async def add(self, referral: Referral, person: dict[str, Any] | str, match: MatchResult,

@@ -80,9 +80,12 @@ class FakeReferrals(ReferralRepository):
         return next(((self._rejected(s), s["body"]) for s in self.submissions
                      if s["submission_id"] == submission_id and s["outcome"] == "rejected"), None)
 
-    async def registry_record(self, referral_id: uuid.UUID) -> RegistryRecord | None:
+    async def registry_record(self, referral_id: uuid.UUID, *, for_update: bool = False) -> RegistryRecord | None:
         found = self.by_id.get(referral_id)
         return RegistryRecord(found.person_id, self.persons[referral_id], self.contacts.get(referral_id)) if found else None
+
+    async def correct_registry_record(self, referral_id: uuid.UUID, person: str, contact: str) -> None:
+        self.persons[referral_id], self.contacts[referral_id] = person, contact
 
     async def add(self, referral: Referral, person: dict[str, Any], match: MatchResult,
                   contact: dict[str, Any] | None = None) -> None:
