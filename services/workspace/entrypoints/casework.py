@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.workspace.domain import casework as words
+from services.workspace.domain import contact_details
 from services.workspace.domain.dues import SORTS
 from services.workspace.domain.instruments import (CLOSURE_INSTRUMENTS, CONCERN_SCORES, INSTRUMENTS, TIMEPOINTS,
                                                    concern_field, described, item_field, read_measure)
@@ -51,7 +52,39 @@ async def caseload(request: Request, sort: str = "due", show: str = "open", sess
 async def case(case_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
     view = await casework.case_page(web.wiring(request).call_as, session, case_id)
     return web.page(request, "case.html", title="Case", crumbs=_crumbs(), notice=request.query_params.get("saved"),
-                    words=words, instruments=INSTRUMENTS, described=described, **view)
+                    words=words, instruments=INSTRUMENTS, described=described,
+                    mobility_words={k: v for k, v in contact_details.MOBILITY.items() if k}, **view)
+
+
+# --------------------------------------------------------------------------- correcting how to reach the person
+
+
+def _contact_details_page(request: Request, case_id: str, values: dict[str, Any],
+                          errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    return web.page(request, "form_contact_details.html", title="Change contact details", case_id=case_id,
+                    values=values, errors=errors, crumbs=_crumbs(case_id), mobility=contact_details.MOBILITY,
+                    interpreter=contact_details.INTERPRETER, status_code=status_code)
+
+
+@router.get("/cases/{case_id}/person/edit", response_class=HTMLResponse)
+async def contact_details_form(case_id: str, request: Request, session: Session = Signed) -> HTMLResponse:
+    person = await casework.person_to_correct(web.wiring(request).call_as, session, case_id)
+    return _contact_details_page(request, casework.case_id_of(case_id), contact_details.form_values(person))
+
+
+@router.post("/cases/{case_id}/person/edit", response_class=HTMLResponse)
+async def contact_details_post(case_id: str, request: Request, session: Session = Signed) -> Response:
+    case_id = casework.case_id_of(case_id)
+    values = await web.form_of(request, session)
+    patch, errors = contact_details.read_contact_details(values)
+    if errors:
+        return _contact_details_page(request, case_id, values, errors, status_code=422)
+    try:
+        await casework.correct_contact_details(web.wiring(request).call_as, session, case_id, patch)
+    except Invalid as invalid:
+        return _contact_details_page(request, case_id, values, contact_details.problems_on_form(invalid.problems),
+                                     status_code=422)
+    return _done(case_id, "Contact details updated")
 
 
 # --------------------------------------------------------------------------- one form per thing recorded

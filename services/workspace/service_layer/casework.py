@@ -120,3 +120,15 @@ async def transfer_targets(connect: Connect, session: Session, case_id: str) -> 
     listed = await caseload.get("/v1/workers", programme_id=case.get("programme_id"))
     return {str(w["id"]): f"{w.get('name')} ({w.get('role')})" for w in listed
             if str(w["id"]) != str(case.get("worker_id")) and w.get("active", True)}
+
+
+async def person_to_correct(connect: Connect, session: Session, case_id: str) -> dict[str, Any]:
+    """The person's contact details as intake holds them now, to start the form from. Intake decides who may
+    (the same people who may change them): its refusal is the 403 page, and the read is audited there."""
+    return await connect(session.token).intake.get(f"/v1/cases/{case_id_of(case_id)}/person")
+
+
+async def correct_contact_details(connect: Connect, session: Session, case_id: str,
+                                  patch: dict[str, Any]) -> dict[str, Any]:
+    """Intake's merge patch of how to reach the person; its refusal is raised as it said it."""
+    return await connect(session.token).intake.request("PATCH", f"/v1/cases/{case_id_of(case_id)}/person", json=patch)
