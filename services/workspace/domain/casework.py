@@ -112,6 +112,9 @@ def read_choice(values: dict[str, Any], name: str, choices: dict[str, str], word
 CONSENT_REPORTERS = {"person": "The person", "representative": "Someone acting for them", "referrer": "The referrer",
                      "staff": "A member of staff"}
 CONSENT_ANSWERS = {"unchanged": "No change", "yes": "Yes", "no": "No"}
+# How the person prefers to be contacted is one of their wishes (caseload's consent), not a contact detail.
+PREFERRED_CONTACT = {"unchanged": "No change", "phone": "Phone call", "text": "Text message", "email": "Email",
+                     "post": "Letter", "home_visit": "Home visit", "none": "No preference any more"}
 
 
 def read_consent(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -127,6 +130,13 @@ def read_consent(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
             errors[name] = f"Choose whether they consent to {words}"
         elif answer != "unchanged":
             body[name] = answer == "yes"
+    preferred = str(values.get("preferred_contact") or "unchanged")
+    if preferred not in PREFERRED_CONTACT:
+        errors["preferred_contact"] = "Choose how they prefer to be contacted"
+    elif preferred == "none":
+        body["clear_preferred_contact"] = True
+    elif preferred != "unchanged":
+        body["preferred_contact"] = preferred
     if not errors and set(body) == {"reported_by"}:
         errors["to_contact"] = "Say what changed"
     return body, errors

@@ -220,6 +220,10 @@ def test_a_coordinator_transfers_a_case_to_a_named_worker():
     ("hold", {"reason": "In hospital"}, "hold", {"reason": "In hospital"}),
     ("consent", {"to_contact": "no", "to_data_sharing": "unchanged", "reported_by": "person"}, "consent",
      {"reported_by": "person", "to_contact": False}),
+    ("consent", {"preferred_contact": "text", "reported_by": "person"}, "consent",
+     {"reported_by": "person", "preferred_contact": "text"}),
+    ("consent", {"preferred_contact": "none", "reported_by": "staff"}, "consent",
+     {"reported_by": "staff", "clear_preferred_contact": True}),
 ])
 def test_each_casework_form_sends_what_caseload_takes(slug, posted, path, sent):
     fake = _fake()
