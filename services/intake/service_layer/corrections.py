@@ -3,9 +3,12 @@ safe-contact instructions. Who may is decided here (registry.Reader.require_may_
 read the details); the correction is sealed under the person's data key where the case's referral keeps the
 details, recorded in the audit trail as a change (field names, never values), and re-indexed for search.
 
-Nothing is published. Other services never hold contact details, and the only coded value derived from them
-(the postcode district in referral.received's profile) was used to triage and offer the case, which by now
-is held: a move changes whom to call, not who holds the case.
+Nothing is published. Other services never hold contact details. The coded values derived from some of them
+(postcode district and sector, language, interpreter, in referral.received's profile) were used to triage
+the referral and offer its case, which by now is held: a correction changes whom to call and how, not who
+holds the case. Caseload keeps those values as triage decided them, so an unmet need recorded after a move
+is counted under the district at referral; telling caseload would take an event of coded values alone and a
+change to the case's needs there, not built yet.
 """
 
 from __future__ import annotations
