@@ -6,6 +6,7 @@ axe-core checks the form as it starts; it is photographed at phone and desktop w
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -73,11 +74,19 @@ async def test_a_connector_corrects_the_phone_number_on_the_case(shared_system, 
     await page.get_by_role("link", name="record a change to consent").click()
     await page.wait_for_url(f"{case_url}/consent")
     await page.check('input[name="preferred_contact"][value="text"]')
+    await page.check('input[name="do_not_contact_by"][value="home_visit"]')  # and no home visits
+    await check_page(page, "consent-form")
     await page.check('input[name="reported_by"][value="person"]')
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_url(f"{case_url}?saved=*")
     await system.wait_for("SELECT 1 FROM intake.referral_consents WHERE referral_id = $1 AND "
                           "consent->>'preferred_contact' = 'text'", uuid.UUID(referral_id))
+    [held] = await system.sql("SELECT consent FROM caseload.cases WHERE id = $1", case["id"])
+    wishes = json.loads(held["consent"]) if isinstance(held["consent"], str) else held["consent"]
+    assert wishes["do_not_contact_by"] == ["home_visit"], wishes
+    await page.goto(f"{case_url}/consent")  # the form opens with what caseload now holds
+    assert await page.is_checked('input[name="do_not_contact_by"][value="home_visit"]')
+    assert not await page.is_checked('input[name="do_not_contact_by"][value="phone"]')
     await page.goto(case_url)
     row = page.locator(".nhsuk-summary-list__row", has_text="Preferred contact")
     assert (await row.locator("dd").inner_text()).strip() == "text"

@@ -115,6 +115,8 @@ CONSENT_ANSWERS = {"unchanged": "No change", "yes": "Yes", "no": "No"}
 # How the person prefers to be contacted is one of their wishes (caseload's consent), not a contact detail.
 PREFERRED_CONTACT = {"unchanged": "No change", "phone": "Phone call", "text": "Text message", "email": "Email",
                      "post": "Letter", "home_visit": "Home visit", "none": "No preference any more"}
+# The ways of contact a person can decline, as intake and caseload record them.
+CONTACT_METHODS = {m: words for m, words in PREFERRED_CONTACT.items() if m not in ("unchanged", "none")}
 
 
 def read_consent(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -137,6 +139,22 @@ def read_consent(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
         body["clear_preferred_contact"] = True
     elif preferred != "unchanged":
         body["preferred_contact"] = preferred
+    declined, was = ticked(values.get("do_not_contact_by")), ticked(values.get("do_not_contact_was"))
+    if declined is None:
+        errors["do_not_contact_by"] = "Choose only the ways of contact listed"
+    elif set(declined) != set(was or ()):  # the form opened with what caseload held: only a change is sent
+        body["do_not_contact_by"] = declined
+    if declined and body.get("preferred_contact") in declined:
+        errors["preferred_contact"] = "They cannot prefer a way of contact they do not want"
     if not errors and set(body) == {"reported_by"}:
         errors["to_contact"] = "Say what changed"
     return body, errors
+
+
+def ticked(raw: Any) -> list[str] | None:
+    """Ways of contact ticked (a list, one value, or the form's comma-joined copy), in the form's order;
+    None when one is not a way of contact."""
+    items = raw if isinstance(raw, list) else [i for i in str(raw or "").split(",") if i]
+    if any(i not in CONTACT_METHODS for i in items):
+        return None
+    return [m for m in CONTACT_METHODS if m in items]

@@ -112,9 +112,14 @@ async def _form_page(request: Request, case_id: str, form: str, values: dict[str
     workers = {}
     if form == "transfer":  # whom it can go to: the case's programme's workers, by name
         workers = await casework.transfer_targets(web.wiring(request).call_as, request.state.session, case_id)
+    if form == "consent" and "do_not_contact_was" not in values:  # first opened: ticked as caseload holds them
+        case = await casework.case_brief(web.wiring(request).call_as, request.state.session, case_id)
+        held = words.ticked((case.get("consent") or {}).get("do_not_contact_by")) or []
+        values = {**values, "do_not_contact_by": held, "do_not_contact_was": ",".join(held)}
     return web.page(request, spec["template"], title=spec["title"], case_id=case_id, values=values, errors=errors,
                     crumbs=_crumbs(case_id), words=words, instruments=CLOSURE_INSTRUMENTS, timepoints=TIMEPOINTS,
-                    item_field=item_field, workers=workers, status_code=status_code)
+                    item_field=item_field, workers=workers, status_code=status_code,
+                    declined=words.ticked(values.get("do_not_contact_by")) or [])
 
 
 def _read(form: str, values: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str], str]:

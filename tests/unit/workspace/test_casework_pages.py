@@ -245,3 +245,38 @@ def test_a_consent_change_needs_who_said_so_and_what_changed():
     response = client.post(f"/cases/{CASE}/consent", data={"csrf_token": csrf_of(form.text), "reported_by": "staff"})
     assert response.status_code == 422 and "Say what changed" in response.text
     assert not fake.bodies("POST", f"/v1/cases/{CASE}/consent")
+
+
+def test_the_consent_form_ticks_the_ways_declined_and_sends_only_a_change_to_them():
+    fake = _fake()
+    fake.on("GET", "caseload", rf"/v1/cases/{CASE}", {"id": CASE, "status": "assigned", "consent": {
+        "to_contact": True, "do_not_contact_by": ["home_visit"], "preferred_contact": None}})
+    fake.on("POST", "caseload", rf"/v1/cases/{CASE}/consent", {"ok": True})
+    client = signed_in(fake)
+    form = client.get(f"/cases/{CASE}/consent")
+    ticked = re.findall(r'<input[^>]*name="do_not_contact_by"[^>]*>', form.text)
+    assert len(ticked) == 5 and [t for t in ticked if "checked" in t] == [
+        next(t for t in ticked if 'value="home_visit"' in t)]
+    assert 'name="do_not_contact_was" value="home_visit"' in form.text
+    base = {"csrf_token": csrf_of(form.text), "reported_by": "person", "do_not_contact_was": "home_visit"}
+    unchanged = client.post(f"/cases/{CASE}/consent", data={**base, "do_not_contact_by": "home_visit"})
+    assert unchanged.status_code == 422 and "Say what changed" in unchanged.text
+    # They now also decline phone calls, and accept home visits after all: the new list is sent.
+    changed = client.post(f"/cases/{CASE}/consent", data={**base, "do_not_contact_by": ["phone", "text"]})
+    assert changed.status_code == 303
+    # Unticking everything accepts every way again: an empty list, not nothing.
+    cleared = client.post(f"/cases/{CASE}/consent", data=base)
+    assert cleared.status_code == 303
+    assert fake.bodies("POST", f"/v1/cases/{CASE}/consent") == [
+        {"reported_by": "person", "do_not_contact_by": ["phone", "text"]},
+        {"reported_by": "person", "do_not_contact_by": []}]
+    clash = client.post(f"/cases/{CASE}/consent", data={**base, "do_not_contact_by": "phone",
+                                                         "preferred_contact": "phone"})
+    assert clash.status_code == 422 and "cannot prefer a way of contact they do not want" in clash.text
+
+
+def test_the_ways_of_contact_offered_are_the_ones_caseload_enforces():
+    from services.caseload.domain.consent import METHODS
+
+    from services.workspace.domain.casework import CONTACT_METHODS
+    assert set(CONTACT_METHODS) == set(METHODS)
