@@ -450,7 +450,9 @@ def test_framework_shapes_are_accepted():
     assert data["contact_preferences"]["do_not_contact_by"] == ["post"]
 
 
-TOMORROW = date.today() + timedelta(days=1)
+# A week ahead, not tomorrow: the list is made when tests are collected, and a run that passes midnight
+# (CI's did) would otherwise ask about today's date.
+NEXT_WEEK = date.today() + timedelta(days=7)
 
 
 @pytest.mark.parametrize(
@@ -469,7 +471,7 @@ TOMORROW = date.today() + timedelta(days=1)
         ({"dob_month": "Januaryy"}, "date_of_birth", "Date of birth must be a real date"),
         ({"dob_year": "48"}, "date_of_birth", "Year must include 4 numbers"),
         (
-            {"dob_day": str(TOMORROW.day), "dob_month": str(TOMORROW.month), "dob_year": str(TOMORROW.year)},
+            {"dob_day": str(NEXT_WEEK.day), "dob_month": str(NEXT_WEEK.month), "dob_year": str(NEXT_WEEK.year)},
             "date_of_birth",
             "Date of birth must be in the past",
         ),
