@@ -24,9 +24,17 @@ def sounds_of(*names: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s for s in map(sound_of, words) if s))
 
 
+# A typed word shorter than this sounds like too many names to be worth showing ("Jo" is "J": every
+# Jane, Joe and Jiang), so a search with one finds exact names only.
+SHORTEST_SOUNDED = 3
+
+
 def sounds_to_search(typed: str) -> tuple[str, ...]:
     """The phonetic keys a typed name searches by: every word must sound like one of the person's name words,
-    so a word with nothing to sound means no sound-alike search at all (an empty tuple)."""
+    so a word with nothing to sound, or too short to say much, means no sound-alike search at all (an empty
+    tuple)."""
     words = name_key(typed).split()
+    if any(len(w) < SHORTEST_SOUNDED for w in words):
+        return ()
     sounds = [sound_of(w) for w in words]
     return tuple(dict.fromkeys(sounds)) if sounds and all(sounds) else ()

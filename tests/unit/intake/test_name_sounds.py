@@ -31,3 +31,9 @@ def test_a_typed_name_searches_by_the_sound_of_every_word_or_not_at_all():
     assert sounds_to_search("  jon   SMYTH ") == ("JN", "SM0")
     assert sounds_to_search("Ann 14") == ()  # a word with nothing to sound: exact names only
     assert sounds_to_search("") == ()
+
+
+def test_a_word_too_short_to_say_much_means_exact_names_only():
+    assert sounds_to_search("Jo") == ()  # "J" would find every Jane, Joe and Jiang
+    assert sounds_to_search("Li Wei") == ()
+    assert sounds_to_search("Jon") == ("JN",)  # three letters are enough
