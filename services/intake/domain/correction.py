@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, StrictBool, field_validator, model_validator
 
 from services.intake.domain import normalise
-from services.intake.domain.submission import Mobility, _Model
+from services.intake.domain.submission import Mobility, Reachable, _Model
 
 # Where each correctable field lives: the person's details (what the referral said of them) or the contact
 # record (how to reach them). The names are what the audit trail records, never the values.
@@ -42,7 +42,7 @@ class AccessNeedsCorrection(_Model):
     mobility: Mobility | None = None
 
 
-class ContactCorrection(_Model):
+class ContactCorrection(Reachable):
     """A merge patch: a field left out stays as it is; a field sent as null is removed."""
 
     phone: str | None = Field(default=None, max_length=32)
@@ -54,21 +54,6 @@ class ContactCorrection(_Model):
     access_needs: AccessNeedsCorrection | None = None
     language: str | None = Field(default=None, max_length=50, description="main language, e.g. 'en', 'gu', 'so'")
     interpreter_needed: StrictBool | None = None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalise.phone(value) if value else None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise.email(value) if value else None
-
-    @field_validator("postcode")
-    @classmethod
-    def _postcode(cls, value: str | None) -> str | None:
-        return normalise.postcode(value) if value else None
 
     @field_validator("best_times", "safe_contact_instructions", "language")
     @classmethod

@@ -106,7 +106,26 @@ class Address(_Model):
         return normalise.postcode(value) if value else None
 
 
-class Person(_Model):
+class Reachable(_Model):
+    """Postcode, phone and email in the one normal form every channel, and a correction, keeps them in."""
+
+    @field_validator("postcode", check_fields=False)
+    @classmethod
+    def _postcode(cls, value: str | None) -> str | None:
+        return normalise.postcode(value) if value else None
+
+    @field_validator("phone", check_fields=False)
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise.phone(value) if value else None
+
+    @field_validator("email", check_fields=False)
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise.email(value) if value else None
+
+
+class Person(Reachable):
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     preferred_name: str | None = Field(default=None, max_length=100)
@@ -126,21 +145,6 @@ class Person(_Model):
     @classmethod
     def _name(cls, value: str | None) -> str | None:
         return normalise.name(value) if value is not None else None
-
-    @field_validator("postcode")
-    @classmethod
-    def _postcode(cls, value: str | None) -> str | None:
-        return normalise.postcode(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalise.phone(value) if value else None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise.email(value) if value else None
 
     @field_validator("nhs_number")
     @classmethod
