@@ -242,9 +242,13 @@ class SqlReferralRepository(ReferralRepository):
         return found[0] if found else None
 
     async def _many(self, condition, lock: bool = False) -> list[Referral]:
-        query = sa.select(*referral_columns()).where(condition).order_by(t.referrals.c.received_at)
         if lock:
-            query = query.with_for_update(of=t.referrals)
+            # Locked first, read after. In READ COMMITTED a statement that waited for the lock still sees the
+            # timeline as it was when the statement began, so a status change committed while it waited would
+            # be missing from latest_event_at, and an earlier event arriving late would overwrite the later one.
+            await self._conn.execute(sa.select(t.referrals.c.id).where(condition)
+                                     .order_by(t.referrals.c.id).with_for_update())
+        query = sa.select(*referral_columns()).where(condition).order_by(t.referrals.c.received_at)
         return [referral_of(r) for r in await self._conn.execute(query)]
 
 
