@@ -29,7 +29,7 @@ API = ServiceApi(
              "case.first_contact_deadline_missed", "case.goal_set", "case.goal_progressed", "case.signposted",
              "case.signpost_take_up_recorded", "case.unmet_need_recorded", "case.reviewed", "case.extended",
              "case.put_on_hold", "case.resumed", "case.transferred", "case.measure_recorded", "case.closed",
-             "case.follow_up_requested", "case.consent_changed"),
+             "case.follow_up_requested", "case.consent_changed", "case.details_corrected"),
             description="Every event of every case, in order per case: keyed by case id.",
         ),
         Publication(topics.OFFERS, ("case.offered",),

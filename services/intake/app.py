@@ -27,6 +27,9 @@ API = ServiceApi(
         Publication(topics.REFERRALS, ("referral.received",), versions=(2,),
                     description="Every accepted referral, keyed by referral id: pseudonymous (version 2), the "
                     "person's details stay in intake's registry."),
+        Publication(topics.REFERRALS, ("referral.details_corrected",),
+                    description="A correction of a case's person changed what caseload matches on (language, "
+                    "interpreter need, postcode district), keyed by referral id: coded values only."),
         Publication(
             topics.referral_status_topic("{partner_id}"), ("referral.status_changed",),
             description="A partner's own topic: the status of each of its referrals as it changes, keyed by "

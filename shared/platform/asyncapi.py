@@ -322,14 +322,15 @@ def build(definition: ServiceDefinition) -> dict[str, Any]:
                if not publication.versions or v in publication.versions]
         channel_id = channel(publication.topic, publication.description, ids,
                              parameters=publication.parameters, partitions=topics.PARTITIONS)
-        operations[f"send.{channel_id}"] = {
+        # Two publications to one topic (event types sent at different versions) make one operation.
+        operations.setdefault(f"send.{channel_id}", {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel_id}"},
             "title": f"Publish to {publication.topic}",
             "summary": "Written to the outbox in the transaction of the change, published by the relay "
             "(at least once, in order per key)",
-            "messages": message_refs(channel_id, ids),
-        }
+            "messages": [],
+        })["messages"] += message_refs(channel_id, ids)
 
     dead_letter_id = "dead-letter"
     for sub in subscriptions(definition):

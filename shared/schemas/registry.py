@@ -8,7 +8,7 @@ from .envelope import Envelope, EventPayload
 from .events import case as case_events
 from .events.case import CaseAssigned, CaseClosed, CaseFirstContactMade, CaseWaitlisted
 from .events.erasure import PersonErased
-from .events.referral import ReferralReceived, ReferralReceivedV2, ReferralStatusChanged
+from .events.referral import ReferralDetailsCorrected, ReferralReceived, ReferralReceivedV2, ReferralStatusChanged
 from .events.session import SessionRevoked
 from .events.triage import TriageDecided
 
@@ -18,6 +18,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
         ReferralReceived,
         ReferralReceivedV2,
         ReferralStatusChanged,
+        ReferralDetailsCorrected,
         TriageDecided,
         CaseAssigned,
         CaseWaitlisted,
@@ -32,7 +33,7 @@ EVENT_MODELS: dict[tuple[str, int], type[EventPayload]] = {
                 "CaseFirstContactDeadlineMissed", "CaseGoalSet", "CaseGoalProgressed", "CaseSignposted",
                 "CaseSignpostTakeUpRecorded", "CaseUnmetNeedRecorded", "CaseReviewed", "CaseExtended",
                 "CasePutOnHold", "CaseResumed", "CaseTransferred", "CaseMeasureRecorded", "CaseFollowUpRequested",
-                "CaseConsentChanged",
+                "CaseConsentChanged", "CaseDetailsCorrected",
             )
         ),
         *case_events.SEALED_VERSIONS,

@@ -72,6 +72,7 @@ CONSUMER_GROUPS = (
     consumer_group("intake", PARTNER_SUBMISSIONS),
     consumer_group("triage", REFERRALS),
     consumer_group("caseload", TRIAGE_DECISIONS),
+    consumer_group("caseload", REFERRALS),  # corrected details only (referral.details_corrected)
     consumer_group("intake", TRIAGE_DECISIONS),
     consumer_group("intake", CASES),
     consumer_group("outcomes", CASES),

@@ -1,6 +1,7 @@
 """A connector corrects the phone number of the person on their case, through the real system: intake keeps
 the new number sealed (in clear in none of its tables or its log), the worker reads it back, the change is in
-the audit trail by field name alone, a new postcode is found by search, and another worker is refused."""
+the audit trail by field name alone, a new postcode is found by search, and another worker is refused. The move
+reaches caseload as a district alone: the case is matched and counted in N1 from then on."""
 
 from __future__ import annotations
 
@@ -67,6 +68,22 @@ async def test_the_worker_holding_the_case_corrects_the_phone_and_nobody_else_ca
         found = await http.get(f"{system.url('intake')}/v1/referral-search", params={"postcode": "N1 9GU"},
                                headers=system.staff_headers("coordinator", programmes=["demo"]))
         assert [r["referral_id"] for r in found.json()["results"]] == [referral_id]
+
+    # Caseload heard of the move in coded values only: the case's district is N1 now, and its history says so.
+    await system.wait_for("SELECT 1 FROM caseload.cases WHERE id = $1 AND needs->>'postcode_district' = 'N1'",
+                          case["id"])
+    [corrected] = await system.sql("SELECT data FROM caseload.case_events WHERE case_id = $1 AND "
+                                   "event_type = 'case.details_corrected'", case["id"])
+    assert (json.loads(corrected["data"])["postcode_district"], json.loads(corrected["data"])["changed"]) == (
+        "N1", ["postcode_district"])
+    told = [r for r in await system.read_topic(system.topics.referrals, min_records=2)
+            if dict(r.headers).get("ce_type") == b"referral.details_corrected"]
+    assert len(told) == 1 and b'"N1"' in told[0].value and b"9GU" not in told[0].value and NEW_DIGITS.encode() \
+        not in told[0].value
+    for table in await system.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'caseload' "
+                                  "AND table_type = 'BASE TABLE'"):
+        for stored in await system.sql(f'SELECT t::text AS row FROM caseload."{table["table_name"]}" t'):
+            assert "9GU" not in stored["row"] and NEW_DIGITS not in stored["row"], table["table_name"]
 
     # Kept sealed where the referral keeps the person, and in clear in none of intake's tables nor its log.
     [row] = await system.sql("SELECT person #>> '{}' AS person, contact #>> '{}' AS contact FROM intake.referrals "

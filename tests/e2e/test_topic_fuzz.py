@@ -30,7 +30,7 @@ NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 HUGE = 300_000  # over the 256 KiB any record may be, under the broker's 1 MiB
 # Who consumes what (shared.schemas.topics.CONSUMER_GROUPS, by topic).
 GROUPS = {
-    REFERRALS: ("triage", "outcomes"),
+    REFERRALS: ("triage", "outcomes", "caseload"),
     TRIAGE_DECISIONS: ("caseload", "intake", "outcomes"),
     CASES: ("intake", "outcomes"),
     SESSIONS: SERVICE_NAMES,

@@ -96,7 +96,7 @@ class SqlWorkerRepository(WorkerRepository):
 _CASE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in DERIVED_FIELDS)
 _MUTABLE = ("waiting_since", "assigned_at", "first_contact_due_at", "first_contact_at", "review_due_at",
             "budget_ends_at", "closed_at", "closure_reason", "measures", "follow_up_due_at", "follow_up_requested_at",
-            "consent")
+            "consent", "needs")
 # Cases whose person asked not to be contacted: no first contact falls due, no follow-up is asked for.
 _MAY_CONTACT = sa.func.coalesce(t.cases.c.consent["to_contact"].astext, "") != "false"
 

@@ -253,6 +253,17 @@ class Case:
         self.consent = wishes.to_json()
         return event
 
+    def correct_details(self, corrected: dict[str, Any], changed: list[str], *, now: datetime,
+                        actor: str | None = None) -> ev.CaseDetailsCorrected:
+        """The person's language, interpreter need or postcode district as intake's registry now has them (their
+        contact details were corrected). At any point of the case: it keeps its worker, and what is matched or
+        counted from now on (offers after a transfer or a return to the waiting list, unmet needs) uses them."""
+        values = {name: corrected.get(name) for name in ("language", "interpreter_needed", "postcode_district")}
+        values["interpreter_needed"] = bool(values["interpreter_needed"])
+        event = self._record(ev.CaseDetailsCorrected(**self._refs(now, actor), **values, changed=changed), now, actor)
+        self.needs = {**(self.needs or {}), **values}
+        return event
+
     def set_goal(self, description: str, *, now: datetime, actor: str) -> ev.CaseGoalSet:
         check_goal(self.state)
         return self._record(ev.CaseGoalSetV2(**self._refs(now, actor), goal_id=uuid.uuid4(),

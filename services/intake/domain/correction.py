@@ -74,6 +74,8 @@ class Corrected:
     details: dict[str, Any]
     contact: dict[str, Any]
     changed: tuple[str, ...]  # the names of the fields whose value changed, in CORRECTABLE's order
+    matched_on: dict[str, Any]  # what caseload matches workers on, coded, after the correction (matched_on())
+    matched_on_changed: tuple[str, ...]  # which of those the correction changed: caseload is told of these
 
 
 def corrected(details: dict[str, Any], contact: dict[str, Any] | None, correction: ContactCorrection) -> Corrected:
@@ -95,7 +97,21 @@ def corrected(details: dict[str, Any], contact: dict[str, Any] | None, correctio
         new_contact["access_needs"] = {}
     changed = tuple(name for name in CORRECTABLE if _value(new_details, new_contact, name) !=
                     _value(details, contact or {}, name))
-    return Corrected(new_details, new_contact, changed)
+    before, after = matched_on(details, contact or {}), matched_on(new_details, new_contact)
+    return Corrected(new_details, new_contact, changed, after,
+                     tuple(name for name in MATCHED_ON if after[name] != before[name]))
+
+
+# Coded values derived from correctable fields that caseload keeps on the case (referral.received's profile
+# gave them at first): a worker who speaks the language, covers the district, works with interpreters.
+MATCHED_ON = ("language", "interpreter_needed", "postcode_district")
+
+
+def matched_on(details: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
+    postcode = details.get("postcode") or (details.get("address") or {}).get("postcode")
+    return {"language": contact.get("language") or None,
+            "interpreter_needed": bool(contact.get("interpreter_needed")),
+            "postcode_district": normalise.postcode_district(postcode) if postcode else None}
 
 
 def _merged(was: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:

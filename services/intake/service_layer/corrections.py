@@ -3,12 +3,11 @@ safe-contact instructions. Who may is decided here (registry.Reader.require_may_
 read the details); the correction is sealed under the person's data key where the case's referral keeps the
 details, recorded in the audit trail as a change (field names, never values), and re-indexed for search.
 
-Nothing is published. Other services never hold contact details. The coded values derived from some of them
-(postcode district and sector, language, interpreter, in referral.received's profile) were used to triage
-the referral and offer its case, which by now is held: a correction changes whom to call and how, not who
-holds the case. Caseload keeps those values as triage decided them, so an unmet need recorded after a move
-is counted under the district at referral; telling caseload would take an event of coded values alone and a
-change to the case's needs there, not built yet.
+Caseload is told only what it matches workers on, coded, when the correction changed it
+(`referral.details_corrected` on intake.referrals: language, interpreter need, postcode district; never the
+postcode or any contact detail). The case keeps its worker: a correction changes whom to call and how, not
+who holds the case; offers made after it (a transfer, a case back on the waiting list) and unmet needs
+recorded after it use the new values.
 """
 
 from __future__ import annotations
@@ -19,12 +18,14 @@ from typing import Any
 
 from services.intake.domain import matching
 from services.intake.domain.audit import CHANGE, AuditEntry
-from services.intake.domain.correction import ContactCorrection, corrected
+from services.intake.domain.correction import ContactCorrection, Corrected, corrected
 from services.intake.domain.search import keys_of
 from services.intake.service_layer import sealed
 from services.intake.service_layer.errors import NotFound
 from services.intake.service_layer.registry import Reader
 from services.intake.service_layer.unit_of_work import IntakeUnitOfWork
+from shared.schemas import topics
+from shared.schemas.events.referral import ReferralDetailsCorrected
 
 
 async def correct_contact_details(uow: IntakeUnitOfWork, case_id: uuid.UUID, correction: ContactCorrection,
@@ -52,6 +53,8 @@ async def correct_contact_details(uow: IntakeUnitOfWork, case_id: uuid.UUID, cor
                 d = result.details
                 await uow.persons.fill_in(record.person_id, matching.key_for(
                     d["given_name"], d["family_name"], None, d["postcode"], None))
+            if result.matched_on_changed:
+                await tell_caseload(uow, holder.referral_id, record.person_id, case_id, result)
             await uow.audit.append(AuditEntry(
                 at=datetime.now(UTC), actor=reader.subject, roles=tuple(sorted(reader.roles)), action=CHANGE,
                 person_id=record.person_id, fields=result.changed, purpose=f"case {case_id}",
@@ -60,3 +63,13 @@ async def correct_contact_details(uow: IntakeUnitOfWork, case_id: uuid.UUID, cor
     new = {**result.details, **result.contact}
     return {"case_id": str(case_id), "person_id": str(record.person_id), "changed": list(result.changed),
             **{name: new.get(name) for name in result.changed}}
+
+
+async def tell_caseload(uow: IntakeUnitOfWork, referral_id: uuid.UUID, person_id: uuid.UUID, case_id: uuid.UUID,
+                        result: Corrected) -> None:
+    """In the correction's transaction (the outbox), keyed by referral id: in order with referral.received."""
+    referral = await uow.referrals.get(referral_id)
+    await uow.emit(ReferralDetailsCorrected(referral_id=referral_id, person_id=person_id, case_id=case_id,
+                                            **result.matched_on, changed=list(result.matched_on_changed),
+                                            corrected_at=datetime.now(UTC)),
+                   topic=topics.REFERRALS, subject=str(referral_id), correlation_id=referral.correlation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .languages import name_of
 from .offers import DECLINE_REASONS
 
 CONTACT_KINDS = {
@@ -32,6 +33,7 @@ TIMELINE = {
     "case.measure_recorded": "Measure recorded", "case.reviewed": "Reviewed", "case.extended": "Extended",
     "case.put_on_hold": "Put on hold", "case.resumed": "Resumed", "case.transferred": "Transferred",
     "case.consent_changed": "Consent changed", "case.closed": "Closed", "case.follow_up_requested": "Follow-up due",
+    "case.details_corrected": "Contact details corrected",
 }
 MAX_MINUTES = 24 * 60
 MAX_TEXT = 500
@@ -59,9 +61,20 @@ def timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
         words = DECLINE_REASONS.get(data.get("reason_code"), "")
         note = data.get("reason") if isinstance(data.get("reason"), str) else ""  # opened for this reader
         detail = ". ".join(part for part in (words, note) if part)
+    elif event.get("event_type") == "case.details_corrected":
+        detail = "; ".join(_corrected(data, name) for name in data.get("changed") or ())
     elif event.get("event_type") in ("case.goal_set", "case.signposted", "case.unmet_need_recorded"):
         detail = str(data.get("description") or data.get("destination") or data.get("need") or "")
     return {"at": event.get("at") or data.get("at"), "what": what, "detail": detail}
+
+
+def _corrected(data: dict[str, Any], name: str) -> str:
+    """What a correction changed that the case is matched on, in words (the contact details are not here)."""
+    if name == "language":
+        return f"main language now {name_of(data.get('language'))}" if data.get("language") else "no main language"
+    if name == "interpreter_needed":
+        return "needs an interpreter" if data.get("interpreter_needed") else "no interpreter needed"
+    return f"area now {data.get('postcode_district')}" if data.get("postcode_district") else "no postcode"
 
 
 def whole_number(values: dict[str, Any], name: str, low: int, high: int, errors: dict[str, str], words: str,

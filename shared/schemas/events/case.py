@@ -11,6 +11,7 @@ from pydantic import Field
 
 from ..envelope import EventPayload
 from .common import MeasureResponse
+from .referral import CorrectedNeed
 
 
 class WorkerRole(StrEnum):
@@ -203,6 +204,18 @@ class CaseUnmetNeedRecorded(_CaseEvent):
     schema_version: ClassVar[int] = 1
     need: str
     postcode_district: str | None = None
+
+
+class CaseDetailsCorrected(_CaseEvent):
+    """The person's language, interpreter need or postcode district changed (their contact details were
+    corrected in intake's registry): offers and unmet needs from now on use these. Coded values only."""
+
+    event_type: ClassVar[str] = "case.details_corrected"
+    schema_version: ClassVar[int] = 1
+    language: str | None = Field(default=None, max_length=50)
+    interpreter_needed: bool = False
+    postcode_district: str | None = Field(default=None, max_length=8)
+    changed: list[CorrectedNeed] = Field(min_length=1, max_length=3, description="which of the three changed")
 
 
 class CaseReviewed(_CaseEvent):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -134,6 +134,28 @@ class ReferralStatusChanged(EventPayload):
     linked_referral_id: uuid.UUID | None = None
     estimated_wait_days: int | None = None
     changed_at: datetime
+
+
+# What of a person a correction of their contact details can change and caseload matches on.
+CorrectedNeed = Literal["language", "interpreter_needed", "postcode_district"]
+
+
+class ReferralDetailsCorrected(EventPayload):
+    """A connector corrected the contact details of a case's person (a move, another main language), and what
+    caseload matches workers on changed with them. Coded values only, as they stand now, whole: never the
+    postcode, phone or address themselves, which stay in intake's registry."""
+
+    event_type: ClassVar[str] = "referral.details_corrected"
+    schema_version: ClassVar[int] = 1
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID = Field(description="pseudonymous: the registry (intake) alone knows who it is")
+    case_id: uuid.UUID = Field(description="the case whose person was corrected")
+    language: str | None = Field(default=None, max_length=50)
+    interpreter_needed: bool = False
+    postcode_district: str | None = Field(default=None, max_length=8, description="e.g. LS6, never the postcode")
+    changed: list[CorrectedNeed] = Field(min_length=1, max_length=3, description="which of the three changed")
+    corrected_at: datetime
 
 
 # The age bands reports count by (outcomes), defined once with the contract that carries them.

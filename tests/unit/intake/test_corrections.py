@@ -17,6 +17,7 @@ from services.intake.service_layer.corrections import correct_contact_details
 from services.intake.service_layer.errors import Forbidden, NotFound
 from services.intake.service_layer.search import search_referrals
 from shared.platform.sealing import is_sealed
+from shared.schemas import topics
 from tests.unit.intake.fakes import person_kept
 from tests.unit.intake.test_handlers import uow  # noqa: F401 (uow is a fixture)
 from tests.unit.intake.test_registry import ASHA, BEN, held_case, worker
@@ -128,3 +129,31 @@ async def test_an_erased_person_cannot_be_changed(uow):
     with pytest.raises(NotFound, match="erased"):
         await correct_contact_details(uow, case_id, patch(phone=NEW_PHONE), worker(ASHA))
     assert uow.referrals.persons[holder.referral_id] == {}
+
+
+def _told_caseload(uow) -> list:
+    return [p for topic, _, p in uow.published if topic == topics.REFERRALS and p.event_type == "referral.details_corrected"]
+
+
+async def test_caseload_is_told_the_new_district_and_language_coded_and_nothing_else(uow):
+    case_id, person_id = await held_case(uow)
+    holder = await uow.case_holders.get(case_id)
+    await correct_contact_details(uow, case_id, patch(postcode="n11aa", language="so", phone=NEW_PHONE), worker(ASHA))
+    [told] = _told_caseload(uow)
+    assert (told.referral_id, told.person_id, told.case_id) == (holder.referral_id, person_id, case_id)
+    # The referral said Gujarati, with an interpreter, at E8 1AA: the interpreter need did not change.
+    assert (told.language, told.interpreter_needed, told.postcode_district) == ("so", True, "N1")
+    assert told.changed == ["language", "postcode_district"]
+    assert "N1 1AA" not in told.model_dump_json() and "7700900982" not in told.model_dump_json()
+
+
+async def test_a_correction_that_changes_nothing_matched_on_tells_caseload_nothing(uow):
+    case_id, _ = await held_case(uow)
+    # A new phone, new times, and a postcode in the same district: whom to call changed, not whom to offer to.
+    await correct_contact_details(uow, case_id, patch(phone=NEW_PHONE, best_times="evenings", postcode="E8 3PL"),
+                                  worker(ASHA))
+    assert _told_caseload(uow) == []
+    await correct_contact_details(uow, case_id, patch(interpreter_needed=False), worker(ASHA))
+    [told] = _told_caseload(uow)
+    assert (told.changed, told.interpreter_needed, told.language, told.postcode_district) == (
+        ["interpreter_needed"], False, "gu", "E8")

@@ -102,6 +102,17 @@ def test_a_declined_offer_on_the_timeline_says_why_in_the_workers_words():
     assert older["detail"] == "on leave"
 
 
+def test_corrected_details_on_the_timeline_say_what_the_case_is_matched_on_now():
+    entry = timeline_entry({"event_type": "case.details_corrected", "data": {
+        "language": "so", "interpreter_needed": False, "postcode_district": "N1",
+        "changed": ["language", "interpreter_needed", "postcode_district"]}})
+    assert entry["what"] == "Contact details corrected"
+    assert entry["detail"] == "main language now Somali; no interpreter needed; area now N1"
+    moved_away = timeline_entry({"event_type": "case.details_corrected", "data": {
+        "language": None, "interpreter_needed": True, "postcode_district": None, "changed": ["postcode_district"]}})
+    assert moved_away["detail"] == "no postcode"
+
+
 def test_each_forms_questions_and_answers_are_the_ones_outcomes_scores():
     from services.outcomes.domain.instruments import INSTRUMENTS as SCORED
     from services.workspace.domain.instruments import CONCERN_SCORES
