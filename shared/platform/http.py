@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import asyncpg
+import sqlalchemy.exc
 import structlog
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -18,6 +20,9 @@ from shared.platform import tracing
 from shared.platform.tracing import TRACEPARENT, TRACESTATE
 
 CORRELATION_HEADER = "X-Correlation-Id"
+# How long a caller is asked to wait while the database is out of reach (a restart takes seconds).
+DATABASE_RETRY_AFTER_S = 5
+log = structlog.get_logger(__name__)
 # Scrapes and probes would drown the traces that matter.
 UNTRACED_PATHS = frozenset({"/metrics"})
 
@@ -108,6 +113,21 @@ def install_http_plumbing(app: FastAPI) -> None:
             },
         )
 
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not database_out_of_reach(exc):
+            raise exc  # a fault of ours: the server error it is
+        # A warning, not a traceback per request: the readiness check and the database's own log say why.
+        log.warning("database_out_of_reach", error=type(exc).__name__, path=request.url.path)
+        return JSONResponse(
+            status_code=503, media_type="application/problem+json",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+            content={"title": "Service unavailable", "status": 503,
+                     "detail": "the database cannot be reached just now: try again shortly (a retry with the "
+                               "same reference or Idempotency-Key is not taken twice)"})
+
+    for kind in (ConnectionError, sqlalchemy.exc.DBAPIError, *_DATABASE_GONE):
+        app.add_exception_handler(kind, database_unavailable)
+
     # Starlette's own (404 no route, 405, 400 a body that is not JSON) are problem details too.
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -122,6 +142,22 @@ def install_http_plumbing(app: FastAPI) -> None:
             headers=headers,
             content={"title": _title(exc.status_code), "status": exc.status_code, "detail": exc.detail},
         )
+
+
+# asyncpg's: connection lost or refused, the server starting, shutting down, or crashed.
+_DATABASE_GONE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+                  asyncpg.CrashShutdownError)
+
+
+def database_out_of_reach(exc: BaseException) -> bool:
+    """The database refused or lost the connection (it is restarting, or failing over): not the request's fault,
+    and the same request will work again shortly."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig if exc.orig is not None else exc
+        exc = getattr(exc, "__cause__", None) or exc  # SQLAlchemy's asyncpg adapter wraps asyncpg's own error
+    return isinstance(exc, (ConnectionError, *_DATABASE_GONE))
 
 
 def _methods_of(request: Request) -> list[str]:

@@ -80,6 +80,8 @@ WHY: dict[int, str] = {
     413: "The body is larger than the service accepts.",
     422: "The request is not valid: each problem is named.",
     429: "Too many requests: come back after the seconds the Retry-After header gives.",
+    503: "The database cannot be reached just now (restarting or failing over): nothing to fix in the request; "
+         "send it again after the seconds the Retry-After header gives.",
 }
 
 _BODIES: dict[str, dict[str, Any]] = {}  # component name -> JSON Schema, of the models request_body() names
@@ -185,7 +187,22 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(generate())
+            app.openapi_schema = complete(with_unavailable(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def with_unavailable(document: dict[str, Any]) -> dict[str, Any]:
+    """Every route that reads or writes the database may answer 503 while it cannot be reached
+    (shared.platform.http); a route that says how it answers 503 (a page for people) keeps its own."""
+    unavailable = {"description": WHY[503],
+                   "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+                   "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}
+    for path, operations in document.get("paths", {}).items():
+        if path.startswith("/health/") or path == "/metrics":
+            continue  # answered without the database, or saying so in their own words
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("503", unavailable)
+    return document

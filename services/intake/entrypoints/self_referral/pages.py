@@ -316,11 +316,12 @@ def render_confirmation(*, reference: str, programme_name: str) -> str:
                   programme_name=name, reference=_text(reference))
 
 
-def render_busy(*, retry_after_s: int, looking_up: bool = False) -> str:
+def render_busy(*, retry_after_s: int, looking_up: bool = False, unavailable: bool = False) -> str:
     """Too many forms just now (nothing was kept), or, ``looking_up``, too many references that matched
-    nothing: either way the person tries again in the time given, or calls."""
+    nothing, or, ``unavailable``, the form could not be stored: either way the person tries again in the time
+    given, or calls."""
     minutes = max(1, -(-retry_after_s // 60))
-    return render("busy.html", title="Please try again shortly", looking_up=looking_up,
+    return render("busy.html", title="Please try again shortly", looking_up=looking_up, unavailable=unavailable,
                   wait_words="1 minute" if minutes == 1 else f"{minutes} minutes")
 
 

@@ -24,7 +24,7 @@ from services.intake.service_layer import commands as c
 from services.intake.service_layer import queries
 from services.intake.service_layer.errors import SubmissionRejected
 from shared.platform.auth import client_keys
-from shared.platform.http import correlation_id_of
+from shared.platform.http import DATABASE_RETRY_AFTER_S, correlation_id_of, database_out_of_reach
 from shared.platform.throttle import FailedAttempts
 from shared.platform.openapi import PROBLEM_JSON, PROBLEM_REF, html, request_body
 
@@ -86,6 +86,10 @@ async def show_form(programme_id: str, request: Request) -> HTMLResponse:
     429: {"description": "Too many forms sent just now, from everyone or from this address: a page asking the "
                          "sender to try again after the minutes it gives (the Retry-After header in seconds).",
           "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+          "content": {"text/html": {"schema": {"type": "string"}}}},
+    503: {"description": "The service cannot store the form just now (its database is restarting): a page asking "
+                         "the person to send it again shortly (Retry-After in seconds).",
+          "headers": {"Retry-After": {"schema": {"type": "integer"}}},
           "content": {"text/html": {"schema": {"type": "string"}}}}},
     openapi_extra=FORM_FIELDS)
 async def submit_form(programme_id: str, request: Request):
@@ -95,7 +99,14 @@ async def submit_form(programme_id: str, request: Request):
         wait = wait or address_wait(request)
         if wait is not None:
             return _busy(wait)
-        return await _received(programme_id, request)
+        try:
+            return await _received(programme_id, request)
+        except Exception as exc:
+            if not database_out_of_reach(exc):
+                raise
+            # A person is told in words to send it again, as when the service is busy (not problem details).
+            return HTMLResponse(pages.render_busy(retry_after_s=DATABASE_RETRY_AFTER_S, unavailable=True), 503,
+                                headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
 def _busy(wait: int, *, looking_up: bool = False) -> HTMLResponse:
