@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from services.caseload.domain.consent import Consent
 from services.caseload.domain.matching import CaseNeeds
@@ -35,6 +35,7 @@ from shared.schemas.envelope import EventPayload
 from shared.schemas.events import case as ev
 from shared.schemas.events.case import ClosureReason, DeclineReason, WorkerRole
 from shared.schemas.events.common import MeasureResponse, Timepoint
+from shared.schemas.events.referral import CorrectedNeed
 from shared.schemas.events.triage import TriageDecided
 
 
@@ -258,7 +259,7 @@ class Case:
         """The person's language, interpreter need or postcode district as intake's registry now has them (their
         contact details were corrected). At any point of the case: it keeps its worker, and what is matched or
         counted from now on (offers after a transfer or a return to the waiting list, unmet needs) uses them."""
-        values = {name: corrected.get(name) for name in ("language", "interpreter_needed", "postcode_district")}
+        values = {name: corrected.get(name) for name in get_args(CorrectedNeed)}
         values["interpreter_needed"] = bool(values["interpreter_needed"])
         event = self._record(ev.CaseDetailsCorrected(**self._refs(now, actor), **values, changed=changed), now, actor)
         self.needs = {**(self.needs or {}), **values}
